@@ -1,0 +1,30 @@
+"""kmeans_quant: colour quantization with a from-scratch, vectorized K-Means.
+
+The image API (:func:`quantize`, :func:`extract_palette`, :func:`recolor`)
+sits on a general K-Means engine (:func:`kmeans`, :func:`kmeans_plusplus`,
+:func:`kmeans_steps`) built from public step functions
+(:func:`squared_distances`, :func:`assign_labels`, :func:`update_centers`).
+Only NumPy (and imageio, for files) is needed.
+"""
+
+from .engine import KMeansResult, KMeansStep, kmeans, kmeans_steps
+from .image import Palette, extract_palette, quantize, recolor
+from .seeding import kmeans_plusplus
+from .steps import assign_labels, squared_distances, update_centers
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "quantize",
+    "extract_palette",
+    "recolor",
+    "Palette",
+    "kmeans",
+    "kmeans_plusplus",
+    "kmeans_steps",
+    "KMeansResult",
+    "KMeansStep",
+    "squared_distances",
+    "assign_labels",
+    "update_centers",
+]

@@ -1,0 +1,120 @@
+"""Distinct colours of an image and how many pixels have each.
+
+K-Means on an image only needs each distinct colour once, weighted by its
+pixel count: the weighted objective is the same sum of squared errors as on
+every pixel. A photo has far fewer distinct colours than pixels, and the
+colour table also turns "label every pixel" into "label every colour, then
+look the label up", which is what :func:`kmeans_quant.recolor` does.
+
+For 8-bit images each colour is packed into one integer code
+(``r << 16 | g << 8 | b``), so counting is a :func:`numpy.bincount` or a 1-D
+:func:`numpy.unique` instead of a sort of rows. Other dtypes fall back to
+``numpy.unique(..., axis=0)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["ColorTable", "color_table"]
+
+# Above this many pixels a dense bincount over all 2**24 codes beats sorting.
+_BINCOUNT_MIN_PIXELS = 1 << 21
+
+
+@dataclass(frozen=True, eq=False)
+class ColorTable:
+    """The distinct colours of a set of pixels and the way back to pixels.
+
+    Attributes
+    ----------
+    colors : ndarray, shape (m, c)
+        Each distinct colour once, in the pixels' dtype, sorted (by packed
+        code for 8-bit data, lexicographically otherwise).
+    counts : ndarray of int64, shape (m,)
+        Pixels of each colour; sums to the number of pixels.
+    """
+
+    colors: NDArray
+    counts: NDArray[np.int64]
+    _pixel_codes: NDArray | None  # 8-bit path: code of every pixel
+    _color_codes: NDArray | None  # 8-bit path: code of every distinct colour
+    _inverse: NDArray[np.intp] | None  # generic path: colour index per pixel
+
+    def expand(self, values: NDArray) -> NDArray:
+        """Give every pixel the value of its colour: ``values[colour_of_pixel]``.
+
+        ``values`` has shape ``(m, ...)``, one entry per distinct colour.
+        """
+        if self._inverse is not None:
+            return values[self._inverse]
+        # A lookup table indexed by packed code: one gather per pixel, no sort.
+        lut = np.empty((_code_space(self.colors.shape[1]),) + values.shape[1:], values.dtype)
+        lut[self._color_codes] = values
+        return lut[self._pixel_codes]
+
+
+def _code_space(channels: int) -> int:
+    return 1 << (8 * channels)
+
+
+def _pack_uint8(pixels: NDArray[np.uint8]) -> NDArray[np.uint32]:
+    """Pack each row of 1 or 3 bytes into one integer, in place-friendly steps."""
+    codes = pixels[:, 0].astype(np.uint32)
+    for j in range(1, pixels.shape[1]):  # at most 2 more channels
+        codes <<= 8
+        codes |= pixels[:, j]
+    return codes
+
+
+def _unpack_uint8(codes: NDArray, channels: int) -> NDArray[np.uint8]:
+    shifts = 8 * np.arange(channels - 1, -1, -1, dtype=np.uint32)
+    return ((codes[:, None] >> shifts) & 0xFF).astype(np.uint8)
+
+
+def color_table(pixels: NDArray) -> ColorTable:
+    """Count the distinct colours of ``pixels``, shape ``(n, c)``.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (n_pixels, n_channels)
+        Pixel values, already validated (any numeric dtype, ``n_pixels >= 1``).
+
+    Returns
+    -------
+    ColorTable
+        Distinct colours, their counts, and the map back to pixels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant.colors import color_table
+    >>> t = color_table(np.array([[9, 0, 0], [1, 2, 3], [9, 0, 0]], dtype=np.uint8))
+    >>> t.colors
+    array([[1, 2, 3],
+           [9, 0, 0]], dtype=uint8)
+    >>> t.counts
+    array([1, 2])
+    >>> t.expand(np.array([10, 20]))
+    array([20, 10, 20])
+    """
+    n, c = pixels.shape
+    if pixels.dtype == np.uint8 and c in (1, 3):
+        codes = _pack_uint8(pixels)
+        if n >= _BINCOUNT_MIN_PIXELS or c == 1:
+            hist = np.bincount(codes, minlength=_code_space(c))
+            color_codes = np.flatnonzero(hist).astype(np.uint32)
+            counts = hist[color_codes]
+            del hist
+        else:
+            color_codes, counts = np.unique(codes, return_counts=True)
+        return ColorTable(
+            _unpack_uint8(color_codes, c), counts.astype(np.int64), codes, color_codes, None
+        )
+    colors, inverse, counts = np.unique(
+        pixels, axis=0, return_inverse=True, return_counts=True
+    )
+    return ColorTable(colors, counts.astype(np.int64), None, None, inverse.reshape(-1))

@@ -1,0 +1,354 @@
+r"""The K-Means engine: Lloyd's iterations from k-means++ starts to convergence.
+
+One loop, :func:`_lloyd`, runs the algorithm and yields every iteration.
+:func:`kmeans` keeps only the last iteration; :func:`kmeans_steps` hands each
+one to the caller. Both therefore run exactly the same code.
+
+Convergence rule
+    Let :math:`c^{(t)}` be the centres after update ``t`` and
+    :math:`\Delta_t = \sum_j \lVert c^{(t)}_j - c^{(t-1)}_j \rVert^2` the
+    total squared centre shift. Iteration stops as soon as either
+
+    * no label changed in the assignment that followed the update, or
+    * :math:`\Delta_t \le \mathrm{tol} \cdot \bar\sigma^2`, where
+      :math:`\bar\sigma^2` is the mean over features of the (weighted)
+      variance of ``X``: the tolerance scales with the data, as in
+      scikit-learn,
+
+    or after ``max_iter`` updates. ``tol=0`` therefore runs until the labels
+    are stable (or ``max_iter``). Every iteration ends with an assignment, so
+    the returned labels are always those of the returned centres.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import (
+    RNGLike,
+    check_data,
+    check_k,
+    check_positive_int,
+    check_rng,
+    check_sample_weight,
+    check_tol,
+)
+from .seeding import _kmeans_plusplus, _random_init
+from .steps import _assign, _augment_points, _row_norms_sq, _update
+
+__all__ = ["KMeansResult", "KMeansStep", "kmeans", "kmeans_steps"]
+
+
+@dataclass(frozen=True, eq=False)
+class KMeansResult:
+    """Outcome of :func:`kmeans`.
+
+    Attributes
+    ----------
+    centers : ndarray, shape (k, n_features)
+        Final centres.
+    labels : ndarray of intp, shape (n_samples,)
+        Index of each point's nearest centre in ``centers``.
+    inertia : float
+        :math:`\\sum_i w_i \\lVert x_i - c_{l_i} \\rVert^2`.
+    n_iter : int
+        Number of update steps run.
+    converged : bool
+        Whether the stopping rule was met before ``max_iter``.
+    """
+
+    centers: NDArray[np.floating]
+    labels: NDArray[np.intp]
+    inertia: float
+    n_iter: int
+    converged: bool
+
+
+@dataclass(frozen=True, eq=False)
+class KMeansStep:
+    """One iteration of :func:`kmeans_steps`.
+
+    Attributes
+    ----------
+    iteration : int
+        0 for the starting centres, then 1, 2, ... after each update.
+    centers : ndarray, shape (k, n_features)
+        Centres after this iteration's update.
+    labels : ndarray of intp, shape (n_samples,)
+        Assignment of every point to those centres.
+    inertia : float
+        Weighted sum of squared distances for ``centers`` and ``labels``.
+    shift : float
+        Total squared centre movement of this update (NaN at iteration 0).
+    converged : bool
+        True on the record where the stopping rule fired.
+    """
+
+    iteration: int
+    centers: NDArray[np.floating]
+    labels: NDArray[np.intp]
+    inertia: float
+    shift: float
+    converged: bool
+
+
+# --------------------------------------------------------------------------
+# the loop itself, on clean, centred data
+# --------------------------------------------------------------------------
+
+def _lloyd(
+    X: NDArray, w: NDArray, centers: NDArray, max_iter: int, tol_abs: float
+) -> Iterator[tuple[int, NDArray, NDArray, NDArray, float, bool]]:
+    """Yield ``(iteration, centers, labels, min_sq, shift, converged)``."""
+    k = centers.shape[0]
+    Xa = _augment_points(X)
+    x_sq = _row_norms_sq(X)
+    wX = w[:, None] * X
+
+    # Iteration 0: assign every point to its nearest starting centre.
+    labels, min_sq = _assign(Xa, x_sq, centers)
+    yield 0, centers, labels, min_sq, float("nan"), False
+    for it in range(1, max_iter + 1):
+        # Update: centres to the weighted means of their clusters.
+        new_centers = _update(X, w, wX, labels, min_sq, k)
+        shift = float(np.square(new_centers - centers, dtype=np.float64).sum())
+        # Assignment: points to their nearest new centre.
+        new_labels, min_sq = _assign(Xa, x_sq, new_centers)
+        done = shift <= tol_abs or np.array_equal(new_labels, labels)
+        centers, labels = new_centers, new_labels
+        yield it, centers, labels, min_sq, shift, done
+        if done:
+            return
+
+
+def _inertia(w: NDArray, min_sq: NDArray) -> float:
+    return float(np.dot(w.astype(np.float64), min_sq.astype(np.float64)))
+
+
+def _tol_abs(X: NDArray, w: NDArray, tol: float) -> float:
+    """``tol`` times the mean weighted per-feature variance of (centred) X."""
+    if tol == 0:
+        return 0.0
+    w64 = w.astype(np.float64)
+    mean = (w64 @ X) / w64.sum()
+    var = (w64 @ np.square(X - mean, dtype=np.float64)) / w64.sum()
+    return float(tol * var.mean())
+
+
+def _start(
+    X: NDArray, w: NDArray, k: int, init: Any, rng: np.random.Generator
+) -> NDArray:
+    if isinstance(init, str):
+        if init == "k-means++":
+            return _kmeans_plusplus(X, w, k, rng)
+        return _random_init(X, w, k, rng)
+    return init.astype(X.dtype, copy=True)
+
+
+def _run(
+    X: NDArray,
+    w: NDArray,
+    k: int,
+    init: Any,
+    max_iter: int,
+    tol: float,
+    rng: np.random.Generator,
+) -> Iterator[KMeansStep]:
+    """Clean-input K-Means: centre the data, seed, iterate, un-centre."""
+    mean = ((w.astype(np.float64) @ X) / w.sum(dtype=np.float64)).astype(X.dtype)
+    Xc = X - mean
+    init_c = init if isinstance(init, str) else init - mean
+    centers = _start(Xc, w, k, init_c, rng)
+    tol_abs = _tol_abs(Xc, w, tol)
+    for it, c, lab, min_sq, shift, done in _lloyd(Xc, w, centers, max_iter, tol_abs):
+        yield KMeansStep(it, c + mean, lab, _inertia(w, min_sq), shift, done)
+
+
+def _fit(
+    X: NDArray,
+    w: NDArray,
+    k: int,
+    init: Any,
+    max_iter: int,
+    tol: float,
+    rng: np.random.Generator,
+) -> KMeansStep:
+    """Clean-input K-Means to the end: the last record of :func:`_run`."""
+    last = None
+    for last in _run(X, w, k, init, max_iter, tol, rng):
+        pass
+    assert last is not None  # _run always yields iteration 0
+    return last
+
+
+def _validate(
+    X: ArrayLike,
+    k: Any,
+    sample_weight: ArrayLike | None,
+    init: Any,
+    max_iter: Any,
+    tol: Any,
+    rng: RNGLike,
+) -> tuple[NDArray, NDArray, int, Any, int, float, np.random.Generator]:
+    X = check_data(X)
+    k = check_k(k)
+    n, d = X.shape
+    if k > n:
+        raise ValueError(f"k={k} must not exceed n_samples={n}")
+    w = check_sample_weight(sample_weight, n, X.dtype)
+    if isinstance(init, str):
+        if init not in ("k-means++", "random"):
+            raise ValueError(
+                f"init must be 'k-means++', 'random' or an array of centres, got {init!r}"
+            )
+    else:
+        init = check_data(init).astype(X.dtype, copy=False)
+        if init.shape != (k, d):
+            raise ValueError(
+                f"init centres must have shape (k, n_features) = ({k}, {d}), "
+                f"got {init.shape}"
+            )
+    return (X, w, k, init, check_positive_int(max_iter, "max_iter"),
+            check_tol(tol), check_rng(rng))
+
+
+# --------------------------------------------------------------------------
+# public functions
+# --------------------------------------------------------------------------
+
+def kmeans(
+    X: ArrayLike,
+    k: int,
+    *,
+    sample_weight: ArrayLike | None = None,
+    init: str | ArrayLike = "k-means++",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    rng: RNGLike = None,
+) -> KMeansResult:
+    r"""Cluster points with K-Means (Lloyd's algorithm, k-means++ starts).
+
+    Minimises the weighted inertia
+
+    .. math:: J = \sum_{i=1}^{n} w_i \min_j \lVert x_i - c_j \rVert^2
+
+    by alternating the assignment step (each point to its nearest centre)
+    and the update step (each centre to the weighted mean of its points).
+    Neither step can raise :math:`J`, so it falls until the stopping rule of
+    :mod:`kmeans_quant.engine` fires. A weight ``m`` counts a point ``m``
+    times, so fitting distinct values weighted by their counts gives the
+    same objective as fitting every repeated value.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        The points. float32 is computed in float32, anything else in float64.
+    k : int
+        Number of clusters, ``1 <= k <= n_samples``.
+    sample_weight : array_like, shape (n_samples,), optional
+        Non-negative weight of each point; ones by default.
+    init : {'k-means++', 'random'} or array_like, shape (k, n_features)
+        Greedy k-means++ (default), ``k`` distinct points drawn in proportion
+        to their weight, or the starting centres themselves.
+    max_iter : int, default 300
+        Maximum number of update steps.
+    tol : float, default 1e-4
+        Stop when the total squared centre shift is at most ``tol`` times
+        the mean per-feature variance of ``X``. ``0`` waits for stable labels.
+    rng : int, numpy.random.Generator or None
+        Seed or generator for the random starts. The same int gives the same
+        result; None draws fresh entropy.
+
+    Returns
+    -------
+    KMeansResult
+        ``centers`` (k, n_features), ``labels`` (n_samples,), ``inertia``,
+        ``n_iter`` and ``converged``. The labels are the nearest centres of
+        the returned ``centers``.
+
+    Raises
+    ------
+    TypeError
+        Non-numeric ``X``, a non-integer ``k`` or ``max_iter``, a bad ``rng``.
+    ValueError
+        ``X`` not 2-D, empty, NaN or infinite; ``k`` out of range; negative
+        weights; ``init`` of the wrong shape or name; ``tol < 0``.
+
+    Notes
+    -----
+    Clusters that lose all their points are moved onto the point farthest
+    from its own centre, so no centre is ever NaN. Computation happens on
+    data centred on its weighted mean, which keeps round-off in the
+    expanded distance formula small.
+
+    References
+    ----------
+    S. P. Lloyd, "Least squares quantization in PCM", IEEE Trans. Inf.
+    Theory 28(2), 1982. D. Arthur and S. Vassilvitskii, "k-means++: the
+    advantages of careful seeding", Proc. SODA 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import kmeans
+    >>> X = np.array([[0.0, 0.0], [0.0, 2.0], [10.0, 0.0], [10.0, 2.0]])
+    >>> res = kmeans(X, 2, rng=0)
+    >>> res.centers[np.argsort(res.centers[:, 0])]
+    array([[ 0.,  1.],
+           [10.,  1.]])
+    >>> res.inertia
+    4.0
+    """
+    last = _fit(*_validate(X, k, sample_weight, init, max_iter, tol, rng))
+    return KMeansResult(last.centers, last.labels, last.inertia, last.iteration, last.converged)
+
+
+def kmeans_steps(
+    X: ArrayLike,
+    k: int,
+    *,
+    sample_weight: ArrayLike | None = None,
+    init: str | ArrayLike = "k-means++",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    rng: RNGLike = None,
+) -> Iterator[KMeansStep]:
+    r"""Run :func:`kmeans` one iteration at a time, yielding each.
+
+    Takes exactly the parameters of :func:`kmeans` and runs the same loop;
+    the first record (``iteration == 0``) holds the starting centres and the
+    assignment to them, each later record the centres after one update and
+    the assignment to them. The last record equals :func:`kmeans`'s result
+    for the same call, and ``inertia`` never rises from one record to the
+    next.
+
+    Parameters
+    ----------
+    X, k, sample_weight, init, max_iter, tol, rng
+        As for :func:`kmeans`. Input is checked before the first record.
+
+    Yields
+    ------
+    KMeansStep
+        ``iteration``, ``centers``, ``labels``, ``inertia``, ``shift``,
+        ``converged``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import kmeans_steps
+    >>> X = np.array([[0.0], [1.0], [9.0], [10.0]])
+    >>> for step in kmeans_steps(X, 2, init=[[0.0], [1.0]]):
+    ...     print(step.iteration, step.centers.ravel(), step.inertia)
+    0 [0. 1.] 145.0
+    1 [0.  6.6667] 42.6667
+    2 [ 0.5 9.5] 1.0
+    3 [ 0.5 9.5] 1.0
+    """
+    args = _validate(X, k, sample_weight, init, max_iter, tol, rng)
+    return _run(*args)

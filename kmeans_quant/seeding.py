@@ -1,0 +1,138 @@
+r"""Choosing the starting centres: greedy weighted k-means++ and random picks.
+
+k-means++ (Arthur & Vassilvitskii, 2007) picks the first centre at random,
+then each next one with probability proportional to :math:`w_i D(x_i)^2`,
+the weighted squared distance to the nearest centre chosen so far. Spreading
+the starts out this way makes Lloyd's iterations converge faster and to a
+better optimum, in expectation within :math:`O(\log k)` of the best.
+
+The *greedy* variant draws several candidates per pick and keeps the one
+that lowers the potential :math:`\phi = \sum_i w_i D(x_i)^2` the most;
+scikit-learn uses :math:`2 + \lfloor \ln k \rfloor` candidates, and so do we.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import RNGLike, check_data, check_k, check_rng, check_sample_weight
+from .steps import _pairwise_sq, _row_norms_sq
+
+__all__ = ["kmeans_plusplus"]
+
+
+def _kmeans_plusplus(
+    X: NDArray,
+    w: NDArray,
+    k: int,
+    rng: np.random.Generator,
+    x_sq: NDArray | None = None,
+    n_local_trials: int | None = None,
+) -> NDArray:
+    """Greedy weighted k-means++ on clean input. Returns ``(k, d)`` centres."""
+    n = X.shape[0]
+    if x_sq is None:
+        x_sq = _row_norms_sq(X)
+    if n_local_trials is None:
+        n_local_trials = 2 + int(math.log(k))
+    w64 = w.astype(np.float64, copy=False)
+    centers = np.empty((k, X.shape[1]), dtype=X.dtype)
+
+    # First centre: one point drawn with probability proportional to weight.
+    cum_w = np.cumsum(w64)
+    first = min(int(np.searchsorted(cum_w, rng.uniform() * cum_w[-1], side="right")), n - 1)
+    centers[0] = X[first]
+    closest = _pairwise_sq(X, x_sq, X[first : first + 1])[:, 0].astype(np.float64)
+
+    for c in range(1, k):  # the k sequential picks: inherently a loop
+        # Draw candidates with probability w_i * D(x_i)^2 by inverting the CDF.
+        cdf = np.cumsum(w64 * closest)
+        targets = rng.uniform(size=n_local_trials) * cdf[-1]
+        cand = np.minimum(np.searchsorted(cdf, targets, side="right"), n - 1)
+        # Potential left if each candidate were added; keep the best one.
+        d_cand = _pairwise_sq(X, x_sq, X[cand]).astype(np.float64, copy=False)
+        np.minimum(d_cand, closest[:, None], out=d_cand)
+        pots = w64 @ d_cand
+        best = int(np.argmin(pots))
+        centers[c] = X[cand[best]]
+        closest = d_cand[:, best].copy()
+    return centers
+
+
+def _random_init(X: NDArray, w: NDArray, k: int, rng: np.random.Generator) -> NDArray:
+    """``k`` distinct points drawn with probability proportional to weight."""
+    p = w.astype(np.float64) / w.sum(dtype=np.float64)
+    positive = int(np.count_nonzero(p))
+    if positive < k:
+        raise ValueError(
+            f"init='random' needs at least k={k} points of positive weight, got {positive}"
+        )
+    idx = rng.choice(X.shape[0], size=k, replace=False, p=p)
+    return X[np.sort(idx)].copy()
+
+
+def kmeans_plusplus(
+    X: ArrayLike,
+    k: int,
+    *,
+    sample_weight: ArrayLike | None = None,
+    rng: RNGLike = None,
+) -> NDArray[np.floating]:
+    r"""Choose ``k`` starting centres by greedy weighted k-means++.
+
+    The first centre is a point drawn with probability proportional to its
+    weight. Each further centre is chosen among :math:`2 + \lfloor \ln k
+    \rfloor` candidates drawn with probability
+
+    .. math:: p_i = \frac{w_i\, D(x_i)^2}{\sum_j w_j\, D(x_j)^2},
+
+    where :math:`D(x)` is the distance from ``x`` to the nearest centre
+    chosen so far; the candidate that leaves the smallest potential
+    :math:`\sum_i w_i D(x_i)^2` wins.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        The points. float32 stays float32; other types become float64.
+    k : int
+        Number of centres, ``1 <= k <= n_samples``.
+    sample_weight : array_like, shape (n_samples,), optional
+        Non-negative weights; a point of weight ``m`` counts as ``m`` copies.
+    rng : int, numpy.random.Generator or None
+        Source of randomness. The same int gives the same centres.
+
+    Returns
+    -------
+    ndarray, shape (k, n_features)
+        Centres, each one of the points of ``X``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``X``, ``k``, weights or ``rng``, or ``k > n_samples``.
+
+    References
+    ----------
+    D. Arthur and S. Vassilvitskii, "k-means++: the advantages of careful
+    seeding", Proc. SODA 2007, pp. 1027-1035.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import kmeans_plusplus
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 10.0], [10.1, 10.0]])
+    >>> C = kmeans_plusplus(X, 2, rng=0)
+    >>> C.shape
+    (2, 2)
+    >>> sorted(bool(c[0] > 5) for c in C)  # one start in each group
+    [False, True]
+    """
+    X = check_data(X)
+    k = check_k(k)
+    if k > X.shape[0]:
+        raise ValueError(f"k={k} must not exceed n_samples={X.shape[0]}")
+    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    return _kmeans_plusplus(X, w, k, check_rng(rng))

@@ -1,0 +1,303 @@
+r"""The two steps of Lloyd's algorithm, vectorized: assignment and update.
+
+These are the functions the engine runs on every iteration, and the ones a
+learner can call one at a time. Each public function checks its input and
+hands clean arrays to a private kernel; the engine calls the kernels directly.
+
+Assignment
+    Every point goes to its nearest centre. The squared distances come from
+    the expansion
+
+    .. math:: \lVert x - c \rVert^2 = \lVert x \rVert^2 - 2\,x \cdot c
+              + \lVert c \rVert^2 ,
+
+    so the whole ``(n, k)`` matrix costs one matrix product. The kernel folds
+    ``-2 x . c + ||c||^2`` into a single product of augmented matrices
+    ``[x, 1] @ [-2c, ||c||^2]^T``, takes the row minima, then adds
+    ``||x||^2`` back, which does not change which centre is nearest. It works
+    through the rows in blocks so memory stays bounded for any ``n``.
+
+Update
+    Each centre moves to the weighted mean of its points,
+    :math:`c_j = \sum_{i: l_i = j} w_i x_i / \sum_{i: l_i = j} w_i`,
+    computed with :func:`numpy.bincount`. A cluster left with no points is
+    moved onto the point farthest from its own centre, so no centre is NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import check_data, check_k, check_sample_weight
+
+__all__ = ["squared_distances", "assign_labels", "update_centers"]
+
+# Elements of one (rows, k) block of the distance matrix: 2**16 float32s is
+# 256 KiB, which stays in a per-core L2 cache while argmin reads it back.
+_BLOCK_ELEMENTS = 1 << 16
+
+
+# --------------------------------------------------------------------------
+# private kernels: clean, C-contiguous float input of one dtype, no checks
+# --------------------------------------------------------------------------
+
+def _augment_points(X: NDArray) -> NDArray:
+    """``[X, 1]``: points with a column of ones, shape ``(n, d + 1)``."""
+    Xa = np.empty((X.shape[0], X.shape[1] + 1), dtype=X.dtype)
+    Xa[:, :-1] = X
+    Xa[:, -1] = 1
+    return Xa
+
+
+def _augment_centers(centers: NDArray) -> NDArray:
+    """``[-2c, ||c||^2]``, shape ``(k, d + 1)``, transposed for the product."""
+    Ca = np.empty((centers.shape[0], centers.shape[1] + 1), dtype=centers.dtype)
+    Ca[:, :-1] = -2 * centers
+    Ca[:, -1] = np.einsum("ij,ij->i", centers, centers)
+    return np.ascontiguousarray(Ca.T)
+
+
+def _row_norms_sq(X: NDArray) -> NDArray:
+    return np.einsum("ij,ij->i", X, X)
+
+
+def _block_rows(k: int) -> int:
+    return max(256, _BLOCK_ELEMENTS // max(k, 1))
+
+
+def _assign(
+    Xa: NDArray, x_sq: NDArray, centers: NDArray
+) -> tuple[NDArray[np.intp], NDArray]:
+    """Nearest centre of every point, and the squared distance to it.
+
+    ``Xa`` is ``[X, 1]`` from :func:`_augment_points` and ``x_sq`` the squared
+    row norms of ``X``. Ties go to the lowest centre index. Distances that
+    round-off pushes below zero are clipped to zero.
+    """
+    n = Xa.shape[0]
+    k = centers.shape[0]
+    CaT = _augment_centers(centers)
+    labels = np.empty(n, dtype=np.intp)
+    min_sq = np.empty(n, dtype=Xa.dtype)
+    step = _block_rows(k)
+    buf = np.empty((min(step, n), k), dtype=Xa.dtype)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        block = buf[: stop - start]
+        np.matmul(Xa[start:stop], CaT, out=block)
+        lab = block.argmin(axis=1)
+        labels[start:stop] = lab
+        min_sq[start:stop] = block[np.arange(stop - start), lab]
+    min_sq += x_sq
+    np.maximum(min_sq, 0, out=min_sq)
+    return labels, min_sq
+
+
+def _pairwise_sq(X: NDArray, x_sq: NDArray, C: NDArray) -> NDArray:
+    """The full ``(n, m)`` matrix of squared distances, clipped at zero."""
+    D = X @ (-2 * C).T
+    D += x_sq[:, None]
+    D += _row_norms_sq(C)[None, :]
+    np.maximum(D, 0, out=D)
+    return D
+
+
+def _update(
+    X: NDArray,
+    w: NDArray,
+    wX: NDArray,
+    labels: NDArray[np.intp],
+    min_sq: NDArray,
+    k: int,
+) -> NDArray:
+    """Weighted means of the clusters, empty clusters relocated.
+
+    ``wX`` is ``w[:, None] * X``, precomputed once per fit. Sums are
+    accumulated in float64 whatever the data's dtype, then cast back.
+
+    An empty cluster takes the point farthest (by ``min_sq``) from its own
+    centre; the point's weight leaves its old cluster. With several empty
+    clusters the farthest points are handed out in decreasing distance (the
+    rule scikit-learn also follows).
+    """
+    n, d = X.shape
+    weights = np.bincount(labels, weights=w, minlength=k)
+    # One bincount over (cluster, feature) pairs gives every coordinate sum.
+    flat = (labels[:, None] * d + np.arange(d)).ravel()
+    sums = np.bincount(flat, weights=wX.ravel(), minlength=k * d).reshape(k, d)
+
+    empty = np.flatnonzero(weights == 0)
+    if empty.size:
+        far = np.argsort(min_sq, kind="stable")[::-1][: empty.size]
+        for j, i in zip(empty, far):  # at most k items, only when clusters empty
+            old = labels[i]
+            if weights[old] > w[i]:  # never empty the donor cluster itself
+                sums[old] -= wX[i]
+                weights[old] -= w[i]
+                sums[j] = wX[i]
+                weights[j] = w[i]
+    centers = np.empty((k, d), dtype=X.dtype)
+    filled = weights > 0
+    centers[filled] = sums[filled] / weights[filled, None]
+    # Only reachable when points run out (k > distinct points): put the
+    # centre on the farthest point anyway rather than leave garbage.
+    if not filled.all():
+        centers[~filled] = X[np.argmax(min_sq)]
+    return centers
+
+
+# --------------------------------------------------------------------------
+# public step functions: validate once, then call the kernels
+# --------------------------------------------------------------------------
+
+def _check_centers(centers: ArrayLike, d: int, dtype: np.dtype) -> NDArray:
+    C = check_data(centers).astype(dtype, copy=False)
+    if C.shape[1] != d:
+        raise ValueError(
+            f"centers must have {d} features to match X, got shape {C.shape}"
+        )
+    return np.ascontiguousarray(C)
+
+
+def squared_distances(X: ArrayLike, centers: ArrayLike) -> NDArray[np.floating]:
+    r"""Squared Euclidean distance from every point to every centre.
+
+    .. math:: D_{ij} = \lVert x_i - c_j \rVert^2
+              = \lVert x_i \rVert^2 - 2\, x_i \cdot c_j + \lVert c_j \rVert^2
+
+    computed with one matrix product; values that round-off makes slightly
+    negative are clipped to zero.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        The points.
+    centers : array_like, shape (n_centers, n_features)
+        The centres.
+
+    Returns
+    -------
+    ndarray, shape (n_samples, n_centers)
+        ``D[i, j]``, in X's float dtype (float32 stays float32).
+
+    Raises
+    ------
+    ValueError, TypeError
+        If either array is not 2-D real data or their widths differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import squared_distances
+    >>> squared_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0]]))
+    array([[ 0.],
+           [25.]])
+    """
+    X = check_data(X)
+    C = _check_centers(centers, X.shape[1], X.dtype)
+    return _pairwise_sq(X, _row_norms_sq(X), C)
+
+
+def assign_labels(
+    X: ArrayLike, centers: ArrayLike
+) -> tuple[NDArray[np.intp], NDArray[np.floating]]:
+    r"""Assignment step: the nearest centre of every point.
+
+    .. math:: l_i = \arg\min_j \lVert x_i - c_j \rVert^2
+
+    Ties go to the lowest centre index. The distance matrix is built in row
+    blocks, so memory stays bounded whatever ``n_samples`` is.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        The points.
+    centers : array_like, shape (k, n_features)
+        The centres.
+
+    Returns
+    -------
+    labels : ndarray of intp, shape (n_samples,)
+        Index of the nearest centre.
+    min_sq_dist : ndarray, shape (n_samples,)
+        Squared distance to that centre.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import assign_labels
+    >>> labels, d2 = assign_labels([[0.0], [1.0], [9.0]], [[0.0], [10.0]])
+    >>> labels
+    array([0, 0, 1])
+    >>> d2
+    array([0., 1., 1.])
+    """
+    X = check_data(X)
+    C = _check_centers(centers, X.shape[1], X.dtype)
+    return _assign(_augment_points(X), _row_norms_sq(X), C)
+
+
+def update_centers(
+    X: ArrayLike,
+    labels: ArrayLike,
+    k: int,
+    *,
+    sample_weight: ArrayLike | None = None,
+    min_sq_dist: ArrayLike | None = None,
+) -> NDArray[np.floating]:
+    r"""Update step: move each centre to the weighted mean of its points.
+
+    .. math:: c_j = \frac{\sum_{i:\,l_i = j} w_i\, x_i}{\sum_{i:\,l_i = j} w_i}
+
+    A cluster with no points would be 0/0. Instead it takes the point
+    farthest from its own centre (``min_sq_dist``, the second output of
+    :func:`assign_labels`; without it, every point counts as equally far and
+    the first ones are used).
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        The points.
+    labels : array_like of int, shape (n_samples,)
+        Cluster of each point, in ``[0, k)``.
+    k : int
+        Number of clusters.
+    sample_weight : array_like, shape (n_samples,), optional
+        Non-negative weight of each point; ones by default.
+    min_sq_dist : array_like, shape (n_samples,), optional
+        Squared distance of each point to its current centre.
+
+    Returns
+    -------
+    ndarray, shape (k, n_features)
+        The new centres.
+
+    Examples
+    --------
+    >>> from kmeans_quant import update_centers
+    >>> update_centers([[0.0], [2.0], [10.0]], [0, 0, 1], 2)
+    array([[ 1.],
+           [10.]])
+    >>> update_centers([[0.0], [2.0]], [0, 0], 1, sample_weight=[3, 1])
+    array([[0.5]])
+    """
+    X = check_data(X)
+    k = check_k(k)
+    n = X.shape[0]
+    lab = np.asarray(labels)
+    if lab.shape != (n,) or lab.dtype.kind not in "iu":
+        raise ValueError(
+            f"labels must be integers of shape ({n},), got dtype {lab.dtype} "
+            f"and shape {lab.shape}"
+        )
+    if n and (lab.min() < 0 or lab.max() >= k):
+        raise ValueError(f"labels must lie in [0, {k}), got range [{lab.min()}, {lab.max()}]")
+    w = check_sample_weight(sample_weight, n, X.dtype)
+    if min_sq_dist is None:
+        dist = np.zeros(n, dtype=X.dtype)
+    else:
+        dist = np.asarray(min_sq_dist, dtype=X.dtype)
+        if dist.shape != (n,):
+            raise ValueError(f"min_sq_dist must have shape ({n},), got {dist.shape}")
+    return _update(X, w, w[:, None] * X, lab.astype(np.intp, copy=False), dist, k)
