@@ -104,7 +104,7 @@ def check_sample_weight(sample_weight: Any, n: int, dtype: np.dtype) -> NDArray[
     if not np.isfinite(w).all():
         raise ValueError("sample_weight contains NaN or infinite values")
     if (w < 0).any():
-        raise ValueError(f"sample_weight must be non-negative, got minimum {w.min()!r}")
+        raise ValueError(f"sample_weight must be non-negative, got minimum {float(w.min()):g}")
     if not (w > 0).any():
         raise ValueError("sample_weight must have at least one positive entry")
     return w

@@ -344,11 +344,13 @@ def kmeans_steps(
     >>> from kmeans_quant import kmeans_steps
     >>> X = np.array([[0.0], [1.0], [9.0], [10.0]])
     >>> for step in kmeans_steps(X, 2, init=[[0.0], [1.0]]):
-    ...     print(step.iteration, step.centers.ravel(), step.inertia)
+    ...     print(step.iteration, step.centers.ravel().round(3), round(step.inertia, 3))
     0 [0. 1.] 145.0
-    1 [0.  6.6667] 42.6667
-    2 [ 0.5 9.5] 1.0
-    3 [ 0.5 9.5] 1.0
+    1 [0.    6.667] 17.556
+    2 [0.5 9.5] 1.0
+
+    The point at 1 changed sides in iteration 1; iteration 2 moved no label,
+    so the loop stopped there.
     """
     args = _validate(X, k, sample_weight, init, max_iter, tol, rng)
     return _run(*args)

@@ -1,0 +1,222 @@
+"""The K-Means engine on general (n, d) data: toy cases and invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import blobs
+
+from kmeans_quant import (
+    assign_labels,
+    kmeans,
+    kmeans_plusplus,
+    kmeans_steps,
+    squared_distances,
+    update_centers,
+)
+
+
+def sorted_centers(c: np.ndarray) -> np.ndarray:
+    return c[np.lexsort(c.T[::-1])]
+
+
+# ---------------------------------------------------------------- toy cases
+
+def test_two_pairs_hand_computed():
+    # {0, 2} and {10, 12}: centres 1 and 11, each point 1 away -> inertia 4.
+    res = kmeans([[0.0], [2.0], [10.0], [12.0]], 2, rng=0)
+    np.testing.assert_allclose(sorted_centers(res.centers), [[1.0], [11.0]])
+    assert res.inertia == pytest.approx(4.0)
+    assert res.labels[0] == res.labels[1] != res.labels[2] == res.labels[3]
+    assert res.converged
+
+
+def test_weighted_single_cluster_hand_computed():
+    # Weights 3 and 1 on 0 and 10: mean 2.5, inertia 3 * 2.5**2 + 7.5**2 = 75.
+    res = kmeans([[0.0], [10.0]], 1, sample_weight=[3, 1], rng=0)
+    np.testing.assert_allclose(res.centers, [[2.5]])
+    assert res.inertia == pytest.approx(75.0)
+
+
+def test_weights_equal_repeated_points():
+    X = blobs(20, seed=3)
+    w = np.random.default_rng(0).integers(1, 4, size=len(X))
+    init = X[[0, 25, 50]]
+    a = kmeans(X, 3, sample_weight=w, init=init, tol=0)
+    b = kmeans(np.repeat(X, w, axis=0), 3, init=init, tol=0)
+    np.testing.assert_allclose(a.centers, b.centers, rtol=1e-12)
+    assert a.inertia == pytest.approx(b.inertia, rel=1e-12)
+    np.testing.assert_array_equal(np.repeat(a.labels, w), b.labels)
+
+
+def test_step_functions_hand_computed():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 5.0]])
+    C = np.array([[0.0, 0.0], [5.0, 4.0]])
+    D = squared_distances(X, C)
+    np.testing.assert_allclose(D, [[0, 41], [1, 32], [50, 1]])
+    labels, d2 = assign_labels(X, C)
+    np.testing.assert_array_equal(labels, [0, 0, 1])
+    np.testing.assert_allclose(d2, [0, 1, 1])
+    np.testing.assert_allclose(update_centers(X, labels, 2), [[0.5, 0], [5, 5]])
+    np.testing.assert_allclose(
+        update_centers(X, labels, 2, sample_weight=[1, 3, 1]), [[0.75, 0], [5, 5]]
+    )
+
+
+def test_assignment_ties_go_to_lowest_index():
+    labels, _ = assign_labels([[1.0]], [[0.0], [2.0]])
+    assert labels[0] == 0
+
+
+def test_distances_are_clipped_at_zero_far_from_origin():
+    # Cancellation in ||x||^2 - 2x.c + ||c||^2 can go negative; never returned.
+    X = np.full((5, 3), 1e8) + np.arange(5)[:, None] * 1e-3
+    D = squared_distances(X, X)
+    assert (D >= 0).all()
+
+
+# ---------------------------------------------------------------- invariants
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept(dtype):
+    X = blobs(30).astype(dtype)
+    res = kmeans(X, 3, rng=0)
+    assert res.centers.dtype == dtype
+
+
+def test_integer_input_computed_in_float64():
+    res = kmeans(np.array([[0, 0], [0, 2], [9, 9]]), 2, rng=0)
+    assert res.centers.dtype == np.float64
+
+
+def test_labels_belong_to_returned_centers():
+    X = blobs(50, seed=2)
+    for max_iter in (1, 2, 300):
+        res = kmeans(X, 5, max_iter=max_iter, rng=4)
+        np.testing.assert_array_equal(assign_labels(X, res.centers)[0], res.labels)
+        d2 = squared_distances(X, res.centers)[np.arange(len(X)), res.labels]
+        assert res.inertia == pytest.approx(d2.sum())
+
+
+def test_inertia_never_rises_and_last_step_equals_kmeans():
+    X = np.random.default_rng(5).normal(size=(400, 3))
+    w = np.random.default_rng(6).uniform(0.5, 3, size=400)
+    steps = list(kmeans_steps(X, 7, sample_weight=w, rng=11, tol=0))
+    inertias = [s.inertia for s in steps]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(inertias, inertias[1:]))
+    assert [s.iteration for s in steps] == list(range(len(steps)))
+    res = kmeans(X, 7, sample_weight=w, rng=11, tol=0)
+    last = steps[-1]
+    np.testing.assert_array_equal(last.centers, res.centers)
+    np.testing.assert_array_equal(last.labels, res.labels)
+    assert last.inertia == res.inertia
+    assert last.iteration == res.n_iter
+    assert last.converged and res.converged
+    assert np.isnan(steps[0].shift) and all(s.shift >= 0 for s in steps[1:])
+
+
+def test_tol_zero_runs_to_a_fixed_point():
+    X = np.random.default_rng(7).normal(size=(300, 2))
+    res = kmeans(X, 6, tol=0, rng=1)
+    assert res.converged
+    # One more update from the result must not move anything.
+    again = update_centers(X, res.labels, 6)
+    np.testing.assert_allclose(again, res.centers, rtol=1e-12, atol=1e-12)
+
+
+def test_max_iter_caps_iterations():
+    X = np.random.default_rng(8).normal(size=(500, 2))
+    res = kmeans(X, 20, max_iter=1, tol=0, rng=0)
+    assert res.n_iter == 1
+    assert not res.converged
+
+
+def test_larger_tol_stops_earlier():
+    X = np.random.default_rng(9).normal(size=(2000, 2))
+    loose = kmeans(X, 10, tol=1e-1, rng=3)
+    tight = kmeans(X, 10, tol=0, rng=3)
+    assert loose.n_iter < tight.n_iter
+    assert tight.inertia <= loose.inertia
+
+
+def test_empty_cluster_is_relocated_not_nan():
+    X = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
+    init = np.array([[0.0], [1000.0], [-1000.0]])  # two centres start empty
+    res = kmeans(X, 3, init=init, tol=0)
+    assert np.isfinite(res.centers).all()
+    assert len(np.unique(res.labels)) == 3
+    step1 = list(kmeans_steps(X, 3, init=init, max_iter=1))[1]
+    # The farthest points from centre 0 (11, then 10) took the empty clusters.
+    np.testing.assert_allclose(step1.centers.ravel(), [1.0, 11.0, 10.0])
+
+
+def test_duplicate_points_fewer_than_k_distinct_no_nan():
+    X = np.array([[1.0, 1.0]] * 5 + [[2.0, 2.0]] * 5)
+    res = kmeans(X, 4, rng=0)
+    assert np.isfinite(res.centers).all()
+    assert res.inertia == pytest.approx(0.0)
+
+
+def test_same_seed_same_result_and_generator_advances():
+    X = blobs(40, seed=4)
+    a, b = kmeans(X, 4, rng=123), kmeans(X, 4, rng=123)
+    np.testing.assert_array_equal(a.centers, b.centers)
+    gen = np.random.default_rng(5)
+    c1 = kmeans_plusplus(X, 4, rng=gen)
+    c2 = kmeans_plusplus(X, 4, rng=gen)
+    assert not np.array_equal(c1, c2)  # the generator's state moved on
+
+
+def test_no_global_random_state_touched():
+    before = np.random.get_state()[1].copy()
+    kmeans(blobs(30), 3, rng=0)
+    kmeans(blobs(30), 3, init="random", rng=None)
+    assert np.array_equal(before, np.random.get_state()[1])
+
+
+def test_random_init_gives_k_distinct_points():
+    X = blobs(30, seed=8)
+    res = kmeans(X, 3, init="random", max_iter=1, rng=2)
+    assert res.centers.shape == (3, 2)
+
+
+# ---------------------------------------------------------------- k-means++
+
+def test_kmeans_plusplus_returns_points_of_x():
+    X = blobs(25, seed=1)
+    C = kmeans_plusplus(X, 6, rng=0)
+    assert all((np.abs(X - c).sum(axis=1) == 0).any() for c in C)
+    # k = n picks every point once.
+    Call = kmeans_plusplus(X[:10], 10, rng=0)
+    assert sorted(map(tuple, Call)) == sorted(map(tuple, X[:10]))
+
+
+def test_kmeans_plusplus_skips_zero_weight_points():
+    X = np.array([[0.0], [1.0], [100.0], [101.0]])
+    for seed in range(20):
+        C = kmeans_plusplus(X, 2, sample_weight=[0, 1, 0, 1], rng=seed)
+        assert set(C.ravel()) == {1.0, 101.0}
+
+
+def test_kmeans_plusplus_one_seed_per_blob():
+    X = blobs(40, seed=2)
+    for seed in range(10):
+        C = kmeans_plusplus(X, 3, rng=seed)
+        labels, _ = assign_labels(X, C)
+        assert len(np.unique(labels[::40])) == 3
+
+
+def test_seeding_quality_matches_scikit_learn():
+    sk = pytest.importorskip("sklearn.cluster")
+    X = np.random.default_rng(0).normal(size=(3000, 3)) * [1, 2, 3]
+    X[:1000] += 10
+    w = np.random.default_rng(1).uniform(0.1, 5, size=len(X))
+    ours, theirs = [], []
+    for seed in range(30):
+        for centres, bucket in (
+            (kmeans_plusplus(X, 16, sample_weight=w, rng=seed), ours),
+            (sk.kmeans_plusplus(X, 16, sample_weight=w, random_state=seed)[0], theirs),
+        ):
+            bucket.append(w @ squared_distances(X, centres).min(axis=1))
+    # Same algorithm, different random draws: averages within a few percent.
+    assert np.mean(ours) <= 1.05 * np.mean(theirs)
