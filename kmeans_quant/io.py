@@ -1,0 +1,460 @@
+r"""Reading and writing image files, atomically, with indexed PNG and GIF.
+
+:func:`read_image` gives every file as one of the arrays the image API
+accepts: ``(H, W)`` grey, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA, in uint8
+or uint16 (float only for float TIFFs with values in [0, 1]).
+
+:func:`write_image` writes through a temporary file in the destination
+folder that is flushed to disk and then renamed over the destination with
+:func:`os.replace`. The rename is atomic, so a reader (or a crash) sees
+either the old file or the complete new one, never half of one; the
+temporary file is removed if anything fails.
+
+Why palette-mode files
+    A quantized image with :math:`m \le 256` colours is stored best as a
+    palette plus one index per pixel: PNG then uses 1, 2, 4 or 8 bits per
+    pixel instead of 24, which is most of the size saving quantization is
+    for. GIF can only store images this way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .image import Palette
+
+__all__ = ["read_image", "write_image", "IMAGE_EXTENSIONS"]
+
+#: File extensions :func:`write_image` can write, lower case.
+IMAGE_EXTENSIONS = (".png", ".gif", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
+# Formats that hold at most 8 bits per channel: uint16 and float images are
+# scaled to uint8 for them. PNG and TIFF keep 16 bits.
+_EIGHT_BIT_ONLY = (".gif", ".jpg", ".jpeg", ".bmp", ".webp")
+# Formats that cannot store an alpha channel at all.
+_NO_ALPHA = (".jpg", ".jpeg")
+# Pillow modes that imageio would hand over in a colour model other than RGB.
+_TO_RGB_MODES = ("CMYK", "YCbCr", "LAB", "HSV")
+# Alpha below this is "transparent" in a GIF, which has no partial alpha.
+_GIF_ALPHA_THRESHOLD = 128
+
+
+# --------------------------------------------------------------------------
+# atomic writing (shared with palette_io)
+# --------------------------------------------------------------------------
+
+def _check_destination(path: Path, force: bool) -> None:
+    """Raise if ``path`` may not be written: exists without ``force``, or no folder."""
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a directory")
+    if path.exists() and not force:
+        raise FileExistsError(f"{str(path)!r} already exists (pass force=True to overwrite it)")
+    parent = path.parent
+    if not parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot write {str(path)!r}: folder {str(parent)!r} does not exist"
+        )
+
+
+def _new_file_mode(path: Path) -> int:
+    """Permissions the written file should get: the old file's, else per umask.
+
+    ``mkstemp`` makes files readable by the owner only; a result that others
+    cannot read would be a surprise, so the usual 0o666 & ~umask is applied.
+    """
+    if path.exists():
+        return path.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def _atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success move it onto ``path``.
+
+    The temporary name keeps ``path``'s suffix so that writers choosing the
+    format from the extension choose the right one. On any exception
+    (including KeyboardInterrupt) the temporary file is deleted and the
+    destination is left as it was.
+    """
+    dest = Path(path)
+    _check_destination(dest, force)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{dest.stem}.", suffix=dest.suffix, dir=dest.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        # Flush the bytes to disk before the rename, or a power cut could
+        # leave a complete-looking name on an empty file.
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _new_file_mode(dest))
+        if not force and dest.exists():  # appeared while we were writing
+            raise FileExistsError(
+                f"{str(dest)!r} already exists (pass force=True to overwrite it)"
+            )
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _atomic_write(path: str | os.PathLike, write: Callable[[Path], None], *,
+                  force: bool = False) -> None:
+    """Call ``write(tmp_path)`` and move the result onto ``path`` atomically."""
+    with _atomic_path(path, force=force) as tmp:
+        write(tmp)
+
+
+# --------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------
+
+def _normalise_read(arr: NDArray, path: str) -> NDArray:
+    """Bring what imageio read to one of the layouts the image API accepts."""
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 3 and arr.shape[2] == 2:  # grey + alpha -> RGBA
+        arr = np.concatenate([np.repeat(arr[..., :1], 3, axis=2), arr[..., 1:]], axis=2)
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
+        raise ValueError(
+            f"cannot use image {path!r}: expected shape (H, W), (H, W, 3) or (H, W, 4), "
+            f"got {arr.shape}"
+        )
+    if arr.dtype == np.bool_:
+        return arr.astype(np.uint8) * np.uint8(255)
+    if arr.dtype in (np.uint8, np.uint16):
+        return np.ascontiguousarray(arr)
+    if arr.dtype.kind in "iu" and arr.size and arr.min() >= 0 and arr.max() <= 65535:
+        return arr.astype(np.uint16)  # e.g. Pillow's 32-bit "I" mode holding 16-bit data
+    if arr.dtype.kind == "f" and np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1:
+        return np.ascontiguousarray(arr)
+    raise ValueError(
+        f"cannot use image {path!r}: pixel type {arr.dtype} with values outside "
+        "the uint8, uint16 or float [0, 1] ranges is not supported"
+    )
+
+
+def read_image(path: str | os.PathLike) -> NDArray:
+    """Read an image file into an array the image API accepts.
+
+    Any format imageio reads (PNG, JPEG, GIF, TIFF, BMP, WebP, ...). Only
+    the first frame of an animation or multi-page file is read. Palette
+    images come back as RGB, or RGBA when they have transparency; 1-bit
+    images as uint8 0/255; grey + alpha as RGBA.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+
+    Returns
+    -------
+    ndarray, shape (H, W), (H, W, 3) or (H, W, 4)
+        uint8 or uint16 (float in [0, 1] for float TIFFs).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    IsADirectoryError
+        ``path`` is a folder.
+    ValueError
+        The file is not an image imageio can decode, or holds pixel data
+        (shape or value range) that no image function accepts.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from kmeans_quant.io import read_image, write_image
+    >>> img = np.zeros((2, 3, 3), dtype=np.uint8); img[0, 0] = [255, 128, 0]
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_image(os.path.join(d, "tiny.png"), img)
+    ...     back = read_image(os.path.join(d, "tiny.png"))
+    >>> back.shape, back.dtype, bool((back == img).all())
+    ((2, 3, 3), dtype('uint8'), True)
+    """
+    import imageio.v3 as iio
+
+    name = os.fspath(path)
+    p = Path(name)
+    if not p.exists():
+        raise FileNotFoundError(f"no such image file: {name!r}")
+    if p.is_dir():
+        raise IsADirectoryError(f"expected an image file, got the folder {name!r}")
+    try:
+        meta = iio.immeta(name, index=0)
+        mode = meta.get("mode")
+        kwargs: dict[str, Any] = {}
+        if mode in ("P", "PA") and ("transparency" in meta or mode == "PA"):
+            kwargs["mode"] = "RGBA"  # imageio would otherwise drop the tRNS alpha
+        elif mode in ("La", "RGBa"):
+            kwargs["mode"] = "RGBA"  # undo premultiplied alpha
+        elif mode in _TO_RGB_MODES:
+            kwargs["mode"] = "RGB"
+        arr = np.asarray(iio.imread(name, index=0, **kwargs))
+    except Exception as exc:  # imageio raises many types for undecodable data
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"cannot read image {name!r}: {reason}") from exc
+    return _normalise_read(arr, name)
+
+
+# --------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------
+
+def _to_uint8(values: NDArray) -> NDArray[np.uint8]:
+    """uint8 version of uint8, uint16 or float [0, 1] values (rounded)."""
+    if values.dtype == np.uint8:
+        return values
+    if values.dtype == np.uint16:
+        return ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return np.rint(np.clip(values, 0, 1) * 255).astype(np.uint8)
+
+
+def _check_image(image: Any) -> NDArray:
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"image must be a numpy.ndarray, got {type(image).__name__}")
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
+        raise ValueError(
+            f"expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {image.shape}"
+        )
+    if image.size == 0:
+        raise ValueError(f"image is empty, got shape {image.shape}")
+    if image.dtype.kind == "f":
+        if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
+            raise ValueError("float image values must be finite and lie in [0, 1]")
+    elif image.dtype not in (np.uint8, np.uint16):
+        raise TypeError(f"image dtype must be uint8, uint16 or float, got {image.dtype}")
+    return image
+
+
+def _palette_colors(palette: Palette | ArrayLike, image: NDArray) -> NDArray[np.uint8]:
+    """Palette colours, given in ``image``'s units, as uint8 ``(m, c)``."""
+    colors = palette.colors if isinstance(palette, Palette) else palette
+    arr = np.asarray(colors)
+    channels = 1 if image.ndim == 2 else 3
+    if arr.ndim == 1 and channels == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.shape[1] != channels or arr.shape[0] == 0:
+        raise ValueError(
+            f"palette must have shape (m, {channels}) with m >= 1 for this image, "
+            f"got {arr.shape}"
+        )
+    if arr.dtype.kind not in "uif":
+        raise TypeError(f"palette must hold numbers, got dtype {arr.dtype}")
+    top = 1.0 if image.dtype.kind == "f" else float(np.iinfo(image.dtype).max)
+    if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > top:
+        raise ValueError(
+            f"palette values must lie in [0, {top:g}] for a {image.dtype} image, "
+            f"got range [{arr.min():g}, {arr.max():g}]"
+        )
+    if image.dtype.kind != "f":
+        arr = np.rint(arr).astype(image.dtype)
+    return _to_uint8(arr)
+
+
+def _pack(colors: NDArray[np.uint8]) -> NDArray[np.uint32]:
+    """One integer per row of up to 3 bytes, ordered like the rows."""
+    codes = colors[:, 0].astype(np.uint32)
+    for j in range(1, colors.shape[1]):
+        codes = (codes << 8) | colors[:, j]
+    return codes
+
+
+def _palette_indices(rgb: NDArray[np.uint8], palette: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Index into ``palette`` of every pixel of ``rgb`` (n, c), which must be exact."""
+    pal_codes = _pack(palette)
+    order = np.argsort(pal_codes, kind="stable")
+    sorted_codes = pal_codes[order]
+    codes = _pack(rgb)
+    pos = np.minimum(np.searchsorted(sorted_codes, codes), sorted_codes.size - 1)
+    missing = sorted_codes[pos] != codes
+    if missing.any():
+        raise ValueError(
+            f"{int(missing.sum())} pixels have colours that are not in the palette "
+            f"(first one: {rgb[np.argmax(missing)].tolist()}); pass the palette the "
+            "image was recoloured with, or palette=None"
+        )
+    return order[pos].astype(np.uint8)
+
+
+def _indexed_image(image8: NDArray[np.uint8], palette: NDArray[np.uint8], gif: bool):
+    """A Pillow "P" image for ``image8`` (RGB or RGBA), or None if it cannot be one.
+
+    RGBA images for PNG get one palette entry per (colour, alpha) pair in
+    use plus a tRNS chunk, when there are at most 256 pairs. GIF has only
+    one transparent entry: pixels with alpha below 128 take it.
+    """
+    from PIL import Image
+
+    h, w = image8.shape[:2]
+    rgb = image8[..., :3].reshape(-1, 3)
+    idx = _palette_indices(rgb, palette)
+    pal = palette
+    transparency: Any = None
+    if image8.shape[2] == 4:
+        alpha = image8[..., 3].reshape(-1)
+        if gif:
+            clear = alpha < _GIF_ALPHA_THRESHOLD
+            if clear.any():
+                if palette.shape[0] >= 256:
+                    raise ValueError(
+                        "a GIF with transparency can hold at most 255 colours, "
+                        f"got a palette of {palette.shape[0]}"
+                    )
+                transparency = palette.shape[0]
+                pal = np.vstack([palette, np.zeros((1, 3), np.uint8)])
+                idx = np.where(clear, np.uint8(transparency), idx)
+        elif (alpha != 255).any():
+            pairs = idx.astype(np.uint32) << 8 | alpha
+            used, idx32 = np.unique(pairs, return_inverse=True)
+            if used.size > 256:
+                return None
+            pal = palette[(used >> 8).astype(np.intp)]
+            transparency = (used & 0xFF).astype(np.uint8).tobytes()
+            idx = idx32.reshape(-1).astype(np.uint8)
+    im = Image.frombytes("P", (w, h), np.ascontiguousarray(idx).tobytes())
+    im.putpalette(np.ascontiguousarray(pal, dtype=np.uint8).tobytes(), rawmode="RGB")
+    if transparency is not None:
+        im.info["transparency"] = transparency
+    return im
+
+
+def _save_pillow(im, tmp: Path, ext: str) -> None:
+    kwargs: dict[str, Any] = {"format": "GIF" if ext == ".gif" else "PNG"}
+    if ext == ".gif":
+        kwargs["optimize"] = False  # keep our palette order exactly
+    else:
+        kwargs["optimize"] = True
+    if "transparency" in im.info:
+        kwargs["transparency"] = im.info["transparency"]
+    im.save(tmp, **kwargs)
+
+
+def write_image(
+    path: str | os.PathLike,
+    image: NDArray,
+    *,
+    palette: Palette | ArrayLike | None = None,
+    force: bool = False,
+) -> Path:
+    """Write an image file atomically, as a palette-mode PNG or GIF when possible.
+
+    The format follows the extension (see ``IMAGE_EXTENSIONS``). With a
+    ``palette`` of at most 256 colours that covers every pixel, ``.png``
+    and ``.gif`` are written in palette ("P") mode: 1 to 8 bits per pixel.
+    Otherwise imageio writes the pixels as they are.
+
+    How special cases are stored:
+
+    * RGBA to PNG: palette mode with a tRNS (per-entry alpha) chunk when
+      there are at most 256 (colour, alpha) pairs, else truecolour RGBA.
+    * RGBA to GIF: pixels with alpha < 128 become the one transparent entry
+      (so the palette may have at most 255 colours); partial alpha is lost.
+    * Grey ``(H, W)`` to PNG: 8- or 16-bit greyscale, which reads back as
+      ``(H, W)``; to GIF: palette mode with grey entries.
+    * uint16 and float images go to 8 bits for GIF, JPEG, BMP and WebP;
+      PNG and TIFF keep 16 bits (float goes to uint8 everywhere). A uint16
+      image is never palette-mode, since palette entries have 8 bits.
+    * JPEG cannot hold alpha: RGBA to ``.jpg`` raises ValueError. WebP is
+      written lossless, JPEG at quality 95.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; its folder must exist.
+    image : ndarray, shape (H, W), (H, W, 3) or (H, W, 4)
+        uint8, uint16, or float with values in [0, 1].
+    palette : Palette or array_like, shape (m, c), optional
+        The colours of ``image`` (``c`` = 3, or 1 for grey), for instance the
+        one it was recoloured with. Every pixel's colour must be in it.
+    force : bool, default False
+        Overwrite ``path`` if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``force`` is False.
+    FileNotFoundError
+        The destination folder does not exist.
+    TypeError, ValueError
+        Unsupported extension or image, alpha for JPEG, a palette that does
+        not match the image.
+    OSError
+        The file could not be written; nothing is left behind.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from PIL import Image
+    >>> from kmeans_quant.io import write_image
+    >>> img = np.zeros((4, 4, 3), dtype=np.uint8); img[:2] = [250, 200, 0]
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     out = write_image(os.path.join(d, "two.png"), img, palette=[[0, 0, 0], [250, 200, 0]])
+    ...     with Image.open(out) as im:
+    ...         print(im.mode, len(im.getpalette()) // 3)
+    P 2
+    """
+    dest = Path(os.fspath(path))
+    ext = dest.suffix.lower()
+    if ext not in IMAGE_EXTENSIONS:
+        raise ValueError(
+            f"cannot write {str(dest)!r}: unsupported extension {dest.suffix!r}; "
+            f"use one of {', '.join(IMAGE_EXTENSIONS)}"
+        )
+    image = _check_image(image)
+    if ext in _NO_ALPHA and image.ndim == 3 and image.shape[2] == 4:
+        raise ValueError(
+            f"cannot write {str(dest)!r}: JPEG has no alpha channel; "
+            "write .png, .tif or .webp, or drop the alpha first"
+        )
+    pal8 = None if palette is None else _palette_colors(palette, image)
+
+    indexed = None
+    if ext in (".png", ".gif") and pal8 is not None and pal8.shape[0] <= 256:
+        if ext == ".gif" or (image.dtype != np.uint16 and image.ndim == 3):
+            img8 = _to_uint8(image)
+            if image.ndim == 2:
+                img8 = np.repeat(img8[..., None], 3, axis=2)
+                pal8 = np.repeat(pal8, 3, axis=1)
+            indexed = _indexed_image(img8, np.ascontiguousarray(pal8), ext == ".gif")
+
+    if indexed is not None:
+        _atomic_write(dest, lambda tmp: _save_pillow(indexed, tmp, ext), force=force)
+        return dest
+
+    if ext in _EIGHT_BIT_ONLY or image.dtype.kind == "f":
+        data = _to_uint8(image)
+    else:
+        data = np.ascontiguousarray(image)
+    kwargs: dict[str, Any] = {}
+    if ext in (".jpg", ".jpeg"):
+        kwargs["quality"] = 95
+    elif ext == ".webp":
+        kwargs["lossless"] = True
+
+    def _write(tmp: Path) -> None:
+        import imageio.v3 as iio
+
+        iio.imwrite(tmp, data, extension=ext, **kwargs)
+
+    _atomic_write(dest, _write, force=force)
+    return dest
