@@ -1,0 +1,508 @@
+"""The ``kmeans-quant`` command (also ``python -m kmeans_quant``).
+
+Quantizes image files to ``k`` colours and writes palette-mode PNGs (or
+any format by extension), plus the palette if asked. Run with no input it
+quantizes the bundled sample photo into the current folder, with its
+palette as JSON next to it.
+
+Exit status: 0 on success, 2 for a wrong command line (unknown option,
+bad ``-k``, ``-o`` with several inputs, an output that would replace an
+input, ...), 1 when files let it down (missing or unreadable input, an
+output that exists without ``--force``, a folder that cannot be written).
+Errors are one ``kmeans-quant: error: ...`` line on stderr, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.resources
+import inspect
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import __version__
+from .colors import color_table
+from .image import Palette, extract_palette, quantize, recolor
+from .io import IMAGE_EXTENSIONS, read_image, write_image
+from .palette_io import PALETTE_EXTENSIONS, load_palette, save_palette
+
+__all__ = ["main"]
+
+PROG = "kmeans-quant"
+DEFAULT_K = 16
+SAMPLE = "chelsea.png"
+_CHOICES = {
+    "dither": ("none", "floyd-steinberg", "ordered"),
+    "space": ("rgb", "oklab"),
+    "method": ("kmeans", "median-cut", "uniform"),
+}
+
+
+class UsageError(Exception):
+    """The command line itself is wrong: exit status 2."""
+
+
+class RunError(Exception):
+    """A file or the data let us down: exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage and exits; we want one line and to
+    # decide the exit ourselves, so main() can also be called from Python.
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a non-negative integer, got {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``kmeans-quant`` (for ``--help`` and docs)."""
+    p = _Parser(
+        prog=PROG,
+        description=(
+            "Reduce images to k colours with K-Means. Writes palette-mode PNG (or GIF) "
+            "when the output ends in .png (.gif), other formats by extension. "
+            f"With no IN, quantizes the bundled sample photo ({SAMPLE}) into the "
+            "current folder together with its palette."
+        ),
+        epilog=(
+            "Outputs default to STEM_kK.png in the current folder (or --out-dir). "
+            "Existing files are never replaced without --force, inputs never. "
+            "Exit status: 0 ok, 1 a file could not be read or written, 2 bad command line."
+        ),
+    )
+    p.add_argument("inputs", nargs="*", metavar="IN", help="image files to quantize")
+    p.add_argument("-k", "--colors", dest="k", type=_positive_int, default=None,
+                   help=f"number of colours (default {DEFAULT_K})")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", metavar="OUT",
+                       help="output file (only with one input); format from extension")
+    where.add_argument("--out-dir", metavar="DIR", help="folder for the outputs (created)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    for name, choices in _CHOICES.items():
+        p.add_argument(f"--{name}", choices=choices, default=choices[0],
+                       help=f"default {choices[0]}")
+    p.add_argument("--palette-out", metavar="FILE",
+                   help="also write the palette (.json, .gpl or .png swatch)")
+    p.add_argument("--palette-in", metavar="FILE",
+                   help="map the images onto this palette instead of fitting one")
+    p.add_argument("--shared-palette", action="store_true",
+                   help="fit one palette on all inputs together")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+# --------------------------------------------------------------------------
+# checking the plan before doing any work
+# --------------------------------------------------------------------------
+
+@dataclass
+class _Job:
+    source: Path
+    output: Path
+
+
+def _api_keywords(args: argparse.Namespace) -> tuple[dict, dict]:
+    """Keywords for the fitting and the mapping calls, non-defaults only.
+
+    Passing only what the user changed keeps the command working with image
+    functions that do not have a keyword yet; asking for it then is a clear
+    usage error rather than a TypeError.
+    """
+    fit_kw = {n: getattr(args, n) for n in ("method", "space")
+              if getattr(args, n) != _CHOICES[n][0]}
+    map_kw = {n: getattr(args, n) for n in ("dither", "space")
+              if getattr(args, n) != _CHOICES[n][0]}
+    if args.palette_in:
+        calls = [(recolor, map_kw)]
+    elif args.shared_palette:
+        calls = [(extract_palette, fit_kw), (recolor, map_kw)]
+    else:
+        calls = [(quantize, {**fit_kw, **map_kw})]
+    for func, kw in calls:
+        params = inspect.signature(func).parameters
+        for name, value in kw.items():
+            if name not in params:
+                raise UsageError(
+                    f"--{name} {value} is not available: this version of kmeans_quant's "
+                    f"{func.__name__}() has no {name!r} option"
+                )
+    return fit_kw, map_kw
+
+
+def _check_extension(path: str, allowed: Sequence[str], what: str) -> None:
+    ext = Path(path).suffix.lower()
+    if ext not in allowed:
+        raise UsageError(
+            f"{what} {path!r}: unsupported extension {Path(path).suffix or '(none)'!r}; "
+            f"use one of {', '.join(allowed)}"
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _plan(args: argparse.Namespace, sources: list[Path], k: int) -> list[_Job]:
+    """Where each output goes; refuses collisions and overwriting inputs."""
+    if args.output:
+        _check_extension(args.output, IMAGE_EXTENSIONS, "output")
+        jobs = [_Job(sources[0], Path(args.output))]
+    else:
+        folder = Path(args.out_dir) if args.out_dir else Path(".")
+        tag = f"k{k}" if not args.palette_in else Path(args.palette_in).stem
+        jobs = [_Job(s, folder / f"{s.stem}_{tag}.png") for s in sources]
+    seen: dict[Path, Path] = {}
+    for job in jobs:
+        key = job.output.resolve()
+        if key in seen:
+            raise UsageError(
+                f"inputs {str(seen[key])!r} and {str(job.source)!r} would both be written "
+                f"to {str(job.output)!r}; quantize them separately with -o"
+            )
+        seen[key] = job.source
+        for s in sources:
+            if _same_file(job.output, s):
+                raise UsageError(f"output {str(job.output)!r} would replace the input {str(s)!r}")
+    return jobs
+
+
+def _check_files(args: argparse.Namespace, sources: list[Path], jobs: list[_Job],
+                 palette_out: Path | None) -> None:
+    """Inputs exist, outputs may be written: fail before any work is done."""
+    for s in sources:
+        if not s.exists():
+            raise RunError(f"no such input file: {str(s)!r}")
+        if s.is_dir():
+            raise RunError(f"input {str(s)!r} is a folder, not an image file")
+    if args.out_dir:
+        out_dir = Path(args.out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise RunError(f"output folder {args.out_dir!r} exists and is not a folder")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunError(
+                f"cannot create output folder {args.out_dir!r}: {exc.strerror or exc}"
+            ) from None
+    targets = [j.output for j in jobs] + ([palette_out] if palette_out else [])
+    for t in targets:
+        if not t.parent.is_dir():
+            raise RunError(f"cannot write {str(t)!r}: folder {str(t.parent)!r} does not exist")
+        if not os.access(t.parent, os.W_OK):
+            raise RunError(f"cannot write {str(t)!r}: folder {str(t.parent)!r} is not writable")
+        if t.is_dir():
+            raise RunError(f"cannot write {str(t)!r}: it is a folder")
+        if t.exists() and not args.force:
+            raise RunError(f"{str(t)!r} already exists; use --force to overwrite it")
+
+
+# --------------------------------------------------------------------------
+# the work
+# --------------------------------------------------------------------------
+
+def _in_units(colors8: NDArray, image: NDArray) -> NDArray:
+    """uint8 palette colours in ``image``'s value units."""
+    if image.dtype == np.uint16:
+        return colors8.astype(np.uint16) * np.uint16(257)
+    if image.dtype.kind == "f":
+        return colors8.astype(np.float64) / 255.0
+    return colors8
+
+
+def _match_palette(image: NDArray, colors8: NDArray) -> tuple[NDArray, NDArray]:
+    """``image`` and palette colours made compatible for :func:`recolor`.
+
+    A grey image meets a colour palette by becoming RGB, unless the palette
+    is all grey, when it stays grey; an RGB image takes a grey palette as
+    grey RGB colours.
+    """
+    if colors8.shape[1] == 3 and image.ndim == 2:
+        if (colors8 == colors8[:, :1]).all():
+            colors8 = colors8[:, :1]
+        else:
+            image = np.repeat(image[..., None], 3, axis=2)
+    elif colors8.shape[1] == 1 and image.ndim == 3:
+        colors8 = np.repeat(colors8, 3, axis=1)
+    return image, _in_units(colors8, image)
+
+
+def _to8(values: NDArray) -> NDArray[np.uint8]:
+    if values.dtype == np.uint8:
+        return values
+    if values.dtype == np.uint16:
+        return ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return np.rint(values * 255).astype(np.uint8)
+
+
+def _shared_palette(images: list[NDArray], k: int, seed: int, fit_kw: dict) -> NDArray:
+    """One uint8 palette fitted on the pixels of all images together.
+
+    The pixels are stacked into one ``(N, 1, c)`` image, so the fit is the
+    K-Means objective over every pixel of every image.
+    """
+    colour = any(im.ndim == 3 for im in images)
+    columns = []
+    for im in images:
+        px = _to8(im if im.ndim == 2 else im[..., :3])
+        if colour and px.ndim == 2:
+            px = np.repeat(px[..., None], 3, axis=2)
+        columns.append(px.reshape(-1, 1, *px.shape[2:]))
+    stacked = np.concatenate(columns, axis=0)
+    pal = extract_palette(stacked, k, rng=seed, **fit_kw)
+    colors = np.asarray(pal.colors)
+    return colors.reshape(-1, 1) if colors.ndim == 1 else colors
+
+
+def _used_palette(out: NDArray) -> Palette:
+    """The colours ``out`` actually uses, with counts, most frequent first."""
+    pixels = out if out.ndim == 2 else out[..., :3]
+    table = color_table(np.ascontiguousarray(pixels).reshape(out.shape[0] * out.shape[1], -1))
+    order = np.argsort(-table.counts, kind="stable")
+    return Palette(table.colors[order], table.counts[order])
+
+
+def _errors(image: NDArray, out: NDArray) -> tuple[float, float]:
+    """MSE over colour channels in the image's units, and PSNR in dB."""
+    a = image if image.ndim == 2 else image[..., :3]
+    b = out if out.ndim == 2 else out[..., :3]
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    peak = 1.0 if image.dtype.kind == "f" else float(np.iinfo(image.dtype).max)
+    psnr = float("inf") if mse == 0 else 10 * np.log10(peak**2 / mse)
+    return mse, psnr
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024**2:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n / 1024**2:.1f} MiB"
+
+
+class _Progress:
+    """A one-line progress bar on stderr, drawn only on a terminal."""
+
+    def __init__(self, total: int, stream: TextIO, width: int = 24) -> None:
+        self.total, self.stream, self.width = total, stream, width
+        isatty = getattr(stream, "isatty", None)
+        self.on = total > 1 and bool(isatty and isatty())
+        self._len = 0
+
+    def show(self, done: int, label: str) -> None:
+        if not self.on:
+            return
+        fill = self.width * done // self.total
+        line = f"[{'#' * fill}{'.' * (self.width - fill)}] {done}/{self.total} {label}"
+        self.stream.write("\r" + line.ljust(self._len))
+        self.stream.flush()
+        self._len = len(line)
+
+    def clear(self) -> None:
+        if self.on and self._len:
+            self.stream.write("\r" + " " * self._len + "\r")
+            self.stream.flush()
+            self._len = 0
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc) or type(exc).__name__
+
+
+def _process(job: _Job, image: NDArray, args: argparse.Namespace, k: int,
+             palette8: NDArray | None, fit_kw: dict, map_kw: dict) -> tuple[Palette, str]:
+    """Quantize one image, write it, and return its used palette and report line."""
+    if palette8 is None:
+        out = quantize(image, k, rng=args.seed, **fit_kw, **map_kw)
+        reference = image
+    else:
+        reference, colors = _match_palette(image, palette8)
+        out = recolor(reference, colors, **map_kw)
+    used = _used_palette(out)
+    try:
+        write_image(job.output, out, palette=used, force=args.force)
+    except FileExistsError:
+        raise RunError(f"{str(job.output)!r} already exists; use --force to overwrite it") from None
+    except OSError as exc:
+        raise RunError(f"cannot write {str(job.output)!r}: {exc.strerror or exc}") from None
+    mse, psnr = _errors(reference, out)
+    before, after = job.source.stat().st_size, job.output.stat().st_size
+    line = (
+        f"{job.source.name} -> {job.output}: {len(used)} colours, "
+        f"MSE {mse:.2f}, PSNR {psnr:.2f} dB, {_size(before)} -> {_size(after)}"
+    )
+    return used, line
+
+
+def _merge(palettes: list[Palette]) -> Palette:
+    """Colours of several used palettes with their counts added up."""
+    colors = np.concatenate([np.asarray(p.colors).reshape(len(p), -1) for p in palettes])
+    counts = np.concatenate([p.counts for p in palettes])
+    uniq, inv = np.unique(colors, axis=0, return_inverse=True)
+    total = np.bincount(inv.reshape(-1), weights=counts, minlength=len(uniq)).astype(np.int64)
+    order = np.argsort(-total, kind="stable")
+    return Palette(uniq[order], total[order])
+
+
+def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.k is not None and args.palette_in:
+        raise UsageError("-k has no effect with --palette-in (the palette sets the colours)")
+    if args.method != "kmeans" and args.palette_in:
+        raise UsageError("--method has no effect with --palette-in (no palette is fitted)")
+    if args.output and len(args.inputs) > 1:
+        raise UsageError(f"-o/--output takes one input, got {len(args.inputs)}; use --out-dir")
+    if args.palette_out:
+        _check_extension(args.palette_out, PALETTE_EXTENSIONS, "--palette-out")
+        if len(args.inputs) > 1 and not (args.shared_palette or args.palette_in):
+            raise UsageError(
+                "--palette-out with several inputs needs --shared-palette (one palette for all)"
+            )
+    if args.palette_in:
+        _check_extension(args.palette_in, PALETTE_EXTENSIONS, "--palette-in")
+    fit_kw, map_kw = _api_keywords(args)
+    k = DEFAULT_K if args.k is None else args.k
+
+    with contextlib.ExitStack() as stack:
+        if args.inputs:
+            sources = [Path(s) for s in args.inputs]
+        else:
+            resource = importlib.resources.files("kmeans_quant").joinpath("data", SAMPLE)
+            sources = [stack.enter_context(importlib.resources.as_file(resource))]
+        jobs = _plan(args, sources, k)
+        palette_out = Path(args.palette_out) if args.palette_out else None
+        if palette_out is None and not args.inputs:
+            palette_out = jobs[0].output.with_name(jobs[0].output.stem + "_palette.json")
+        if palette_out is not None:
+            for s in sources:
+                if _same_file(palette_out, s):
+                    raise UsageError(f"--palette-out {str(palette_out)!r} would replace an input")
+            if any(palette_out.resolve() == j.output.resolve() for j in jobs):
+                raise UsageError(f"--palette-out {str(palette_out)!r} is also an image output")
+        _check_files(args, sources, jobs, palette_out)
+
+        palette8 = None
+        if args.palette_in:
+            try:
+                palette8 = np.asarray(load_palette(args.palette_in).colors)
+            except (OSError, ValueError) as exc:
+                raise RunError(_describe(exc)) from None
+
+        images: dict[int, NDArray] = {}
+        if args.shared_palette and palette8 is None:
+            for i, job in enumerate(jobs):
+                try:
+                    images[i] = read_image(job.source)
+                except (OSError, ValueError) as exc:
+                    raise RunError(_describe(exc)) from None
+            palette8 = _shared_palette(list(images.values()), k, args.seed, fit_kw)
+
+        progress = _Progress(len(jobs), stderr)
+        used_palettes, failed = [], 0
+        for i, job in enumerate(jobs):
+            progress.show(i, job.source.name)
+            try:
+                image = images.pop(i) if i in images else read_image(job.source)
+                used, line = _process(job, image, args, k, palette8, fit_kw, map_kw)
+            except (RunError, OSError, ValueError, TypeError) as exc:
+                progress.clear()
+                print(f"{PROG}: error: {_describe(exc)}", file=stderr)
+                failed += 1
+                continue
+            progress.clear()
+            print(line, file=stdout)
+            used_palettes.append(used)
+        progress.show(len(jobs), "done")
+        progress.clear()
+
+        if palette_out is not None and used_palettes:
+            merged = used_palettes[0] if len(used_palettes) == 1 else _merge(used_palettes)
+            try:
+                save_palette(merged, palette_out, force=args.force)
+            except OSError as exc:
+                raise RunError(f"cannot write {str(palette_out)!r}: {_describe(exc)}") from None
+            print(f"palette ({len(merged)} colours) -> {palette_out}", file=stdout)
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``kmeans-quant`` with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments, without the program name.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when a file could not be read or written, 2 for a
+        wrong command line, 130 when interrupted.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from kmeans_quant.cli import main
+    >>> from kmeans_quant.io import write_image
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     src = os.path.join(d, "tiny.png")
+    ...     _ = write_image(src, np.arange(48, dtype=np.uint8).reshape(4, 4, 3) * 5)
+    ...     status = main([src, "-k", "2", "--out-dir", d])  # doctest: +ELLIPSIS
+    ...     print(status, sorted(os.listdir(d)))
+    tiny.png -> ...tiny_k2.png: 2 colours, MSE ..., PSNR ... dB, ... B -> ... B
+    0 ['tiny.png', 'tiny_k2.png']
+    """
+    stdout, stderr = sys.stdout, sys.stderr
+    try:
+        args = build_parser().parse_args(argv)
+        return _run(args, stdout, stderr)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc} (see {PROG} --help)", file=stderr)
+        return 2
+    except RunError as exc:
+        print(f"{PROG}: error: {exc}", file=stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=stderr)
+        return 130
+    except Exception as exc:  # a bug: still one line, but say what it was
+        print(f"{PROG}: error: unexpected {type(exc).__name__}: {exc}", file=stderr)
+        return 1
