@@ -696,7 +696,7 @@ def _check_recolor_input(image: Any, palette: Any) -> tuple[int, NDArray]:
         if bad.size:
             raise ValueError(
                 f"palette values must be whole numbers in [{info.min}, {info.max}] "
-                f"for a {image.dtype} image, got {bad.ravel()[0]!r}"
+                f"for a {image.dtype} image, got {bad.ravel()[0].item()!r}"
             )
     return c, pal.astype(image.dtype)
 
