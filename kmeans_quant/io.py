@@ -37,7 +37,7 @@ __all__ = ["read_image", "write_image", "IMAGE_EXTENSIONS"]
 IMAGE_EXTENSIONS = (".png", ".gif", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
 # Formats that hold at most 8 bits per channel: uint16 and float images are
-# scaled to uint8 for them. PNG and TIFF keep 16 bits.
+# scaled to uint8 for them. TIFF keeps 16 bits, PNG for grey images only.
 _EIGHT_BIT_ONLY = (".gif", ".jpg", ".jpeg", ".bmp", ".webp")
 # Formats that cannot store an alpha channel at all.
 _NO_ALPHA = (".jpg", ".jpeg")
@@ -366,9 +366,10 @@ def write_image(
       (so the palette may have at most 255 colours); partial alpha is lost.
     * Grey ``(H, W)`` to PNG: 8- or 16-bit greyscale, which reads back as
       ``(H, W)``; to GIF: palette mode with grey entries.
-    * uint16 and float images go to 8 bits for GIF, JPEG, BMP and WebP;
-      PNG and TIFF keep 16 bits (float goes to uint8 everywhere). A uint16
-      image is never palette-mode, since palette entries have 8 bits.
+    * uint16 images keep 16 bits in TIFF and in grey PNG; everywhere else
+      they are rounded to 8 bits (Pillow, which imageio uses for PNG,
+      neither writes nor reads 16-bit colour PNGs: use ``.tif`` to keep
+      them). Float images are written as uint8.
     * JPEG cannot hold alpha: RGBA to ``.jpg`` raises ValueError. WebP is
       written lossless, JPEG at quality 95.
 
@@ -427,24 +428,23 @@ def write_image(
             "write .png, .tif or .webp, or drop the alpha first"
         )
     pal8 = None if palette is None else _palette_colors(palette, image)
+    # Pillow, which imageio uses for PNG, handles 16-bit colour PNGs in
+    # neither direction, so only grey PNGs (and TIFFs) keep 16 bits.
+    eight_bit = (
+        ext in _EIGHT_BIT_ONLY or image.dtype.kind == "f" or (ext == ".png" and image.ndim == 3)
+    )
+    data = _to_uint8(image) if eight_bit else np.ascontiguousarray(image)
 
-    indexed = None
-    if ext in (".png", ".gif") and pal8 is not None and pal8.shape[0] <= 256:
-        if ext == ".gif" or (image.dtype != np.uint16 and image.ndim == 3):
-            img8 = _to_uint8(image)
-            if image.ndim == 2:
-                img8 = np.repeat(img8[..., None], 3, axis=2)
-                pal8 = np.repeat(pal8, 3, axis=1)
-            indexed = _indexed_image(img8, np.ascontiguousarray(pal8), ext == ".gif")
+    # Grey PNGs stay 8-bit greyscale, which reads back as (H, W).
+    if (pal8 is not None and pal8.shape[0] <= 256 and data.dtype == np.uint8
+            and (ext == ".gif" or (ext == ".png" and data.ndim == 3))):
+        rgb = data if data.ndim == 3 else np.repeat(data[..., None], 3, axis=2)
+        pal_rgb = pal8 if pal8.shape[1] == 3 else np.repeat(pal8, 3, axis=1)
+        indexed = _indexed_image(rgb, np.ascontiguousarray(pal_rgb), ext == ".gif")
+        if indexed is not None:
+            _atomic_write(dest, lambda tmp: _save_pillow(indexed, tmp, ext), force=force)
+            return dest
 
-    if indexed is not None:
-        _atomic_write(dest, lambda tmp: _save_pillow(indexed, tmp, ext), force=force)
-        return dest
-
-    if ext in _EIGHT_BIT_ONLY or image.dtype.kind == "f":
-        data = _to_uint8(image)
-    else:
-        data = np.ascontiguousarray(image)
     kwargs: dict[str, Any] = {}
     if ext in (".jpg", ".jpeg"):
         kwargs["quality"] = 95
