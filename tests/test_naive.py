@@ -113,6 +113,14 @@ def test_update_centers_donor_keeps_its_last_point():
     assert centers == [[0.5], [50.0], [50.0]]
 
 
+def test_update_centers_left_empty_sits_on_the_first_farthest_point():
+    # Cluster 2 is empty; the farthest point (a tie: the later index, 1) is
+    # cluster 1's only point and stays. Cluster 2 then sits on the first of
+    # the equally farthest points, point 0.
+    centers = naive.update_centers([[0.0], [5.0]], [0, 1], 3, min_sq_dist=[0.0, 0.0])
+    assert centers == [[0.0], [5.0], [0.0]]
+
+
 def test_update_centers_equal_distances_hand_out_the_last_point_first():
     # Mirrors the engine's reversed stable sort: with equal distances the
     # highest index is "farthest".
@@ -154,6 +162,21 @@ def test_kmeans_plusplus_hand_cases():
     for seed in range(5):
         C = naive.kmeans_plusplus(Y, 2, rng=seed)
         assert sorted(bool(c[0] > 5) for c in C) == [False, True]
+
+
+def test_kmeans_plusplus_equal_potentials_keep_the_first_candidate():
+    # The heavy middle point is the first centre; -1 and +1 then leave the
+    # same potential, so which one wins depends only on the order of the
+    # draws. Both versions must keep the first drawn of equal candidates.
+    X = np.array([[-1.0], [0.0], [1.0]])
+    w = [1.0, 1e6, 1.0]
+    seconds = set()
+    for seed in range(20):
+        fast = kmeans_quant.kmeans_plusplus(X, 2, sample_weight=w, rng=seed)
+        slow = naive.kmeans_plusplus(X, 2, sample_weight=w, rng=seed)
+        np.testing.assert_array_equal(fast, slow)
+        seconds.add(float(slow[1, 0]))
+    assert seconds == {-1.0, 1.0}
 
 
 @pytest.mark.parametrize("name", list(DATASETS))
@@ -267,6 +290,13 @@ def test_more_clusters_than_distinct_points_agree():
     np.testing.assert_array_equal(slow.centers, [[0.0], [5.0], [5.0]])
     np.testing.assert_array_equal(slow.labels, [0, 0, 0, 1, 1])
     assert slow.inertia == 0.0
+    assert_same_result(fast, slow)
+    # Here the farthest point (a tie: the last, 5.0) is its cluster's only
+    # point, so the third centre stays empty and falls back to the first of
+    # the equally farthest points, 0.0, in the loops and in the engine.
+    fast = kmeans_quant.kmeans([[0.0], [0.0], [5.0]], 3, init=init)
+    slow = naive.kmeans([[0.0], [0.0], [5.0]], 3, init=init)
+    np.testing.assert_array_equal(slow.centers, [[0.0], [5.0], [0.0]])
     assert_same_result(fast, slow)
 
 
