@@ -359,11 +359,11 @@ def test_kmeans_errors():
     X = gaussian_blobs()[:10]
     with pytest.raises(ValueError, match=r"k=11 must not exceed n_samples=10"):
         naive.kmeans(X, 11)
-    with pytest.raises(ValueError, match=r"init='random' is not implemented in kmeans_quant.naive"):
+    with pytest.raises(ValueError, match=r"init='random' is not implemented in kmeans_quant.nai"):
         naive.kmeans(X, 2, init="random")
-    with pytest.raises(ValueError, match=r"init must be 'k-means\+\+' or an array of centres, got 'kmeans'"):
+    with pytest.raises(ValueError, match=r"init must be 'k-means\+\+' or an array .* got 'kmeans'"):
         naive.kmeans(X, 2, init="kmeans")
-    with pytest.raises(ValueError, match=r"init centres must have shape .* = \(2, 2\), got \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"init centres must have shape .* \(2, 2\), got \(3, 2\)"):
         naive.kmeans(X, 2, init=X[:3])
     # the shared checks of kmeans_quant._validation are wired in
     with pytest.raises(TypeError, match=r"k must be a positive integer, got 2.0"):
@@ -376,7 +376,7 @@ def test_kmeans_errors():
         naive.kmeans(X, 2, tol=-1)
     with pytest.raises(ValueError, match=r"sample_weight must be non-negative"):
         naive.kmeans(X, 2, sample_weight=-np.ones(10))
-    with pytest.raises(TypeError, match=r"rng must be None, an int seed or a numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"rng must be None, an int seed or a numpy.random.Gen"):
         naive.kmeans(X, 2, rng="seed")
 
 
@@ -394,15 +394,15 @@ def test_recolor_errors():
         naive.recolor(img.tolist(), [[0, 0, 0]])
     with pytest.raises(TypeError, match=r"image must hold real numbers, got dtype bool"):
         naive.recolor(np.zeros((2, 2), dtype=bool), [0])
-    with pytest.raises(ValueError, match=r"expected an image of shape \(H, W\) or \(H, W, 3\), got \(2, 3, 4\)"):
+    with pytest.raises(ValueError, match=r"shape \(H, W\) or \(H, W, 3\), got \(2, 3, 4\)"):
         naive.recolor(np.zeros((2, 3, 4), dtype=np.uint8), [[0, 0, 0, 0]])
     with pytest.raises(TypeError, match=r"palette must hold real numbers, got dtype <U3"):
         naive.recolor(img, [["red", "red", "red"]])
-    with pytest.raises(ValueError, match=r"palette must have shape \(m, 3\) with m >= 1 for this image, got \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"palette must have shape \(m, 3\) .* got \(2, 2\)"):
         naive.recolor(img, [[0, 0], [1, 1]])
     with pytest.raises(ValueError, match=r"palette must have shape \(m, 3\) .* got \(0, 3\)"):
         naive.recolor(img, np.zeros((0, 3)))
-    with pytest.raises(ValueError, match=r"whole numbers in \[0, 255\] for a uint8 image, got 12.5"):
+    with pytest.raises(ValueError, match=r"must be whole numbers in \[0, 255\] .* got 12\.5"):
         naive.recolor(img, [[0, 0, 0], [12.5, 0, 0]])
     with pytest.raises(ValueError, match=r"whole numbers in \[0, 255\] for a uint8 image, got 256"):
         naive.recolor(img, [[256, 0, 0]])
