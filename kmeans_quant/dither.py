@@ -116,22 +116,47 @@ def _as_float_image(pixels: NDArray, palette: NDArray) -> tuple[NDArray, NDArray
     return px, pal
 
 
-def _nearest_rows(
-    values: NDArray, pal_t: NDArray, dist: NDArray, diff: NDArray
-) -> NDArray[np.intp]:
-    """Nearest palette index of every row of ``values`` (n, c).
+class _NearestSearch:
+    r"""Nearest palette colour for batches of pixels stored as columns.
 
-    ``pal_t`` is the palette transposed, (c, m); ``dist`` and ``diff`` are
-    scratch buffers of shape (n, m). The distance is summed channel by
-    channel, in channel order, so it matches the reference loop bit for bit.
+    Calling it with ``values`` of shape (c, n), ``n <= n_max``, returns the
+    index of the nearest palette colour of every column, ties to the lowest
+    index. Scratch buffers are allocated once and reused, since the
+    Floyd-Steinberg kernel calls this thousands of times.
+
+    Everything is laid out (.., m, n), so each numpy call is a long,
+    contiguous pass along the batch rather than many short ones over the
+    palette. The distance is :math:`(v_0 - p_0)^2 + (v_1 - p_1)^2 + \dots`
+    added in channel order, the same operations as in
+    :func:`_floyd_steinberg_reference`, so the two agree bit for bit.
+
+    numpy's ``argmin(axis=0)`` would copy to a transposed layout and search
+    each short column on its own. Instead: the column minima, a mask of the
+    entries equal to them, and a max-reduction of ``(m - j) * mask``, whose
+    largest value belongs to the first minimum, exactly as argmin's would.
     """
-    np.subtract(values[:, 0, None], pal_t[0], out=dist)
-    np.multiply(dist, dist, out=dist)
-    for ch in range(1, values.shape[1]):
-        np.subtract(values[:, ch, None], pal_t[ch], out=diff)
+
+    def __init__(self, pal: NDArray, n_max: int) -> None:
+        m, c = pal.shape
+        self.m = m
+        self.pal_cols = np.ascontiguousarray(pal.T)[:, :, None]  # (c, m, 1)
+        rank_dtype = np.min_scalar_type(m)
+        self.rank_of = np.arange(m, 0, -1, dtype=rank_dtype)[:, None]  # m - j
+        self.diff = np.empty((c, m, n_max), dtype=pal.dtype)
+        self.flags = np.empty((m, n_max), dtype=bool)
+        self.ranks = np.empty((m, n_max), dtype=rank_dtype)
+
+    def __call__(self, values: NDArray) -> NDArray[np.intp]:
+        c, n = values.shape
+        diff = np.subtract(values[:, None, :], self.pal_cols, out=self.diff[:, :, :n])
         np.multiply(diff, diff, out=diff)
-        dist += diff
-    return dist.argmin(axis=1)
+        dist = diff[0]
+        for ch in range(1, c):
+            dist += diff[ch]
+        flags, ranks = self.flags[:, :n], self.ranks[:, :n]
+        np.equal(dist, dist.min(axis=0), out=flags)
+        np.multiply(flags, self.rank_of, out=ranks)
+        return np.subtract(self.m, ranks.max(axis=0), dtype=np.intp)
 
 
 def _floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
@@ -179,24 +204,27 @@ def _floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
     labels = np.zeros((H, W), dtype=np.intp)
     if m == 1 or px.size == 0:
         return labels
-    dtype = px.dtype.type
-    w_right, w_down_left, w_down, w_down_right = (
-        dtype(w) for w in (_FS_RIGHT, _FS_DOWN_LEFT, _FS_DOWN, _FS_DOWN_RIGHT)
-    )
-    lo, hi = pal.min(axis=0), pal.max(axis=0)
+    # Scatter weights in the order the scatter below uses them.
+    weights = np.array(
+        [_FS_DOWN_LEFT, _FS_RIGHT, _FS_DOWN, _FS_DOWN_RIGHT], dtype=px.dtype
+    )[:, None, None]
+    # Everything per wavefront is channel-first, (c, n), so inner loops run
+    # along the wavefront rather than over 1-3 channels.
     pal_t = np.ascontiguousarray(pal.T)
+    lo, hi = pal_t.min(axis=1)[:, None], pal_t.max(axis=1)[:, None]
     flat = px.reshape(H * W, c)
     flat_labels = labels.reshape(H * W)
     # Consecutive pixels of a wavefront are W - 2 apart in the flat image.
     # For W <= 2 a wavefront holds at most one pixel and any step will do.
     step = W - 2 if W > 2 else 1
-    # Pending error for wavefronts t, t+1, t+2, t+3 in slots t % 4, by row y;
-    # row H catches the error pushed below the last image row.
-    pending = np.zeros((4, H + 1, c), dtype=px.dtype)
+    # Pending error for wavefronts t, t+1, t+2, t+3 in slots t % 4, by
+    # channel and row y; row H catches error pushed below the last row.
+    pending = np.zeros((4, c, H + 1), dtype=px.dtype)
     n_max = min(H, (W + 1) // 2)
-    dist_buf = np.empty((n_max, m), dtype=px.dtype)
-    diff_buf = np.empty((n_max, m), dtype=px.dtype)
-    err_buf = np.empty((n_max, c), dtype=px.dtype)
+    nearest = _NearestSearch(pal, n_max)
+    value_buf = np.empty((c, n_max), dtype=px.dtype)
+    color_buf = np.empty((c, n_max), dtype=px.dtype)
+    share_buf = np.empty((4, c, n_max), dtype=px.dtype)
     for t in range(W + 2 * (H - 1)):
         # Rows of wavefront t: 0 <= t - 2y <= W - 1.
         y0 = max(0, (t - W + 2) // 2)
@@ -204,23 +232,25 @@ def _floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
         n = y1 - y0 + 1
         start = t + y0 * (W - 2)
         pix = slice(start, start + (n - 1) * step + 1, step)
+        rows, below = slice(y0, y1 + 1), slice(y0 + 1, y1 + 2)
         slot = t & 3
 
-        v = flat[pix] + pending[slot, y0 : y1 + 1]
+        v = np.add(flat[pix].T, pending[slot, :, rows], out=value_buf[:, :n])
         pending[slot] = 0  # free the slot for wavefront t + 4
-        np.clip(v, lo, hi, out=v)
-        lab = _nearest_rows(v, pal_t, dist_buf[:n], diff_buf[:n])
+        np.maximum(v, lo, out=v)
+        np.minimum(v, hi, out=v)
+        lab = nearest(v)
         flat_labels[pix] = lab
-        e = np.subtract(v, pal[lab], out=v)
+        e = np.subtract(v, np.take(pal_t, lab, axis=1, out=color_buf[:, :n]), out=v)
 
+        share = np.multiply(e, weights, out=share_buf[:, :, :n])
         # Down-left before right: pixel (y, x) then receives its wavefront
         # t+1 errors in raster order ((y-1, x+1) before (y, x-1)).
-        scaled = err_buf[:n]
         nxt = (t + 1) & 3
-        pending[nxt, y0 + 1 : y1 + 2] += np.multiply(e, w_down_left, out=scaled)
-        pending[nxt, y0 : y1 + 1] += np.multiply(e, w_right, out=scaled)
-        pending[(t + 2) & 3, y0 + 1 : y1 + 2] += np.multiply(e, w_down, out=scaled)
-        pending[(t + 3) & 3, y0 + 1 : y1 + 2] += np.multiply(e, w_down_right, out=scaled)
+        pending[nxt, :, below] += share[0]
+        pending[nxt, :, rows] += share[1]
+        pending[(t + 2) & 3, :, below] += share[2]
+        pending[(t + 3) & 3, :, below] += share[3]
     return labels
 
 
@@ -266,7 +296,7 @@ def _floyd_steinberg_reference(pixels: NDArray, palette: NDArray) -> NDArray[np.
     labels = np.zeros((H, W), dtype=np.intp)
     for y in range(H):
         for x in range(W):
-            v = np.clip(px[y, x] + pending[y, x + 1], lo, hi)
+            v = np.minimum(np.maximum(px[y, x] + pending[y, x + 1], lo), hi)
             dist = np.zeros(m, dtype=px.dtype)
             for ch in range(c):
                 diff = v[ch] - pal[:, ch]
@@ -363,20 +393,19 @@ def _ordered(pixels: NDArray, palette: NDArray, *, size: int = 8) -> NDArray[np.
     n = _bayer_matrix(size).shape[0]
     threshold = (_bayer_matrix(size) + 0.5) / (n * n) - 0.5
     offset = (threshold * _palette_spread(pal)).astype(px.dtype)
-    pal_t = np.ascontiguousarray(pal.T)
     flat_labels = labels.reshape(-1)
     rows = max(1, _ORDERED_BLOCK // W)
     # Offsets for a band of rows: the tile repeated across the width, and
     # down a whole number of tiles so every band starts in phase.
     rows = -(-rows // n) * n
     band_offset = np.tile(offset, (rows // n, -(-W // n)))[:, :W, None]
+    block = min(rows, H) * W
+    nearest = _NearestSearch(pal, block)
     for y0 in range(0, H, rows):
         y1 = min(H, y0 + rows)
         v = px[y0:y1] + band_offset[: y1 - y0]
-        v = v.reshape(-1, c)
-        dist = np.empty((v.shape[0], m), dtype=px.dtype)
-        diff = np.empty_like(dist)
-        flat_labels[y0 * W : y1 * W] = _nearest_rows(v, pal_t, dist, diff)
+        values = np.ascontiguousarray(v.reshape(-1, c).T)
+        flat_labels[y0 * W : y1 * W] = nearest(values)
     return labels
 
 
