@@ -181,7 +181,7 @@ def read_image(path: str | os.PathLike) -> NDArray:
     >>> from kmeans_quant.io import read_image, write_image
     >>> img = np.zeros((2, 3, 3), dtype=np.uint8); img[0, 0] = [255, 128, 0]
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     write_image(os.path.join(d, "tiny.png"), img)
+    ...     path = write_image(os.path.join(d, "tiny.png"), img)
     ...     back = read_image(os.path.join(d, "tiny.png"))
     >>> back.shape, back.dtype, bool((back == img).all())
     ((2, 3, 3), dtype('uint8'), True)

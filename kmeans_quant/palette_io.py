@@ -31,6 +31,7 @@ import json
 import os
 import re
 from pathlib import Path
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -154,7 +155,8 @@ def _write_gpl(tmp: Path, rgb: NDArray[np.uint8], counts: NDArray[np.int64], tit
         "# written by kmeans_quant; names give each colour's pixel count",
     ]
     lines += [
-        f"{c[0]:3d} {c[1]:3d} {c[2]:3d}\t{_hex(c)} ({int(n)} px)" for c, n in zip(rgb, counts)
+        f"{c[0]:3d} {c[1]:3d} {c[2]:3d}\t{_hex(c)} ({int(n)} px)"
+        for c, n in zip(rgb, counts, strict=True)
     ]
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -8,12 +8,11 @@ import stat
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from conftest import make_quadrants
 from PIL import Image
 
 from kmeans_quant import Palette, extract_palette, quantize
 from kmeans_quant.io import read_image, write_image
-
-from conftest import make_quadrants
 
 
 @pytest.fixture
@@ -279,7 +278,7 @@ def test_palette_missing_a_colour(tmp_path, q4):
     [
         (np.zeros((3, 4)), ValueError, r"palette must have shape \(m, 3\) .*got \(3, 4\)"),
         (np.zeros((0, 3)), ValueError, r"got \(0, 3\)"),
-        ([[0, 0, 300]], ValueError, r"palette values must lie in \[0, 255\] .*got range \[0, 300\]"),
+        ([[0, 0, 300]], ValueError, r"values must lie in \[0, 255\] .*got range \[0, 300\]"),
         ([[0, 0, -1]], ValueError, r"got range \[-1, 0\]"),
         (np.array([["a", "b", "c"]]), TypeError, "palette must hold numbers, got dtype <U1"),
     ],
@@ -295,8 +294,9 @@ def test_bad_palette(tmp_path, q4, palette, exc, msg):
         ([[0, 1]], TypeError, "image must be a numpy.ndarray, got list"),
         (np.zeros((2, 2, 2), np.uint8), ValueError, r"shape \(H, W\), .*got \(2, 2, 2\)"),
         (np.zeros((0, 3), np.uint8), ValueError, r"image is empty, got shape \(0, 3\)"),
-        (np.full((2, 2), 2.0), ValueError, r"float image values must be finite and lie in \[0, 1\]"),
-        (np.zeros((2, 2), np.int32), TypeError, "image dtype must be uint8, uint16 or float, got int32"),
+        (np.full((2, 2), 2.0), ValueError, r"float image values must be finite and lie in"),
+        (np.zeros((2, 2), np.int32), TypeError,
+         "image dtype must be uint8, uint16 or float, got int32"),
     ],
 )
 def test_bad_image(tmp_path, image, exc, msg):
