@@ -27,6 +27,8 @@ from .engine import _fit
 # Bits per channel of the coarse grid, and how many Lloyd iterations the
 # refinement on exact colours may take. Tuned with benchmarks/ (see docs).
 _COARSE_BITS = 5
+_INIT_BUDGET = 128  # coarse runs: max(1, min(8, _INIT_BUDGET // k))
+_MID_BITS = 0  # 0: no intermediate grid
 _REFINE_ITER = 3
 # Below this many distinct colours per cluster the coarse stage is not worth it.
 _COARSE_MIN_RATIO = 8
@@ -67,6 +69,14 @@ def fit_colors(
     if X.shape[0] >= _COARSE_MIN_RATIO * k:
         means, weight = _pool(X, w, _COARSE_BITS)
         if means.shape[0] > k:
-            coarse = _fit(means, weight, k, "k-means++", max_iter, tol, rng)
-            return _fit(X, w, k, coarse.centers, _REFINE_ITER, tol, rng).centers
+            n_init = max(1, min(8, _INIT_BUDGET // k))
+            runs = [_fit(means, weight, k, "k-means++", max_iter, tol, rng)
+                    for _ in range(n_init)]
+            centers = min(runs, key=lambda r: r.inertia).centers
+            if _MID_BITS:
+                mm, mw = _pool(X, w, _MID_BITS)
+                centers = _fit(mm, mw, k, centers, max_iter, tol, rng).centers
+            if _REFINE_ITER:
+                centers = _fit(X, w, k, centers, _REFINE_ITER, tol, rng).centers
+            return centers
     return _fit(X, w, k, "k-means++", max_iter, tol, rng).centers

@@ -127,7 +127,8 @@ def _lloyd(
 
 
 def _inertia(w: NDArray, min_sq: NDArray) -> float:
-    return float(np.dot(w.astype(np.float64), min_sq.astype(np.float64)))
+    # Accumulate in float64 even for float32 data.
+    return float(np.multiply(w, min_sq, dtype=np.float64).sum())
 
 
 def _tol_abs(X: NDArray, w: NDArray, tol: float) -> float:
@@ -158,15 +159,21 @@ def _run(
     max_iter: int,
     tol: float,
     rng: np.random.Generator,
-) -> Iterator[KMeansStep]:
-    """Clean-input K-Means: centre the data, seed, iterate, un-centre."""
+) -> Iterator[tuple[int, NDArray, NDArray, NDArray, float, bool]]:
+    """Clean-input K-Means: centre the data, seed, then yield :func:`_lloyd`'s
+    records with the centres shifted back."""
     mean = ((w.astype(np.float64) @ X) / w.sum(dtype=np.float64)).astype(X.dtype)
     Xc = X - mean
     init_c = init if isinstance(init, str) else init - mean
     centers = _start(Xc, w, k, init_c, rng)
     tol_abs = _tol_abs(Xc, w, tol)
     for it, c, lab, min_sq, shift, done in _lloyd(Xc, w, centers, max_iter, tol_abs):
-        yield KMeansStep(it, c + mean, lab, _inertia(w, min_sq), shift, done)
+        yield it, c + mean, lab, min_sq, shift, done
+
+
+def _step(w: NDArray, record: tuple) -> KMeansStep:
+    it, centers, labels, min_sq, shift, done = record
+    return KMeansStep(it, centers, labels, _inertia(w, min_sq), shift, done)
 
 
 def _fit(
@@ -178,12 +185,15 @@ def _fit(
     tol: float,
     rng: np.random.Generator,
 ) -> KMeansStep:
-    """Clean-input K-Means to the end: the last record of :func:`_run`."""
+    """Clean-input K-Means to the end: the last record of :func:`_run`.
+
+    Only the last record's inertia is computed.
+    """
     last = None
     for last in _run(X, w, k, init, max_iter, tol, rng):
         pass
     assert last is not None  # _run always yields iteration 0
-    return last
+    return _step(w, last)
 
 
 def _validate(
@@ -353,4 +363,5 @@ def kmeans_steps(
     so the loop stopped there.
     """
     args = _validate(X, k, sample_weight, init, max_iter, tol, rng)
-    return _run(*args)
+    w = args[1]
+    return (_step(w, record) for record in _run(*args))
