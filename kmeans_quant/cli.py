@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
             "current folder together with its palette."
         ),
         epilog=(
-            "Outputs default to STEM_kK.png in the current folder (or --out-dir). "
+            "Outputs default to STEM_kK.png (STEM_PALETTE.png with --palette-in) in the "
+            "current folder or --out-dir. "
             "Existing files are never replaced without --force, inputs never. "
             "Exit status: 0 ok, 1 a file could not be read or written, 2 bad command line."
         ),

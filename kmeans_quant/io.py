@@ -274,6 +274,14 @@ def _pack(colors: NDArray[np.uint8]) -> NDArray[np.uint32]:
     return codes
 
 
+def _distinct_colors(image8: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """The distinct colours (alpha ignored) of a uint8 image, shape ``(m, c)``."""
+    px = image8.reshape(-1, 1) if image8.ndim == 2 else image8[..., :3].reshape(-1, 3)
+    codes = np.unique(_pack(px))
+    shifts = 8 * np.arange(px.shape[1] - 1, -1, -1, dtype=np.uint32)
+    return ((codes[:, None] >> shifts) & 0xFF).astype(np.uint8)
+
+
 def _palette_indices(rgb: NDArray[np.uint8], palette: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """Index into ``palette`` of every pixel of ``rgb`` (n, c), which must be exact."""
     pal_codes = _pack(palette)
@@ -362,6 +370,8 @@ def write_image(
 
     * RGBA to PNG: palette mode with a tRNS (per-entry alpha) chunk when
       there are at most 256 (colour, alpha) pairs, else truecolour RGBA.
+    * GIF without a palette: the image's own colours if there are at most
+      256, else ValueError (no silent re-quantization).
     * RGBA to GIF: pixels with alpha < 128 become the one transparent entry
       (so the palette may have at most 255 colours); partial alpha is lost.
     * Grey ``(H, W)`` to PNG: 8- or 16-bit greyscale, which reads back as
@@ -434,6 +444,16 @@ def write_image(
         ext in _EIGHT_BIT_ONLY or image.dtype.kind == "f" or (ext == ".png" and image.ndim == 3)
     )
     data = _to_uint8(image) if eight_bit else np.ascontiguousarray(image)
+
+    if ext == ".gif" and (pal8 is None or pal8.shape[0] > 256):
+        # GIF is palette-only; left to Pillow, more than 256 colours would be
+        # re-quantized silently, so take the image's own colours or refuse.
+        pal8 = _distinct_colors(data)
+        if pal8.shape[0] > 256:
+            raise ValueError(
+                f"cannot write {str(dest)!r}: a GIF holds at most 256 colours, "
+                f"the image has {pal8.shape[0]}; quantize it first or write .png"
+            )
 
     # Grey PNGs stay 8-bit greyscale, which reads back as (H, W).
     if (pal8 is not None and pal8.shape[0] <= 256 and data.dtype == np.uint8

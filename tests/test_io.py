@@ -63,9 +63,19 @@ def test_gif_round_trip(tmp_path, q4):
     np.testing.assert_array_equal(read_image(path), img)
 
 
-def test_gif_without_palette_still_works_for_few_colours(tmp_path, q4):
+def test_gif_without_palette_uses_the_image_colours(tmp_path, q4):
     img, _ = q4
-    np.testing.assert_array_equal(read_image(write_image(tmp_path / "q.gif", img)), img)
+    path = write_image(tmp_path / "q.gif", img)
+    with Image.open(path) as im:
+        assert im.mode == "P"
+    np.testing.assert_array_equal(read_image(path), img)
+
+
+def test_gif_refuses_more_than_256_colours(tmp_path):
+    img = np.random.default_rng(0).integers(0, 256, (20, 20, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="a GIF holds at most 256 colours, the image has 400"):
+        write_image(tmp_path / "many.gif", img)
+    assert _listing(tmp_path) == []
 
 
 @pytest.mark.parametrize("ext", [".tif", ".tiff", ".bmp", ".webp", ".PNG"])
