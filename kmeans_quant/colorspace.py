@@ -56,6 +56,7 @@ CIE 15:2004, Colorimetry, 3rd edition (CIELAB, CIE 1976 colour difference).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -149,6 +150,14 @@ def _check_colors(x: Any, name: str, *, unit_range: bool) -> tuple[NDArray[np.fl
     return arr.astype(np.float64, copy=False), out
 
 
+def _convert(
+    x: Any, name: str, kernel: Callable[[NDArray], NDArray], *, unit_range: bool
+) -> NDArray[np.floating]:
+    """Validate ``x``, run a float64 kernel on it, return in the caller's float type."""
+    arr, out = _check_colors(x, name, unit_range=unit_range)
+    return kernel(arr).astype(out, copy=False)
+
+
 # --------------------------------------------------------------------------
 # private kernels: float64 (..., 3) in, float64 (..., 3) out, no validation
 # --------------------------------------------------------------------------
@@ -225,8 +234,7 @@ def srgb_to_linear(rgb: ArrayLike) -> NDArray[np.floating]:
     >>> srgb_to_linear([0.0, 0.5, 1.0])
     array([0.        , 0.21404114, 1.        ])
     """
-    arr, out = _check_colors(rgb, "rgb", unit_range=True)
-    return _srgb_to_linear(arr).astype(out, copy=False)
+    return _convert(rgb, "rgb", _srgb_to_linear, unit_range=True)
 
 
 def linear_to_srgb(linear: ArrayLike) -> NDArray[np.floating]:
@@ -257,8 +265,7 @@ def linear_to_srgb(linear: ArrayLike) -> NDArray[np.floating]:
     >>> linear_to_srgb([0.0, 0.18, 1.0]).round(4)    # 18% grey is sRGB 0.46
     array([0.    , 0.4614, 1.    ])
     """
-    arr, out = _check_colors(linear, "linear", unit_range=True)
-    return _linear_to_srgb(arr).astype(out, copy=False)
+    return _convert(linear, "linear", _linear_to_srgb, unit_range=True)
 
 
 def srgb_to_oklab(rgb: ArrayLike) -> NDArray[np.floating]:
@@ -296,8 +303,7 @@ def srgb_to_oklab(rgb: ArrayLike) -> NDArray[np.floating]:
     array([[1.    , 0.    , 0.    ],
            [0.628 , 0.2249, 0.1258]])
     """
-    arr, out = _check_colors(rgb, "rgb", unit_range=True)
-    return _srgb_to_oklab(arr).astype(out, copy=False)
+    return _convert(rgb, "rgb", _srgb_to_oklab, unit_range=True)
 
 
 def oklab_to_srgb(lab: ArrayLike) -> NDArray[np.floating]:
@@ -331,8 +337,7 @@ def oklab_to_srgb(lab: ArrayLike) -> NDArray[np.floating]:
     >>> oklab_to_srgb([0.62795536, 0.22486306, 0.1258463]).round(4)
     array([ 1., -0.,  0.])
     """
-    arr, out = _check_colors(lab, "lab", unit_range=False)
-    return _oklab_to_srgb(arr).astype(out, copy=False)
+    return _convert(lab, "lab", _oklab_to_srgb, unit_range=False)
 
 
 def srgb_to_lab(rgb: ArrayLike) -> NDArray[np.floating]:
@@ -368,8 +373,7 @@ def srgb_to_lab(rgb: ArrayLike) -> NDArray[np.floating]:
     array([[100.  ,   0.  ,   0.  ],
            [ 53.24,  80.09,  67.2 ]])
     """
-    arr, out = _check_colors(rgb, "rgb", unit_range=True)
-    return _srgb_to_lab(arr).astype(out, copy=False)
+    return _convert(rgb, "rgb", _srgb_to_lab, unit_range=True)
 
 
 def lab_to_srgb(lab: ArrayLike) -> NDArray[np.floating]:
@@ -398,8 +402,7 @@ def lab_to_srgb(lab: ArrayLike) -> NDArray[np.floating]:
     >>> lab_to_srgb([70.0, 5.0, 10.0]).round(4)
     array([0.7359, 0.6566, 0.601 ])
     """
-    arr, out = _check_colors(lab, "lab", unit_range=False)
-    return _lab_to_srgb(arr).astype(out, copy=False)
+    return _convert(lab, "lab", _lab_to_srgb, unit_range=False)
 
 
 def delta_e_76(lab1: ArrayLike, lab2: ArrayLike) -> NDArray[np.floating]:

@@ -142,7 +142,7 @@ def test_median_cut_error_falls_as_k_grows():
         return float((counts * d).sum())
 
     errors = [sse(_median_cut(colors, counts, k)) for k in (1, 2, 4, 8, 16, 32)]
-    assert all(b < a for a, b in zip(errors, errors[1:]))
+    assert (np.diff(errors) < 0).all()
 
 
 # --------------------------------------------------------------------------
