@@ -39,7 +39,7 @@ from ._validation import (
     check_tol,
 )
 from .seeding import _kmeans_plusplus, _random_init
-from .steps import _assign, _augment_points, _row_norms_sq, _update
+from .steps import _assign, _augment_points, _row_norms_sq, _sq_dist_to, _update
 
 __all__ = ["KMeansResult", "KMeansStep", "kmeans", "kmeans_steps"]
 
@@ -101,24 +101,74 @@ class KMeansStep:
 # the loop itself, on clean, centred data
 # --------------------------------------------------------------------------
 
+def _half_gaps(centers: NDArray) -> NDArray:
+    """Half the distance from each centre to its nearest other centre.
+
+    A point closer than this to its own centre cannot be nearer any other
+    (triangle inequality). Infinity when there is a single centre.
+    """
+    k = centers.shape[0]
+    if k == 1:
+        return np.full(1, np.inf)
+    diff = centers[:, None, :].astype(np.float64) - centers[None, :, :]
+    gap = np.einsum("ijk,ijk->ij", diff, diff)
+    np.fill_diagonal(gap, np.inf)
+    return 0.5 * np.sqrt(gap.min(axis=1))
+
+
+def _lower_bound(min_sq: NDArray, second_sq: NDArray, x_sq: NDArray, c_sq_max: float,
+                 eps: float) -> NDArray:
+    """A safe lower bound on the distance to the second-nearest centre.
+
+    ``second_sq`` comes from the expanded formula, whose absolute error is
+    a few ulps of ``||x||^2 + ||c||^2``; that much is taken off first.
+    """
+    slack = 8 * eps * (x_sq + c_sq_max)
+    return np.sqrt(np.maximum(second_sq.astype(np.float64) - slack, 0.0))
+
+
 def _lloyd(
     X: NDArray, w: NDArray, centers: NDArray, max_iter: int, tol_abs: float
 ) -> Iterator[tuple[int, NDArray, NDArray, NDArray, float, bool]]:
-    """Yield ``(iteration, centers, labels, min_sq, shift, converged)``."""
+    """Yield ``(iteration, centers, labels, min_sq, shift, converged)``.
+
+    Each assignment after the first skips the points whose label provably
+    cannot change (Hamerly's bounds, 2010): ``upper`` is a point's exact
+    distance to its own centre, ``lower`` a lower bound on the distance to
+    every other centre. When centres move by ``move_j``, the second-nearest
+    distance can shrink by at most ``max_j move_j``; a point keeps its label
+    while ``upper < max(lower, half_gap[label])``. Only the remaining points
+    get a full distance row, so the labels are exactly those a full
+    assignment gives, at a fraction of the work once centres settle.
+    """
     k = centers.shape[0]
     Xa = _augment_points(X)
     x_sq = _row_norms_sq(X)
     wX = w[:, None] * X
+    eps = float(np.finfo(X.dtype).eps)
 
     # Iteration 0: assign every point to its nearest starting centre.
-    labels, min_sq = _assign(Xa, x_sq, centers)
+    labels, _, second_sq = _assign(Xa, x_sq, centers, second=True)
+    min_sq = _sq_dist_to(X, centers, labels)
+    lower = _lower_bound(min_sq, second_sq, x_sq, float(_row_norms_sq(centers).max()), eps)
     yield 0, centers, labels, min_sq, float("nan"), False
     for it in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
         new_centers = _update(X, w, wX, labels, min_sq, k)
-        shift = float(np.square(new_centers - centers, dtype=np.float64).sum())
-        # Assignment: points to their nearest new centre.
-        new_labels, min_sq = _assign(Xa, x_sq, new_centers)
+        move = np.sqrt(np.square(new_centers - centers, dtype=np.float64).sum(axis=1))
+        shift = float(np.square(move).sum())
+        # Assignment: points to their nearest new centre, skipping the safe ones.
+        new_labels = labels.copy()
+        upper = np.sqrt(_sq_dist_to(X, new_centers, labels), dtype=np.float64)
+        lower -= move.max()
+        bound = np.maximum(lower, _half_gaps(new_centers)[labels])
+        todo = np.flatnonzero(upper >= bound)
+        if todo.size:
+            lab, _, sec = _assign(Xa[todo], x_sq[todo], new_centers, second=True)
+            new_labels[todo] = lab
+            c_sq_max = float(_row_norms_sq(new_centers).max())
+            lower[todo] = _lower_bound(None, sec, x_sq[todo], c_sq_max, eps)
+        min_sq = _sq_dist_to(X, new_centers, new_labels)
         done = shift <= tol_abs or np.array_equal(new_labels, labels)
         centers, labels = new_centers, new_labels
         yield it, centers, labels, min_sq, shift, done

@@ -33,9 +33,11 @@ from ._validation import check_data, check_k, check_sample_weight
 
 __all__ = ["squared_distances", "assign_labels", "update_centers"]
 
-# Elements of one (rows, k) block of the distance matrix: 2**16 float32s is
-# 256 KiB, which stays in a per-core L2 cache while argmin reads it back.
-_BLOCK_ELEMENTS = 1 << 16
+# Elements of one (rows, k) block of the distance matrix: 2**14 float32s is
+# 64 KiB, which stays in cache while argmin reads it back, and keeps each
+# matrix product small enough that BLAS runs it on one thread (spawning
+# threads for a K=4 product costs more than it saves, badly so on a busy machine).
+_BLOCK_ELEMENTS = 1 << 14
 
 
 # --------------------------------------------------------------------------
@@ -67,19 +69,22 @@ def _block_rows(k: int) -> int:
 
 
 def _assign(
-    Xa: NDArray, x_sq: NDArray, centers: NDArray
-) -> tuple[NDArray[np.intp], NDArray]:
+    Xa: NDArray, x_sq: NDArray, centers: NDArray, second: bool = False
+) -> tuple[NDArray[np.intp], NDArray] | tuple[NDArray[np.intp], NDArray, NDArray]:
     """Nearest centre of every point, and the squared distance to it.
 
     ``Xa`` is ``[X, 1]`` from :func:`_augment_points` and ``x_sq`` the squared
     row norms of ``X``. Ties go to the lowest centre index. Distances that
-    round-off pushes below zero are clipped to zero.
+    round-off pushes below zero are clipped to zero. With ``second=True`` the
+    squared distance to the second-nearest centre is returned as well
+    (infinity when there is only one centre).
     """
     n = Xa.shape[0]
     k = centers.shape[0]
     CaT = _augment_centers(centers)
     labels = np.empty(n, dtype=np.intp)
     min_sq = np.empty(n, dtype=Xa.dtype)
+    second_sq = np.empty(n, dtype=Xa.dtype) if second else None
     step = _block_rows(k)
     buf = np.empty((min(step, n), k), dtype=Xa.dtype)
     for start in range(0, n, step):
@@ -87,11 +92,25 @@ def _assign(
         block = buf[: stop - start]
         np.matmul(Xa[start:stop], CaT, out=block)
         lab = block.argmin(axis=1)
+        rows = np.arange(stop - start)
         labels[start:stop] = lab
-        min_sq[start:stop] = block[np.arange(stop - start), lab]
+        min_sq[start:stop] = block[rows, lab]
+        if second:
+            block[rows, lab] = np.inf
+            block.min(axis=1, out=second_sq[start:stop])
     min_sq += x_sq
     np.maximum(min_sq, 0, out=min_sq)
+    if second:
+        second_sq += x_sq
+        np.maximum(second_sq, 0, out=second_sq)
+        return labels, min_sq, second_sq
     return labels, min_sq
+
+
+def _sq_dist_to(X: NDArray, centers: NDArray, labels: NDArray[np.intp]) -> NDArray:
+    """``||x_i - c_{l_i}||^2`` computed directly: O(n d), no cancellation."""
+    diff = X - centers[labels]
+    return np.einsum("ij,ij->i", diff, diff)
 
 
 def _pairwise_sq(X: NDArray, x_sq: NDArray, C: NDArray) -> NDArray:
