@@ -284,7 +284,7 @@ def fig_iterations(photo, steps, s: Settings, out: Path, summ: Summary) -> None:
     def box(x, y, bw, bh):  # inches from the top-left corner -> figure fraction
         return [x / W, 1 - (y + bh) / H, bw / W, bh / H]
 
-    summ.section("iterations (photo, k=%d, kmeans_steps, k-means++ start rng=%d)" % (k, SEED_FIT))
+    summ.section(f"iterations (photo, k={k}, kmeans_steps, k-means++ start rng={SEED_FIT})")
     for p, st in enumerate(panels):
         r, c = divmod(p, ncols)
         x = margin + c * (pw + gap_x)
@@ -467,7 +467,7 @@ def fig_k_curve(photo, s: Settings, out: Path, summ: Summary) -> None:
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.14, wspace=0.25)
     save(fig, out, "k_curve.png", s.dpi)
     summ.section("k curve (quantize, rng=0)")
-    for k, m_, p_ in zip(ks, mse, psnr):
+    for k, m_, p_ in zip(ks, mse, psnr, strict=True):
         summ.add(f"k={k}", f"MSE {m_:.2f}, PSNR {p_:.2f} dB")
     if len(ks) > 2:
         # dB gained per doubling of k, fitted over k >= 4 where it is steady.
@@ -561,7 +561,7 @@ def fig_walkthrough(s: Settings, out: Path, summ: Summary) -> None:
     engine = list(kmeans_steps(X, k, init=start, tol=0))
     agree = len(engine) == len(history) and all(
         np.array_equal(e.labels, lab) and np.allclose(e.centers, c, atol=1e-9)
-        for e, (c, lab) in zip(engine, history)
+        for e, (c, lab) in zip(engine, history, strict=True)
     )
 
     pad = 1.2
@@ -651,6 +651,11 @@ def fig_seeding(s: Settings, out: Path, summ: Summary) -> dict[str, NDArray]:
         summ.add(f"{init}: runs worse than 1.05 x best", f"{stuck[init]} of {len(seeds)}")
         summ.add(f"{init}: mean final inertia", f"{inertia[init].mean():.1f}")
     summ.add("seed drawn in seeding_2d.png", shown)
+    for init, c0 in rng_start.items():
+        r = res[init][shown]
+        start_inertia = float(assign_labels(X, c0)[1].sum())
+        summ.add(f"  {init} start -> final inertia (updates)",
+                 f"{start_inertia:.1f} -> {r.inertia:.1f} ({r.n_iter})")
     return inertia
 
 
@@ -761,8 +766,8 @@ def fig_roundoff(s: Settings, out: Path, summ: Summary) -> None:
     save(fig, out, "roundoff.png", s.dpi)
 
     summ.section("round-off (squared_distances in float32, 2000 points of spread 1, 8 centres)")
-    for o, r, e1, e2, f1, f2 in zip(offsets, R, err_far, err_centred, flips_far,
-                                    flips_centred):
+    for r, e1, e2, f1, f2 in zip(R, err_far, err_centred, flips_far, flips_centred,
+                                 strict=True):
         summ.add(f"R={r:.3g}", f"rel. error {e1:.2e} as given, {e2:.2e} centred; "
                  f"wrong labels {100 * f1:.1f}% as given, {100 * f2:.1f}% centred")
 

@@ -1,0 +1,189 @@
+"""Smoke tests of docs/make_figures.py and the code in docs/tutorial.md.
+
+The figure script runs in ``--quick`` mode on a small synthetic image, so the
+whole file takes a few seconds; the full run is what regenerates docs/figures.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib.util
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+iio = pytest.importorskip("imageio.v3")
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def make_figures():
+    """docs/make_figures.py imported as a module (docs/ is not a package)."""
+    name = "_docs_make_figures"
+    spec = importlib.util.spec_from_file_location(name, DOCS / "make_figures.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while it loads
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(name, None)
+
+
+def synthetic_photo(seed: int = 0) -> np.ndarray:
+    """24 x 32 RGB: four flat colour quadrants, a bar, and a little noise."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((24, 32, 3), dtype=np.float64)
+    img[:12, :16] = [200, 40, 40]
+    img[:12, 16:] = [40, 160, 60]
+    img[12:, :16] = [30, 60, 190]
+    img[12:, 16:] = [230, 210, 80]
+    img[10:14, 4:28] = [90, 90, 90]
+    img += rng.normal(scale=6.0, size=img.shape)
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """Split a PNG into (type, payload) chunks, checking every CRC."""
+    assert data[:8] == PNG_SIGNATURE
+    chunks, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        payload = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
+        assert zlib.crc32(kind + payload) == crc, f"bad CRC in chunk {kind!r}"
+        chunks.append((kind, payload))
+        pos += 12 + length
+    return chunks
+
+
+@pytest.fixture(scope="module")
+def quick_run(make_figures, tmp_path_factory):
+    """One --quick run shared by the tests below: (output folder, source image)."""
+    root = tmp_path_factory.mktemp("figs")
+    image = synthetic_photo()
+    src = root / "synthetic.png"
+    iio.imwrite(src, image)
+    out = root / "out"
+    returned = make_figures.main(["--quick", "--image", str(src), "--out", str(out)])
+    assert returned == out
+    return out, image
+
+
+def test_every_figure_is_a_valid_nonempty_png(make_figures, quick_run):
+    out, _ = quick_run
+    assert len(make_figures.FIGURES) >= 6
+    for name in make_figures.FIGURES:
+        path = out / name
+        assert path.is_file(), f"{name} was not written"
+        data = path.read_bytes()
+        chunks = png_chunks(data)
+        kinds = [k for k, _ in chunks]
+        assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and b"IDAT" in kinds, name
+        width, height = struct.unpack(">II", chunks[0][1][:8])
+        assert width > 50 and height > 50, f"{name} is only {width}x{height}"
+        pixels = np.asarray(iio.imread(path))
+        assert pixels.shape[:2] == (height, width)
+        # A blank canvas would be one flat colour; every figure draws something.
+        assert np.ptp(pixels.reshape(-1, pixels.shape[-1])[:, 0]) > 100, name
+
+
+def test_no_unexpected_files(make_figures, quick_run):
+    out, _ = quick_run
+    written = {p.name for p in out.iterdir()}
+    assert written == set(make_figures.FIGURES) | {make_figures.SUMMARY}
+
+
+def test_photo_figures_are_indexed_and_keep_the_panels(quick_run):
+    # iterations.png and k_sweep.png are stored with a palette (PNG colour type 3).
+    out, _ = quick_run
+    for name in ("iterations.png", "k_sweep.png"):
+        ihdr = png_chunks((out / name).read_bytes())[0][1]
+        assert ihdr[9] == 3, f"{name} should be an indexed PNG, colour type {ihdr[9]}"
+
+
+def test_summary_reports_the_run(quick_run):
+    out, image = quick_run
+    text = (out / "summary.txt").read_text()
+    assert "mode: quick" in text
+    assert f"shape: {image.shape}" in text
+    n_colors = len(np.unique(image.reshape(-1, 3), axis=0))
+    assert f"distinct colours: {n_colors}" in text
+    # The hand-written Lloyd loop must agree with the engine, and Lloyd's
+    # objective must never have risen.
+    assert "step-function loop equals kmeans_steps(tol=0): True" in text
+    assert "iterations where the objective rose: 0" in text
+
+
+def test_fits_are_reproducible(make_figures, quick_run):
+    # Every random draw goes through a fixed seed: the same fit twice is identical.
+    out, _ = quick_run
+    photo = make_figures.load_photo(out.parent / "synthetic.png")
+    first, second = make_figures.fit_steps(photo, 4), make_figures.fit_steps(photo, 4)
+    assert len(first) == len(second)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a.centers, b.centers)
+        np.testing.assert_array_equal(a.labels, b.labels)
+
+
+def test_painting_uses_only_the_centres(make_figures, quick_run):
+    out, image = quick_run
+    photo = make_figures.load_photo(out.parent / "synthetic.png")
+    last = make_figures.fit_steps(photo, 4)[-1]
+    painted = photo.paint(last.centers, last.labels)
+    assert painted.shape == image.shape and painted.dtype == np.uint8
+    palette = np.clip(np.rint(last.centers), 0, 255).astype(np.uint8)
+    used = np.unique(painted.reshape(-1, 3), axis=0)
+    assert len(used) <= 4
+    assert all((palette == c).all(axis=1).any() for c in used)
+    # Pixel shares of the clusters add up to the whole picture.
+    assert np.isclose(photo.shares(last.labels, 4).sum(), 1.0)
+
+
+def test_k_is_capped_by_the_number_of_colours(make_figures, tmp_path):
+    # Three colours only: every k above 3 must be skipped, not crash kmeans.
+    img = np.zeros((20, 30, 3), dtype=np.uint8)
+    img[:, 10:20] = [255, 0, 0]
+    img[:, 20:] = [0, 0, 255]
+    src = tmp_path / "three.png"
+    iio.imwrite(src, img)
+    out = make_figures.main(["--quick", "--image", str(src), "--out", str(tmp_path / "o")])
+    text = (out / "summary.txt").read_text()
+    assert "k=4" not in text.split("[k sweep")[1].split("[")[0]
+    assert (out / "iterations.png").stat().st_size > 0
+
+
+def test_rejects_a_grayscale_image(make_figures, tmp_path):
+    src = tmp_path / "grey.png"
+    iio.imwrite(src, np.zeros((8, 8), dtype=np.uint8))
+    expected = r"8-bit RGB or RGBA picture, got dtype uint8 and shape \(8, 8\)"
+    with pytest.raises(ValueError, match=expected):
+        make_figures.main(["--quick", "--image", str(src), "--out", str(tmp_path / "o")])
+
+
+def test_tutorial_code_runs():
+    """Every ``>>>`` example in docs/tutorial.md gives the output written there."""
+    path = DOCS / "tutorial.md"
+    result = doctest.testfile(
+        str(path),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        verbose=False,
+        report=True,
+    )
+    assert result.attempted > 10
+    assert result.failed == 0, f"{result.failed} tutorial example(s) failed, see output"
+
+
+def test_tutorial_embeds_every_figure(make_figures):
+    text = (DOCS / "tutorial.md").read_text()
+    for name in make_figures.FIGURES:
+        assert f"(figures/{name})" in text, f"tutorial does not embed {name}"
