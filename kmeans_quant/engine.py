@@ -39,7 +39,14 @@ from ._validation import (
     check_tol,
 )
 from .seeding import _kmeans_plusplus, _random_init
-from .steps import _assign, _augment_points, _row_norms_sq, _sq_dist_to, _update
+from .steps import (
+    _assign,
+    _augment_points,
+    _row_norms_sq,
+    _sq_dist_to,
+    _update,
+    _weighted_points_t,
+)
 
 __all__ = ["KMeansResult", "KMeansStep", "kmeans", "kmeans_steps"]
 
@@ -116,8 +123,7 @@ def _half_gaps(centers: NDArray) -> NDArray:
     return 0.5 * np.sqrt(gap.min(axis=1))
 
 
-def _lower_bound(min_sq: NDArray, second_sq: NDArray, x_sq: NDArray, c_sq_max: float,
-                 eps: float) -> NDArray:
+def _lower_bound(second_sq: NDArray, x_sq: NDArray, c_sq_max: float, eps: float) -> NDArray:
     """A safe lower bound on the distance to the second-nearest centre.
 
     ``second_sq`` comes from the expanded formula, whose absolute error is
@@ -127,48 +133,62 @@ def _lower_bound(min_sq: NDArray, second_sq: NDArray, x_sq: NDArray, c_sq_max: f
     return np.sqrt(np.maximum(second_sq.astype(np.float64) - slack, 0.0))
 
 
+# Below this many point-centre pairs a full assignment is cheaper than the
+# bookkeeping of the bounds (both give the same labels).
+_BOUNDS_MIN_PAIRS = 1 << 17
+
+
 def _lloyd(
     X: NDArray, w: NDArray, centers: NDArray, max_iter: int, tol_abs: float
 ) -> Iterator[tuple[int, NDArray, NDArray, NDArray, float, bool]]:
     """Yield ``(iteration, centers, labels, min_sq, shift, converged)``.
 
-    Each assignment after the first skips the points whose label provably
-    cannot change (Hamerly's bounds, 2010): ``upper`` is a point's exact
-    distance to its own centre, ``lower`` a lower bound on the distance to
-    every other centre. When centres move by ``move_j``, the second-nearest
-    distance can shrink by at most ``max_j move_j``; a point keeps its label
-    while ``upper < max(lower, half_gap[label])``. Only the remaining points
-    get a full distance row, so the labels are exactly those a full
-    assignment gives, at a fraction of the work once centres settle.
+    On large problems each assignment after the first skips the points whose
+    label provably cannot change (Hamerly's bounds, 2010): ``upper`` is a
+    point's exact distance to its own centre, ``lower`` a lower bound on the
+    distance to every other centre. When centres move by ``move_j``, the
+    second-nearest distance can shrink by at most ``max_j move_j``; a point
+    keeps its label while ``upper < max(lower, half_gap[label])``. Only the
+    remaining points get a full distance row, so the labels are exactly
+    those a full assignment gives, at a fraction of the work once centres
+    settle. ``min_sq`` is always computed directly as ``||x - c_label||^2``.
     """
-    k = centers.shape[0]
+    n, k = X.shape[0], centers.shape[0]
     Xa = _augment_points(X)
     x_sq = _row_norms_sq(X)
-    wX = w[:, None] * X
+    wXT = _weighted_points_t(X, w)
+    bounded = n * k >= _BOUNDS_MIN_PAIRS and k > 1
     eps = float(np.finfo(X.dtype).eps)
 
     # Iteration 0: assign every point to its nearest starting centre.
-    labels, _, second_sq = _assign(Xa, x_sq, centers, second=True)
+    if bounded:
+        labels, _, second_sq = _assign(Xa, x_sq, centers, second=True)
+        lower = _lower_bound(second_sq, x_sq, float(_row_norms_sq(centers).max()), eps)
+    else:
+        labels, _ = _assign(Xa, x_sq, centers)
     min_sq = _sq_dist_to(X, centers, labels)
-    lower = _lower_bound(min_sq, second_sq, x_sq, float(_row_norms_sq(centers).max()), eps)
     yield 0, centers, labels, min_sq, float("nan"), False
     for it in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
-        new_centers = _update(X, w, wX, labels, min_sq, k)
+        new_centers = _update(X, w, wXT, labels, min_sq, k)
         move = np.sqrt(np.square(new_centers - centers, dtype=np.float64).sum(axis=1))
         shift = float(np.square(move).sum())
-        # Assignment: points to their nearest new centre, skipping the safe ones.
-        new_labels = labels.copy()
-        upper = np.sqrt(_sq_dist_to(X, new_centers, labels), dtype=np.float64)
-        lower -= move.max()
-        bound = np.maximum(lower, _half_gaps(new_centers)[labels])
-        todo = np.flatnonzero(upper >= bound)
-        if todo.size:
-            lab, _, sec = _assign(Xa[todo], x_sq[todo], new_centers, second=True)
-            new_labels[todo] = lab
-            c_sq_max = float(_row_norms_sq(new_centers).max())
-            lower[todo] = _lower_bound(None, sec, x_sq[todo], c_sq_max, eps)
-        min_sq = _sq_dist_to(X, new_centers, new_labels)
+        # Assignment: points to their nearest new centre.
+        if bounded:
+            new_labels = labels.copy()
+            min_sq = _sq_dist_to(X, new_centers, labels)  # upper bound, squared
+            lower -= move.max()
+            bound = np.maximum(lower, _half_gaps(new_centers)[labels])
+            todo = np.flatnonzero(min_sq >= np.square(bound))
+            if todo.size:
+                lab, _, sec = _assign(Xa[todo], x_sq[todo], new_centers, second=True)
+                new_labels[todo] = lab
+                min_sq[todo] = _sq_dist_to(X[todo], new_centers, lab)
+                c_sq_max = float(_row_norms_sq(new_centers).max())
+                lower[todo] = _lower_bound(sec, x_sq[todo], c_sq_max, eps)
+        else:
+            new_labels, _ = _assign(Xa, x_sq, new_centers)
+            min_sq = _sq_dist_to(X, new_centers, new_labels)
         done = shift <= tol_abs or np.array_equal(new_labels, labels)
         centers, labels = new_centers, new_labels
         yield it, centers, labels, min_sq, shift, done

@@ -220,3 +220,23 @@ def test_seeding_quality_matches_scikit_learn():
             bucket.append(w @ squared_distances(X, centres).min(axis=1))
     # Same algorithm, different random draws: averages within a few percent.
     assert np.mean(ours) <= 1.05 * np.mean(theirs)
+
+
+# ---------------------------------------------------------------- Hamerly bounds
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bounds_change_nothing(monkeypatch, dtype):
+    """The bounded assignment skips work, never changes a label."""
+    import kmeans_quant.engine as engine
+
+    rng = np.random.default_rng(12)
+    X = (rng.normal(size=(30000, 3)) * [40, 30, 20] + 128).astype(dtype)
+    assert X.shape[0] * 12 >= engine._BOUNDS_MIN_PAIRS  # the bounded path runs
+    bounded = list(kmeans_steps(X, 12, rng=0, tol=0))
+    monkeypatch.setattr(engine, "_BOUNDS_MIN_PAIRS", 10**18)
+    full = list(kmeans_steps(X, 12, rng=0, tol=0))
+    assert len(bounded) == len(full) > 5
+    for a, b in zip(bounded, full):
+        np.testing.assert_array_equal(a.labels, b.labels)
+        np.testing.assert_array_equal(a.centers, b.centers)
+        assert a.inertia == b.inertia

@@ -64,3 +64,11 @@ def test_capped_iterations_same_init():
     for max_iter in (1, 3):
         ours = kmeans(X, 10, init=C0, tol=0, max_iter=max_iter)
         assert_same(ours, sklearn_lloyd(X, C0, max_iter=max_iter), X)
+
+
+def test_many_pixels_same_init_bounded_path():
+    # 30 000 points x 16 centres: large enough for the engine's Hamerly bounds.
+    img = make_quadrants(150, 200, noise=30, seed=8)
+    X = img.reshape(-1, 3).astype(np.float64)
+    C0 = X[np.random.default_rng(2).choice(len(X), 16, replace=False)]
+    assert_same(kmeans(X, 16, init=C0, tol=0), sklearn_lloyd(X, C0), X)
