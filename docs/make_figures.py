@@ -231,6 +231,10 @@ def save(fig: Figure, out: Path, name: str, dpi: int, *, indexed: bool = False) 
     img.save(out / name, format="PNG", optimize=True)
 
 
+def updates(n: int) -> str:
+    return f"{n} update" if n == 1 else f"{n} updates"
+
+
 def cap_ks(ks: Sequence[int], n_colors: int) -> tuple[int, ...]:
     """Drop values of k that exceed the number of distinct colours."""
     return tuple(k for k in ks if k <= n_colors)
@@ -298,7 +302,7 @@ def fig_iterations(photo, steps, s: Settings, out: Path, summ: Summary) -> None:
             ax.imshow(photo.paint(st.centers, st.labels), interpolation="nearest")
             if st is last:
                 verb = "converged" if st.converged else "stopped"
-                head_txt = f"{verb} after {st.iteration} updates"
+                head_txt = f"{verb} after {updates(st.iteration)}"
             else:
                 head_txt = f"iteration {st.iteration}"
             if st.iteration == 0:
@@ -593,7 +597,7 @@ def fig_walkthrough(s: Settings, out: Path, summ: Summary) -> None:
     trail = np.stack([c for c, _ in history])
     n_up = len(history) - 1
     draw_state(axes[7], X, final_c, final_lab, extent,
-               f"labels stable after {n_up} updates\n(black lines: each centre's path)",
+               f"labels stable after {updates(n_up)}\n(black lines: each centre's path)",
                grid=s.grid, trail=trail)
     fig.suptitle("Lloyd's algorithm in 2-D: assignment and update, alternated")
     fig.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.01, wspace=0.04,
@@ -638,7 +642,7 @@ def fig_seeding(s: Settings, out: Path, summ: Summary) -> dict[str, NDArray]:
                    f"{init} start (rng={shown}): inertia {d0.sum():.0f}", grid=s.grid)
         r = res[init][shown]
         draw_state(fig.add_subplot(2, 2, 2 * row + 2), X, r.centers, r.labels, extent,
-                   f"after {r.n_iter} updates: inertia {r.inertia:.0f}", grid=s.grid)
+                   f"after {updates(r.n_iter)}: inertia {r.inertia:.0f}", grid=s.grid)
     fig.suptitle("Eight blobs, k = 8: where the starts fall decides the optimum reached")
     fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.01, wspace=0.04,
                         hspace=0.12)
