@@ -29,7 +29,8 @@ from .engine import _fit
 _COARSE_BITS = 5
 _INIT_BUDGET = 128  # coarse runs: max(1, min(8, _INIT_BUDGET // k))
 _MID_BITS = 0  # 0: no intermediate grid
-_REFINE_ITER = 3
+_REFINE_ITER = 20
+_COARSE_TOL_FACTOR = 1.0
 # Below this many distinct colours per cluster the coarse stage is not worth it.
 _COARSE_MIN_RATIO = 8
 
@@ -70,7 +71,7 @@ def fit_colors(
         means, weight = _pool(X, w, _COARSE_BITS)
         if means.shape[0] > k:
             n_init = max(1, min(8, _INIT_BUDGET // k))
-            runs = [_fit(means, weight, k, "k-means++", max_iter, tol, rng)
+            runs = [_fit(means, weight, k, "k-means++", max_iter, tol * _COARSE_TOL_FACTOR, rng)
                     for _ in range(n_init)]
             centers = min(runs, key=lambda r: r.inertia).centers
             if _MID_BITS:

@@ -117,10 +117,14 @@ def _half_gaps(centers: NDArray) -> NDArray:
     k = centers.shape[0]
     if k == 1:
         return np.full(1, np.inf)
-    diff = centers[:, None, :].astype(np.float64) - centers[None, :, :]
-    gap = np.einsum("ijk,ijk->ij", diff, diff)
+    c = centers.astype(np.float64)
+    c_sq = _row_norms_sq(c)
+    gap = c_sq[:, None] + c_sq[None, :] - 2 * (c @ c.T)
     np.fill_diagonal(gap, np.inf)
-    return 0.5 * np.sqrt(gap.min(axis=1))
+    # Round-off can only make a gap look smaller than it is here by a few
+    # ulps of ||c||^2; take that off so the bound stays safe.
+    gap -= 8 * np.finfo(np.float64).eps * (c_sq[:, None] + c_sq[None, :])
+    return 0.5 * np.sqrt(np.maximum(gap.min(axis=1), 0.0))
 
 
 def _lower_bound(second_sq: NDArray, x_sq: NDArray, c_sq_max: float, eps: float) -> NDArray:
@@ -162,10 +166,10 @@ def _lloyd(
 
     # Iteration 0: assign every point to its nearest starting centre.
     if bounded:
-        labels, _, second_sq = _assign(Xa, x_sq, centers, second=True)
+        labels, _, second_sq = _assign(Xa, x_sq, centers, second=True, want_min=False)
         lower = _lower_bound(second_sq, x_sq, float(_row_norms_sq(centers).max()), eps)
     else:
-        labels, _ = _assign(Xa, x_sq, centers)
+        labels, _ = _assign(Xa, x_sq, centers, want_min=False)
     min_sq = _sq_dist_to(X, centers, labels)
     yield 0, centers, labels, min_sq, float("nan"), False
     for it in range(1, max_iter + 1):
@@ -181,13 +185,13 @@ def _lloyd(
             bound = np.maximum(lower, _half_gaps(new_centers)[labels])
             todo = np.flatnonzero(min_sq >= np.square(bound))
             if todo.size:
-                lab, _, sec = _assign(Xa[todo], x_sq[todo], new_centers, second=True)
+                lab, _, sec = _assign(Xa[todo], x_sq[todo], new_centers, second=True, want_min=False)
                 new_labels[todo] = lab
                 min_sq[todo] = _sq_dist_to(X[todo], new_centers, lab)
                 c_sq_max = float(_row_norms_sq(new_centers).max())
                 lower[todo] = _lower_bound(sec, x_sq[todo], c_sq_max, eps)
         else:
-            new_labels, _ = _assign(Xa, x_sq, new_centers)
+            new_labels, _ = _assign(Xa, x_sq, new_centers, want_min=False)
             min_sq = _sq_dist_to(X, new_centers, new_labels)
         done = shift <= tol_abs or np.array_equal(new_labels, labels)
         centers, labels = new_centers, new_labels

@@ -91,7 +91,7 @@ def _nearest(colors: NDArray, palette: NDArray) -> NDArray[np.intp]:
     else:
         X = colors.astype(np.float64)
         P = palette.astype(np.float64)
-    return _assign(_augment_points(X), _row_norms_sq(X), P)[0]
+    return _assign(_augment_points(X), _row_norms_sq(X), P, want_min=False)[0]
 
 
 def _to_dtype(values: NDArray, prep: PreparedImage) -> NDArray:

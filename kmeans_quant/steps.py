@@ -33,11 +33,12 @@ from ._validation import check_data, check_k, check_sample_weight
 
 __all__ = ["squared_distances", "assign_labels", "update_centers"]
 
-# Elements of one (rows, k) block of the distance matrix: 2**14 float32s is
-# 64 KiB, which stays in cache while argmin reads it back, and keeps each
-# matrix product small enough that BLAS runs it on one thread (spawning
-# threads for a K=4 product costs more than it saves, badly so on a busy machine).
-_BLOCK_ELEMENTS = 1 << 14
+# Elements of one (rows, k) block of the distance matrix. OpenBLAS runs a
+# product single-threaded while rows * k * (d + 1) <= 2**18; for colours
+# (d + 1 = 4) that is 2**16 elements. Spawning threads for such thin
+# products costs far more than it saves (tenfold, measured, on a busy
+# 2-core machine), and a 256 KiB float32 block still sits in L2 for argmin.
+_BLOCK_ELEMENTS = 1 << 16
 
 
 # --------------------------------------------------------------------------
@@ -69,40 +70,47 @@ def _block_rows(k: int) -> int:
 
 
 def _assign(
-    Xa: NDArray, x_sq: NDArray, centers: NDArray, second: bool = False
-) -> tuple[NDArray[np.intp], NDArray] | tuple[NDArray[np.intp], NDArray, NDArray]:
+    Xa: NDArray,
+    x_sq: NDArray,
+    centers: NDArray,
+    second: bool = False,
+    want_min: bool = True,
+) -> tuple[NDArray[np.intp], NDArray | None] | tuple[NDArray[np.intp], NDArray | None, NDArray]:
     """Nearest centre of every point, and the squared distance to it.
 
     ``Xa`` is ``[X, 1]`` from :func:`_augment_points` and ``x_sq`` the squared
     row norms of ``X``. Ties go to the lowest centre index. Distances that
     round-off pushes below zero are clipped to zero. With ``second=True`` the
     squared distance to the second-nearest centre is returned as well
-    (infinity when there is only one centre).
+    (infinity when there is only one centre); with ``want_min=False`` the
+    nearest distance is not gathered (None is returned in its place).
     """
     n = Xa.shape[0]
     k = centers.shape[0]
     CaT = _augment_centers(centers)
     labels = np.empty(n, dtype=np.intp)
-    min_sq = np.empty(n, dtype=Xa.dtype)
+    min_sq = np.empty(n, dtype=Xa.dtype) if want_min else None
     second_sq = np.empty(n, dtype=Xa.dtype) if second else None
     step = _block_rows(k)
     buf = np.empty((min(step, n), k), dtype=Xa.dtype)
+    all_rows = np.arange(min(step, n))
     for start in range(0, n, step):
         stop = min(start + step, n)
         block = buf[: stop - start]
+        rows = all_rows[: stop - start]
         np.matmul(Xa[start:stop], CaT, out=block)
-        lab = block.argmin(axis=1)
-        rows = np.arange(stop - start)
-        labels[start:stop] = lab
-        min_sq[start:stop] = block[rows, lab]
+        lab = labels[start:stop]
+        block.argmin(axis=1, out=lab)
+        if want_min:
+            min_sq[start:stop] = block[rows, lab]
         if second:
             block[rows, lab] = np.inf
             block.min(axis=1, out=second_sq[start:stop])
-    min_sq += x_sq
-    np.maximum(min_sq, 0, out=min_sq)
+    for dist in (min_sq, second_sq):
+        if dist is not None:
+            dist += x_sq
+            np.maximum(dist, 0, out=dist)
     if second:
-        second_sq += x_sq
-        np.maximum(second_sq, 0, out=second_sq)
         return labels, min_sq, second_sq
     return labels, min_sq
 
