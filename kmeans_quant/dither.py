@@ -23,14 +23,28 @@ Floyd-Steinberg (:func:`_floyd_steinberg`)
 
     .. math:: \frac{1}{16}\begin{bmatrix} & * & 7 \\ 3 & 5 & 1\end{bmatrix}.
 
-    Error pushed off the image is dropped. The value is clamped, channel by
-    channel, to the palette's bounding box ``[palette.min(0), palette.max(0)]``
-    before the nearest colour is chosen. A value outside that box cannot be
-    matched any better by any palette colour, so without the clamp its error
-    only grows from pixel to pixel (integrator wind-up) and smears across
-    the next edge; the clamp bounds every error by the box size. It never
-    changes an image whose colours all lie inside the box and are dithered
-    without overshoot, such as a grey ramp onto black and white.
+    Error pushed off the image is dropped. Clamp: before the nearest colour
+    is chosen, the value is clamped channel by channel to the range that the
+    image's pixels and the palette span together. For a photo that is the
+    valid range (0-255) or a little less, and the kernel needs no dtype to
+    know it. Clamping to the palette's own bounding box was tried and
+    rejected: it throws away the excess of every pixel brighter or darker
+    than the palette (a white whisker), whose neighbours should absorb it,
+    and made the local mean-colour error worse than no dithering at all on
+    chelsea (-12% at k=8).
+
+    Optional anti-windup (``error_limit``, off by default). Error diffusion
+    is only stable for colours inside the convex hull of the palette. A
+    K-Means palette lies inside the cloud of image colours, so many colours
+    are outside its hull. There the error keeps the same sign from pixel to
+    pixel and the accumulated value runs off until the clamp stops it, which
+    picks wrong colours and smears them across the next edge. Clipping the
+    accumulated error to ``±error_limit`` per channel bounds that. A limit of
+    about the median nearest-neighbour distance of the palette helps
+    whole-image figures (table below), but it also stops genuine mixing
+    across gaps wider than the limit, so on representable blocks it is
+    sometimes worse. Projecting colours onto the hull first (gamut mapping)
+    would be the principled cure, and it is not done here.
 
     Speed: pixel ``(y, x)`` needs the errors of ``(y, x-1)``, ``(y-1, x-1)``,
     ``(y-1, x)`` and ``(y-1, x+1)`` only, so all pixels with the same
@@ -41,19 +55,23 @@ Floyd-Steinberg (:func:`_floyd_steinberg`)
     (flat index :math:`yW + t - 2y = t + y(W - 2)`), so no index arrays are
     built. A pixel at ``t`` sends error to wavefronts ``t+1`` (right,
     down-left), ``t+2`` (down) and ``t+3`` (down-right) only, so the pending
-    error lives in a ring of four contiguous per-row buffers, indexed by
-    ``y``, instead of a full-size error image. Measured on this project's
-    2-core machine (median of 5 runs): a 4000x3000 RGB photo with a
-    16-colour palette takes 1.5 s (the per-pixel loop of
-    :func:`_floyd_steinberg_reference` runs at about 20 µs a pixel, some
-    4 minutes for the same image).
+    error lives in a ring of four small buffers indexed by channel and
+    row, not in a full-size error image. Within a wavefront everything is
+    laid out channel-first, so each numpy call runs along the wavefront (see
+    :class:`_NearestSearch`). Measured on this project's 2-core machine while
+    other jobs ran: a 4000x3000 RGB photo (astronaut, resized) with a
+    16-colour palette takes a median of 1.4-2.0 s wall time over 5 runs
+    (1.3 s of CPU). The per-pixel loop of :func:`_floyd_steinberg_reference`
+    takes about 12 µs a pixel, some 2.5 minutes for the same image.
+    :func:`_ordered` takes 0.5 s.
 
-    The scatter adds, for each target pixel, the four contributions in the
-    order the raster loop adds them (from ``(y-1, x-1)``, ``(y-1, x)``,
-    ``(y-1, x+1)``, ``(y, x-1)``), into an accumulator that starts at zero
-    and is added to the pixel last, exactly as :func:`_floyd_steinberg_reference`
-    does. Every operation is then the same IEEE operation on the same
-    operands, so the two give identical labels, not merely close ones.
+    Exactness: the scatter adds the four contributions to each target pixel
+    in the same order as the raster loop (from ``(y-1, x-1)``, ``(y-1, x)``,
+    ``(y-1, x+1)``, ``(y, x-1)``). They go into an accumulator that starts
+    at zero and is added to the pixel last, exactly as
+    :func:`_floyd_steinberg_reference` does. Every operation is then the
+    same IEEE operation on the same operands, so the two kernels give
+    identical labels, not merely close ones, in float32 and float64 alike.
 
 Ordered dithering (:func:`_ordered`)
     A Bayer threshold map :math:`B_n` (``n`` a power of two) with values
@@ -63,32 +81,48 @@ Ordered dithering (:func:`_ordered`)
     :math:`l_{yx} = \arg\min_j \lVert x_{yx} + s\,B_n[y \bmod n, x \bmod n]
     \,\mathbf 1 - p_j\rVert^2`. The spread is the median over palette colours
     of the distance to the nearest other colour, divided by
-    :math:`\sqrt c`. Why: the offset moves a colour along the grey diagonal
-    :math:`\mathbf 1`, where a shift of :math:`s` per channel is a Euclidean
-    move of :math:`s\sqrt c`; with this choice a pixel half-way between two
-    neighbouring palette colours along the diagonal is split between them in
-    proportion to where it lies, which for a black/white palette turns a grey
-    level :math:`g` into a fraction :math:`g/255` of white pixels (to within
-    :math:`1/n^2`). A larger spread adds visible noise, a smaller one leaves
-    bands.
+    :math:`\sqrt c`. The reason: the offset moves a colour along the grey
+    diagonal :math:`\mathbf 1`, where a shift of :math:`s` per channel is a
+    Euclidean move of :math:`s\sqrt c`. With this spread, a pixel lying
+    between two neighbouring palette colours along the diagonal is split
+    between them in proportion to where it lies. For a black/white palette
+    a grey level :math:`g` becomes a fraction :math:`g/255` of white pixels,
+    to within :math:`1/(2n^2)`. Factors of 0.75-2 times this spread were
+    measured. None did clearly better on all three photos, and larger ones
+    add visible noise. The offset only mixes colours that differ along the
+    grey axis, which limits what ordered dithering can do for hue
+    differences.
 
 Quality, measured (scratch benchmark, not part of the tests)
     Local mean-colour error (:func:`_block_mean_error`: squared difference of
-    8x8 block means, summed over channels, averaged over blocks) of
-    nearest-colour mapping (``recolor``), Floyd-Steinberg and ordered
-    dithering, with palettes from ``extract_palette`` (uint8 units squared;
-    in brackets the reduction against ``recolor``):
+    8x8 block means, summed over channels, averaged over blocks), in uint8
+    units squared, with palettes from ``extract_palette(image, k)``. The
+    first figure is over the whole image. The figure in brackets is over
+    the blocks whose mean colour lies inside the palette's convex hull
+    (:func:`_hull_distance_sq` at most 1), the only colours any dither can
+    reproduce. The share of such blocks is in the "hull" column.
+    Percentages are reductions against nearest-colour mapping (``recolor``).
+    "FS, limit" uses ``error_limit`` = median nearest-neighbour palette
+    distance.
 
-    ========= == ========= ============== ==============
-    image     k  recolor   Floyd-Steinberg ordered (8x8)
-    ========= == ========= ============== ==============
-    chelsea   8  @CH8R@     @CH8F@          @CH8O@
-    chelsea   16 @CH16R@     @CH16F@          @CH16O@
-    coffee    8  @CO8R@     @CO8F@          @CO8O@
-    coffee    16 @CO16R@     @CO16F@          @CO16O@
-    astronaut 8  @AS8R@     @AS8F@          @AS8O@
-    astronaut 16 @AS16R@     @AS16F@          @AS16O@
-    ========= == ========= ============== ==============
+    ========= == ==== ============ =========== =========== ===========
+    image     k  hull recolor      FS          FS, limit   ordered 8x8
+    ========= == ==== ============ =========== =========== ===========
+    chelsea   8  30%  149.2 (47.2) +18% (+79%) +18% (+59%) +7% (+21%)
+    chelsea   16 56%  58.7 (17.5)  +7% (+51%)  +15% (+54%) +7% (+25%)
+    coffee    8  39%  193.3 (103)  +36% (+83%) +31% (+48%) +19% (+22%)
+    coffee    16 65%  74.2 (48.6)  +26% (+58%) +39% (+54%) +15% (+16%)
+    astronaut 8  16%  366.9 (177)  +14% (+86%) +26% (+87%) +25% (+72%)
+    astronaut 16 45%  139.2 (86.4) +33% (+49%) +48% (+62%) +16% (+33%)
+    ========= == ==== ============ =========== =========== ===========
+
+    On colours the palette can represent, Floyd-Steinberg removes half to
+    six sevenths of the local mean-colour error. Over whole images it
+    removes much less, 7-36%, because 35-85% of the blocks lie outside the
+    palette's hull, where no dither can reach the original mean. The
+    figures move by several points when the palette fit changes; the same
+    photos with the palette fit of an earlier commit gave FS +19%/+20% on
+    chelsea.
 """
 
 from __future__ import annotations
@@ -100,8 +134,10 @@ from numpy.typing import NDArray
 # down-right. All are dyadic, so they are exact in any float type.
 _FS_RIGHT, _FS_DOWN_LEFT, _FS_DOWN, _FS_DOWN_RIGHT = 7 / 16, 3 / 16, 5 / 16, 1 / 16
 
-# Pixels per block of the (n, m) distance matrix in _ordered: 2**14 rows of
-# a 16-colour palette is 1 MiB of float32, enough to amortise call overhead.
+# Pixels per block in _ordered (rounded up to whole rows of Bayer tiles):
+# the (c, m, n) scratch of 2**14 pixels against 16 RGB colours is 3 MiB of
+# float32, big enough to amortise call overhead and small enough to stay
+# cheap whatever the image size.
 _ORDERED_BLOCK = 1 << 14
 
 
@@ -420,8 +456,9 @@ def _ordered(pixels: NDArray, palette: NDArray, *, size: int = 8) -> NDArray[np.
     labels = np.zeros((H, W), dtype=np.intp)
     if m == 1 or px.size == 0:
         return labels
-    n = _bayer_matrix(size).shape[0]
-    threshold = (_bayer_matrix(size) + 0.5) / (n * n) - 0.5
+    bayer = _bayer_matrix(size)
+    n = bayer.shape[0]
+    threshold = (bayer + 0.5) / (n * n) - 0.5
     offset = (threshold * _palette_spread(pal)).astype(px.dtype)
     flat_labels = labels.reshape(-1)
     rows = max(1, _ORDERED_BLOCK // W)

@@ -256,7 +256,7 @@ def test_dithering_lowers_local_mean_colour_error_on_chelsea(chelsea, k):
     colors = pal.colors
     ref = block_means(chelsea)
     inside = _hull_distance_sq(ref, colors) <= 1.0
-    assert inside.sum() >= 0.2 * inside.size  # enough blocks to measure on
+    assert inside.sum() >= 0.1 * inside.size  # enough blocks to measure on
 
     def error(out):
         return ((block_means(out) - ref)[inside] ** 2).sum(axis=1).mean()
