@@ -351,7 +351,7 @@ def _process(job: _Job, image: NDArray, args: argparse.Namespace, k: int,
              palette8: NDArray | None, fit_kw: dict, map_kw: dict) -> tuple[Palette, str]:
     """Quantize one image, write it, and return its used palette and report line."""
     if palette8 is None:
-        out = quantize(image, k, rng=args.seed, **fit_kw, **map_kw)
+        out = quantize(image, k, rng=args.seed, **{**fit_kw, **map_kw})
         reference = image
     else:
         reference, colors = _match_palette(image, palette8)

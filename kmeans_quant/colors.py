@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ColorTable", "color_table"]
+__all__ = ["ColorTable", "color_table", "merge_tables"]
 
 # Above this many pixels a dense bincount over all 2**24 codes beats sorting.
 _BINCOUNT_MIN_PIXELS = 1 << 21
@@ -55,6 +55,12 @@ class ColorTable:
         lut = np.empty((_code_space(self.colors.shape[1]),) + values.shape[1:], values.dtype)
         lut[self._color_codes] = values
         return lut[self._pixel_codes]
+
+    def count(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+        """Pixels of each colour among those where ``mask`` (one flag per pixel) is set."""
+        m = self.colors.shape[0]
+        index = self.expand(np.arange(m, dtype=np.intp))
+        return np.bincount(index[mask], minlength=m).astype(np.int64)
 
 
 def _code_space(channels: int) -> int:
@@ -118,3 +124,28 @@ def color_table(pixels: NDArray) -> ColorTable:
         pixels, axis=0, return_inverse=True, return_counts=True
     )
     return ColorTable(colors, counts.astype(np.int64), None, None, inverse.reshape(-1))
+
+
+def merge_tables(
+    tables: list[tuple[NDArray, NDArray]]
+) -> tuple[NDArray, NDArray[np.int64]]:
+    """Distinct colours and summed counts of several ``(colors, counts)`` tables.
+
+    The histogram of a set of images is the sum of their histograms, so a
+    palette fitted to the merged table is the K-Means palette of all their
+    pixels taken together.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = color_table(np.array([[1, 1, 1], [2, 2, 2]], dtype=np.uint8))
+    >>> b = color_table(np.array([[2, 2, 2], [2, 2, 2]], dtype=np.uint8))
+    >>> colors, counts = merge_tables([(a.colors, a.counts), (b.colors, b.counts)])
+    >>> colors.tolist(), counts.tolist()
+    ([[1, 1, 1], [2, 2, 2]], [1, 3])
+    """
+    colors = np.concatenate([c for c, _ in tables])
+    counts = np.concatenate([n for _, n in tables])
+    merged, inverse = np.unique(colors, axis=0, return_inverse=True)
+    summed = np.bincount(inverse.reshape(-1), weights=counts, minlength=merged.shape[0])
+    return merged, np.rint(summed).astype(np.int64)

@@ -27,6 +27,7 @@ How pixels are mapped
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,10 +43,17 @@ from ._validation import (
     check_rng,
     check_tol,
 )
-from .colors import ColorTable, color_table
+from .baselines import _median_cut, _uniform_palette
+from .colors import ColorTable, color_table, merge_tables
+from .colorspace import _from_fit_space, _to_fit_space
+from .dither import _floyd_steinberg, _ordered
 from .steps import _assign, _augment_points, _row_norms_sq
 
 __all__ = ["Palette", "quantize", "extract_palette", "recolor"]
+
+_METHODS = ("kmeans", "median-cut", "uniform")
+_SPACES = ("rgb", "oklab")
+_DITHERS = ("none", "floyd-steinberg", "ordered")
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +66,8 @@ class Palette:
         The colours, in the image's dtype (uint8 for 8-bit images), most
         frequent first; ``c`` is 3 for RGB and RGBA images, 1 for grayscale.
     counts : ndarray of int64, shape (m,)
-        Pixels mapped to each colour; they sum to the image's pixel count.
+        Pixels mapped to each colour. They sum to the image's pixel count
+        (for RGBA images: its pixels that are not fully transparent).
     """
 
     colors: NDArray
@@ -66,8 +75,14 @@ class Palette:
 
     @property
     def proportions(self) -> NDArray[np.float64]:
-        """Fraction of the pixels that each colour covers; sums to 1."""
-        return self.counts / self.counts.sum()
+        """Fraction of the pixels that each colour covers; sums to 1.
+
+        NaN for every colour when all counts are zero (a palette read from a
+        file that stores no counts).
+        """
+        total = self.counts.sum()
+        out = np.full(self.counts.shape, np.nan)
+        return np.divide(self.counts, total, out=out, where=total > 0)
 
     def __len__(self) -> int:
         return int(self.colors.shape[0])
@@ -77,21 +92,38 @@ class Palette:
 # private kernels
 # --------------------------------------------------------------------------
 
-def _nearest(colors: NDArray, palette: NDArray) -> NDArray[np.intp]:
-    """Index into ``palette`` of the nearest entry for every colour.
+@dataclass(frozen=True, eq=False)
+class _Source:
+    """A checked image, its colour table, and the pixel counts that fit."""
 
-    Both arrays are in the image's dtype and ``palette`` is sorted and
-    unique, so argmin's lowest-index tie-break is a lexicographic one. For
-    uint8 the work is done in float32 on values centred on 128: every
-    intermediate is an integer below 2**24, hence exact.
-    """
-    if colors.dtype == np.uint8:
-        X = colors.astype(np.float32) - 128
-        P = palette.astype(np.float32) - 128
-    else:
-        X = colors.astype(np.float64)
-        P = palette.astype(np.float64)
-    return _assign(_augment_points(X), _row_norms_sq(X), P, want_min=False)[0]
+    prep: PreparedImage
+    table: ColorTable
+    fit_counts: NDArray[np.int64]  # per distinct colour: visible pixels only
+
+
+def _source(image: Any, name: str = "image") -> _Source:
+    prep = prepare_image(image, name)
+    table = color_table(prep.pixels)
+    counts = table.counts
+    if prep.alpha is not None:
+        visible = prep.alpha.reshape(-1) > 0
+        # Fully transparent pixels show nothing, so they do not pull the
+        # palette; an image with no visible pixel at all is fitted whole.
+        if visible.any() and not visible.all():
+            counts = table.count(visible)
+    return _Source(prep, table, counts)
+
+
+def _check_choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return value
+
+
+def _to_fit(colors: NDArray, prep: PreparedImage, space: str) -> NDArray[np.float32]:
+    """Colours in the image's dtype -> the float32 space the fit runs in."""
+    units = colors.astype(np.float32) * np.float32(prep.to_units)
+    return _to_fit_space(units, space)
 
 
 def _to_dtype(values: NDArray, prep: PreparedImage) -> NDArray:
@@ -101,46 +133,111 @@ def _to_dtype(values: NDArray, prep: PreparedImage) -> NDArray:
     return np.clip(np.rint(values), 0, prep.max_value).astype(prep.dtype)
 
 
-def _map_to_palette(
-    prep: PreparedImage, table: ColorTable, palette: NDArray
-) -> tuple[NDArray, NDArray[np.intp], NDArray[np.int64]]:
-    """Map the colour table onto ``palette``; drop unused entries; sort by count.
+def _from_fit(values: NDArray, prep: PreparedImage, space: str) -> NDArray:
+    """Fitted centres -> palette colours in the image's dtype."""
+    return _to_dtype(_from_fit_space(values, space) / prep.to_units, prep)
 
-    Returns the palette (most frequent first), each distinct colour's index
-    into it, and the pixel count of each palette entry.
+
+def _nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str
+             ) -> NDArray[np.intp]:
+    """Index into ``palette`` of the nearest entry for every colour.
+
+    Both arrays are in the image's dtype and ``palette`` is sorted and
+    unique, so argmin's lowest-index tie-break is a lexicographic one. For
+    uint8 in RGB the work is done in float32 on values centred on 128:
+    every intermediate is an integer below 2**24, hence exact. Other cases
+    compute in float64, in the chosen colour space.
+    """
+    if space == "rgb" and colors.dtype == np.uint8:
+        X = colors.astype(np.float32) - 128
+        P = palette.astype(np.float32) - 128
+    elif space == "rgb":
+        X = colors.astype(np.float64)
+        P = palette.astype(np.float64)
+    else:
+        X = _to_fit(colors, prep, space).astype(np.float64)
+        P = _to_fit(palette, prep, space).astype(np.float64)
+    return _assign(_augment_points(X), _row_norms_sq(X), P, want_min=False)[0]
+
+
+def _map_to_palette(
+    colors: NDArray, counts: NDArray, palette: NDArray, prep: PreparedImage, space: str
+) -> tuple[NDArray, NDArray[np.intp], NDArray[np.int64]]:
+    """Map a colour table onto ``palette``; drop unused entries; sort by count.
+
+    Returns the palette (most frequent first), each colour's index into it,
+    and the pixel count of each palette entry. A palette entry is kept when
+    at least one colour maps to it, even if only invisible pixels have it.
     """
     canon = np.unique(palette, axis=0)
-    labels = _nearest(table.colors, canon)
-    counts = np.bincount(labels, weights=table.counts, minlength=canon.shape[0])
-    counts = np.rint(counts).astype(np.int64)
-    order = np.argsort(-counts, kind="stable")
-    order = order[counts[order] > 0]
+    labels = _nearest(colors, canon, prep, space)
+    used = np.bincount(labels, minlength=canon.shape[0]) > 0
+    counts = np.rint(np.bincount(labels, weights=counts, minlength=canon.shape[0]))
+    counts = counts.astype(np.int64)
+    order = np.lexsort((np.arange(canon.shape[0]), -counts))
+    order = order[used[order]]
     rank = np.empty(canon.shape[0], dtype=np.intp)
     rank[order] = np.arange(order.size)
     return canon[order], rank[labels], counts[order]
 
 
-def _fit_palette(
-    prep: PreparedImage, table: ColorTable, k: int, rng: np.random.Generator,
-    max_iter: int, tol: float,
-) -> tuple[Palette, NDArray[np.intp]]:
-    """Fit and map: the palette and each distinct colour's palette index."""
-    if table.colors.shape[0] <= k:
-        colors = table.colors
+def _fit(
+    colors: NDArray, counts: NDArray, prep: PreparedImage, k: int, method: str,
+    space: str, rng: np.random.Generator, max_iter: int, tol: float,
+) -> NDArray:
+    """Palette colours (image dtype, possibly repeated) for a colour table."""
+    keep = counts > 0
+    colors, counts = colors[keep], counts[keep]
+    if colors.shape[0] <= k:
+        return colors
+    if method == "uniform":
+        return _to_dtype(_uniform_palette(k, colors.shape[1]) / prep.to_units, prep)
+    X = _to_fit(colors, prep, space)
+    if method == "median-cut":
+        centers = _median_cut(X, counts, k)
     else:
-        X = table.colors.astype(np.float32) * np.float32(prep.to_units)
-        w = table.counts.astype(np.float32)
-        centers = fit_colors(X, w, k, rng, max_iter, tol)
-        colors = _to_dtype(centers / prep.to_units, prep)
-    pal, labels, counts = _map_to_palette(prep, table, colors)
+        centers = fit_colors(X, counts.astype(np.float32), k, rng, max_iter, tol)
+    return _from_fit(centers, prep, space)
+
+
+def _palette_of(src: _Source, k: int, method: str, space: str, rng: np.random.Generator,
+                max_iter: int, tol: float) -> tuple[Palette, NDArray[np.intp]]:
+    """Fit and map one image: its palette and each distinct colour's index."""
+    colors = _fit(src.table.colors, src.fit_counts, src.prep, k, method, space, rng,
+                  max_iter, tol)
+    pal, labels, counts = _map_to_palette(
+        src.table.colors, src.fit_counts, colors, src.prep, space
+    )
     return Palette(pal, counts), labels
 
 
-def _expand(prep: PreparedImage, table: ColorTable, palette: NDArray,
-            labels: NDArray[np.intp]) -> NDArray:
+def _expand(src: _Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
+    """Paint every pixel with ``palette[label of its colour]``."""
     small = np.uint8 if palette.shape[0] <= 256 else np.uint16
-    pixel_labels = table.expand(labels.astype(small))
-    return prep.rebuild(palette[pixel_labels])
+    pixel_labels = src.table.expand(labels.astype(small))
+    return src.prep.rebuild(palette[pixel_labels])
+
+
+def _dithered(src: _Source, palette: NDArray, dither: str, space: str) -> NDArray:
+    """Map every pixel onto ``palette`` with error diffusion or a Bayer map.
+
+    Dithering works in the space of the mapping: image units for RGB, the
+    scaled Oklab of :mod:`kmeans_quant.colorspace` for Oklab.
+    """
+    prep = src.prep
+    canon = np.unique(palette, axis=0)
+    h, w = prep.shape[:2]
+    c = prep.pixels.shape[1]
+    if space == "rgb":
+        work = np.float64 if prep.dtype == np.float64 else np.float32
+        pixels = prep.pixels.astype(work).reshape(h, w, c)
+        pal = canon.astype(work)
+    else:
+        pixels = src.table.expand(_to_fit(src.table.colors, prep, space)).reshape(h, w, c)
+        pal = _to_fit(canon, prep, space)
+    kernel = _floyd_steinberg if dither == "floyd-steinberg" else _ordered
+    labels = kernel(pixels, pal)
+    return prep.rebuild(canon[labels.reshape(-1)])
 
 
 def _check_palette(palette: Any, prep: PreparedImage) -> NDArray:
@@ -171,8 +268,29 @@ def _check_palette(palette: Any, prep: PreparedImage) -> NDArray:
     return _to_dtype(arr, prep)
 
 
-def _common(k: Any, rng: RNGLike, max_iter: Any, tol: Any):
-    return check_k(k), check_rng(rng), check_positive_int(max_iter, "max_iter"), check_tol(tol)
+def _common(k: Any, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any):
+    return (check_k(k), check_rng(rng), check_positive_int(max_iter, "max_iter"),
+            check_tol(tol), _check_choice(method, "method", _METHODS),
+            _check_choice(space, "space", _SPACES))
+
+
+def _sources(images: Any) -> list[_Source]:
+    """One image, or a list/tuple of images sharing a channel layout and dtype."""
+    if isinstance(images, (list, tuple)):
+        if not images:
+            raise ValueError("images is an empty sequence; give at least one image")
+        srcs = [_source(im, f"images[{i}]") for i, im in enumerate(images)]
+        first = srcs[0].prep
+        for i, s in enumerate(srcs[1:], start=1):
+            if (s.prep.pixels.shape[1], s.prep.dtype) != (first.pixels.shape[1], first.dtype):
+                raise ValueError(
+                    "images for a shared palette must have the same number of colour "
+                    f"channels and dtype: images[0] is {first.pixels.shape[1]}-channel "
+                    f"{first.dtype}, images[{i}] is {s.prep.pixels.shape[1]}-channel "
+                    f"{s.prep.dtype}"
+                )
+        return srcs
+    return [_source(images)]
 
 
 # --------------------------------------------------------------------------
@@ -180,27 +298,41 @@ def _common(k: Any, rng: RNGLike, max_iter: Any, tol: Any):
 # --------------------------------------------------------------------------
 
 def extract_palette(
-    image: NDArray,
+    image: NDArray | Sequence[NDArray],
     k: int,
     *,
     rng: RNGLike = 0,
+    method: str = "kmeans",
+    space: str = "rgb",
     max_iter: int = 300,
     tol: float = 1e-4,
 ) -> Palette:
-    r"""The ``k`` colours that best represent an image, by K-Means.
+    r"""The ``k`` colours that best represent an image (or several), by K-Means.
 
     Fits K-Means to the image's distinct colours weighted by their pixel
     counts (the same objective as on every pixel), rounds the centres to
-    the image's dtype, and counts the pixels nearest to each.
+    the image's dtype, and counts the pixels nearest to each. Given a list
+    of images, their colour histograms are added up first, so the palette
+    is the one K-Means gives for all their pixels together (one palette for
+    the frames of an animation or a photo set).
 
     Parameters
     ----------
-    image : ndarray, shape (H, W), (H, W, 3) or (H, W, 4)
-        uint8, uint16, or float with values in [0, 1]. Alpha is ignored.
+    image : ndarray, or list/tuple of ndarrays
+        Shape (H, W), (H, W, 3) or (H, W, 4); uint8, uint16, or float with
+        values in [0, 1]. Several images must share channel layout and dtype
+        (their sizes may differ). Fully transparent pixels of RGBA images
+        are left out of the fit.
     k : int
         Maximum number of colours, at least 1.
     rng : int or numpy.random.Generator, default 0
         Seed for k-means++. The default makes the result reproducible.
+    method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
+        K-Means, Heckbert's median cut, or a fixed uniform RGB grid (the
+        classic baselines; see :mod:`kmeans_quant.baselines`).
+    space : {'rgb', 'oklab'}, default 'rgb'
+        Colour space of the fit and of "nearest": plain RGB values, or
+        Oklab, where distances follow perceived colour difference.
     max_iter : int, default 300
         Maximum Lloyd iterations of the main fit.
     tol : float, default 1e-4
@@ -210,15 +342,16 @@ def extract_palette(
     -------
     Palette
         ``colors`` (m, c) in the image's dtype with ``m <= k``, ``counts``
-        summing to ``H * W``, most frequent first, and ``proportions``.
-        When the image has at most ``k`` colours they are returned as is.
+        summing to the number of (visible) pixels, most frequent first, and
+        ``proportions``. An image with at most ``k`` colours gives them as is.
 
     Raises
     ------
     TypeError
         ``image`` not an ndarray or of an unsupported dtype; bad ``k``/``rng``.
     ValueError
-        Wrong shape, empty, NaN/inf, or float values outside [0, 1].
+        Wrong shape, empty, NaN/inf, float values outside [0, 1], an unknown
+        ``method``/``space``, or images that cannot share a palette.
 
     Examples
     --------
@@ -232,11 +365,22 @@ def extract_palette(
            [  0,   0,   0]], dtype=uint8)
     >>> pal.counts, pal.proportions
     (array([12,  4]), array([0.75, 0.25]))
+
+    One palette for two frames:
+
+    >>> frame2 = np.full((2, 2, 3), 255, dtype=np.uint8)
+    >>> extract_palette([img, frame2], 8).counts
+    array([12,  4,  4])
     """
-    prep = prepare_image(image)
-    k, gen, max_iter, tol = _common(k, rng, max_iter, tol)
-    table = color_table(prep.pixels)
-    return _fit_palette(prep, table, k, gen, max_iter, tol)[0]
+    srcs = _sources(image)
+    k, gen, max_iter, tol, method, space = _common(k, rng, max_iter, tol, method, space)
+    if len(srcs) == 1:
+        return _palette_of(srcs[0], k, method, space, gen, max_iter, tol)[0]
+    prep = srcs[0].prep
+    colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
+    fitted = _fit(colors, counts, prep, k, method, space, gen, max_iter, tol)
+    pal, _, pal_counts = _map_to_palette(colors, counts, fitted, prep, space)
+    return Palette(pal, pal_counts)
 
 
 def quantize(
@@ -244,15 +388,19 @@ def quantize(
     k: int,
     *,
     rng: RNGLike = 0,
+    method: str = "kmeans",
+    space: str = "rgb",
+    dither: str = "none",
     max_iter: int = 300,
     tol: float = 1e-4,
 ) -> NDArray:
     r"""Reduce an image to at most ``k`` colours with K-Means.
 
     Each pixel is replaced by its nearest colour of
-    :func:`extract_palette`'s palette; the result equals
-    ``recolor(image, extract_palette(image, k))`` exactly, and is computed
-    in one pass over the pixels.
+    :func:`extract_palette`'s palette (or, with ``dither``, by a dithered
+    choice among them). The result equals
+    ``recolor(image, extract_palette(image, k, ...), dither=..., space=...)``
+    exactly, and is computed in one pass over the pixels.
 
     Parameters
     ----------
@@ -263,6 +411,13 @@ def quantize(
         colours comes back unchanged.
     rng : int or numpy.random.Generator, default 0
         Seed for k-means++; the same call always gives the same output.
+    method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
+        How the palette is chosen (see :func:`extract_palette`).
+    space : {'rgb', 'oklab'}, default 'rgb'
+        Colour space of the fit, of "nearest" and of the dithering.
+    dither : {'none', 'floyd-steinberg', 'ordered'}, default 'none'
+        Plain nearest-colour mapping, Floyd-Steinberg error diffusion, or
+        ordered (8x8 Bayer) dithering (see :mod:`kmeans_quant.dither`).
     max_iter : int, default 300
         Maximum Lloyd iterations of the main fit.
     tol : float, default 1e-4
@@ -276,7 +431,7 @@ def quantize(
     Raises
     ------
     TypeError, ValueError
-        As for :func:`extract_palette`.
+        As for :func:`extract_palette`, or an unknown ``dither``.
 
     Examples
     --------
@@ -287,17 +442,29 @@ def quantize(
     >>> out = quantize(img, 4)
     >>> out.shape, out.dtype, len(np.unique(out.reshape(-1, 3), axis=0))
     ((32, 32, 3), dtype('uint8'), 4)
+    >>> grey = np.tile(np.linspace(0, 1, 64), (8, 1))   # a float ramp
+    >>> dithered = quantize(grey, 2, dither="floyd-steinberg")
+    >>> sorted(np.unique(dithered).round(2).tolist())
+    [0.25, 0.75]
     """
-    prep = prepare_image(image)
-    k, gen, max_iter, tol = _common(k, rng, max_iter, tol)
-    table = color_table(prep.pixels)
-    if table.colors.shape[0] <= k:
+    src = _source(image)
+    k, gen, max_iter, tol, method, space = _common(k, rng, max_iter, tol, method, space)
+    dither = _check_choice(dither, "dither", _DITHERS)
+    if src.table.colors.shape[0] <= k:
         return image.copy()
-    palette, labels = _fit_palette(prep, table, k, gen, max_iter, tol)
-    return _expand(prep, table, palette.colors, labels)
+    palette, labels = _palette_of(src, k, method, space, gen, max_iter, tol)
+    if dither != "none":
+        return _dithered(src, palette.colors, dither, space)
+    return _expand(src, palette.colors, labels)
 
 
-def recolor(image: NDArray, palette: Palette | ArrayLike) -> NDArray:
+def recolor(
+    image: NDArray,
+    palette: Palette | ArrayLike,
+    *,
+    dither: str = "none",
+    space: str = "rgb",
+) -> NDArray:
     r"""Replace every pixel by its nearest palette colour.
 
     .. math:: y_p = \arg\min_{c \in P} \lVert x_p - c \rVert^2
@@ -312,6 +479,10 @@ def recolor(image: NDArray, palette: Palette | ArrayLike) -> NDArray:
     palette : Palette or array_like, shape (m, 3) (``(m,)`` or ``(m, 1)`` for grayscale)
         Colours in the image's own value range (0-255 for uint8, [0, 1]
         for float); values are rounded to the image's dtype.
+    dither : {'none', 'floyd-steinberg', 'ordered'}, default 'none'
+        Nearest colour, Floyd-Steinberg error diffusion, or ordered dithering.
+    space : {'rgb', 'oklab'}, default 'rgb'
+        Space in which "nearest" (and the dithering error) is measured.
 
     Returns
     -------
@@ -321,8 +492,8 @@ def recolor(image: NDArray, palette: Palette | ArrayLike) -> NDArray:
     Raises
     ------
     TypeError, ValueError
-        Bad image (as for :func:`extract_palette`), or a palette of the wrong
-        shape, type or value range.
+        Bad image (as for :func:`extract_palette`), a palette of the wrong
+        shape, type or value range, or an unknown ``dither``/``space``.
 
     Examples
     --------
@@ -333,8 +504,11 @@ def recolor(image: NDArray, palette: Palette | ArrayLike) -> NDArray:
     array([[[  0,   0,   0],
             [255, 255, 255]]], dtype=uint8)
     """
-    prep = prepare_image(image)
-    colors = _check_palette(palette, prep)
-    table = color_table(prep.pixels)
-    pal, labels, _ = _map_to_palette(prep, table, colors)
-    return _expand(prep, table, pal, labels)
+    src = _source(image)
+    colors = _check_palette(palette, src.prep)
+    dither = _check_choice(dither, "dither", _DITHERS)
+    space = _check_choice(space, "space", _SPACES)
+    if dither != "none":
+        return _dithered(src, colors, dither, space)
+    canon = np.unique(colors, axis=0)
+    return _expand(src, canon, _nearest(src.table.colors, canon, src.prep, space))
