@@ -33,6 +33,10 @@ _REFINE_ITER = 20
 _COARSE_TOL_FACTOR = 1.0
 # Below this many distinct colours per cluster the coarse stage is not worth it.
 _COARSE_MIN_RATIO = 8
+# The grid is refined (one more bit, up to 7) until it has at least this
+# many occupied cells per cluster: colours packed tightly (a dull photo, or
+# Oklab, whose units are about twice as coarse as RGB's) need finer cells.
+_COARSE_MIN_CELLS_PER_K = 4
 
 
 def _pool(X: NDArray, w: NDArray, bits: int) -> tuple[NDArray, NDArray]:
@@ -68,7 +72,11 @@ def fit_colors(
     Requires ``k < len(X)``.
     """
     if X.shape[0] >= _COARSE_MIN_RATIO * k:
-        means, weight = _pool(X, w, _COARSE_BITS)
+        bits = _COARSE_BITS
+        means, weight = _pool(X, w, bits)
+        while means.shape[0] < _COARSE_MIN_CELLS_PER_K * k and bits < 7:
+            bits += 1
+            means, weight = _pool(X, w, bits)
         if means.shape[0] > k:
             n_init = max(1, min(8, _INIT_BUDGET // k))
             runs = [_fit(means, weight, k, "k-means++", max_iter, tol * _COARSE_TOL_FACTOR, rng)
