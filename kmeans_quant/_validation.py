@@ -108,3 +108,28 @@ def check_sample_weight(sample_weight: Any, n: int, dtype: np.dtype) -> NDArray[
     if not (w > 0).any():
         raise ValueError("sample_weight must have at least one positive entry")
     return w
+
+
+def check_k_fits(k: int, n: int) -> None:
+    """Raise unless ``k`` clusters can be drawn from ``n`` samples."""
+    if k > n:
+        raise ValueError(f"k={k} must not exceed n_samples={n}")
+
+
+def check_init(init: Any, k: int, X: NDArray, names: tuple[str, ...]) -> NDArray | str:
+    """One of the strategy ``names``, or a ``(k, d)`` array of starting centres.
+
+    An array comes back checked, in ``X``'s dtype.
+    """
+    if isinstance(init, str):
+        if init not in names:
+            choices = ", ".join(repr(n) for n in names)
+            raise ValueError(f"init must be {choices} or an array of centres, got {init!r}")
+        return init
+    C = check_data(init).astype(X.dtype, copy=False)
+    if C.shape != (k, X.shape[1]):
+        raise ValueError(
+            f"init centres must have shape (k, n_features) = ({k}, {X.shape[1]}), "
+            f"got {C.shape}"
+        )
+    return C

@@ -22,6 +22,7 @@ Convergence rule
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,9 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import (
     RNGLike,
     check_data,
+    check_init,
     check_k,
+    check_k_fits,
     check_positive_int,
     check_rng,
     check_sample_weight,
@@ -185,7 +188,9 @@ def _lloyd(
             bound = np.maximum(lower, _half_gaps(new_centers)[labels])
             todo = np.flatnonzero(min_sq >= np.square(bound))
             if todo.size:
-                lab, _, sec = _assign(Xa[todo], x_sq[todo], new_centers, second=True, want_min=False)
+                lab, _, sec = _assign(
+                    Xa[todo], x_sq[todo], new_centers, second=True, want_min=False
+                )
                 new_labels[todo] = lab
                 min_sq[todo] = _sq_dist_to(X[todo], new_centers, lab)
                 c_sq_max = float(_row_norms_sq(new_centers).max())
@@ -263,10 +268,8 @@ def _fit(
 
     Only the last record's inertia is computed.
     """
-    last = None
-    for last in _run(X, w, k, init, max_iter, tol, rng):
-        pass
-    assert last is not None  # _run always yields iteration 0
+    # Keep only the newest record while running the loop to its end.
+    (last,) = deque(_run(X, w, k, init, max_iter, tol, rng), maxlen=1)
     return _step(w, last)
 
 
@@ -281,22 +284,9 @@ def _validate(
 ) -> tuple[NDArray, NDArray, int, Any, int, float, np.random.Generator]:
     X = check_data(X)
     k = check_k(k)
-    n, d = X.shape
-    if k > n:
-        raise ValueError(f"k={k} must not exceed n_samples={n}")
-    w = check_sample_weight(sample_weight, n, X.dtype)
-    if isinstance(init, str):
-        if init not in ("k-means++", "random"):
-            raise ValueError(
-                f"init must be 'k-means++', 'random' or an array of centres, got {init!r}"
-            )
-    else:
-        init = check_data(init).astype(X.dtype, copy=False)
-        if init.shape != (k, d):
-            raise ValueError(
-                f"init centres must have shape (k, n_features) = ({k}, {d}), "
-                f"got {init.shape}"
-            )
+    check_k_fits(k, X.shape[0])
+    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    init = check_init(init, k, X, ("k-means++", "random"))
     return (X, w, k, init, check_positive_int(max_iter, "max_iter"),
             check_tol(tol), check_rng(rng))
 

@@ -60,7 +60,9 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import (
     RNGLike,
     check_data,
+    check_init,
     check_k,
+    check_k_fits,
     check_positive_int,
     check_rng,
     check_sample_weight,
@@ -516,7 +518,7 @@ def kmeans_plusplus(
     """
     X = check_data(X)
     k = check_k(k)
-    _check_k_fits(k, X.shape[0])
+    check_k_fits(k, X.shape[0])
     w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
     centers = _kmeans_plusplus(X.tolist(), w.tolist(), k, check_rng(rng))
     return np.array(centers, dtype=X.dtype)
@@ -526,31 +528,14 @@ def kmeans_plusplus(
 # K-Means
 # --------------------------------------------------------------------------
 
-def _check_k_fits(k: int, n: int) -> None:
-    if k > n:
-        raise ValueError(f"k={k} must not exceed n_samples={n}")
-
-
 def _check_init(init: Any, k: int, X: NDArray) -> NDArray | str:
     """'k-means++' or a (k, d) array of starting centres in X's dtype."""
-    if isinstance(init, str):
-        if init == "random":
-            raise ValueError(
-                "init='random' is not implemented in kmeans_quant.naive (its draws could "
-                "not follow the engine's); use 'k-means++' or an array of centres"
-            )
-        if init != "k-means++":
-            raise ValueError(
-                f"init must be 'k-means++' or an array of centres, got {init!r}"
-            )
-        return init
-    C = check_data(init).astype(X.dtype, copy=False)
-    if C.shape != (k, X.shape[1]):
+    if isinstance(init, str) and init == "random":
         raise ValueError(
-            f"init centres must have shape (k, n_features) = ({k}, {X.shape[1]}), "
-            f"got {C.shape}"
+            "init='random' is not implemented in kmeans_quant.naive (its draws could "
+            "not follow the engine's); use 'k-means++' or an array of centres"
         )
-    return C
+    return check_init(init, k, X, ("k-means++",))
 
 
 def kmeans(
@@ -624,7 +609,7 @@ def kmeans(
     X = check_data(X)
     k = check_k(k)
     n = X.shape[0]
-    _check_k_fits(k, n)
+    check_k_fits(k, n)
     w = check_sample_weight(sample_weight, n, X.dtype)
     init = _check_init(init, k, X)
     max_iter = check_positive_int(max_iter, "max_iter")

@@ -18,7 +18,14 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import RNGLike, check_data, check_k, check_rng, check_sample_weight
+from ._validation import (
+    RNGLike,
+    check_data,
+    check_k,
+    check_k_fits,
+    check_rng,
+    check_sample_weight,
+)
 from .steps import _pairwise_sq, _row_norms_sq
 
 __all__ = ["kmeans_plusplus"]
@@ -132,7 +139,6 @@ def kmeans_plusplus(
     """
     X = check_data(X)
     k = check_k(k)
-    if k > X.shape[0]:
-        raise ValueError(f"k={k} must not exceed n_samples={X.shape[0]}")
+    check_k_fits(k, X.shape[0])
     w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
     return _kmeans_plusplus(X, w, k, check_rng(rng))

@@ -161,7 +161,7 @@ def _update(
     empty = np.flatnonzero(weights == 0)
     if empty.size:
         far = np.argsort(min_sq, kind="stable")[::-1][: empty.size]
-        for j, i in zip(empty, far):  # at most k items, only when clusters empty
+        for j, i in zip(empty, far, strict=True):  # at most k items, only when clusters empty
             old = labels[i]
             if weights[old] > w[i]:  # never empty the donor cluster itself
                 sums[old] -= wXT[:, i]
