@@ -23,8 +23,9 @@ Convergence rule
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,8 @@ from .seeding import _kmeans_plusplus, _random_init
 from .steps import (
     _assign,
     _augment_points,
+    _centers_from_sums,
+    _cluster_sums,
     _row_norms_sq,
     _sq_dist_to,
     _update,
@@ -144,70 +147,125 @@ def _lower_bound(second_sq: NDArray, x_sq: NDArray, c_sq_max: float, eps: float)
 # bookkeeping of the bounds (both give the same labels).
 _BOUNDS_MIN_PAIRS = 1 << 17
 
+# A record of the loop: iteration, centres, labels, total squared centre
+# shift of the update, and whether the stopping rule fired.
+_Record = tuple[int, NDArray, NDArray, float, bool]
+
 
 def _lloyd(
     X: NDArray, w: NDArray, centers: NDArray, max_iter: int, tol_abs: float
-) -> Iterator[tuple[int, NDArray, NDArray, NDArray, float, bool]]:
-    """Yield ``(iteration, centers, labels, min_sq, shift, converged)``.
+) -> Iterator[_Record]:
+    """Lloyd's iterations from ``centers``: one record per iteration.
 
-    On large problems each assignment after the first skips the points whose
-    label provably cannot change (Hamerly's bounds, 2010): ``upper`` is a
-    point's exact distance to its own centre, ``lower`` a lower bound on the
-    distance to every other centre. When centres move by ``move_j``, the
-    second-nearest distance can shrink by at most ``max_j move_j``; a point
-    keeps its label while ``upper < max(lower, half_gap[label])``. Only the
-    remaining points get a full distance row, so the labels are exactly
-    those a full assignment gives, at a fraction of the work once centres
-    settle. ``min_sq`` is always computed directly as ``||x - c_label||^2``.
+    Iteration 0 assigns every point to its nearest starting centre; each
+    later one moves every centre to the weighted mean of its points
+    (update), then every point to its nearest centre (assignment), and
+    stops by the rule in this module's docstring. Large problems take the
+    bounded path (:func:`_lloyd_bounded`), which gives the same labels with
+    less work.
     """
-    n, k = X.shape[0], centers.shape[0]
+    if X.shape[0] * centers.shape[0] >= _BOUNDS_MIN_PAIRS and centers.shape[0] > 1:
+        yield from _lloyd_bounded(X, w, centers, max_iter, tol_abs)
+        return
+    k = centers.shape[0]
     Xa = _augment_points(X)
     x_sq = _row_norms_sq(X)
     wXT = _weighted_points_t(X, w)
-    bounded = n * k >= _BOUNDS_MIN_PAIRS and k > 1
-    eps = float(np.finfo(X.dtype).eps)
 
-    # Iteration 0: assign every point to its nearest starting centre.
-    if bounded:
-        labels, _, second_sq = _assign(Xa, x_sq, centers, second=True, want_min=False)
-        lower = _lower_bound(second_sq, x_sq, float(_row_norms_sq(centers).max()), eps)
-    else:
-        labels, _ = _assign(Xa, x_sq, centers, want_min=False)
-    min_sq = _sq_dist_to(X, centers, labels)
-    yield 0, centers, labels, min_sq, float("nan"), False
+    labels, _ = _assign(Xa, x_sq, centers, want_min=False)
+    yield 0, centers, labels, float("nan"), False
     for it in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
-        new_centers = _update(X, w, wXT, labels, min_sq, k)
-        move = np.sqrt(np.square(new_centers - centers, dtype=np.float64).sum(axis=1))
-        shift = float(np.square(move).sum())
+        old = centers
+        centers = _update(X, w, wXT, labels, partial(_sq_dist_to, X, old, labels), k)
+        shift = float(np.square(centers - old, dtype=np.float64).sum())
         # Assignment: points to their nearest new centre.
-        if bounded:
-            new_labels = labels.copy()
-            min_sq = _sq_dist_to(X, new_centers, labels)  # upper bound, squared
-            lower -= move.max()
-            bound = np.maximum(lower, _half_gaps(new_centers)[labels])
-            todo = np.flatnonzero(min_sq >= np.square(bound))
-            if todo.size:
-                lab, _, sec = _assign(
-                    Xa[todo], x_sq[todo], new_centers, second=True, want_min=False
-                )
-                new_labels[todo] = lab
-                min_sq[todo] = _sq_dist_to(X[todo], new_centers, lab)
-                c_sq_max = float(_row_norms_sq(new_centers).max())
-                lower[todo] = _lower_bound(sec, x_sq[todo], c_sq_max, eps)
-        else:
-            new_labels, _ = _assign(Xa, x_sq, new_centers, want_min=False)
-            min_sq = _sq_dist_to(X, new_centers, new_labels)
+        new_labels, _ = _assign(Xa, x_sq, centers, want_min=False)
         done = shift <= tol_abs or np.array_equal(new_labels, labels)
-        centers, labels = new_centers, new_labels
-        yield it, centers, labels, min_sq, shift, done
+        labels = new_labels
+        yield it, centers, labels, shift, done
         if done:
             return
 
 
-def _inertia(w: NDArray, min_sq: NDArray) -> float:
-    # Accumulate in float64 even for float32 data.
-    return float(np.multiply(w, min_sq, dtype=np.float64).sum())
+def _lloyd_bounded(
+    X: NDArray, w: NDArray, centers: NDArray, max_iter: int, tol_abs: float
+) -> Iterator[_Record]:
+    """:func:`_lloyd` with Hamerly's bounds (2010) and incremental sums.
+
+    Per point: ``upper`` >= the distance to its own centre, ``lower`` <= the
+    distance to every other centre. When the centres move by ``move_j``,
+    ``upper`` grows by its own centre's move and ``lower`` shrinks by the
+    largest move. A point provably keeps its label while ``upper <
+    max(lower, half_gap[label])`` (``half_gap``: half the distance from its
+    centre to the nearest other centre). The rest have ``upper`` tightened
+    to the exact distance and, if still in doubt, get a full distance row.
+    Only points whose label changed touch the cluster sums, so once centres
+    settle an iteration costs a few passes over ``n`` numbers instead of an
+    ``(n, k)`` distance matrix. Labels equal the plain loop's.
+    """
+    k = centers.shape[0]
+    Xa = _augment_points(X)
+    x_sq = _row_norms_sq(X)
+    wXT = _weighted_points_t(X, w)
+    eps = float(np.finfo(X.dtype).eps)
+
+    labels, _, second_sq = _assign(Xa, x_sq, centers, second=True, want_min=False)
+    upper = np.sqrt(_sq_dist_to(X, centers, labels), dtype=np.float64)
+    lower = _lower_bound(second_sq, x_sq, float(_row_norms_sq(centers).max()), eps)
+    sums, weights = _cluster_sums(wXT, w, labels, k)
+    # Which clusters hold a point of positive weight: exact, unlike the
+    # running float sums, so an emptied cluster is recognised as empty.
+    members = np.bincount(labels[w > 0], minlength=k)
+    yield 0, centers, labels, float("nan"), False
+    for it in range(1, max_iter + 1):
+        # Update: centres to the weighted means of their clusters.
+        old = centers
+        weights[members == 0] = 0
+        sums[members == 0] = 0
+        centers = _centers_from_sums(
+            X, w, wXT, labels, sums, weights, partial(_sq_dist_to, X, old, labels)
+        )
+        move = np.sqrt(np.square(centers - old, dtype=np.float64).sum(axis=1))
+        shift = float(np.square(move).sum())
+        # Assignment, bounded: loosen the bounds by the moves, then look
+        # closer only at the points whose label might change.
+        upper += move[labels]
+        lower -= move.max()
+        bound = np.maximum(lower, _half_gaps(centers)[labels])
+        maybe = np.flatnonzero(upper >= bound)
+        upper[maybe] = np.sqrt(_sq_dist_to(X[maybe], centers, labels[maybe]), dtype=np.float64)
+        maybe = maybe[upper[maybe] >= bound[maybe]]
+        changed = maybe[:0]
+        if maybe.size:
+            lab, _, sec = _assign(Xa[maybe], x_sq[maybe], centers, second=True, want_min=False)
+            upper[maybe] = np.sqrt(_sq_dist_to(X[maybe], centers, lab), dtype=np.float64)
+            c_sq_max = float(_row_norms_sq(centers).max())
+            lower[maybe] = _lower_bound(sec, x_sq[maybe], c_sq_max, eps)
+            moved = lab != labels[maybe]
+            changed, new = maybe[moved], lab[moved]
+        if changed.size:
+            # Move the changed points' weight between cluster sums.
+            before = labels[changed]
+            for j in range(X.shape[1]):
+                sums[:, j] += np.bincount(new, weights=wXT[j, changed], minlength=k)
+                sums[:, j] -= np.bincount(before, weights=wXT[j, changed], minlength=k)
+            weights += np.bincount(new, weights=w[changed], minlength=k)
+            weights -= np.bincount(before, weights=w[changed], minlength=k)
+            positive = w[changed] > 0
+            members += np.bincount(new[positive], minlength=k)
+            members -= np.bincount(before[positive], minlength=k)
+            labels = labels.copy()  # records handed out keep their labels
+            labels[changed] = new
+        done = shift <= tol_abs or changed.size == 0
+        yield it, centers, labels, shift, done
+        if done:
+            return
+
+
+def _inertia(X: NDArray, w: NDArray, centers: NDArray, labels: NDArray) -> float:
+    r""":math:`\sum_i w_i \lVert x_i - c_{l_i} \rVert^2`, accumulated in float64."""
+    return float(np.multiply(w, _sq_dist_to(X, centers, labels), dtype=np.float64).sum())
 
 
 def _tol_abs(X: NDArray, w: NDArray, tol: float) -> float:
@@ -238,21 +296,22 @@ def _run(
     max_iter: int,
     tol: float,
     rng: np.random.Generator,
-) -> Iterator[tuple[int, NDArray, NDArray, NDArray, float, bool]]:
+) -> Iterator[tuple[_Record, Callable[[], float]]]:
     """Clean-input K-Means: centre the data, seed, then yield :func:`_lloyd`'s
-    records with the centres shifted back."""
+    records with the centres shifted back, each with a function that
+    computes its inertia (only records that are handed out need one)."""
     mean = ((w.astype(np.float64) @ X) / w.sum(dtype=np.float64)).astype(X.dtype)
     Xc = X - mean
     init_c = init if isinstance(init, str) else init - mean
     centers = _start(Xc, w, k, init_c, rng)
     tol_abs = _tol_abs(Xc, w, tol)
-    for it, c, lab, min_sq, shift, done in _lloyd(Xc, w, centers, max_iter, tol_abs):
-        yield it, c + mean, lab, min_sq, shift, done
+    for it, c, lab, shift, done in _lloyd(Xc, w, centers, max_iter, tol_abs):
+        yield (it, c + mean, lab, shift, done), partial(_inertia, Xc, w, c, lab)
 
 
-def _step(w: NDArray, record: tuple) -> KMeansStep:
-    it, centers, labels, min_sq, shift, done = record
-    return KMeansStep(it, centers, labels, _inertia(w, min_sq), shift, done)
+def _step(item: tuple[_Record, Callable[[], float]]) -> KMeansStep:
+    (it, centers, labels, shift, done), inertia = item
+    return KMeansStep(it, centers, labels, inertia(), shift, done)
 
 
 def _fit(
@@ -270,7 +329,7 @@ def _fit(
     """
     # Keep only the newest record while running the loop to its end.
     (last,) = deque(_run(X, w, k, init, max_iter, tol, rng), maxlen=1)
-    return _step(w, last)
+    return _step(last)
 
 
 def _validate(
@@ -427,5 +486,4 @@ def kmeans_steps(
     so the loop stopped there.
     """
     args = _validate(X, k, sample_weight, init, max_iter, tol, rng)
-    w = args[1]
-    return (_step(w, record) for record in _run(*args))
+    return (_step(item) for item in _run(*args))

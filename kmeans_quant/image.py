@@ -186,6 +186,10 @@ def _fit(
     space: str, rng: np.random.Generator, max_iter: int, tol: float,
 ) -> NDArray:
     """Palette colours (image dtype, possibly repeated) for a colour table."""
+    if colors.shape[0] <= k:
+        # Every colour keeps itself (transparent ones too), so the image
+        # comes back unchanged.
+        return colors
     keep = counts > 0
     colors, counts = colors[keep], counts[keep]
     if colors.shape[0] <= k:

@@ -26,6 +26,8 @@ Update
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -130,37 +132,46 @@ def _pairwise_sq(X: NDArray, x_sq: NDArray, C: NDArray) -> NDArray:
     return D
 
 
-def _update(
+def _cluster_sums(
+    wXT: NDArray, w: NDArray, labels: NDArray[np.intp], k: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per-cluster sums of ``w x`` and of ``w``, in float64.
+
+    bincount takes 1-D weights, so one call per feature (d = 3 for colours):
+    ten times faster than a single bincount over (cluster, feature) codes,
+    which would first have to build an (n, d) index array.
+    """
+    d = wXT.shape[0]
+    sums = np.empty((k, d), dtype=np.float64)
+    for j in range(d):
+        sums[:, j] = np.bincount(labels, weights=wXT[j], minlength=k)
+    return sums, np.bincount(labels, weights=w, minlength=k)
+
+
+def _centers_from_sums(
     X: NDArray,
     w: NDArray,
     wXT: NDArray,
     labels: NDArray[np.intp],
-    min_sq: NDArray,
-    k: int,
+    sums: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    far_sq: NDArray | Callable[[], NDArray],
 ) -> NDArray:
-    """Weighted means of the clusters, empty clusters relocated.
+    """Centres ``sums / weights``, with empty clusters relocated.
 
-    ``wXT`` is ``(w[:, None] * X).T`` as a C-contiguous ``(d, n)`` array,
-    precomputed once per fit. Sums are accumulated in float64 whatever the
-    data's dtype, then cast back.
-
-    An empty cluster takes the point farthest (by ``min_sq``) from its own
-    centre; the point's weight leaves its old cluster. With several empty
-    clusters the farthest points are handed out in decreasing distance (the
-    rule scikit-learn also follows).
+    An empty cluster (total weight 0) takes the point farthest (by
+    ``far_sq``, its squared distance to its own centre) from its centre;
+    the point's weight leaves its old cluster. With several empty clusters
+    the farthest points are handed out in decreasing distance (the rule
+    scikit-learn also follows). ``far_sq`` may be a function, called only
+    when some cluster is empty. ``sums`` and ``weights`` are not modified.
     """
-    n, d = X.shape
-    weights = np.bincount(labels, weights=w, minlength=k)
-    # bincount takes 1-D weights, so one call per feature (d = 3 for colours):
-    # ten times faster than a single bincount over (cluster, feature) codes,
-    # which would first have to build an (n, d) index array.
-    sums = np.empty((k, d), dtype=np.float64)
-    for j in range(d):
-        sums[:, j] = np.bincount(labels, weights=wXT[j], minlength=k)
-
+    k, d = sums.shape
     empty = np.flatnonzero(weights == 0)
     if empty.size:
-        far = np.argsort(min_sq, kind="stable")[::-1][: empty.size]
+        sums, weights = sums.copy(), weights.copy()
+        far_sq = far_sq() if callable(far_sq) else far_sq
+        far = np.argsort(far_sq, kind="stable")[::-1][: empty.size]
         for j, i in zip(empty, far, strict=True):  # at most k items, only when clusters empty
             old = labels[i]
             if weights[old] > w[i]:  # never empty the donor cluster itself
@@ -174,8 +185,28 @@ def _update(
     # Only reachable when points run out (k > distinct points): put the
     # centre on the farthest point anyway rather than leave garbage.
     if not filled.all():
-        centers[~filled] = X[np.argmax(min_sq)]
+        far_sq = far_sq() if callable(far_sq) else far_sq
+        centers[~filled] = X[np.argmax(far_sq)]
     return centers
+
+
+def _update(
+    X: NDArray,
+    w: NDArray,
+    wXT: NDArray,
+    labels: NDArray[np.intp],
+    far_sq: NDArray | Callable[[], NDArray],
+    k: int,
+) -> NDArray:
+    """Weighted means of the clusters, empty clusters relocated.
+
+    ``wXT`` is ``(w[:, None] * X).T`` as a C-contiguous ``(d, n)`` array,
+    precomputed once per fit. Sums are accumulated in float64 whatever the
+    data's dtype, then cast back. See :func:`_centers_from_sums` for empty
+    clusters.
+    """
+    sums, weights = _cluster_sums(wXT, w, labels, k)
+    return _centers_from_sums(X, w, wXT, labels, sums, weights, far_sq)
 
 
 def _weighted_points_t(X: NDArray, w: NDArray) -> NDArray:
