@@ -30,6 +30,7 @@ _COARSE_BITS = 5
 _INIT_BUDGET = 128  # coarse runs: max(1, min(8, _INIT_BUDGET // k))
 _MID_BITS = 0  # 0: no intermediate grid
 _REFINE_ITER = 20
+_REFINE_BITS = 8  # 8: refine on the exact colours
 _COARSE_TOL_FACTOR = 1.0
 # Below this many distinct colours per cluster the coarse stage is not worth it.
 _COARSE_MIN_RATIO = 8
@@ -86,6 +87,10 @@ def fit_colors(
                 mm, mw = _pool(X, w, _MID_BITS)
                 centers = _fit(mm, mw, k, centers, max_iter, tol, rng).centers
             if _REFINE_ITER:
-                centers = _fit(X, w, k, centers, _REFINE_ITER, tol, rng).centers
+                if _REFINE_BITS < 8:
+                    fm, fw = _pool(X, w, _REFINE_BITS)
+                else:
+                    fm, fw = X, w
+                centers = _fit(fm, fw, k, centers, _REFINE_ITER, tol, rng).centers
             return centers
     return _fit(X, w, k, "k-means++", max_iter, tol, rng).centers

@@ -46,8 +46,6 @@ from .seeding import _kmeans_plusplus, _random_init
 from .steps import (
     _assign,
     _augment_points,
-    _centers_from_sums,
-    _cluster_sums,
     _row_norms_sq,
     _sq_dist_to,
     _update,
@@ -114,39 +112,6 @@ class KMeansStep:
 # the loop itself, on clean, centred data
 # --------------------------------------------------------------------------
 
-def _half_gaps(centers: NDArray) -> NDArray:
-    """Half the distance from each centre to its nearest other centre.
-
-    A point closer than this to its own centre cannot be nearer any other
-    (triangle inequality). Infinity when there is a single centre.
-    """
-    k = centers.shape[0]
-    if k == 1:
-        return np.full(1, np.inf)
-    c = centers.astype(np.float64)
-    c_sq = _row_norms_sq(c)
-    gap = c_sq[:, None] + c_sq[None, :] - 2 * (c @ c.T)
-    np.fill_diagonal(gap, np.inf)
-    # Round-off can only make a gap look smaller than it is here by a few
-    # ulps of ||c||^2; take that off so the bound stays safe.
-    gap -= 8 * np.finfo(np.float64).eps * (c_sq[:, None] + c_sq[None, :])
-    return 0.5 * np.sqrt(np.maximum(gap.min(axis=1), 0.0))
-
-
-def _lower_bound(second_sq: NDArray, x_sq: NDArray, c_sq_max: float, eps: float) -> NDArray:
-    """A safe lower bound on the distance to the second-nearest centre.
-
-    ``second_sq`` comes from the expanded formula, whose absolute error is
-    a few ulps of ``||x||^2 + ||c||^2``; that much is taken off first.
-    """
-    slack = 8 * eps * (x_sq + c_sq_max)
-    return np.sqrt(np.maximum(second_sq.astype(np.float64) - slack, 0.0))
-
-
-# Below this many point-centre pairs a full assignment is cheaper than the
-# bookkeeping of the bounds (both give the same labels).
-_BOUNDS_MIN_PAIRS = 1 << 17
-
 # A record of the loop: iteration, centres, labels, total squared centre
 # shift of the update, and whether the stopping rule fired.
 _Record = tuple[int, NDArray, NDArray, float, bool]
@@ -160,13 +125,13 @@ def _lloyd(
     Iteration 0 assigns every point to its nearest starting centre; each
     later one moves every centre to the weighted mean of its points
     (update), then every point to its nearest centre (assignment), and
-    stops by the rule in this module's docstring. Large problems take the
-    bounded path (:func:`_lloyd_bounded`), which gives the same labels with
-    less work.
+    stops by the rule in this module's docstring.
+
+    Every assignment computes the full distance matrix. Hamerly's bounds
+    (2010), which skip points whose label cannot change, were tried: on
+    colour data (3 features) the per-point bookkeeping cost as much as the
+    distance rows it saved, so the loop stays plain.
     """
-    if X.shape[0] * centers.shape[0] >= _BOUNDS_MIN_PAIRS and centers.shape[0] > 1:
-        yield from _lloyd_bounded(X, w, centers, max_iter, tol_abs)
-        return
     k = centers.shape[0]
     Xa = _augment_points(X)
     x_sq = _row_norms_sq(X)
@@ -183,81 +148,6 @@ def _lloyd(
         new_labels, _ = _assign(Xa, x_sq, centers, want_min=False)
         done = shift <= tol_abs or np.array_equal(new_labels, labels)
         labels = new_labels
-        yield it, centers, labels, shift, done
-        if done:
-            return
-
-
-def _lloyd_bounded(
-    X: NDArray, w: NDArray, centers: NDArray, max_iter: int, tol_abs: float
-) -> Iterator[_Record]:
-    """:func:`_lloyd` with Hamerly's bounds (2010) and incremental sums.
-
-    Per point: ``upper`` >= the distance to its own centre, ``lower`` <= the
-    distance to every other centre. When the centres move by ``move_j``,
-    ``upper`` grows by its own centre's move and ``lower`` shrinks by the
-    largest move. A point provably keeps its label while ``upper <
-    max(lower, half_gap[label])`` (``half_gap``: half the distance from its
-    centre to the nearest other centre). The rest have ``upper`` tightened
-    to the exact distance and, if still in doubt, get a full distance row.
-    Only points whose label changed touch the cluster sums, so once centres
-    settle an iteration costs a few passes over ``n`` numbers instead of an
-    ``(n, k)`` distance matrix. Labels equal the plain loop's.
-    """
-    k = centers.shape[0]
-    Xa = _augment_points(X)
-    x_sq = _row_norms_sq(X)
-    wXT = _weighted_points_t(X, w)
-    eps = float(np.finfo(X.dtype).eps)
-
-    labels, _, second_sq = _assign(Xa, x_sq, centers, second=True, want_min=False)
-    upper = np.sqrt(_sq_dist_to(X, centers, labels), dtype=np.float64)
-    lower = _lower_bound(second_sq, x_sq, float(_row_norms_sq(centers).max()), eps)
-    sums, weights = _cluster_sums(wXT, w, labels, k)
-    # Which clusters hold a point of positive weight: exact, unlike the
-    # running float sums, so an emptied cluster is recognised as empty.
-    members = np.bincount(labels[w > 0], minlength=k)
-    yield 0, centers, labels, float("nan"), False
-    for it in range(1, max_iter + 1):
-        # Update: centres to the weighted means of their clusters.
-        old = centers
-        weights[members == 0] = 0
-        sums[members == 0] = 0
-        centers = _centers_from_sums(
-            X, w, wXT, labels, sums, weights, partial(_sq_dist_to, X, old, labels)
-        )
-        move = np.sqrt(np.square(centers - old, dtype=np.float64).sum(axis=1))
-        shift = float(np.square(move).sum())
-        # Assignment, bounded: loosen the bounds by the moves, then look
-        # closer only at the points whose label might change.
-        upper += move[labels]
-        lower -= move.max()
-        bound = np.maximum(lower, _half_gaps(centers)[labels])
-        maybe = np.flatnonzero(upper >= bound)
-        upper[maybe] = np.sqrt(_sq_dist_to(X[maybe], centers, labels[maybe]), dtype=np.float64)
-        maybe = maybe[upper[maybe] >= bound[maybe]]
-        changed = maybe[:0]
-        if maybe.size:
-            lab, _, sec = _assign(Xa[maybe], x_sq[maybe], centers, second=True, want_min=False)
-            upper[maybe] = np.sqrt(_sq_dist_to(X[maybe], centers, lab), dtype=np.float64)
-            c_sq_max = float(_row_norms_sq(centers).max())
-            lower[maybe] = _lower_bound(sec, x_sq[maybe], c_sq_max, eps)
-            moved = lab != labels[maybe]
-            changed, new = maybe[moved], lab[moved]
-        if changed.size:
-            # Move the changed points' weight between cluster sums.
-            before = labels[changed]
-            for j in range(X.shape[1]):
-                sums[:, j] += np.bincount(new, weights=wXT[j, changed], minlength=k)
-                sums[:, j] -= np.bincount(before, weights=wXT[j, changed], minlength=k)
-            weights += np.bincount(new, weights=w[changed], minlength=k)
-            weights -= np.bincount(before, weights=w[changed], minlength=k)
-            positive = w[changed] > 0
-            members += np.bincount(new[positive], minlength=k)
-            members -= np.bincount(before[positive], minlength=k)
-            labels = labels.copy()  # records handed out keep their labels
-            labels[changed] = new
-        done = shift <= tol_abs or changed.size == 0
         yield it, centers, labels, shift, done
         if done:
             return

@@ -72,48 +72,34 @@ def _block_rows(k: int) -> int:
 
 
 def _assign(
-    Xa: NDArray,
-    x_sq: NDArray,
-    centers: NDArray,
-    second: bool = False,
-    want_min: bool = True,
-) -> tuple[NDArray[np.intp], NDArray | None] | tuple[NDArray[np.intp], NDArray | None, NDArray]:
+    Xa: NDArray, x_sq: NDArray, centers: NDArray, want_min: bool = True
+) -> tuple[NDArray[np.intp], NDArray | None]:
     """Nearest centre of every point, and the squared distance to it.
 
     ``Xa`` is ``[X, 1]`` from :func:`_augment_points` and ``x_sq`` the squared
     row norms of ``X``. Ties go to the lowest centre index. Distances that
-    round-off pushes below zero are clipped to zero. With ``second=True`` the
-    squared distance to the second-nearest centre is returned as well
-    (infinity when there is only one centre); with ``want_min=False`` the
-    nearest distance is not gathered (None is returned in its place).
+    round-off pushes below zero are clipped to zero. With ``want_min=False``
+    the distances are not gathered (None is returned in their place).
     """
     n = Xa.shape[0]
     k = centers.shape[0]
     CaT = _augment_centers(centers)
     labels = np.empty(n, dtype=np.intp)
     min_sq = np.empty(n, dtype=Xa.dtype) if want_min else None
-    second_sq = np.empty(n, dtype=Xa.dtype) if second else None
     step = _block_rows(k)
     buf = np.empty((min(step, n), k), dtype=Xa.dtype)
     all_rows = np.arange(min(step, n))
     for start in range(0, n, step):
         stop = min(start + step, n)
         block = buf[: stop - start]
-        rows = all_rows[: stop - start]
         np.matmul(Xa[start:stop], CaT, out=block)
         lab = labels[start:stop]
         block.argmin(axis=1, out=lab)
         if want_min:
-            min_sq[start:stop] = block[rows, lab]
-        if second:
-            block[rows, lab] = np.inf
-            block.min(axis=1, out=second_sq[start:stop])
-    for dist in (min_sq, second_sq):
-        if dist is not None:
-            dist += x_sq
-            np.maximum(dist, 0, out=dist)
-    if second:
-        return labels, min_sq, second_sq
+            min_sq[start:stop] = block[all_rows[: stop - start], lab]
+    if want_min:
+        min_sq += x_sq
+        np.maximum(min_sq, 0, out=min_sq)
     return labels, min_sq
 
 

@@ -220,36 +220,3 @@ def test_seeding_quality_matches_scikit_learn():
             bucket.append(w @ squared_distances(X, centres).min(axis=1))
     # Same algorithm, different random draws: averages within a few percent.
     assert np.mean(ours) <= 1.05 * np.mean(theirs)
-
-
-# ---------------------------------------------------------------- Hamerly bounds
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_bounds_change_nothing(monkeypatch, dtype):
-    """The bounded assignment skips work, never changes a label."""
-    import kmeans_quant.engine as engine
-
-    rows = []
-    real_assign = engine._assign
-
-    def counting_assign(Xa, *args, **kwargs):
-        rows.append(len(Xa))
-        return real_assign(Xa, *args, **kwargs)
-
-    monkeypatch.setattr(engine, "_assign", counting_assign)
-    rng = np.random.default_rng(12)
-    X = (rng.normal(size=(30000, 3)) * [40, 30, 20] + 128).astype(dtype)
-    assert X.shape[0] * 12 >= engine._BOUNDS_MIN_PAIRS  # the bounded path runs
-    bounded = list(kmeans_steps(X, 12, rng=0, tol=0))
-    bounded_rows, rows[:] = sum(rows), []
-    monkeypatch.setattr(engine, "_BOUNDS_MIN_PAIRS", 10**18)
-    full = list(kmeans_steps(X, 12, rng=0, tol=0))
-    assert len(bounded) == len(full) > 5
-    for a, b in zip(bounded, full):
-        np.testing.assert_array_equal(a.labels, b.labels)
-        # Running cluster sums differ from fresh ones in the last bits only.
-        rtol = 1e-12 if dtype == np.float64 else 1e-5
-        np.testing.assert_allclose(a.centers, b.centers, rtol=rtol)
-        assert a.inertia == pytest.approx(b.inertia, rel=rtol)
-    # The bounds spared most of the distance rows.
-    assert bounded_rows < 0.5 * sum(rows)

@@ -66,8 +66,8 @@ def test_capped_iterations_same_init():
         assert_same(ours, sklearn_lloyd(X, C0, max_iter=max_iter), X)
 
 
-def test_many_pixels_same_init_bounded_path():
-    # 30 000 points x 16 centres: large enough for the engine's Hamerly bounds.
+def test_many_pixels_same_init():
+    # 30 000 points x 16 centres: many blocks of the distance matrix.
     img = make_quadrants(150, 200, noise=30, seed=8)
     X = img.reshape(-1, 3).astype(np.float64)
     C0 = X[np.random.default_rng(2).choice(len(X), 16, replace=False)]
