@@ -153,6 +153,8 @@ def _centers_from_sums(
     when some cluster is empty. ``sums`` and ``weights`` are not modified.
     """
     k, d = sums.shape
+    if weights.all():  # the usual case: no cluster is empty
+        return (sums / weights[:, None]).astype(X.dtype)
     empty = np.flatnonzero(weights == 0)
     if empty.size:
         sums, weights = sums.copy(), weights.copy()
