@@ -59,8 +59,11 @@ class ColorTable:
     def count(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Pixels of each colour among those where ``mask`` (one flag per pixel) is set."""
         m = self.colors.shape[0]
-        index = self.expand(np.arange(m, dtype=np.intp))
-        return np.bincount(index[mask], minlength=m).astype(np.int64)
+        if self._inverse is not None:
+            index = self._inverse[mask]
+        else:  # the colour codes are sorted: find each masked pixel's colour
+            index = np.searchsorted(self._color_codes, self._pixel_codes[mask])
+        return np.bincount(index, minlength=m).astype(np.int64)
 
 
 def _code_space(channels: int) -> int:

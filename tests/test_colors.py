@@ -1,0 +1,47 @@
+"""The colour table: distinct colours, counts, the way back to pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kmeans_quant.colors as colors_mod
+from kmeans_quant.colors import color_table, merge_tables
+
+
+@pytest.fixture(params=["sort", "bincount"])
+def path(request, monkeypatch):
+    """Run each test on both ways of counting 8-bit colours."""
+    if request.param == "bincount":
+        monkeypatch.setattr(colors_mod, "_BINCOUNT_MIN_PIXELS", 0)
+    return request.param
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_uint8_table_matches_numpy_unique(path, channels):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 6, size=(500, channels), dtype=np.uint8) * 50
+    t = color_table(pixels)
+    want, inverse, counts = np.unique(pixels, axis=0, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(t.colors, want)
+    np.testing.assert_array_equal(t.counts, counts)
+    np.testing.assert_array_equal(t.expand(np.arange(len(want))), inverse.ravel())
+    mask = rng.random(500) < 0.3
+    np.testing.assert_array_equal(t.count(mask), np.bincount(inverse.ravel()[mask], minlength=len(want)))
+
+
+def test_other_dtypes_use_the_generic_path():
+    pixels = np.array([[0.5, 0.0, 1.0], [0.0, 0.0, 0.0], [0.5, 0.0, 1.0]], dtype=np.float32)
+    t = color_table(pixels)
+    np.testing.assert_array_equal(t.colors, [[0, 0, 0], [0.5, 0, 1]])
+    np.testing.assert_array_equal(t.counts, [1, 2])
+    np.testing.assert_array_equal(t.expand(np.array([7, 9])), [9, 7, 9])
+    np.testing.assert_array_equal(t.count(np.array([True, True, False])), [1, 1])
+
+
+def test_merge_adds_histograms():
+    a = color_table(np.array([[1, 2, 3], [9, 9, 9]], dtype=np.uint8))
+    b = color_table(np.array([[9, 9, 9], [4, 4, 4], [9, 9, 9]], dtype=np.uint8))
+    merged, counts = merge_tables([(a.colors, a.counts), (b.colors, b.counts)])
+    assert merged.tolist() == [[1, 2, 3], [4, 4, 4], [9, 9, 9]]
+    assert counts.tolist() == [1, 1, 3]
