@@ -182,6 +182,9 @@ _POINT_BLOCK = 1 << 15
 # OpenBLAS keeps a product on one thread while rows * columns * inner <= 2**18.
 _BLAS_ONE_THREAD = 1 << 18
 
+# Colours of images up to this many pixels are found by sorting them
+# (numpy.unique) when they are not 8-bit values; larger ones are not sorted.
+_SORT_MAX_PIXELS = 1 << 18
 # Ordered dithering computes one mixing plan per distinct colour; above this
 # many colours, colours are pooled on a grid first (see _plan_goals).
 _MAX_GOALS = 1 << 18
@@ -556,7 +559,7 @@ def _distinct_colors(px: NDArray, u8: NDArray | None) -> tuple[NDArray, NDArray]
         inverse, cells = _cell_index([flat[:, ch] for ch in range(c)], 256)
         colors = np.stack(np.unravel_index(cells, (256,) * c), axis=1).astype(np.float64)
         return colors, inverse
-    if H * W <= _MAX_GOALS:
+    if H * W <= _SORT_MAX_PIXELS:
         colors, inverse = np.unique(px.reshape(-1, c), axis=0, return_inverse=True)
         return colors.astype(np.float64), inverse.reshape(-1)
     return None

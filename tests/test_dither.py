@@ -150,7 +150,7 @@ def test_fs_same_labels_whichever_way_colours_are_gathered(monkeypatch):
     packed = _floyd_steinberg(img, pal)
     monkeypatch.setattr(dither, "_as_uint8", lambda px, lo, hi: None)
     np.testing.assert_array_equal(_floyd_steinberg(img, pal), packed)
-    monkeypatch.setattr(dither, "_MAX_GOALS", 10)
+    monkeypatch.setattr(dither, "_SORT_MAX_PIXELS", 10)
     np.testing.assert_array_equal(_floyd_steinberg(img, pal), packed)
 
 
