@@ -421,7 +421,8 @@ def quantize(
         Colour space of the fit, of "nearest" and of the dithering.
     dither : {'none', 'floyd-steinberg', 'ordered'}, default 'none'
         Plain nearest-colour mapping, Floyd-Steinberg error diffusion, or
-        ordered (8x8 Bayer) dithering (see :mod:`kmeans_quant.dither`).
+        ordered dithering (Knoll's mixing plans on an 8x8 Bayer matrix); see
+        :mod:`kmeans_quant.dither`.
     max_iter : int, default 300
         Maximum Lloyd iterations of the main fit.
     tol : float, default 1e-4
