@@ -170,21 +170,28 @@ def _case_lloyd(params: dict, repeats: int, budget: float) -> dict:
     from .suites import LloydIteration
 
     suite = LloydIteration()
-    args = (params["crop"], params["k"], params["n_iter"])
+    args = (params["crop"], params["k"])
     suite.setup(*args)
-    res = {"n_points": int(suite.X.shape[0]), "iterations": suite.n_iter,
-           "same_n_iter": suite.same_n_iter, "labels_identical": suite.labels_identical,
-           "max_center_diff": suite.max_center_diff}
-    if not (suite.labels_identical and suite.same_n_iter):
-        return res  # nothing is timed when the two disagree
+    short, long = suite.n_iter[suite.SHORT], suite.n_iter[suite.LONG]
+    res = {"n_points": int(suite.X.shape[0]), "iterations": [short, long],
+           "labels_identical": suite.agree, "max_center_diff": suite.max_center_diff}
+    if not suite.agree or long <= short:
+        res["reason"] = "the two implementations disagree" if not suite.agree else (
+            f"converged within {long} iterations, no per-iteration difference to take")
+        return res  # nothing is timed
     for side, many in (("vectorized", 200), ("plain_loops", repeats)):
-        fn = getattr(suite, f"time_{side}")
-        t0 = time.perf_counter()
-        fn(*args)
-        warm = time.perf_counter() - t0
-        times = timed_repeats(lambda fn=fn: fn(*args), warm, many, budget)
-        res[f"{side}_s"] = statistics.median(times)
-        res[f"{side}_repeats"] = len(times)
+        for length in ("short", "long"):
+            fn = getattr(suite, f"time_{side}_{length}")
+            t0 = time.perf_counter()
+            fn(*args)
+            warm = time.perf_counter() - t0
+            times = timed_repeats(lambda fn=fn: fn(*args), warm, many, budget / 2)
+            res[f"{side}_{length}_s"] = statistics.median(times)
+            res[f"{side}_repeats"] = len(times)
+        # one iteration = the extra time of the long run per extra iteration
+        res[f"{side}_per_iter_s"] = (res[f"{side}_long_s"] - res[f"{side}_short_s"]) / (
+            long - short)
+        res[f"{side}_call_per_iter_s"] = res[f"{side}_long_s"] / long
     return res
 
 
