@@ -8,7 +8,11 @@ Usage (from the repository root)::
 The script only calls the library's public API: :func:`kmeans_steps` for the
 iteration-by-iteration pictures (the very loop :func:`kmeans` runs), the
 step functions for the 2-D walkthrough, and :func:`kmeans_plusplus`,
-:func:`kmeans`, :func:`quantize` and :func:`extract_palette` elsewhere.
+:func:`kmeans`, :func:`quantize` (with its ``method=``, ``dither=`` and
+``space=`` options) and :func:`extract_palette` elsewhere; errors in CIELAB
+and Oklab come from :mod:`kmeans_quant.colorspace`. The one private name it
+uses is ``kmeans_quant.dither._block_mean_error``, the measure dithering is
+judged by, so the tutorial quotes the same figure as the library's tests.
 Every random choice comes from a fixed seed, so a rerun redraws the same
 figures and rewrites the same ``summary.txt``; the tutorial quotes that file.
 
@@ -33,10 +37,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from numpy.typing import NDArray
 
-try:
-    import kmeans_quant  # noqa: F401  (installed, or run from the repo root)
-except ImportError:  # `python docs/make_figures.py` puts docs/, not the root, on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The figures document the library next to this script, so that copy comes
+# first: `python docs/make_figures.py` puts docs/, not the repository root, on
+# sys.path, and an older installed kmeans_quant would otherwise be drawn.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kmeans_quant import (
     assign_labels,
@@ -48,6 +52,8 @@ from kmeans_quant import (
     squared_distances,
     update_centers,
 )
+from kmeans_quant.colorspace import delta_e_76, lab_to_srgb, srgb_to_lab, srgb_to_oklab
+from kmeans_quant.dither import _block_mean_error  # the measure dithering is judged by
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_IMAGE = ROOT / "kmeans_quant" / "data" / "chelsea.png"
@@ -65,6 +71,9 @@ FIGURES = (
     "seeding_2d.png",
     "walkthrough_2d.png",
     "roundoff.png",
+    "baselines.png",
+    "dither.png",
+    "oklab.png",
 )
 SUMMARY = "summary.txt"
 
@@ -91,6 +100,10 @@ class Settings:
     blob_size: int  # points per Gaussian blob in the 2-D figures
     n_offsets: int  # offsets in the round-off figure
     grid: int  # resolution of the Voronoi cells drawn behind 2-D points
+    baseline_ks: tuple[int, ...]  # the baselines' table (the figure uses k_main)
+    k_dither: int
+    crop: int  # side of the square crop in the dithering figure, in pixels
+    zoom: int  # screen pixels per image pixel in that crop
     dpi: int
 
 
@@ -106,6 +119,10 @@ FULL = Settings(
     blob_size=60,
     n_offsets=25,
     grid=400,
+    baseline_ks=(8, 16, 64),
+    k_dither=8,
+    crop=72,
+    zoom=4,
     dpi=100,
 )
 QUICK = Settings(
@@ -120,6 +137,10 @@ QUICK = Settings(
     blob_size=15,
     n_offsets=4,
     grid=60,
+    baseline_ks=(2, 4),
+    k_dither=4,
+    crop=16,
+    zoom=4,
     dpi=40,
 )
 
@@ -162,12 +183,14 @@ class Photo:
 
 
 def load_photo(path: Path) -> Photo:
-    """Read an 8-bit RGB(A) picture; alpha is dropped."""
+    """Read an 8-bit RGB(A) picture of at least 8x8 pixels; alpha is dropped."""
     image = np.asarray(iio.imread(path))
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+    # At least one 8x8 block: the dithering figure measures block means.
+    if (image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4)
+            or min(image.shape[:2]) < 8):
         raise ValueError(
-            f"--image must be an 8-bit RGB or RGBA picture, got dtype {image.dtype} "
-            f"and shape {image.shape} from {path}"
+            f"--image must be an 8-bit RGB or RGBA picture of at least 8x8 pixels, got "
+            f"dtype {image.dtype} and shape {image.shape} from {path}"
         )
     image = np.ascontiguousarray(image[..., :3])
     colors, inverse, counts = np.unique(
@@ -479,6 +502,320 @@ def fig_k_curve(photo, s: Settings, out: Path, summ: Summary) -> None:
         if sel.sum() >= 2:
             slope = np.polyfit(np.log2(ks[sel]), psnr[sel], 1)[0]
             summ.add("PSNR gained per doubling of k (fit over k >= 4)", f"{slope:.2f} dB")
+
+
+# --------------------------------------------------------------------------
+# baselines, dithering and a perceptual colour space
+# --------------------------------------------------------------------------
+
+METHODS = ("uniform", "median-cut", "kmeans")
+METHOD_NAMES = {"uniform": "uniform grid", "median-cut": "median cut", "kmeans": "K-Means"}
+DITHERS = ("none", "floyd-steinberg", "ordered")
+DITHER_NAMES = {"none": "nearest colour", "floyd-steinberg": "Floyd–Steinberg",
+                "ordered": "ordered (8x8 Bayer)"}
+
+
+@dataclass(frozen=True)
+class Errors:
+    """How far a quantized photo is from the original, in three spaces."""
+
+    mse: float  # per channel, 0-255 RGB
+    psnr: float  # dB
+    delta_e: float  # mean CIE 1976 difference (Euclidean in CIELAB)
+    oklab: float  # mean Euclidean difference in Oklab
+    lightness: float  # mean |ΔL*|
+    chroma_hue: float  # mean sqrt(Δa*² + Δb*²): the rest of ΔE76
+    delta_e_map: NDArray[np.float64]  # (H, W)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The original photo in CIELAB and Oklab, converted once."""
+
+    image: NDArray[np.uint8]
+    lab: NDArray[np.float64]  # (H, W, 3)
+    oklab: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, image: NDArray[np.uint8]) -> Reference:
+        rgb = image / 255.0
+        return cls(image, srgb_to_lab(rgb), srgb_to_oklab(rgb))
+
+    def errors(self, q: NDArray[np.uint8]) -> Errors:
+        mse, psnr = mse_psnr(q, self.image)
+        rgb = q / 255.0
+        lab = srgb_to_lab(rgb)
+        de = delta_e_76(lab, self.lab)
+        d_lab = lab - self.lab
+        d_ok = np.linalg.norm(srgb_to_oklab(rgb) - self.oklab, axis=-1)
+        return Errors(mse, psnr, float(de.mean()), float(d_ok.mean()),
+                      float(np.abs(d_lab[..., 0]).mean()),
+                      float(np.hypot(d_lab[..., 1], d_lab[..., 2]).mean()), de)
+
+
+def used_colours(q: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
+    """The distinct colours of an RGB image and the share of pixels of each."""
+    # One integer per colour: a 1-D unique is far faster than unique(axis=0).
+    px = q.reshape(-1, 3).astype(np.int64)
+    codes, counts = np.unique((px[:, 0] << 16) | (px[:, 1] << 8) | px[:, 2],
+                              return_counts=True)
+    colors = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=1)
+    return colors.astype(np.uint8), counts / counts.sum()
+
+
+class PanelGrid:
+    """Equal photo panels laid out by hand, in inches, each with room for a
+    title above and a palette swatch right under it."""
+
+    def __init__(self, nrows: int, ncols: int, pw: float, ph: float, *,
+                 swatch: bool = True, right: float = 0.1) -> None:
+        self.pw, self.ph = pw, ph
+        self.gap_x, self.margin, self.head, self.title_h = 0.12, 0.1, 0.45, 0.5
+        self.sw_gap, self.sw_h = (0.05, 0.24) if swatch else (0.0, 0.0)
+        self.row_h = self.title_h + ph + self.sw_gap + self.sw_h + 0.12
+        self.W = self.margin + right + ncols * pw + (ncols - 1) * self.gap_x
+        self.H = self.head + nrows * self.row_h
+        self.fig = new_figure(self.W, self.H)
+
+    def box(self, x: float, y: float, bw: float, bh: float) -> list[float]:
+        """Inches from the top-left corner -> figure fraction."""
+        return [x / self.W, 1 - (y + bh) / self.H, bw / self.W, bh / self.H]
+
+    def origin(self, r: int, c: int) -> tuple[float, float]:
+        """Top-left corner of panel (r, c), in inches."""
+        return (self.margin + c * (self.pw + self.gap_x),
+                self.head + r * self.row_h + self.title_h)
+
+    def photo(self, r: int, c: int):
+        x, y = self.origin(r, c)
+        return self.fig.add_axes(self.box(x, y, self.pw, self.ph))
+
+    def swatch(self, r: int, c: int):
+        x, y = self.origin(r, c)
+        return self.fig.add_axes(self.box(x, y + self.ph + self.sw_gap, self.pw, self.sw_h))
+
+    def suptitle(self, text: str) -> None:
+        self.fig.suptitle(text, y=1 - 0.2 / self.H)
+
+
+def show_quantized(grid: PanelGrid, r: int, c: int, q: NDArray[np.uint8], title: str) -> None:
+    """A quantized photo with the swatch of the colours it uses."""
+    ax = grid.photo(r, c)
+    ax.imshow(q, interpolation="nearest")  # keeps the palette colours exactly
+    ax.set_title(title, fontsize=10)
+    ax.axis("off")
+    draw_swatch(grid.swatch(r, c), *used_colours(q))
+
+
+def fig_baselines(photo, ref: Reference, s: Settings, out: Path, summ: Summary) -> None:
+    """Uniform grid, median cut and K-Means: the photo at k_main, errors for several k."""
+    n_colors = photo.colors.shape[0]
+    ks = cap_ks(s.baseline_ks, n_colors)
+    k_fig = s.k_main
+    results: dict[tuple[int, str], tuple[NDArray, Errors]] = {}
+    for k in sorted(set(ks) | {k_fig}):
+        for method in METHODS:
+            q = quantize(photo.image, k, method=method)
+            results[k, method] = q, ref.errors(q)
+
+    h, w = photo.image.shape[:2]
+    pw = 3.9
+    grid = PanelGrid(2, 2, pw, pw * h / w)
+    ax = grid.photo(0, 0)
+    ax.imshow(photo.image)
+    ax.set_title(f"original: {n_colors} colours", fontsize=10)
+    ax.axis("off")
+    for p, method in enumerate(METHODS, start=1):
+        q, e = results[k_fig, method]
+        r, c = divmod(p, 2)
+        show_quantized(grid, r, c, q, f"{METHOD_NAMES[method]}: {len(used_colours(q)[0])} "
+                       f"colours, MSE {e.mse:.1f}, mean ΔE76 {e.delta_e:.1f}")
+    grid.suptitle(f"Three ways to choose k = {k_fig} colours (swatch widths: share of pixels)")
+    save(grid.fig, out, "baselines.png", s.dpi, indexed=True)
+
+    summ.section("baselines (quantize with method=..., rng=0; dE76 = mean CIE 1976 difference)")
+    for k in ks:
+        for method in METHODS:
+            q, e = results[k, method]
+            summ.add(f"k={k} {method}", f"colours {len(used_colours(q)[0])}, MSE {e.mse:.2f}, "
+                     f"PSNR {e.psnr:.2f} dB, dE76 {e.delta_e:.2f}")
+
+    # Median cut's boxes are never revisited; Lloyd's iterations started from
+    # its palette show how far from a K-Means optimum that leaves it.
+    pal = extract_palette(photo.image, k_fig, method="median-cut")
+    steps = list(kmeans_steps(photo.colors, len(pal), sample_weight=photo.counts,
+                              init=pal.colors.astype(np.float64)))
+    summ.add(f"k={k_fig} Lloyd from the median-cut palette",
+             f"MSE {photo.mse(steps[0].inertia):.2f} at the start, "
+             f"{photo.mse(steps[1].inertia):.2f} after 1 update, "
+             f"{photo.mse(steps[-1].inertia):.2f} after {updates(steps[-1].iteration)}"
+             if len(steps) > 1 else "nothing to iterate")
+
+
+def smoothest_window(image: NDArray[np.uint8], size: int, step: int = 8) -> tuple[int, int]:
+    """Top-left corner of the ``size`` x ``size`` window with the least fine detail.
+
+    Detail is the mean absolute Laplacian (summed over channels); corners lie
+    on a grid of ``step`` so the window's 8x8 blocks are the ones that
+    :func:`_block_mean_error` measures. The smoothest window of a photo is
+    usually a soft gradient, where banding shows first.
+    """
+    x = image.astype(np.float64)
+    lap = np.zeros(x.shape[:2])
+    lap[1:-1, 1:-1] = np.abs(4 * x[1:-1, 1:-1] - x[:-2, 1:-1] - x[2:, 1:-1]
+                             - x[1:-1, :-2] - x[1:-1, 2:]).sum(axis=-1)
+    # Window sums from a summed-area table.
+    sat = np.zeros((lap.shape[0] + 1, lap.shape[1] + 1))
+    sat[1:, 1:] = lap.cumsum(axis=0).cumsum(axis=1)
+    ys = np.arange(0, x.shape[0] - size + 1, step)
+    xs = np.arange(0, x.shape[1] - size + 1, step)
+    Y, X = np.meshgrid(ys, xs, indexing="ij")
+    sums = sat[Y + size, X + size] - sat[Y, X + size] - sat[Y + size, X] + sat[Y, X]
+    i, j = np.unravel_index(np.argmin(sums), sums.shape)  # first (top-left) on ties
+    return int(ys[i]), int(xs[j])
+
+
+def block_means(img: NDArray, block: int = 8) -> NDArray[np.float64]:
+    """Each ``block`` x ``block`` tile replaced by its mean colour (sides: multiples of block)."""
+    h, w, c = img.shape
+    tiles = img.astype(np.float64).reshape(h // block, block, w // block, block, c)
+    means = tiles.mean(axis=(1, 3))
+    return np.repeat(np.repeat(means, block, axis=0), block, axis=1)
+
+
+def fig_dither(photo, s: Settings, out: Path, summ: Summary) -> None:
+    """Nearest colour, Floyd-Steinberg and ordered dithering on a zoomed crop."""
+    img = photo.image
+    k = min(s.k_dither, photo.colors.shape[0])
+    # Dither the whole photo (error diffusion depends on every earlier
+    # pixel), measure it whole, and show a crop.
+    outs = {d: quantize(img, k, dither=d) for d in DITHERS}
+    whole = {d: (mse_psnr(q, img)[0], _block_mean_error(q, img)) for d, q in outs.items()}
+    size = min(s.crop, img.shape[0] // 8 * 8, img.shape[1] // 8 * 8)
+    y0, x0 = smoothest_window(img, size)
+    win = (slice(y0, y0 + size), slice(x0, x0 + size))
+    crops = {"original": img[win], **{d: q[win] for d, q in outs.items()}}
+    local = {d: (mse_psnr(q[win], img[win])[0], _block_mean_error(q[win], img[win]))
+             for d, q in outs.items()}
+
+    side = size * s.zoom / s.dpi  # whole screen pixels per image pixel
+    grid = PanelGrid(2, 4, side, side, swatch=False)
+    for c, (name, crop) in enumerate(crops.items()):
+        if name == "original":
+            top = f"original, x {x0}-{x0 + size - 1}, y {y0}-{y0 + size - 1}"
+            bottom = "its 8x8 block means"
+        else:
+            mse, bme = whole[name]
+            top = f"{DITHER_NAMES[name]}: pixel MSE {mse:.1f}"
+            bottom = f"8x8 means: block-mean error {bme:.1f}"
+        for r, (shown, title) in enumerate(((crop, top), (block_means(crop), bottom))):
+            ax = grid.photo(r, c)
+            ax.imshow(np.clip(np.rint(shown), 0, 255).astype(np.uint8),
+                      interpolation="nearest")
+            ax.set_title(title, fontsize=9)
+            ax.axis("off")
+    grid.suptitle(f"Dithering with k = {k} colours, zoomed {s.zoom}x "
+                  "(errors over the whole photo)")
+    save(grid.fig, out, "dither.png", s.dpi)
+
+    summ.section(f"dithering (quantize, k={k}, rng=0; block-mean error over 8x8 blocks)")
+    summ.add("crop (smoothest window)", f"x {x0}-{x0 + size - 1}, y {y0}-{y0 + size - 1}")
+    h, w = img.shape[:2]
+    summ.add("Floyd-Steinberg wavefronts x + 2y = const, W + 2(H - 1)",
+             f"{w + 2 * (h - 1)} for {h * w} pixels")
+    base_mse, base_bme = whole["none"]
+    for d in DITHERS:
+        mse, bme = whole[d]
+        # A photo with at most k colours is left as it is: nothing to compare.
+        vs = (f" ({100 * (bme / base_bme - 1):+.0f}% block-mean error, "
+              f"{mse / base_mse:.1f}x pixel MSE of nearest colour)"
+              if d != "none" and base_bme > 0 and base_mse > 0 else "")
+        summ.add(f"{d}: whole photo", f"pixel MSE {mse:.2f}, block-mean error {bme:.2f}{vs}")
+        summ.add(f"{d}: crop", f"pixel MSE {local[d][0]:.2f}, "
+                 f"block-mean error {local[d][1]:.2f}")
+
+
+def draw_palette_plane(ax, palettes: dict[str, tuple[NDArray, NDArray]],
+                       background: NDArray) -> None:
+    """Palette colours in the (chroma C*, lightness L*) plane of CIELAB."""
+    lab = srgb_to_lab(background / 255.0)
+    ax.scatter(np.hypot(lab[:, 1], lab[:, 2]), lab[:, 0], s=2, c="0.8", linewidths=0,
+               label="photo's colours")
+    for (label, (colors, shares)), marker in zip(palettes.items(), ("o", "s"), strict=True):
+        lab = srgb_to_lab(colors / 255.0)
+        ax.scatter(np.hypot(lab[:, 1], lab[:, 2]), lab[:, 0], s=20 + 900 * shares,
+                   c=colors / 255.0, marker=marker, edgecolors="k", linewidths=0.8,
+                   label=label, alpha=0.9)
+    ax.set_xlabel("chroma C* (CIELAB)", fontsize=9)
+    ax.set_ylabel("lightness L*", fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    legend = ax.legend(fontsize=8, loc="lower right", markerscale=0.6)
+    for handle in legend.legend_handles[1:]:
+        handle.set_facecolor("0.6")
+
+
+def fig_oklab(photo, ref: Reference, s: Settings, out: Path, summ: Summary) -> None:
+    """The same k fitted in RGB and in Oklab: pictures, palettes and ΔE76 maps."""
+    k = s.k_main
+    fits = {space: quantize(photo.image, k, space=space) for space in ("rgb", "oklab")}
+    errs = {space: ref.errors(q) for space, q in fits.items()}
+    titles = {"rgb": "fitted in RGB", "oklab": 'fitted in Oklab (space="oklab")'}
+
+    h, w = photo.image.shape[:2]
+    pw = 3.6
+    grid = PanelGrid(2, 3, pw, pw * h / w, right=0.75)
+    ax = grid.photo(0, 0)
+    ax.imshow(photo.image)
+    ax.set_title(f"original: {photo.colors.shape[0]} colours", fontsize=10)
+    ax.axis("off")
+    vmax = float(np.percentile(np.concatenate(
+        [e.delta_e_map.ravel() for e in errs.values()]), 99))
+    for c, space in enumerate(("rgb", "oklab"), start=1):
+        e = errs[space]
+        show_quantized(grid, 0, c, fits[space], f"{titles[space]}: MSE {e.mse:.1f}, "
+                       f"ΔE76 {e.delta_e:.2f}")
+        ax = grid.photo(1, c)
+        im = ax.imshow(e.delta_e_map, cmap="magma", vmin=0, vmax=vmax,
+                       interpolation="nearest")
+        ax.set_title(f"ΔE76 per pixel, {space.upper() if space == 'rgb' else 'Oklab'} fit: "
+                     f"|ΔL*| {e.lightness:.2f}, Δa*b* {e.chroma_hue:.2f}", fontsize=9)
+        ax.axis("off")
+    x, y = grid.origin(1, 2)
+    cbar = grid.fig.colorbar(im, cax=grid.fig.add_axes(grid.box(x + pw + 0.1, y, 0.12,
+                                                                grid.ph)))
+    cbar.ax.tick_params(labelsize=8)
+    cbar.set_label("ΔE76", fontsize=9)
+    x, y = grid.origin(1, 0)
+    # Leave room inside the panel for the axis labels and ticks.
+    ax = grid.fig.add_axes(grid.box(x + 0.55, y, pw - 0.6, grid.ph - 0.35))
+    rng = np.random.default_rng(SEED_SCATTER)
+    m = photo.colors.shape[0]
+    sample = photo.colors[rng.choice(m, size=min(s.n_scatter, m), replace=False)]
+    draw_palette_plane(ax, {f"{titles[sp].split(' (')[0]}": used_colours(fits[sp])
+                            for sp in fits}, sample)
+    ax.set_title(f"the two palettes (k = {k}); marker area: share of pixels", fontsize=9)
+    grid.suptitle(f"K-Means in RGB and in Oklab, k = {k}")
+    save(grid.fig, out, "oklab.png", s.dpi, indexed=True)
+
+    summ.section(f"colour space of the fit (quantize, k={k}, rng=0)")
+    for space in ("rgb", "oklab"):
+        e = errs[space]
+        summ.add(space, f"MSE {e.mse:.2f}, PSNR {e.psnr:.2f} dB, dE76 {e.delta_e:.2f}, "
+                 f"Oklab difference {e.oklab:.4f}, |dL*| {e.lightness:.2f}, "
+                 f"da*b* {e.chroma_hue:.2f}")
+    for space in ("rgb", "oklab"):
+        lab = srgb_to_lab(used_colours(fits[space])[0] / 255.0)
+        summ.add(f"{space} palette L*", ", ".join(f"{v:.0f}" for v in np.sort(lab[:, 0])))
+    # How Oklab weighs the CIELAB axes: the Oklab length of a one-unit step
+    # along L*, a* and b*, from each distinct colour of the photo.
+    lab = srgb_to_lab(photo.colors / 255.0)
+    ok = srgb_to_oklab(photo.colors / 255.0)
+    steps = [np.median(np.linalg.norm(srgb_to_oklab(lab_to_srgb(lab + step)) - ok, axis=-1))
+             for step in np.eye(3)]
+    summ.add("Oklab length of a unit CIELAB step (median over the colours)",
+             ", ".join(f"{axis} {v:.4f}" for axis, v in zip(("L*", "a*", "b*"), steps,
+                                                             strict=True)))
 
 
 # --------------------------------------------------------------------------
@@ -819,6 +1156,10 @@ def main(argv: Sequence[str] | None = None) -> Path:
     fig_init_compare(photo, s, out, summ, blob_inertia)
     fig_walkthrough(s, out, summ)
     fig_roundoff(s, out, summ)
+    ref = Reference.of(photo.image)
+    fig_baselines(photo, ref, s, out, summ)
+    fig_dither(photo, s, out, summ)
+    fig_oklab(photo, ref, s, out, summ)
 
     (out / SUMMARY).write_text(summ.text())
     print(summ.text(), end="")

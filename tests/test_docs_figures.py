@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
+import re
 import struct
 import sys
 import zlib
@@ -103,9 +104,9 @@ def test_no_unexpected_files(make_figures, quick_run):
 
 
 def test_photo_figures_are_indexed_and_keep_the_panels(quick_run):
-    # iterations.png and k_sweep.png are stored with a palette (PNG colour type 3).
+    # The figures full of photos are stored with a palette (PNG colour type 3).
     out, _ = quick_run
-    for name in ("iterations.png", "k_sweep.png"):
+    for name in ("iterations.png", "k_sweep.png", "baselines.png", "oklab.png"):
         ihdr = png_chunks((out / name).read_bytes())[0][1]
         assert ihdr[9] == 3, f"{name} should be an indexed PNG, colour type {ihdr[9]}"
 
@@ -164,9 +165,134 @@ def test_k_is_capped_by_the_number_of_colours(make_figures, tmp_path):
 def test_rejects_a_grayscale_image(make_figures, tmp_path):
     src = tmp_path / "grey.png"
     iio.imwrite(src, np.zeros((8, 8), dtype=np.uint8))
-    expected = r"8-bit RGB or RGBA picture, got dtype uint8 and shape \(8, 8\)"
+    expected = r"8-bit RGB or RGBA picture .*, got dtype uint8 and shape \(8, 8\)"
     with pytest.raises(ValueError, match=expected):
         make_figures.main(["--quick", "--image", str(src), "--out", str(tmp_path / "o")])
+
+
+def test_rejects_an_image_smaller_than_one_block(make_figures, tmp_path):
+    src = tmp_path / "tiny.png"
+    iio.imwrite(src, np.zeros((6, 9, 3), dtype=np.uint8))
+    expected = r"at least 8x8 pixels, got dtype uint8 and shape \(6, 9, 3\)"
+    with pytest.raises(ValueError, match=expected):
+        make_figures.main(["--quick", "--image", str(src), "--out", str(tmp_path / "o")])
+
+
+def summary_section(text: str, title_start: str) -> dict[str, str]:
+    """The ``key: value`` lines of the summary section whose title starts so."""
+    block = text.split("\n[" + title_start, 1)[1].split("\n[", 1)[0]
+    # Keys may hold ": " themselves (e.g. "none: crop"); values do not.
+    pairs = (line.rsplit(": ", 1) for line in block.splitlines()[1:] if ": " in line)
+    return {key.strip(): value for key, value in pairs}
+
+
+def number_after(label: str, text: str) -> float:
+    return float(re.search(re.escape(label) + r" (-?[0-9.]+)", text).group(1))
+
+
+def test_baselines_are_reported_and_match_the_library(quick_run):
+    from kmeans_quant import quantize
+    from kmeans_quant.colorspace import delta_e_76, srgb_to_lab
+
+    out, image = quick_run
+    sec = summary_section((out / "summary.txt").read_text(), "baselines")
+    for k in (2, 4):  # the quick run's table
+        for method in ("uniform", "median-cut", "kmeans"):
+            assert f"k={k} {method}" in sec, f"no line for k={k} {method}"
+    # The reported numbers are those of the public API, recomputed here.
+    for method in ("uniform", "median-cut", "kmeans"):
+        q = quantize(image, 4, method=method)
+        mse = np.mean(np.square(q.astype(np.float64) - image))
+        de = delta_e_76(srgb_to_lab(q / 255.0), srgb_to_lab(image / 255.0)).mean()
+        line = sec[f"k=4 {method}"]
+        assert number_after("MSE", line) == pytest.approx(mse, abs=0.006)
+        assert number_after("dE76", line) == pytest.approx(de, abs=0.006)
+        assert int(number_after("colours", line)) == len(np.unique(q.reshape(-1, 3), axis=0))
+    # Four flat quadrants: K-Means beats both baselines on its own objective,
+    # and Lloyd's iterations from the median-cut palette only lower the error.
+    mse = {m: number_after("MSE", sec[f"k=4 {m}"]) for m in ("uniform", "median-cut", "kmeans")}
+    assert mse["kmeans"] < mse["median-cut"] < mse["uniform"]
+    lloyd = sec["k=4 Lloyd from the median-cut palette"]
+    start = number_after("MSE", lloyd)
+    assert start == pytest.approx(mse["median-cut"], abs=0.006)
+    assert float(re.search(r"([0-9.]+) after \d+ updates?$", lloyd).group(1)) <= start
+
+
+def test_dithering_trades_pixel_error_for_block_means(quick_run):
+    from kmeans_quant import quantize
+    from kmeans_quant.dither import _block_mean_error
+
+    out, image = quick_run
+    sec = summary_section((out / "summary.txt").read_text(), "dithering")
+    h, w = image.shape[:2]
+    assert sec["Floyd-Steinberg wavefronts x + 2y = const, W + 2(H - 1)"] == (
+        f"{w + 2 * (h - 1)} for {h * w} pixels")
+    plain = sec["none: whole photo"]
+    for d in ("floyd-steinberg", "ordered"):
+        line = sec[f"{d}: whole photo"]
+        q = quantize(image, 4, dither=d)
+        assert number_after("block-mean error", line) == pytest.approx(
+            _block_mean_error(q, image), abs=0.006)
+        # The trade the figure shows: worse pixels, better local averages.
+        assert number_after("pixel MSE", line) > number_after("pixel MSE", plain)
+        assert number_after("block-mean error", line) < number_after("block-mean error", plain)
+        assert f"{d}: crop" in sec
+
+
+def test_colour_space_section_reports_both_fits(quick_run):
+    from kmeans_quant import quantize
+    from kmeans_quant.colorspace import srgb_to_oklab
+
+    out, image = quick_run
+    sec = summary_section((out / "summary.txt").read_text(), "colour space")
+    ref = srgb_to_oklab(image / 255.0)
+    for space in ("rgb", "oklab"):
+        q = quantize(image, 4, space=space)
+        d_ok = np.linalg.norm(srgb_to_oklab(q / 255.0) - ref, axis=-1).mean()
+        assert number_after("Oklab difference", sec[space]) == pytest.approx(d_ok, abs=6e-5)
+        for key in ("MSE", "dE76", "|dL*|", "da*b*"):
+            assert number_after(key, sec[space]) >= 0
+        assert len(sec[f"{space} palette L*"].split(", ")) == 4
+    # Each fit is best at the error it minimises.
+    assert number_after("MSE", sec["rgb"]) <= number_after("MSE", sec["oklab"])
+    assert (number_after("Oklab difference", sec["oklab"])
+            <= number_after("Oklab difference", sec["rgb"]))
+
+
+def test_smoothest_window_finds_the_flat_square(make_figures):
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, size=(40, 48, 3), dtype=np.uint8)
+    img[16:32, 24:40] = np.linspace(60, 120, 16, dtype=np.uint8)[None, :, None]  # a ramp
+    assert make_figures.smoothest_window(img, 16) == (16, 24)
+    # Corners stay on the 8-pixel grid that the block-mean error uses.
+    img[:] = 7
+    assert make_figures.smoothest_window(img, 16) == (0, 0)
+
+
+def test_block_means_and_used_colours(make_figures):
+    img = np.zeros((8, 16, 3), dtype=np.uint8)
+    img[:, 8:] = [255, 0, 0]
+    img[0, 0] = [64, 0, 0]  # one pixel of the left block
+    means = make_figures.block_means(img)
+    assert means.shape == (8, 16, 3)
+    np.testing.assert_allclose(means[:, :8], [[[1.0, 0, 0]] * 8] * 8)
+    np.testing.assert_allclose(means[:, 8:], [[[255.0, 0, 0]] * 8] * 8)
+    colors, shares = make_figures.used_colours(img)
+    expected, counts = np.unique(img.reshape(-1, 3), axis=0, return_counts=True)
+    np.testing.assert_array_equal(colors, expected)
+    np.testing.assert_allclose(shares, counts / 128)
+
+
+def test_reference_errors(make_figures):
+    img = np.full((8, 8, 3), 120, dtype=np.uint8)
+    ref = make_figures.Reference.of(img)
+    same = ref.errors(img)
+    assert same.mse == 0 and same.delta_e == 0 and same.oklab == 0
+    lighter = img + 10  # a grey stays grey: all of ΔE76 is lightness
+    e = ref.errors(lighter)
+    assert e.mse == pytest.approx(100.0)
+    assert e.delta_e == pytest.approx(e.lightness) and e.chroma_hue < 1e-6
+    assert e.delta_e_map.shape == (8, 8) and e.oklab > 0
 
 
 def test_tutorial_code_runs():
