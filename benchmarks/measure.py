@@ -4,7 +4,9 @@ Timing
     One warm-up call (which is also the memory measurement), then timed
     calls; the reported time is their median. Fast cases get more repeats
     and slow ones fewer, so that each case costs about ``budget`` seconds:
-    ``n = clip(budget // warm_up_time, 1, repeats)``.
+    ``n = clip(budget // warm_up_time, min_repeats, repeats)``. The 1-minute
+    load average at the start of each case is recorded, since other jobs on
+    the machine slow some methods (OpenMP ones most) far more than others.
 
 Peak memory above the input
     Measured in a process that holds only the input and the method's
@@ -135,9 +137,12 @@ def peak_above_input(func: Callable[[], Any]) -> tuple[Any, float | None, float]
 
 
 def timed_repeats(func: Callable[[], Any], warm_time: float, repeats: int,
-                  budget: float) -> list[float]:
-    """Wall times of ``n = clip(budget // warm_time, 1, repeats)`` calls (already warmed up)."""
-    n = int(max(1, min(repeats, budget // max(warm_time, 1e-9))))
+                  budget: float, min_repeats: int = 1) -> list[float]:
+    """Wall times of ``n = clip(budget // warm_time, min_repeats, repeats)`` calls.
+
+    ``func`` has already been warmed up; ``warm_time`` is that call's time.
+    """
+    n = int(max(min_repeats, 1, min(repeats, budget // max(warm_time, 1e-9))))
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
@@ -151,7 +156,7 @@ def timed_repeats(func: Callable[[], Any], warm_time: float, repeats: int,
 # --------------------------------------------------------------------------
 
 
-def _case_quantize(params: dict, repeats: int, budget: float) -> dict:
+def _case_quantize(params: dict, repeats: int, budget: float, min_repeats: int) -> dict:
     from .suites import Quantize
 
     suite = Quantize()
@@ -161,12 +166,12 @@ def _case_quantize(params: dict, repeats: int, budget: float) -> dict:
     res = {"peak_mib": peak, "warmup_s": warm, "n_iter": out.n_iter}
     res.update(quality(out.image, suite.image))
     del out
-    times = timed_repeats(lambda: suite.time_quantize(*args), warm, repeats, budget)
+    times = timed_repeats(lambda: suite.time_quantize(*args), warm, repeats, budget, min_repeats)
     res.update(time_s=statistics.median(times), times=times)
     return res
 
 
-def _case_lloyd(params: dict, repeats: int, budget: float) -> dict:
+def _case_lloyd(params: dict, repeats: int, budget: float, min_repeats: int) -> dict:
     from .suites import LloydIteration
 
     suite = LloydIteration()
@@ -185,7 +190,7 @@ def _case_lloyd(params: dict, repeats: int, budget: float) -> dict:
             t0 = time.perf_counter()
             fn(*args)
             warm = time.perf_counter() - t0
-            times = timed_repeats(lambda fn=fn: fn(*args), warm, many, budget / 2)
+            times = timed_repeats(lambda fn=fn: fn(*args), warm, many, budget / 2, min_repeats)
             res[f"{side}_{length}_s"] = statistics.median(times)
             res[f"{side}_repeats"] = len(times)
         # one iteration = the extra time of the long run per extra iteration
@@ -195,7 +200,7 @@ def _case_lloyd(params: dict, repeats: int, budget: float) -> dict:
     return res
 
 
-def _case_stages(params: dict, repeats: int, budget: float) -> dict:
+def _case_stages(params: dict, repeats: int, budget: float, min_repeats: int) -> dict:
     from .suites import QuantizeStages
 
     suite = QuantizeStages()
@@ -211,7 +216,10 @@ def worker(spec: dict) -> dict:
     """Run one case described by ``spec``; never raises (errors are returned)."""
     os.environ.setdefault("KQ_BENCH_CACHE", spec["cache"])
     try:
-        res = CASES[spec["case"]](spec["params"], spec.get("repeats", 5), spec.get("budget", 8.0))
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+        res = CASES[spec["case"]](spec["params"], spec.get("repeats", 5),
+                                  spec.get("budget", 8.0), spec.get("min_repeats", 1))
+        res["load_1min"] = load
         res["status"] = "ok"
     except NotImplementedError as exc:  # asv's way to skip a case
         res = {"status": "skipped", "reason": str(exc)}
@@ -222,10 +230,10 @@ def worker(spec: dict) -> dict:
 
 
 def run_case(case: str, params: dict, cache: str | os.PathLike, *, repeats: int = 5,
-             budget: float = 8.0, timeout: float = 900) -> dict:
+             budget: float = 8.0, min_repeats: int = 1, timeout: float = 900) -> dict:
     """Run one case in a fresh Python process and return its JSON result."""
     spec = {"case": case, "params": params, "cache": str(cache), "repeats": repeats,
-            "budget": budget}
+            "budget": budget, "min_repeats": min_repeats}
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, KQ_BENCH_CACHE=str(cache))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))

@@ -68,6 +68,8 @@ def summary_section(bars: list[Bar]) -> str:
            "means `quantize` is closer to the original).", ""]
     for bar in bars:
         out += [f"### {bar.title}: **{bar.verdict}**", "", f"Bar: {bar.bar}.", ""]
+        if bar.note:
+            out += [bar.note, ""]
         if not bar.rows:
             out += ["Not measured in this run.", ""]
             continue
@@ -190,10 +192,11 @@ def photos_section(results, images, ks, methods) -> str:
 def case_table(rows: list[dict]) -> str:
     return table(
         ["image", "k", "method", "time (median)", "repeats", "peak above input", "MSE",
-         "PSNR (dB)", "colours", "iterations"],
+         "PSNR (dB)", "colours", "iterations", "load"],
         [[r["image"], r["k"], f"`{r['method']}`", fmt_s(r["time_s"]), len(r["times"]),
           fmt_mib(r["peak_mib"]), fmt(r["mse"], 4), fmt(r["psnr"], 4), r["n_colors"],
-          r["n_iter"] if r["n_iter"] is not None else "—"] for r in rows])
+          r["n_iter"] if r["n_iter"] is not None else "—", fmt(r.get("load_1min"), 2)]
+         for r in rows])
 
 
 def large_section(results, large: str | None) -> str:
@@ -268,8 +271,12 @@ HOW = """## How it is measured
   holding only the input image and the method's imports. A call on a tiny image first
   does the imports and starts thread pools; then one full-size warm-up call, which is
   also the memory measurement; then up to {repeats} timed calls, fewer when a call is
-  slow (the case gets about {budget:g} s; at least one timed call), and the median is
-  reported.
+  slow (the case gets about {budget:g} s), but at least {min_repeats} for the methods
+  of the bars (`kmeans_quant`, `sklearn`, `libimagequant`) and at least one for the
+  others; the median is reported. The `load` column is the machine's 1-minute load
+  average when the case started: scikit-learn's OpenMP loops in particular slow down
+  several-fold when another process holds a core, so its times vary between runs far
+  more than the others'.
 * Peak memory above input: the kernel's resident-set high-water mark (`VmHWM`, the
   counter behind `getrusage().ru_maxrss`) is reset through `/proc/self/clear_refs`
   just before the call, and the resident set before the call is subtracted. A child's
@@ -291,7 +298,7 @@ HOW = """## How it is measured
 
 def write_markdown(path: Path, *, header: str, bars: list[Bar], machine: dict, images,
                    missing, avail, results, ks, large, size_k, repeats, budget,
-                   plots_note: str) -> None:
+                   plots_note: str, min_repeats: int = 1) -> None:
     methods = [m for m in METHODS if m != "naive"]
     parts = [header, summary_section(bars), machine_section(machine),
              images_section(images, missing), methods_section(avail, results),
@@ -299,7 +306,7 @@ def write_markdown(path: Path, *, header: str, bars: list[Bar], machine: dict, i
              size_section(results, images, size_k), stages_section(results),
              naive_section(bars[3], results, images),
              skipped_section(results), all_cases_section(results),
-             HOW.format(repeats=repeats, budget=budget)]
+             HOW.format(repeats=repeats, budget=budget, min_repeats=min_repeats)]
     if plots_note:
         parts.insert(1, plots_note)
     path.write_text("\n\n".join(p for p in parts if p) + "\n")
