@@ -251,12 +251,18 @@ def stages_section(results) -> str:
 
 
 def skipped_section(results) -> str:
-    rows = [[r.get("image", r.get("crop", "")), r.get("k", ""), f"`{r.get('method', r['case'])}`",
-             r["status"], r.get("reason", "")]
-            for r in results if r.get("status") != "ok"]
-    if not rows:
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for r in results:
+        if r.get("status") == "ok":
+            continue
+        key = (r.get("method", r["case"]), r["status"], r.get("reason", ""))
+        where = f"{r.get('image', r.get('crop', ''))} k={r.get('k', '')}"
+        groups.setdefault(key, []).append(where)
+    if not groups:
         return "## Skipped cases\n\nNone."
-    return "## Skipped cases\n\n" + table(["image", "k", "method", "status", "reason"], rows)
+    rows = [[f"`{m}`", status, reason, ", ".join(cases)]
+            for (m, status, reason), cases in groups.items()]
+    return "## Skipped cases\n\n" + table(["method", "status", "reason", "cases"], rows)
 
 
 def all_cases_section(results) -> str:
