@@ -21,8 +21,13 @@ from numpy.typing import NDArray
 
 __all__ = ["ColorTable", "color_table", "merge_tables"]
 
-# Above this many pixels a dense bincount over all 2**24 codes beats sorting.
-_BINCOUNT_MIN_PIXELS = 1 << 21
+# Above this many pixels a dense bincount over all 2**24 codes beats sorting
+# them (measured: sorting wins at 3 MP, 0.15 s against 0.37 s; bincount at
+# 12 MP, 0.39 s against 0.52 s).
+_BINCOUNT_MIN_PIXELS = 1 << 23
+# Below this many pixels, finding each pixel's colour by binary search beats
+# filling a lookup table over all 2**24 codes.
+_LUT_MIN_PIXELS = 1 << 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +56,8 @@ class ColorTable:
         """
         if self._inverse is not None:
             return values[self._inverse]
+        if self._pixel_codes.size < _LUT_MIN_PIXELS:
+            return values[np.searchsorted(self._color_codes, self._pixel_codes)]
         # A lookup table indexed by packed code: one gather per pixel, no sort.
         lut = np.empty((_code_space(self.colors.shape[1]),) + values.shape[1:], values.dtype)
         lut[self._color_codes] = values

@@ -26,7 +26,9 @@ Update
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -71,6 +73,43 @@ def _block_rows(k: int) -> int:
     return max(256, _BLOCK_ELEMENTS // max(k, 1))
 
 
+def _assign_rows(
+    Xa: NDArray, CaT: NDArray, labels: NDArray, min_sq: NDArray | None, start: int, stop: int
+) -> None:
+    """Fill ``labels[start:stop]`` (and ``min_sq``) block by block."""
+    k = CaT.shape[1]
+    step = _block_rows(k)
+    buf = np.empty((min(step, stop - start), k), dtype=Xa.dtype)
+    all_rows = np.arange(buf.shape[0])
+    for lo in range(start, stop, step):
+        hi = min(lo + step, stop)
+        block = buf[: hi - lo]
+        np.matmul(Xa[lo:hi], CaT, out=block)
+        lab = labels[lo:hi]
+        block.argmin(axis=1, out=lab)
+        if min_sq is not None:
+            min_sq[lo:hi] = block[all_rows[: hi - lo], lab]
+
+
+# Distance-matrix elements below which one thread does the whole assignment.
+_THREAD_MIN_ELEMENTS = 1 << 20
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="kmeans_quant")
+    return _POOL
+
+
 def _assign(
     Xa: NDArray, x_sq: NDArray, centers: NDArray, want_min: bool = True
 ) -> tuple[NDArray[np.intp], NDArray | None]:
@@ -80,23 +119,26 @@ def _assign(
     row norms of ``X``. Ties go to the lowest centre index. Distances that
     round-off pushes below zero are clipped to zero. With ``want_min=False``
     the distances are not gathered (None is returned in their place).
+
+    Large assignments are split into one contiguous range of rows per CPU
+    core, each worked through in blocks on its own thread: NumPy releases
+    the GIL in the matrix product and in argmin, and every row's result
+    depends on that row alone, so the output is the same as on one thread.
     """
     n = Xa.shape[0]
     k = centers.shape[0]
     CaT = _augment_centers(centers)
     labels = np.empty(n, dtype=np.intp)
     min_sq = np.empty(n, dtype=Xa.dtype) if want_min else None
-    step = _block_rows(k)
-    buf = np.empty((min(step, n), k), dtype=Xa.dtype)
-    all_rows = np.arange(min(step, n))
-    for start in range(0, n, step):
-        stop = min(start + step, n)
-        block = buf[: stop - start]
-        np.matmul(Xa[start:stop], CaT, out=block)
-        lab = labels[start:stop]
-        block.argmin(axis=1, out=lab)
-        if want_min:
-            min_sq[start:stop] = block[all_rows[: stop - start], lab]
+    workers = _workers() if n * k >= _THREAD_MIN_ELEMENTS else 1
+    if workers == 1:
+        _assign_rows(Xa, CaT, labels, min_sq, 0, n)
+    else:
+        edges = np.linspace(0, n, workers + 1).astype(int)
+        jobs = [_pool().submit(_assign_rows, Xa, CaT, labels, min_sq, lo, hi)
+                for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        for job in jobs:
+            job.result()
     if want_min:
         min_sq += x_sq
         np.maximum(min_sq, 0, out=min_sq)

@@ -45,3 +45,16 @@ def test_merge_adds_histograms():
     merged, counts = merge_tables([(a.colors, a.counts), (b.colors, b.counts)])
     assert merged.tolist() == [[1, 2, 3], [4, 4, 4], [9, 9, 9]]
     assert counts.tolist() == [1, 1, 3]
+
+
+def test_expand_by_search_and_by_lookup_table_agree(monkeypatch):
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, size=(3000, 3), dtype=np.uint8)
+    t = color_table(pixels)
+    values = rng.integers(0, 1000, size=len(t.colors))
+    monkeypatch.setattr(colors_mod, "_LUT_MIN_PIXELS", 0)
+    by_table = t.expand(values)
+    monkeypatch.setattr(colors_mod, "_LUT_MIN_PIXELS", 10**9)
+    np.testing.assert_array_equal(t.expand(values), by_table)
+    _, inverse = np.unique(pixels, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(by_table, values[inverse.ravel()])

@@ -220,3 +220,18 @@ def test_seeding_quality_matches_scikit_learn():
             bucket.append(w @ squared_distances(X, centres).min(axis=1))
     # Same algorithm, different random draws: averages within a few percent.
     assert np.mean(ours) <= 1.05 * np.mean(theirs)
+
+
+def test_threaded_assignment_equals_one_thread(monkeypatch):
+    import kmeans_quant.steps as steps
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(20000, 3)).astype(np.float32)
+    C = X[:37].copy()
+    monkeypatch.setattr(steps, "_THREAD_MIN_ELEMENTS", 0)
+    monkeypatch.setattr(steps, "_workers", lambda: 3)  # uneven split on purpose
+    threaded = assign_labels(X, C)
+    monkeypatch.setattr(steps, "_THREAD_MIN_ELEMENTS", 10**18)
+    single = assign_labels(X, C)
+    np.testing.assert_array_equal(threaded[0], single[0])
+    np.testing.assert_array_equal(threaded[1], single[1])

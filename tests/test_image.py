@@ -153,7 +153,8 @@ def test_recolor_float_palette_for_float_image():
 
 
 def test_quantize_uses_many_pixels_large_image():
-    # Large enough for the bincount colour table and the coarse-to-fine fit.
+    # Large enough for the lookup-table expansion, threaded assignment and the
+    # coarse-to-fine fit.
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, size=(1500, 1500, 3), dtype=np.uint8)
     out = quantize(img, 8)
