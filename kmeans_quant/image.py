@@ -13,8 +13,12 @@ How a palette is fitted
               \min_j \lVert x_p - c_j \rVert^2
               = \sum_{\text{colours } u} n_u \min_j \lVert u - c_j \rVert^2 ,
 
-    at a cost that follows the number of colours, not of pixels. Centres
-    are rounded to the image's dtype to give the palette.
+    at a cost that follows the number of colours, not of pixels. The fit
+    runs coarse to fine (:mod:`kmeans_quant._fitting`): several k-means++
+    starts on a coarse colour grid, the best one refined on the exact
+    colours. Centres are rounded to the image's dtype to give the palette.
+    With ``method=`` the palette comes from a classic baseline instead, and
+    with ``space="oklab"`` everything happens in Oklab.
 
 How pixels are mapped
     Every distinct colour goes to its nearest palette colour, with ties
