@@ -235,3 +235,21 @@ def test_threaded_assignment_equals_one_thread(monkeypatch):
     single = assign_labels(X, C)
     np.testing.assert_array_equal(threaded[0], single[0])
     np.testing.assert_array_equal(threaded[1], single[1])
+
+
+@pytest.mark.parametrize("k", [1, 5, 32])
+def test_transposed_assignment_equals_row_wise(monkeypatch, k):
+    """Few centres take the (k, rows) path; it must agree with argmin by rows."""
+    import kmeans_quant.steps as steps
+
+    rng = np.random.default_rng(k)
+    X = rng.integers(0, 6, size=(3000, 3)).astype(np.float64)  # many exact ties
+    C = rng.integers(0, 6, size=(k, 3)).astype(np.float64)
+    fast = assign_labels(X, C)
+    monkeypatch.setattr(steps, "_TRANSPOSED_MAX_K", 0)
+    rowwise = assign_labels(X, C)
+    np.testing.assert_array_equal(fast[0], rowwise[0])
+    np.testing.assert_allclose(fast[1], rowwise[1], atol=1e-9)
+    # Ties go to the lowest centre index on both paths.
+    D = squared_distances(X, C)
+    np.testing.assert_array_equal(fast[0], D.argmin(axis=1))
