@@ -15,8 +15,8 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
 2. K-Means has local optima, and one run from k-means++ lands a few percent
    above the best of several runs often enough to matter. So several
    k-means++ starts (``_n_starts``: many for small k, where runs are cheap
-   and optima far apart) each take ``_PROBE_ITER`` Lloyd iterations on the
-   cells; the lowest inertia wins and runs to convergence there.
+   and optima far apart) each run Lloyd's iterations to convergence on the
+   cells; the lowest inertia wins.
 3. Refine from those centres on the exact colours with up to
    ``_REFINE_ITER`` more Lloyd iterations, which lets cells split across
    cluster boundaries.
@@ -40,7 +40,6 @@ _COARSE_MIN_CELLS_PER_K = 4
 _COARSE_MIN_RATIO = 8
 # Starts: max(1, min(8, _START_BUDGET // k)).
 _START_BUDGET = 256
-_PROBE_ITER = 300
 _REFINE_ITER = 20
 
 
@@ -89,10 +88,7 @@ def fit_colors(
         means, weight = _pool(X, w, bits)
     if means.shape[0] <= k:
         return _fit(X, w, k, "k-means++", max_iter, tol, rng).centers
-    probes = [_fit(means, weight, k, "k-means++", min(_PROBE_ITER, max_iter), tol, rng)
-              for _ in range(_n_starts(k))]
-    best = min(probes, key=lambda r: r.inertia)
-    centers = best.centers
-    if not best.converged and best.iteration < max_iter:
-        centers = _fit(means, weight, k, centers, max_iter - best.iteration, tol, rng).centers
+    runs = [_fit(means, weight, k, "k-means++", max_iter, tol, rng)
+            for _ in range(_n_starts(k))]
+    centers = min(runs, key=lambda r: r.inertia).centers
     return _fit(X, w, k, centers, min(_REFINE_ITER, max_iter), tol, rng).centers
