@@ -40,7 +40,9 @@ _COARSE_MIN_CELLS_PER_K = 4
 _COARSE_MIN_RATIO = 8
 # Starts: max(1, min(8, _START_BUDGET // k)).
 _START_BUDGET = 256
-_REFINE_ITER = 20
+_REFINE_ITER = 9
+# Over-relaxation of the refinement (see kmeans_quant.engine).
+_REFINE_RELAX = 3.0
 
 
 def _pool(X: NDArray, w: NDArray, bits: int) -> tuple[NDArray, NDArray]:
@@ -91,4 +93,4 @@ def fit_colors(
     runs = [_fit(means, weight, k, "k-means++", max_iter, tol, rng)
             for _ in range(_n_starts(k))]
     centers = min(runs, key=lambda r: r.inertia).centers
-    return _fit(X, w, k, centers, min(_REFINE_ITER, max_iter), tol, rng).centers
+    return _fit(X, w, k, centers, min(_REFINE_ITER, max_iter), tol, rng, _REFINE_RELAX).centers

@@ -63,6 +63,20 @@ def check_tol(tol: Any) -> float:
     return float(tol)
 
 
+# Largest over-relaxation factor accepted: beyond it trial steps overshoot
+# so far that nearly all are rejected.
+MAX_RELAX = 8.0
+
+
+def check_relax(relax: Any) -> float:
+    """Return ``relax`` as a float, or raise unless ``1 <= relax <= MAX_RELAX``."""
+    if isinstance(relax, (bool, np.bool_)) or not isinstance(relax, numbers.Real):
+        raise TypeError(f"relax must be a number in [1, {MAX_RELAX:g}], got {relax!r}")
+    if not np.isfinite(relax) or not 1 <= relax <= MAX_RELAX:
+        raise ValueError(f"relax must lie in [1, {MAX_RELAX:g}], got {relax!r}")
+    return float(relax)
+
+
 def check_data(X: Any) -> NDArray[np.floating]:
     """Return ``X`` as a C-contiguous 2-D float array, float32 kept as float32.
 

@@ -18,6 +18,22 @@ Convergence rule
     or after ``max_iter`` updates. ``tol=0`` therefore runs until the labels
     are stable (or ``max_iter``). Every iteration ends with an assignment, so
     the returned labels are always those of the returned centres.
+
+Over-relaxation (``relax`` > 1)
+    Near a local optimum Lloyd's iterations creep: each update moves the
+    centres a little further the same way. With ``relax = a > 1`` the update
+    first tries the step stretched by ``a``,
+
+    .. math:: \tilde c^{(t)} = c^{(t-1)} + a\,(m^{(t)} - c^{(t-1)}),
+
+    where :math:`m^{(t)}` are the cluster means that plain Lloyd would take,
+    assigns the points to :math:`\tilde c^{(t)}`, and keeps that step only if
+    the inertia is strictly lower than before the update. Otherwise it takes
+    the plain step. Inertia therefore still never rises. The last allowed
+    iteration is always a plain step, and so is any iteration allowed to
+    stop on unchanged labels: a trial step accepted with the labels
+    unchanged still leaves the centres short of their clusters' means.
+    The cost is one extra assignment for each rejected trial.
 """
 
 from __future__ import annotations
@@ -38,6 +54,7 @@ from ._validation import (
     check_k,
     check_k_fits,
     check_positive_int,
+    check_relax,
     check_rng,
     check_sample_weight,
     check_tol,
@@ -98,6 +115,8 @@ class KMeansStep:
         Total squared centre movement of this update (NaN at iteration 0).
     converged : bool
         True on the record where the stopping rule fired.
+    relaxed : bool
+        True if this update took the over-relaxed step (``relax`` > 1 only).
     """
 
     iteration: int
@@ -106,6 +125,7 @@ class KMeansStep:
     inertia: float
     shift: float
     converged: bool
+    relaxed: bool = False
 
 
 # --------------------------------------------------------------------------
@@ -113,19 +133,30 @@ class KMeansStep:
 # --------------------------------------------------------------------------
 
 # A record of the loop: iteration, centres, labels, total squared centre
-# shift of the update, and whether the stopping rule fired.
-_Record = tuple[int, NDArray, NDArray, float, bool]
+# shift of the update, whether the stopping rule fired, and whether the
+# update was the over-relaxed one.
+_Record = tuple[int, NDArray, NDArray, float, bool, bool]
+
+
+def _weighted_total(w: NDArray, values: NDArray) -> float:
+    return float(np.dot(w.astype(np.float64), values.astype(np.float64)))
 
 
 def _lloyd(
-    X: NDArray, w: NDArray, centers: NDArray, max_iter: int, tol_abs: float
+    X: NDArray,
+    w: NDArray,
+    centers: NDArray,
+    max_iter: int,
+    tol_abs: float,
+    relax: float = 1.0,
 ) -> Iterator[_Record]:
     """Lloyd's iterations from ``centers``: one record per iteration.
 
     Iteration 0 assigns every point to its nearest starting centre; each
     later one moves every centre to the weighted mean of its points
     (update), then every point to its nearest centre (assignment), and
-    stops by the rule in this module's docstring.
+    stops by the rule in this module's docstring. With ``relax > 1`` the
+    update first tries the over-relaxed step described there.
 
     Every assignment computes the full distance matrix. Hamerly's bounds
     (2010), which skip points whose label cannot change, were tried: on
@@ -136,19 +167,36 @@ def _lloyd(
     Xa = _augment_points(X)
     x_sq = _row_norms_sq(X)
     wXT = _weighted_points_t(X, w)
+    # Over-relaxation compares inertias, so it keeps each point's distance.
+    track = relax != 1.0
 
-    labels, _ = _assign(Xa, x_sq, centers, want_min=False)
-    yield 0, centers, labels, float("nan"), False
+    labels, min_sq = _assign(Xa, x_sq, centers, want_min=track)
+    inertia = _weighted_total(w, min_sq) if track else float("nan")
+    yield 0, centers, labels, float("nan"), False, False
     for it in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
         old = centers
-        centers = _update(X, w, wXT, labels, partial(_sq_dist_to, X, old, labels), k)
+        far_sq = min_sq if track else partial(_sq_dist_to, X, old, labels)
+        means = _update(X, w, wXT, labels, far_sq, k)
+        relaxed = False
+        if track and it < max_iter:
+            trial = old + relax * (means - old)
+            trial_labels, trial_sq = _assign(Xa, x_sq, trial)
+            trial_inertia = _weighted_total(w, trial_sq)
+            if trial_inertia < inertia:
+                relaxed = True
+                centers, new_labels, min_sq, inertia = (
+                    trial, trial_labels, trial_sq, trial_inertia)
+        if not relaxed:
+            centers = means
+            # Assignment: points to their nearest new centre.
+            new_labels, min_sq = _assign(Xa, x_sq, centers, want_min=track)
+            if track:
+                inertia = _weighted_total(w, min_sq)
         shift = float(np.square(centers - old, dtype=np.float64).sum())
-        # Assignment: points to their nearest new centre.
-        new_labels, _ = _assign(Xa, x_sq, centers, want_min=False)
-        done = shift <= tol_abs or np.array_equal(new_labels, labels)
+        done = not relaxed and (shift <= tol_abs or np.array_equal(new_labels, labels))
         labels = new_labels
-        yield it, centers, labels, shift, done
+        yield it, centers, labels, shift, done, relaxed
         if done:
             return
 
@@ -186,6 +234,7 @@ def _run(
     max_iter: int,
     tol: float,
     rng: np.random.Generator,
+    relax: float = 1.0,
 ) -> Iterator[tuple[_Record, Callable[[], float]]]:
     """Clean-input K-Means: centre the data, seed, then yield :func:`_lloyd`'s
     records with the centres shifted back, each with a function that
@@ -195,13 +244,13 @@ def _run(
     init_c = init if isinstance(init, str) else init - mean
     centers = _start(Xc, w, k, init_c, rng)
     tol_abs = _tol_abs(Xc, w, tol)
-    for it, c, lab, shift, done in _lloyd(Xc, w, centers, max_iter, tol_abs):
-        yield (it, c + mean, lab, shift, done), partial(_inertia, Xc, w, c, lab)
+    for it, c, lab, shift, done, relaxed in _lloyd(Xc, w, centers, max_iter, tol_abs, relax):
+        yield (it, c + mean, lab, shift, done, relaxed), partial(_inertia, Xc, w, c, lab)
 
 
 def _step(item: tuple[_Record, Callable[[], float]]) -> KMeansStep:
-    (it, centers, labels, shift, done), inertia = item
-    return KMeansStep(it, centers, labels, inertia(), shift, done)
+    (it, centers, labels, shift, done, relaxed), inertia = item
+    return KMeansStep(it, centers, labels, inertia(), shift, done, relaxed)
 
 
 def _fit(
@@ -212,13 +261,14 @@ def _fit(
     max_iter: int,
     tol: float,
     rng: np.random.Generator,
+    relax: float = 1.0,
 ) -> KMeansStep:
     """Clean-input K-Means to the end: the last record of :func:`_run`.
 
     Only the last record's inertia is computed.
     """
     # Keep only the newest record while running the loop to its end.
-    (last,) = deque(_run(X, w, k, init, max_iter, tol, rng), maxlen=1)
+    (last,) = deque(_run(X, w, k, init, max_iter, tol, rng, relax), maxlen=1)
     return _step(last)
 
 
@@ -230,14 +280,15 @@ def _validate(
     max_iter: Any,
     tol: Any,
     rng: RNGLike,
-) -> tuple[NDArray, NDArray, int, Any, int, float, np.random.Generator]:
+    relax: Any,
+) -> tuple[NDArray, NDArray, int, Any, int, float, np.random.Generator, float]:
     X = check_data(X)
     k = check_k(k)
     check_k_fits(k, X.shape[0])
     w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
     init = check_init(init, k, X, ("k-means++", "random"))
     return (X, w, k, init, check_positive_int(max_iter, "max_iter"),
-            check_tol(tol), check_rng(rng))
+            check_tol(tol), check_rng(rng), check_relax(relax))
 
 
 # --------------------------------------------------------------------------
@@ -253,6 +304,7 @@ def kmeans(
     max_iter: int = 300,
     tol: float = 1e-4,
     rng: RNGLike = None,
+    relax: float = 1.0,
 ) -> KMeansResult:
     r"""Cluster points with K-Means (Lloyd's algorithm, k-means++ starts).
 
@@ -286,6 +338,14 @@ def kmeans(
     rng : int, numpy.random.Generator or None
         Seed or generator for the random starts. The same int gives the same
         result; None draws fresh entropy.
+    relax : float, default 1.0
+        Over-relaxation factor in ``[1, 8]``. ``1`` is plain Lloyd. Above 1,
+        each update first tries moving the centres ``relax`` times as far as
+        plain Lloyd would and keeps that step only if it lowers the inertia
+        (see :mod:`kmeans_quant.engine`). It usually helps most when the
+        start is already close to an optimum, as in the palette fit's
+        refinement stage; from a cold start it may land in a different local
+        optimum than plain Lloyd.
 
     Returns
     -------
@@ -327,7 +387,7 @@ def kmeans(
     >>> res.inertia
     4.0
     """
-    last = _fit(*_validate(X, k, sample_weight, init, max_iter, tol, rng))
+    last = _fit(*_validate(X, k, sample_weight, init, max_iter, tol, rng, relax))
     return KMeansResult(last.centers, last.labels, last.inertia, last.iteration, last.converged)
 
 
@@ -340,6 +400,7 @@ def kmeans_steps(
     max_iter: int = 300,
     tol: float = 1e-4,
     rng: RNGLike = None,
+    relax: float = 1.0,
 ) -> Iterator[KMeansStep]:
     r"""Run :func:`kmeans` one iteration at a time, yielding each.
 
@@ -352,14 +413,14 @@ def kmeans_steps(
 
     Parameters
     ----------
-    X, k, sample_weight, init, max_iter, tol, rng
+    X, k, sample_weight, init, max_iter, tol, rng, relax
         As for :func:`kmeans`. Input is checked before the first record.
 
     Yields
     ------
     KMeansStep
         ``iteration``, ``centers``, ``labels``, ``inertia``, ``shift``,
-        ``converged``.
+        ``converged``, ``relaxed``.
 
     Examples
     --------
@@ -375,5 +436,5 @@ def kmeans_steps(
     The point at 1 changed sides in iteration 1; iteration 2 moved no label,
     so the loop stopped there.
     """
-    args = _validate(X, k, sample_weight, init, max_iter, tol, rng)
+    args = _validate(X, k, sample_weight, init, max_iter, tol, rng, relax)
     return (_step(item) for item in _run(*args))

@@ -124,6 +124,48 @@ def test_tol_zero_runs_to_a_fixed_point():
     np.testing.assert_allclose(again, res.centers, rtol=1e-12, atol=1e-12)
 
 
+# ---------------------------------------------------------------- over-relaxation
+
+@pytest.mark.parametrize("relax", [1.5, 3.0, 8.0])
+def test_relaxed_inertia_never_rises_and_ends_at_a_fixed_point(relax):
+    X = np.random.default_rng(21).normal(size=(600, 3))
+    w = np.random.default_rng(22).uniform(0.5, 3, size=600)
+    steps = list(kmeans_steps(X, 9, sample_weight=w, rng=4, tol=0, relax=relax))
+    inertias = [s.inertia for s in steps]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(inertias, inertias[1:]))
+    assert any(s.relaxed for s in steps), "no over-relaxed step was ever accepted"
+    last = steps[-1]
+    assert last.converged and not last.relaxed
+    # Converged means a plain step moved no label: the centres are the means
+    # of their clusters and every point sits with its nearest centre.
+    np.testing.assert_allclose(update_centers(X, last.labels, 9, sample_weight=w),
+                               last.centers, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(assign_labels(X, last.centers)[0], last.labels)
+    res = kmeans(X, 9, sample_weight=w, rng=4, tol=0, relax=relax)
+    np.testing.assert_array_equal(res.centers, last.centers)
+    assert res.inertia == last.inertia
+
+
+def test_relax_one_is_plain_lloyd():
+    X = np.random.default_rng(23).normal(size=(500, 2))
+    plain = list(kmeans_steps(X, 6, rng=3, tol=0))
+    same = list(kmeans_steps(X, 6, rng=3, tol=0, relax=1))
+    assert len(plain) == len(same) and not any(s.relaxed for s in same)
+    for a, b in zip(plain, same):
+        np.testing.assert_array_equal(a.centers, b.centers)
+
+
+def test_relaxed_step_is_the_stretched_plain_step():
+    X = np.random.default_rng(24).normal(size=(800, 2))
+    C0 = X[:5].copy()
+    steps = list(kmeans_steps(X, 5, init=C0, tol=0, max_iter=5, relax=2.5))
+    for prev, step in zip(steps, steps[1:]):
+        means = update_centers(X, prev.labels, 5)
+        expected = prev.centers + 2.5 * (means - prev.centers) if step.relaxed else means
+        np.testing.assert_allclose(step.centers, expected, rtol=1e-10, atol=1e-10)
+    assert not steps[-1].relaxed  # the last allowed iteration is plain
+
+
 def test_max_iter_caps_iterations():
     X = np.random.default_rng(8).normal(size=(500, 2))
     res = kmeans(X, 20, max_iter=1, tol=0, rng=0)

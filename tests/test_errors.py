@@ -123,6 +123,13 @@ def test_bad_tol(tol, exc):
         kmeans(X, 2, tol=tol)
 
 
+@pytest.mark.parametrize("relax, exc", [(0.5, ValueError), (9, ValueError), (np.inf, ValueError),
+                                        (True, TypeError), ("2", TypeError)])
+def test_bad_relax(relax, exc):
+    with pytest.raises(exc, match=r"relax must .*\[1, 8\]"):
+        kmeans(X, 2, relax=relax)
+
+
 @pytest.mark.parametrize("max_iter", [0, 2.0])
 def test_bad_max_iter(max_iter):
     with pytest.raises((ValueError, TypeError), match="max_iter must be a positive integer"):
