@@ -63,9 +63,10 @@ from .seeding import _kmeans_plusplus, _random_init
 from .steps import (
     _assign,
     _augment_points,
+    _centers_from_sums,
+    _cluster_sums,
     _row_norms_sq,
     _sq_dist_to,
-    _update,
     _weighted_points_t,
 )
 
@@ -138,8 +139,20 @@ class KMeansStep:
 _Record = tuple[int, NDArray, NDArray, float, bool, bool]
 
 
-def _weighted_total(w: NDArray, values: NDArray) -> float:
-    return float(np.dot(w.astype(np.float64), values.astype(np.float64)))
+def _energy(centers: NDArray, sums: NDArray, weights: NDArray) -> float:
+    r"""Inertia up to a constant, from the cluster sums of an assignment.
+
+    With :math:`S_j = \sum_{l_i = j} w_i x_i` and :math:`W_j = \sum_{l_i = j} w_i`,
+
+    .. math:: \sum_i w_i \lVert x_i - c_{l_i} \rVert^2
+              = \sum_i w_i \lVert x_i \rVert^2
+              + \sum_j \left( W_j \lVert c_j \rVert^2 - 2\, c_j \cdot S_j \right),
+
+    and the first term does not depend on the centres or the labels, so the
+    second compares two (centres, labels) pairs at O(k d) cost.
+    """
+    c = centers.astype(np.float64)
+    return float(weights @ np.einsum("ij,ij->i", c, c) - 2 * np.einsum("ij,ij->", c, sums))
 
 
 def _lloyd(
@@ -156,7 +169,9 @@ def _lloyd(
     later one moves every centre to the weighted mean of its points
     (update), then every point to its nearest centre (assignment), and
     stops by the rule in this module's docstring. With ``relax > 1`` the
-    update first tries the over-relaxed step described there.
+    update first tries the over-relaxed step described there; the two
+    inertias are compared through :func:`_energy`, from the cluster sums
+    that the next update needs anyway.
 
     Every assignment computes the full distance matrix. Hamerly's bounds
     (2010), which skip points whose label cannot change, were tried: on
@@ -167,32 +182,28 @@ def _lloyd(
     Xa = _augment_points(X)
     x_sq = _row_norms_sq(X)
     wXT = _weighted_points_t(X, w)
-    # Over-relaxation compares inertias, so it keeps each point's distance.
-    track = relax != 1.0
 
-    labels, min_sq = _assign(Xa, x_sq, centers, want_min=track)
-    inertia = _weighted_total(w, min_sq) if track else float("nan")
+    labels, _ = _assign(Xa, x_sq, centers, want_min=False)
     yield 0, centers, labels, float("nan"), False, False
+    known: tuple[NDArray, NDArray] | None = None  # cluster sums of `labels`, if computed
     for it in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
         old = centers
-        far_sq = min_sq if track else partial(_sq_dist_to, X, old, labels)
-        means = _update(X, w, wXT, labels, far_sq, k)
-        relaxed = False
-        if track and it < max_iter:
+        sums, weights = known or _cluster_sums(wXT, w, labels, k)
+        means = _centers_from_sums(X, w, wXT, labels, sums, weights,
+                                   partial(_sq_dist_to, X, old, labels))
+        relaxed, known = False, None
+        if relax != 1.0 and it < max_iter:
             trial = old + relax * (means - old)
-            trial_labels, trial_sq = _assign(Xa, x_sq, trial)
-            trial_inertia = _weighted_total(w, trial_sq)
-            if trial_inertia < inertia:
-                relaxed = True
-                centers, new_labels, min_sq, inertia = (
-                    trial, trial_labels, trial_sq, trial_inertia)
+            trial_labels, _ = _assign(Xa, x_sq, trial, want_min=False)
+            trial_sums = _cluster_sums(wXT, w, trial_labels, k)
+            if _energy(trial, *trial_sums) < _energy(old, sums, weights):
+                relaxed, known = True, trial_sums
+                centers, new_labels = trial, trial_labels
         if not relaxed:
             centers = means
             # Assignment: points to their nearest new centre.
-            new_labels, min_sq = _assign(Xa, x_sq, centers, want_min=track)
-            if track:
-                inertia = _weighted_total(w, min_sq)
+            new_labels, _ = _assign(Xa, x_sq, centers, want_min=False)
         shift = float(np.square(centers - old, dtype=np.float64).sum())
         done = not relaxed and (shift <= tol_abs or np.array_equal(new_labels, labels))
         labels = new_labels
