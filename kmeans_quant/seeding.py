@@ -26,7 +26,7 @@ from ._validation import (
     check_rng,
     check_sample_weight,
 )
-from .steps import _pairwise_sq, _row_norms_sq
+from .steps import _row_norms_sq
 
 __all__ = ["kmeans_plusplus"]
 
@@ -39,33 +39,55 @@ def _kmeans_plusplus(
     x_sq: NDArray | None = None,
     n_local_trials: int | None = None,
 ) -> NDArray:
-    """Greedy weighted k-means++ on clean input. Returns ``(k, d)`` centres."""
-    n = X.shape[0]
+    """Greedy weighted k-means++ on clean input. Returns ``(k, d)`` centres.
+
+    Works in float64 on the points laid out as the rows of
+    ``[X^T; 1; ||x||^2]``, so that one product with ``[-2c, ||c||^2, 1]``
+    gives the squared distances from every candidate ``c`` to every point
+    as contiguous rows, with no further pass over them.
+    """
+    n, d = X.shape
     if x_sq is None:
         x_sq = _row_norms_sq(X)
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(k))
     w64 = w.astype(np.float64, copy=False)
-    centers = np.empty((k, X.shape[1]), dtype=X.dtype)
+    points = np.empty((d + 2, n))
+    points[:d] = X.T
+    points[d] = 1
+    points[d + 1] = x_sq
+    centers = np.empty((k, d), dtype=X.dtype)
+
+    def sq_dist(idx: NDArray) -> NDArray:
+        """Rows of squared distances from the points ``idx`` to every point."""
+        cand = points[:d, idx].T
+        coef = np.empty((idx.size, d + 2))
+        coef[:, :d] = -2 * cand
+        coef[:, d] = points[d + 1, idx]
+        coef[:, d + 1] = 1
+        D = coef @ points
+        np.maximum(D, 0, out=D)
+        return D
 
     # First centre: one point drawn with probability proportional to weight.
     cum_w = np.cumsum(w64)
     first = min(int(np.searchsorted(cum_w, rng.uniform() * cum_w[-1], side="right")), n - 1)
     centers[0] = X[first]
-    closest = _pairwise_sq(X, x_sq, X[first : first + 1])[:, 0].astype(np.float64)
+    closest = sq_dist(np.array([first]))[0]
+    weighted = np.empty(n)
+    cdf = np.empty(n)
 
     for c in range(1, k):  # the k sequential picks: inherently a loop
         # Draw candidates with probability w_i * D(x_i)^2 by inverting the CDF.
-        cdf = np.cumsum(w64 * closest)
+        np.cumsum(np.multiply(w64, closest, out=weighted), out=cdf)
         targets = rng.uniform(size=n_local_trials) * cdf[-1]
         cand = np.minimum(np.searchsorted(cdf, targets, side="right"), n - 1)
         # Potential left if each candidate were added; keep the best one.
-        d_cand = _pairwise_sq(X, x_sq, X[cand]).astype(np.float64, copy=False)
-        np.minimum(d_cand, closest[:, None], out=d_cand)
-        pots = w64 @ d_cand
-        best = int(np.argmin(pots))
+        d_cand = sq_dist(cand)
+        np.minimum(d_cand, closest, out=d_cand)
+        best = int(np.argmin(d_cand @ w64))
         centers[c] = X[cand[best]]
-        closest = d_cand[:, best].copy()
+        closest = d_cand[best]
     return centers
 
 
