@@ -32,7 +32,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine import _fit
+from .engine import _fit, _fit_centers
+from .seeding import _kmeans_plusplus
 
 _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4
@@ -40,24 +41,48 @@ _COARSE_MIN_CELLS_PER_K = 4
 _COARSE_MIN_RATIO = 8
 # Starts: max(1, min(8, _START_BUDGET // k)).
 _START_BUDGET = 256
+# Candidates per k-means++ pick when there are several starts (None: the
+# usual 2 + ln k). Fewer candidates make each start cheaper and the starts
+# more varied, and the best of several runs is kept anyway.
+_START_TRIALS: int | None = None
 _REFINE_ITER = 9
 # Over-relaxation of the refinement (see kmeans_quant.engine).
 _REFINE_RELAX = 3.0
+
+
+# Grids with at most this many cells are pooled with a dense bincount over
+# every cell; finer ones sort the occupied cell codes.
+_DENSE_MAX_CELLS = 1 << 16
+
+
+def _cell_index(code: NDArray, n_codes: int) -> tuple[NDArray[np.intp], int]:
+    """Index of each code among the distinct codes in increasing order, and their number."""
+    if n_codes <= _DENSE_MAX_CELLS:
+        rank = np.cumsum(np.bincount(code, minlength=n_codes) > 0) - 1
+        return rank[code], int(rank[-1]) + 1
+    order = np.argsort(code, kind="stable")
+    ordered = code[order]
+    ids = np.empty(code.size, dtype=np.intp)
+    ids[0] = 0
+    np.cumsum(ordered[1:] != ordered[:-1], out=ids[1:])
+    inv = np.empty(code.size, dtype=np.intp)
+    inv[order] = ids
+    return inv, int(ids[-1]) + 1
 
 
 def _pool(X: NDArray, w: NDArray, bits: int) -> tuple[NDArray, NDArray]:
     """Weighted mean colour and total weight of each occupied grid cell.
 
     ``X`` is in 0-255 units, shape ``(m, c)``; cells are ``2**(8 - bits)``
-    units wide per channel.
+    units wide per channel. Cells come in increasing order of their code
+    (the channels' cell numbers, first channel most significant).
     """
     m, c = X.shape
-    cell = np.minimum(X, 255).astype(np.int64) >> (8 - bits)
+    cell = np.minimum(X, 255).astype(np.int32) >> (8 - bits)
     code = cell[:, 0]
     for j in range(1, c):  # at most 2 more channels
         code = (code << bits) | cell[:, j]
-    used, inv = np.unique(code, return_inverse=True)
-    n_cells = used.size
+    inv, n_cells = _cell_index(code, 1 << (bits * c))
     weight = np.bincount(inv, weights=w, minlength=n_cells)
     sums = np.stack([np.bincount(inv, weights=w * X[:, j], minlength=n_cells)
                      for j in range(c)], axis=1)
@@ -82,15 +107,18 @@ def fit_colors(
     Requires ``k < len(X)``.
     """
     if X.shape[0] < _COARSE_MIN_RATIO * k:
-        return _fit(X, w, k, "k-means++", max_iter, tol, rng).centers
+        return _fit_centers(X, w, k, "k-means++", max_iter, tol, rng)
     bits = _COARSE_BITS
     means, weight = _pool(X, w, bits)
     while means.shape[0] < _COARSE_MIN_CELLS_PER_K * k and bits < 7:
         bits += 1
         means, weight = _pool(X, w, bits)
     if means.shape[0] <= k:
-        return _fit(X, w, k, "k-means++", max_iter, tol, rng).centers
-    runs = [_fit(means, weight, k, "k-means++", max_iter, tol, rng)
-            for _ in range(_n_starts(k))]
+        return _fit_centers(X, w, k, "k-means++", max_iter, tol, rng)
+    n_starts = _n_starts(k)
+    trials = _START_TRIALS if n_starts > 1 else None
+    runs = [_fit(means, weight, k, _kmeans_plusplus(means, weight, k, rng, n_local_trials=trials),
+                 max_iter, tol, rng)
+            for _ in range(n_starts)]
     centers = min(runs, key=lambda r: r.inertia).centers
-    return _fit(X, w, k, centers, min(_REFINE_ITER, max_iter), tol, rng, _REFINE_RELAX).centers
+    return _fit_centers(X, w, k, centers, min(_REFINE_ITER, max_iter), tol, rng, _REFINE_RELAX)

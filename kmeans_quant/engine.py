@@ -66,6 +66,7 @@ from .steps import (
     _centers_from_sums,
     _cluster_sums,
     _row_norms_sq,
+    _spread_offsets,
     _sq_dist_to,
     _weighted_points_t,
 )
@@ -182,6 +183,7 @@ def _lloyd(
     Xa = _augment_points(X)
     x_sq = _row_norms_sq(X)
     wXT = _weighted_points_t(X, w)
+    offsets = _spread_offsets(X.shape[0], k)
 
     labels, _ = _assign(Xa, x_sq, centers, want_min=False)
     yield 0, centers, labels, float("nan"), False, False
@@ -189,14 +191,14 @@ def _lloyd(
     for it in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
         old = centers
-        sums, weights = known or _cluster_sums(wXT, w, labels, k)
+        sums, weights = known or _cluster_sums(wXT, w, labels, k, offsets)
         means = _centers_from_sums(X, w, wXT, labels, sums, weights,
                                    partial(_sq_dist_to, X, old, labels))
         relaxed, known = False, None
         if relax != 1.0 and it < max_iter:
             trial = old + relax * (means - old)
             trial_labels, _ = _assign(Xa, x_sq, trial, want_min=False)
-            trial_sums = _cluster_sums(wXT, w, trial_labels, k)
+            trial_sums = _cluster_sums(wXT, w, trial_labels, k, offsets)
             if _energy(trial, *trial_sums) < _energy(old, sums, weights):
                 relaxed, known = True, trial_sums
                 centers, new_labels = trial, trial_labels
@@ -222,8 +224,9 @@ def _tol_abs(X: NDArray, w: NDArray, tol: float) -> float:
     if tol == 0:
         return 0.0
     w64 = w.astype(np.float64)
-    mean = (w64 @ X) / w64.sum()
-    var = (w64 @ np.square(X - mean, dtype=np.float64)) / w64.sum()
+    total = w64.sum()
+    mean = (w64 @ X) / total
+    var = (w64 @ np.square(X, dtype=np.float64)) / total - np.square(mean)
     return float(tol * var.mean())
 
 
@@ -264,6 +267,22 @@ def _step(item: tuple[_Record, Callable[[], float]]) -> KMeansStep:
     return KMeansStep(it, centers, labels, inertia(), shift, done, relaxed)
 
 
+def _last(
+    X: NDArray,
+    w: NDArray,
+    k: int,
+    init: Any,
+    max_iter: int,
+    tol: float,
+    rng: np.random.Generator,
+    relax: float = 1.0,
+) -> tuple[_Record, Callable[[], float]]:
+    """The last record of :func:`_run` and its inertia function."""
+    # Keep only the newest record while running the loop to its end.
+    (last,) = deque(_run(X, w, k, init, max_iter, tol, rng, relax), maxlen=1)
+    return last
+
+
 def _fit(
     X: NDArray,
     w: NDArray,
@@ -278,9 +297,22 @@ def _fit(
 
     Only the last record's inertia is computed.
     """
-    # Keep only the newest record while running the loop to its end.
-    (last,) = deque(_run(X, w, k, init, max_iter, tol, rng, relax), maxlen=1)
-    return _step(last)
+    return _step(_last(X, w, k, init, max_iter, tol, rng, relax))
+
+
+def _fit_centers(
+    X: NDArray,
+    w: NDArray,
+    k: int,
+    init: Any,
+    max_iter: int,
+    tol: float,
+    rng: np.random.Generator,
+    relax: float = 1.0,
+) -> NDArray:
+    """Like :func:`_fit`, but only the final centres (no inertia is computed)."""
+    (_, centers, *_), _ = _last(X, w, k, init, max_iter, tol, rng, relax)
+    return centers
 
 
 def _validate(
