@@ -39,8 +39,9 @@ _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4
 # Colours per cluster below which the coarse stage is not worth it.
 _COARSE_MIN_RATIO = 8
-# Starts: max(1, min(8, _START_BUDGET // k)).
+# Starts: max(1, min(_MAX_STARTS, _START_BUDGET // k)).
 _START_BUDGET = 256
+_MAX_STARTS = 6
 # Candidates per k-means++ pick when there are several starts (None: the
 # usual 2 + ln k). Fewer candidates make each start cheaper and the starts
 # more varied, and the best of several runs is kept anyway.
@@ -91,7 +92,7 @@ def _pool(X: NDArray, w: NDArray, bits: int) -> tuple[NDArray, NDArray]:
 
 
 def _n_starts(k: int) -> int:
-    return max(1, min(8, _START_BUDGET // k))
+    return max(1, min(_MAX_STARTS, _START_BUDGET // k))
 
 
 def fit_colors(
