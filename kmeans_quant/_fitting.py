@@ -17,9 +17,15 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
    k-means++ starts (``_n_starts``: many for small k, where runs are cheap
    and optima far apart) each run Lloyd's iterations to convergence on the
    cells; the lowest inertia wins.
-3. Refine from those centres on the exact colours with up to
-   ``_REFINE_ITER`` more Lloyd iterations, which lets cells split across
-   cluster boundaries.
+3. Refine from those centres on a fine grid (``_REFINE_BITS`` bits: cells 2
+   units wide, at most 8 colours each) with up to ``_REFINE_ITER``
+   over-relaxed Lloyd iterations (``_REFINE_RELAX``, see
+   :mod:`kmeans_quant.engine`), which lets the coarse cells split across
+   cluster boundaries. The fine grid holds 1.4-2.8x fewer points than the
+   exact colours of the sample photos, and the palettes it gives were as
+   close to scikit-learn's as refining on the exact colours (mean MSE ratio
+   0.979 / 0.996 / 1.005 at k = 16 / 64 / 256 on the tuning photos, two
+   seeds, against 0.979 / 0.996 / 1.002).
 
 Small colour tables skip the coarse stage. The constants were tuned on six
 sample photos (chelsea, coffee, astronaut, rocket, china, flower) against
@@ -33,7 +39,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .engine import _fit, _fit_centers
-from .seeding import _kmeans_plusplus
 
 _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4
@@ -42,11 +47,8 @@ _COARSE_MIN_RATIO = 8
 # Starts: max(1, min(_MAX_STARTS, _START_BUDGET // k)).
 _START_BUDGET = 256
 _MAX_STARTS = 6
-# Candidates per k-means++ pick when there are several starts (None: the
-# usual 2 + ln k). Fewer candidates make each start cheaper and the starts
-# more varied, and the best of several runs is kept anyway.
-_START_TRIALS: int | None = None
-_REFINE_ITER = 9
+_REFINE_BITS = 7
+_REFINE_ITER = 10
 # Over-relaxation of the refinement (see kmeans_quant.engine).
 _REFINE_RELAX = 3.0
 
@@ -116,10 +118,9 @@ def fit_colors(
         means, weight = _pool(X, w, bits)
     if means.shape[0] <= k:
         return _fit_centers(X, w, k, "k-means++", max_iter, tol, rng)
-    n_starts = _n_starts(k)
-    trials = _START_TRIALS if n_starts > 1 else None
-    runs = [_fit(means, weight, k, _kmeans_plusplus(means, weight, k, rng, n_local_trials=trials),
-                 max_iter, tol, rng)
-            for _ in range(n_starts)]
+    runs = [_fit(means, weight, k, "k-means++", max_iter, tol, rng)
+            for _ in range(_n_starts(k))]
     centers = min(runs, key=lambda r: r.inertia).centers
+    if bits < _REFINE_BITS < 8:
+        X, w = _pool(X, w, _REFINE_BITS)
     return _fit_centers(X, w, k, centers, min(_REFINE_ITER, max_iter), tol, rng, _REFINE_RELAX)
