@@ -28,8 +28,8 @@ STAGES = (
 # Parts of the Lloyd stage: the two steps, counted only when called from _lloyd
 # (mapping to the palette also uses _assign).
 LLOYD_PARTS = (
-    ("  of which assignment", "steps.py", "_assign"),
-    ("  of which update", "steps.py", "_update"),
+    ("  of which assignment", "steps.py", ("_assign",)),
+    ("  of which update", "steps.py", ("_cluster_sums", "_centers_from_sums")),
 )
 LLOYD = ("engine.py", "_lloyd")
 
@@ -56,10 +56,10 @@ def profile_stages(call: Callable[[], Any]) -> dict[str, float | None]:
     for label, file, func in STAGES:
         found = [v[3] for k, v in stats.items() if _matches(k, file, func)]
         out[label] = sum(found) if found else None
-    for label, file, func in LLOYD_PARTS:
+    for label, file, funcs in LLOYD_PARTS:
         found = None
         for k, v in stats.items():
-            if _matches(k, file, func):
+            if any(_matches(k, file, func) for func in funcs):
                 from_lloyd = [c[3] for ck, c in v[4].items() if _matches(ck, *LLOYD)]
                 found = (found or 0.0) + sum(from_lloyd)
         out[label] = found
