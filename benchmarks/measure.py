@@ -151,6 +151,25 @@ def timed_repeats(func: Callable[[], Any], warm_time: float, repeats: int,
     return times
 
 
+def alternating_repeats(first: Callable[[], Any], second: Callable[[], Any], warm_time: float,
+                        repeats: int, budget: float, min_repeats: int = 1
+                        ) -> tuple[list[float], list[float]]:
+    """Wall times of ``first`` and ``second`` called in turn; the number of
+    pairs is counted as in :func:`timed_repeats`, ``warm_time`` being one pair's.
+
+    Alternating makes a slow spell of the machine weigh on both lists alike,
+    so the difference of their medians stays honest.
+    """
+    n = int(max(min_repeats, 1, min(repeats, budget // max(warm_time, 1e-9))))
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(n):
+        for func, out in zip((first, second), times):
+            t0 = time.perf_counter()
+            func()
+            out.append(time.perf_counter() - t0)
+    return times
+
+
 # --------------------------------------------------------------------------
 # the cases, run inside the worker
 # --------------------------------------------------------------------------
@@ -185,14 +204,17 @@ def _case_lloyd(params: dict, repeats: int, budget: float, min_repeats: int) -> 
             f"converged within {long} iterations, no per-iteration difference to take")
         return res  # nothing is timed
     for side, many in (("vectorized", 200), ("plain_loops", repeats)):
-        for length in ("short", "long"):
-            fn = getattr(suite, f"time_{side}_{length}")
-            t0 = time.perf_counter()
-            fn(*args)
-            warm = time.perf_counter() - t0
-            times = timed_repeats(lambda fn=fn: fn(*args), warm, many, budget / 2, min_repeats)
-            res[f"{side}_{length}_s"] = statistics.median(times)
-            res[f"{side}_repeats"] = len(times)
+        short_fn = getattr(suite, f"time_{side}_short")
+        long_fn = getattr(suite, f"time_{side}_long")
+        t0 = time.perf_counter()
+        short_fn(*args)
+        long_fn(*args)
+        warm = time.perf_counter() - t0  # one pair of calls
+        short_times, long_times = alternating_repeats(
+            lambda: short_fn(*args), lambda: long_fn(*args), warm, many, budget, min_repeats)
+        res[f"{side}_short_s"] = statistics.median(short_times)
+        res[f"{side}_long_s"] = statistics.median(long_times)
+        res[f"{side}_repeats"] = len(long_times)
         # one iteration = the extra time of the long run per extra iteration
         res[f"{side}_per_iter_s"] = (res[f"{side}_long_s"] - res[f"{side}_short_s"]) / (
             long - short)

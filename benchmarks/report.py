@@ -297,7 +297,9 @@ HOW = """## How it is measured
   (`max_iter` 2 and 8); for both lengths they must return identical labels and
   iteration counts before anything is timed. One iteration costs
   (median time of the long run - median time of the short run) / (difference in
-  iterations); the vectorized side's medians are over up to 200 calls.
+  iterations); short and long calls alternate, so that a slow spell of the machine
+  weighs on both medians alike, and the vectorized side's medians are over up to
+  200 pairs of calls.
 * All methods use both cores where they can (NumPy's BLAS, scikit-learn's OpenMP).
   Other jobs may have been running on this machine: treat differences under ~10% as
   noise."""
