@@ -76,12 +76,13 @@ def _cell_index(code: NDArray, n_codes: int) -> tuple[NDArray[np.intp], int]:
 def _pool(X: NDArray, w: NDArray, bits: int) -> tuple[NDArray, NDArray]:
     """Weighted mean colour and total weight of each occupied grid cell.
 
-    ``X`` is in 0-255 units, shape ``(m, c)``; cells are ``2**(8 - bits)``
-    units wide per channel. Cells come in increasing order of their code
-    (the channels' cell numbers, first channel most significant).
+    ``X`` is in 0-255 units, shape ``(m, c)`` (values outside go to the edge
+    cells); cells are ``2**(8 - bits)`` units wide per channel. Cells come in
+    increasing order of their code (the channels' cell numbers, first channel
+    most significant).
     """
     m, c = X.shape
-    cell = np.minimum(X, 255).astype(np.int32) >> (8 - bits)
+    cell = np.clip(X, 0, 255).astype(np.int32) >> (8 - bits)
     code = cell[:, 0]
     for j in range(1, c):  # at most 2 more channels
         code = (code << bits) | cell[:, j]

@@ -63,8 +63,8 @@ def check_tol(tol: Any) -> float:
     return float(tol)
 
 
-# Largest over-relaxation factor accepted: beyond it trial steps overshoot
-# so far that nearly all are rejected.
+# Largest over-relaxation factor accepted. The palette fit uses 3; much
+# longer steps throw the trial centres far past their clusters.
 MAX_RELAX = 8.0
 
 
