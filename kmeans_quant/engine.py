@@ -267,51 +267,22 @@ def _step(item: tuple[_Record, Callable[[], float]]) -> KMeansStep:
     return KMeansStep(it, centers, labels, inertia(), shift, done, relaxed)
 
 
-def _last(
-    X: NDArray,
-    w: NDArray,
-    k: int,
-    init: Any,
-    max_iter: int,
-    tol: float,
-    rng: np.random.Generator,
-    relax: float = 1.0,
-) -> tuple[_Record, Callable[[], float]]:
-    """The last record of :func:`_run` and its inertia function."""
+def _last(*args: Any) -> tuple[_Record, Callable[[], float]]:
+    """The last record of :func:`_run` (same arguments) and its inertia function."""
     # Keep only the newest record while running the loop to its end.
-    (last,) = deque(_run(X, w, k, init, max_iter, tol, rng, relax), maxlen=1)
+    (last,) = deque(_run(*args), maxlen=1)
     return last
 
 
-def _fit(
-    X: NDArray,
-    w: NDArray,
-    k: int,
-    init: Any,
-    max_iter: int,
-    tol: float,
-    rng: np.random.Generator,
-    relax: float = 1.0,
-) -> KMeansStep:
-    """Clean-input K-Means to the end: the last record of :func:`_run`.
-
-    Only the last record's inertia is computed.
-    """
-    return _step(_last(X, w, k, init, max_iter, tol, rng, relax))
+def _fit(*args: Any) -> KMeansStep:
+    """Clean-input K-Means to the end: the last record of :func:`_run` (same
+    arguments). Only the last record's inertia is computed."""
+    return _step(_last(*args))
 
 
-def _fit_centers(
-    X: NDArray,
-    w: NDArray,
-    k: int,
-    init: Any,
-    max_iter: int,
-    tol: float,
-    rng: np.random.Generator,
-    relax: float = 1.0,
-) -> NDArray:
+def _fit_centers(*args: Any) -> NDArray:
     """Like :func:`_fit`, but only the final centres (no inertia is computed)."""
-    (_, centers, *_), _ = _last(X, w, k, init, max_iter, tol, rng, relax)
+    (_, centers, *_), _ = _last(*args)
     return centers
 
 
