@@ -27,13 +27,19 @@ Over-relaxation (``relax`` > 1)
     .. math:: \tilde c^{(t)} = c^{(t-1)} + a\,(m^{(t)} - c^{(t-1)}),
 
     where :math:`m^{(t)}` are the cluster means that plain Lloyd would take,
-    assigns the points to :math:`\tilde c^{(t)}`, and keeps that step only if
-    the inertia is strictly lower than before the update. Otherwise it takes
-    the plain step. Inertia therefore still never rises. The last allowed
-    iteration is always a plain step, and so is any iteration allowed to
-    stop on unchanged labels: a trial step accepted with the labels
-    unchanged still leaves the centres short of their clusters' means.
-    The cost is one extra assignment for each rejected trial.
+    and assigns the points to :math:`\tilde c^{(t)}`. The plain step's
+    inertia is at most :math:`J(m^{(t)}, l^{(t-1)})`, the means with the
+    labels they were computed from; the stretched step is kept only if its
+    inertia (after the new assignment) is strictly below that bound, and
+    otherwise the plain step is taken. Inertia therefore still never rises,
+    and an accepted trial always beats what plain Lloyd guarantees. (Merely
+    beating the inertia before the update is too weak: at ``relax = 2`` the
+    centres can then bounce around their means for hundreds of iterations.)
+    A trial that changes no label is rejected too, since for fixed labels
+    the means are the best centres. So the loop still ends on a plain step
+    with unchanged labels, or on the shift rule, which applies to every
+    step; the last allowed iteration is always plain. The cost is one extra
+    assignment for each rejected trial.
 """
 
 from __future__ import annotations
@@ -198,16 +204,21 @@ def _lloyd(
         if relax != 1.0 and it < max_iter:
             trial = old + relax * (means - old)
             trial_labels, _ = _assign(Xa, x_sq, trial, want_min=False)
-            trial_sums = _cluster_sums(wXT, w, trial_labels, k, offsets)
-            if _energy(trial, *trial_sums) < _energy(old, sums, weights):
-                relaxed, known = True, trial_sums
-                centers, new_labels = trial, trial_labels
+            # A trial that moves no label is never kept: for unchanged labels
+            # the means are the best centres, and the plain step reaches them.
+            if not np.array_equal(trial_labels, labels):
+                trial_sums = _cluster_sums(wXT, w, trial_labels, k, offsets)
+                # The plain step reaches at least J(means, labels); the trial
+                # has to beat that, not merely the inertia before the update.
+                if _energy(trial, *trial_sums) < _energy(means, sums, weights):
+                    relaxed, known = True, trial_sums
+                    centers, new_labels = trial, trial_labels
         if not relaxed:
             centers = means
             # Assignment: points to their nearest new centre.
             new_labels, _ = _assign(Xa, x_sq, centers, want_min=False)
         shift = float(np.square(centers - old, dtype=np.float64).sum())
-        done = not relaxed and (shift <= tol_abs or np.array_equal(new_labels, labels))
+        done = shift <= tol_abs or (not relaxed and np.array_equal(new_labels, labels))
         labels = new_labels
         yield it, centers, labels, shift, done, relaxed
         if done:
@@ -355,8 +366,9 @@ def kmeans(
     relax : float, default 1.0
         Over-relaxation factor in ``[1, 8]``. ``1`` is plain Lloyd. Above 1,
         each update first tries moving the centres ``relax`` times as far as
-        plain Lloyd would and keeps that step only if it lowers the inertia
-        (see :mod:`kmeans_quant.engine`). It usually helps most when the
+        plain Lloyd would and keeps that step only if it ends below the
+        inertia plain Lloyd guarantees (see :mod:`kmeans_quant.engine`).
+        It usually helps most when the
         start is already close to an optimum, as in the palette fit's
         refinement stage; from a cold start it may land in a different local
         optimum than plain Lloyd.
