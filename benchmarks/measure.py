@@ -163,7 +163,7 @@ def alternating_repeats(first: Callable[[], Any], second: Callable[[], Any], war
     n = int(max(min_repeats, 1, min(repeats, budget // max(warm_time, 1e-9))))
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(n):
-        for func, out in zip((first, second), times):
+        for func, out in zip((first, second), times, strict=True):
             t0 = time.perf_counter()
             func()
             out.append(time.perf_counter() - t0)
