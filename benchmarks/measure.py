@@ -42,6 +42,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +212,7 @@ def _case_lloyd(params: dict, repeats: int, budget: float, min_repeats: int) -> 
         long_fn(*args)
         warm = time.perf_counter() - t0  # one pair of calls
         short_times, long_times = alternating_repeats(
-            lambda: short_fn(*args), lambda: long_fn(*args), warm, many, budget, min_repeats)
+            partial(short_fn, *args), partial(long_fn, *args), warm, many, budget, min_repeats)
         res[f"{side}_short_s"] = statistics.median(short_times)
         res[f"{side}_long_s"] = statistics.median(long_times)
         res[f"{side}_repeats"] = len(long_times)
