@@ -7,8 +7,9 @@ sits on a general K-Means engine (:func:`kmeans`, :func:`kmeans_plusplus`,
 Only NumPy (and imageio, for files) is needed.
 """
 
-from .engine import KMeansResult, KMeansStep, kmeans, kmeans_steps
-from .image import Palette, extract_palette, quantize, recolor
+from .engine import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, kmeans_steps
+from .image import extract_palette, quantize, recolor
+from .palette import Palette
 from .seeding import kmeans_plusplus
 from .steps import assign_labels, squared_distances, update_centers
 
@@ -24,6 +25,7 @@ __all__ = [
     "kmeans_steps",
     "KMeansResult",
     "KMeansStep",
+    "DuplicateCentersWarning",
     "squared_distances",
     "assign_labels",
     "update_centers",

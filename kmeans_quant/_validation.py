@@ -10,10 +10,20 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
+from ._dtypes import INT_MAX, full_scale
+from .palette import Palette
+
 RNGLike = int | np.random.Generator | None
+
+#: The choices of the image API's string options; the CLI offers the same.
+METHODS = ("kmeans", "median-cut", "uniform")
+SPACES = ("rgb", "oklab")
+DITHERS = ("none", "floyd-steinberg", "ordered")
 
 
 def check_k(k: Any, name: str = "k") -> int:
@@ -52,6 +62,13 @@ def check_rng(rng: Any) -> np.random.Generator:
 def check_positive_int(value: Any, name: str) -> int:
     """Like :func:`check_k`, for other counts such as ``max_iter``."""
     return check_k(value, name)
+
+
+def check_choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of the strings ``allowed``, else raise ValueError."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return value
 
 
 def check_tol(tol: Any) -> float:
@@ -147,3 +164,139 @@ def check_init(init: Any, k: int, X: NDArray, names: tuple[str, ...]) -> NDArray
             f"got {C.shape}"
         )
     return C
+
+
+# --------------------------------------------------------------------------
+# images and palettes
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class PreparedImage:
+    """A validated image: colour pixels ``(n, c)``, alpha, and how to rebuild it."""
+
+    pixels: NDArray  # (n, c), c = 1 (grey) or 3, C-contiguous, image dtype
+    alpha: NDArray | None  # (H, W) or None
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def to_units(self) -> float:
+        """Factor taking this dtype's values to the 0-255 scale the fit works in."""
+        return 255.0 / full_scale(self.dtype)
+
+    @property
+    def max_value(self) -> float:
+        return full_scale(self.dtype)
+
+    @property
+    def channels(self) -> int:
+        return int(self.pixels.shape[1])
+
+    def rebuild(self, colors: NDArray) -> NDArray:
+        """Put ``(n, c)`` colours (and the untouched alpha) back into image shape."""
+        if self.alpha is None:
+            return colors.reshape(self.shape)
+        out = np.empty(self.shape, dtype=self.dtype)
+        out[..., :3] = colors.reshape(self.shape[:2] + (3,))
+        out[..., 3] = self.alpha
+        return out
+
+
+def check_image(image: Any, name: str = "image") -> PreparedImage:
+    """Validate ``image`` and split it into colour pixels and alpha.
+
+    Accepted: uint8 or uint16 of shape (H, W), (H, W, 3) or (H, W, 4), and
+    float16/32/64 with values in [0, 1]. A 2-D array is a grayscale image.
+    """
+    if not isinstance(image, np.ndarray):
+        raise TypeError(
+            f"{name} must be a numpy.ndarray of shape (H, W), (H, W, 3) or (H, W, 4), "
+            f"got {type(image).__name__}"
+        )
+    dt = image.dtype
+    if not (dt in INT_MAX or dt.kind == "f"):
+        hint = ""
+        if dt.kind in "iu":
+            hint = "; convert 0-255 data with image.astype(np.uint8)"
+        raise TypeError(
+            f"{name} dtype must be uint8, uint16 or float with values in [0, 1], "
+            f"got {dt}{hint}"
+        )
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
+        raise ValueError(
+            f"expected an {name} of shape (H, W), (H, W, 3) or (H, W, 4), got {image.shape}"
+        )
+    if image.size == 0:
+        raise ValueError(f"{name} is empty, got shape {image.shape}")
+    if dt.kind == "f":
+        if not np.isfinite(image).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+        lo, hi = float(image.min()), float(image.max())
+        if lo < 0 or hi > 1:
+            hint = (
+                "; it looks like 0-255 data: divide by 255 or convert to uint8"
+                if hi <= 255 and lo >= 0 else ""
+            )
+            raise ValueError(
+                f"float {name} values must lie in [0, 1], got range [{lo:g}, {hi:g}]{hint}"
+            )
+    if image.ndim == 2:
+        pixels = np.ascontiguousarray(image).reshape(-1, 1)
+        alpha = None
+    elif image.shape[2] == 3:
+        pixels = np.ascontiguousarray(image).reshape(-1, 3)
+        alpha = None
+    else:
+        pixels = np.ascontiguousarray(image[..., :3]).reshape(-1, 3)
+        alpha = image[..., 3].copy()
+    return PreparedImage(pixels, alpha, image.shape, dt)
+
+
+def to_dtype(values: NDArray, dtype: np.dtype) -> NDArray:
+    """Values in ``dtype``'s own scale, clipped (and rounded for integers) and cast."""
+    if dtype.kind == "f":
+        return np.clip(values, 0.0, 1.0).astype(dtype)
+    return np.clip(np.rint(values), 0, full_scale(dtype)).astype(dtype)
+
+
+def check_palette(
+    palette: Any, *, channels: int | None = None, dtype: np.dtype | None = None
+) -> NDArray:
+    """Palette colours as an ``(m, c)`` array, range-checked and cast.
+
+    With ``channels`` and ``dtype`` (an image's), the palette must have
+    that many channels (a 1-D palette counts as grey) and values in that
+    dtype's range; it comes back rounded to the dtype. Without them, ``c``
+    may be 1 or 3 and the range follows the palette's own dtype: uint16
+    0-65535, float [0, 1], other integers 0-255 (returned as uint8).
+    """
+    colors = palette.colors if isinstance(palette, Palette) else palette
+    if colors is None or isinstance(colors, (str, bytes)) or not hasattr(colors, "__len__"):
+        raise TypeError(
+            f"palette must be a Palette or an array of shape (m, 3), got {palette!r:.60}"
+        )
+    arr = np.asarray(colors)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"palette must hold real numbers, got dtype {arr.dtype}")
+    if arr.ndim == 1 and channels in (None, 1):
+        arr = arr.reshape(-1, 1)
+    allowed = (1, 3) if channels is None else (channels,)
+    if arr.ndim != 2 or arr.shape[1] not in allowed or arr.shape[0] == 0:
+        want = "(m, 3) or (m, 1)" if channels is None else f"(m, {channels})"
+        raise ValueError(
+            f"palette must have shape {want} with m >= 1"
+            f"{'' if channels is None else ' for this image'}, got {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError("palette contains NaN or infinite values")
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype.kind == "f" or arr.dtype == np.uint16 else np.uint8
+    dtype = np.dtype(dtype)
+    top = full_scale(dtype)
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < 0 or hi > top:
+        raise ValueError(
+            f"palette values must lie in [0, {top:g}] for a {dtype} image, "
+            f"got range [{lo:g}, {hi:g}]"
+        )
+    return to_dtype(arr, dtype)

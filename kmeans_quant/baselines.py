@@ -15,13 +15,10 @@ Median cut (Heckbert, 1982)
 
     Heckbert leaves the choice of box open; implementations split the box
     with the most pixels, the longest side, or the product. The product is
-    used here because it did best, or tied, of the three on every sample
-    photo tried (chelsea, coffee, astronaut at k = 16, 64, 256): on
-    chelsea at k = 64 the mean squared error per channel is 19.0, against
-    20.1 splitting the most pixels and 41.8 splitting the longest side.
-    The longest side alone spends colours on long, nearly empty boxes made
-    by a few outlier pixels; the count alone keeps cutting small dense
-    boxes that are already good enough.
+    used here: the longest side alone spends colours on long, nearly empty
+    boxes made by a few outlier pixels, and the count alone keeps cutting
+    small dense boxes that are already good enough (the comparison is in
+    ``docs/internals.md``).
 
 Uniform quantization
     A fixed grid, independent of the image: channel ``j`` gets ``n_j``
@@ -48,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__: list[str] = []  # private kernels; the image API exposes them via ``method=``
+__all__ = ["median_cut", "uniform_palette"]
 
 # Which channel gets an extra uniform level first, for RGB: G, R, B.
 _RGB_LEVEL_ORDER = (1, 0, 2)
@@ -90,7 +87,7 @@ def _cut_at_median(
     return idx[order[:p]], idx[order[p:]]
 
 
-def _median_cut(colors: NDArray, counts: NDArray, k: int) -> NDArray[np.float64]:
+def median_cut(colors: NDArray, counts: NDArray, k: int) -> NDArray[np.float64]:
     r"""Median-cut palette (Heckbert, 1982) of a colour table.
 
     Boxes are split, one at a time, in order of pixel count times longest
@@ -123,7 +120,7 @@ def _median_cut(colors: NDArray, counts: NDArray, k: int) -> NDArray[np.float64]
     >>> import numpy as np
     >>> colors = np.array([[10, 10, 10], [20, 10, 10], [200, 50, 50], [210, 60, 50]])
     >>> counts = np.array([3, 1, 2, 2])
-    >>> _median_cut(colors, counts, 2)
+    >>> median_cut(colors, counts, 2)
     array([[ 12.5,  10. ,  10. ],
            [205. ,  55. ,  50. ]])
     """
@@ -161,14 +158,14 @@ def _median_cut(colors: NDArray, counts: NDArray, k: int) -> NDArray[np.float64]
 # uniform quantization
 # --------------------------------------------------------------------------
 
-def _uniform_levels(k: int, channels: int) -> tuple[int, ...]:
+def uniform_levels(k: int, channels: int) -> tuple[int, ...]:
     """Levels per channel: near-equal (differing by at most one), product <= k.
 
     Start from the largest ``n`` with ``n ** channels <= k`` and give one
     more level to as many channels as still fit, in the order G, R, B for
     RGB (channel order otherwise).
 
-    >>> _uniform_levels(16, 3), _uniform_levels(64, 3), _uniform_levels(256, 3)
+    >>> uniform_levels(16, 3), uniform_levels(64, 3), uniform_levels(256, 3)
     ((2, 3, 2), (4, 4, 4), (6, 7, 6))
     """
     n = max(1, int(round(k ** (1.0 / channels))))
@@ -186,7 +183,7 @@ def _uniform_levels(k: int, channels: int) -> tuple[int, ...]:
     return tuple(levels)
 
 
-def _uniform_palette(k: int, channels: int) -> NDArray[np.float64]:
+def uniform_palette(k: int, channels: int) -> NDArray[np.float64]:
     r"""Uniform-quantization palette: a regular grid of bin centres in [0, 255].
 
     Channel ``j`` is cut into ``n_j`` equal bins and represented by their
@@ -209,16 +206,16 @@ def _uniform_palette(k: int, channels: int) -> NDArray[np.float64]:
 
     Examples
     --------
-    >>> _uniform_palette(4, 1)
+    >>> uniform_palette(4, 1)
     array([[ 31.875],
            [ 95.625],
            [159.375],
            [223.125]])
-    >>> p = _uniform_palette(16, 3)
+    >>> p = uniform_palette(16, 3)
     >>> p.shape, np.unique(p[:, 1])
     ((12, 3), array([ 42.5, 127.5, 212.5]))
     """
-    levels = _uniform_levels(k, channels)
+    levels = uniform_levels(k, channels)
     axes = [(np.arange(n) + 0.5) * (255.0 / n) for n in levels]
     grid = np.meshgrid(*axes, indexing="ij")
     return np.stack(grid, axis=-1).reshape(-1, channels)

@@ -44,11 +44,12 @@ Over-relaxation (``relax`` > 1)
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -77,7 +78,11 @@ from .steps import (
     _weighted_points_t,
 )
 
-__all__ = ["KMeansResult", "KMeansStep", "kmeans", "kmeans_steps"]
+__all__ = ["KMeansResult", "KMeansStep", "DuplicateCentersWarning", "kmeans", "kmeans_steps"]
+
+
+class DuplicateCentersWarning(UserWarning):
+    """:func:`kmeans` returned fewer distinct centres than ``k`` (too few distinct points)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +98,9 @@ class KMeansResult:
     inertia : float
         :math:`\\sum_i w_i \\lVert x_i - c_{l_i} \\rVert^2`.
     n_iter : int
-        Number of update steps run.
+        Number of update steps run. When the loop stops because an
+        assignment changed no label, scikit-learn's ``n_iter_`` is one more
+        for the same run (it counts that last assignment as an iteration).
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
     """
@@ -140,10 +147,48 @@ class KMeansStep:
 # the loop itself, on clean, centred data
 # --------------------------------------------------------------------------
 
-# A record of the loop: iteration, centres, labels, total squared centre
-# shift of the update, whether the stopping rule fired, and whether the
-# update was the over-relaxed one.
-_Record = tuple[int, NDArray, NDArray, float, bool, bool]
+class _Record(NamedTuple):
+    """One iteration of :func:`_lloyd`."""
+
+    iteration: int
+    centers: NDArray
+    labels: NDArray[np.intp]
+    shift: float  # total squared centre shift of the update (NaN at iteration 0)
+    converged: bool  # the stopping rule fired on this record
+    relaxed: bool  # the update was the over-relaxed one
+
+
+@dataclass(frozen=True, eq=False)
+class _Points:
+    """Weighted points with the layouts the steps want, computed once per fit."""
+
+    X: NDArray  # (n, d)
+    w: NDArray  # (n,)
+    Xa: NDArray  # [X, 1] for the assignment's product
+    x_sq: NDArray  # ||x||^2
+    wXT: NDArray  # (w[:, None] * X).T for the update's sums
+    offsets: NDArray[np.intp]  # histogram copy of each point in the update
+
+    @classmethod
+    def of(cls, X: NDArray, w: NDArray, k: int) -> _Points:
+        return cls(X, w, _augment_points(X), _row_norms_sq(X), _weighted_points_t(X, w),
+                   _spread_offsets(X.shape[0], k))
+
+    def assign(self, centers: NDArray) -> NDArray[np.intp]:
+        """Assignment step: the nearest centre of every point."""
+        return _assign(self.Xa, self.x_sq, centers, want_min=False)[0]
+
+    def sums(self, labels: NDArray[np.intp], k: int) -> tuple[NDArray, NDArray]:
+        """Per-cluster sums of ``w x`` and ``w`` for ``labels``."""
+        return _cluster_sums(self.wXT, self.w, labels, k, self.offsets)
+
+    def means(self, labels: NDArray[np.intp], sums: tuple[NDArray, NDArray],
+              old: NDArray) -> NDArray:
+        """Update step: cluster means from their sums, empty clusters relocated."""
+        return _centers_from_sums(
+            self.X, self.w, self.wXT, labels, *sums,
+            far_sq=partial(_sq_dist_to, self.X, old, labels),
+        )
 
 
 def _energy(centers: NDArray, sums: NDArray, weights: NDArray) -> float:
@@ -162,66 +207,68 @@ def _energy(centers: NDArray, sums: NDArray, weights: NDArray) -> float:
     return float(weights @ np.einsum("ij,ij->i", c, c) - 2 * np.einsum("ij,ij->", c, sums))
 
 
+def _relaxed_step(
+    pts: _Points,
+    *,
+    old: NDArray,
+    means: NDArray,
+    labels: NDArray[np.intp],
+    sums: tuple[NDArray, NDArray],
+    relax: float,
+) -> tuple[NDArray, NDArray[np.intp], tuple[NDArray, NDArray]] | None:
+    """The over-relaxed update, if it beats plain Lloyd: centres, labels, their sums.
+
+    Tries ``old + relax * (means - old)`` and keeps it only if its labels
+    differ from ``labels`` and its inertia is below ``J(means, labels)``,
+    the bound the plain step is guaranteed to reach. None otherwise.
+    """
+    k = old.shape[0]
+    trial = old + relax * (means - old)
+    trial_labels = pts.assign(trial)
+    # For unchanged labels the means are the best centres: never keep such a trial.
+    if np.array_equal(trial_labels, labels):
+        return None
+    trial_sums = pts.sums(trial_labels, k)
+    if _energy(trial, *trial_sums) < _energy(means, *sums):
+        return trial, trial_labels, trial_sums
+    return None
+
+
 def _lloyd(
-    X: NDArray,
-    w: NDArray,
-    centers: NDArray,
-    max_iter: int,
-    tol_abs: float,
-    relax: float = 1.0,
+    pts: _Points, centers: NDArray, *, max_iter: int, tol_abs: float, relax: float = 1.0
 ) -> Iterator[_Record]:
     """Lloyd's iterations from ``centers``: one record per iteration.
 
     Iteration 0 assigns every point to its nearest starting centre; each
     later one moves every centre to the weighted mean of its points
     (update), then every point to its nearest centre (assignment), and
-    stops by the rule in this module's docstring. With ``relax > 1`` the
-    update first tries the over-relaxed step described there; the two
-    inertias are compared through :func:`_energy`, from the cluster sums
-    that the next update needs anyway.
-
-    Every assignment computes the full distance matrix. Hamerly's bounds
-    (2010), which skip points whose label cannot change, were tried: on
-    colour data (3 features) the per-point bookkeeping cost as much as the
-    distance rows it saved, so the loop stays plain.
+    stops by the rule in this module's docstring. With ``relax > 1`` each
+    update but the last allowed one first tries the over-relaxed step
+    (:func:`_relaxed_step`).
     """
     k = centers.shape[0]
-    Xa = _augment_points(X)
-    x_sq = _row_norms_sq(X)
-    wXT = _weighted_points_t(X, w)
-    offsets = _spread_offsets(X.shape[0], k)
-
-    labels, _ = _assign(Xa, x_sq, centers, want_min=False)
-    yield 0, centers, labels, float("nan"), False, False
-    known: tuple[NDArray, NDArray] | None = None  # cluster sums of `labels`, if computed
-    for it in range(1, max_iter + 1):
+    labels = pts.assign(centers)
+    yield _Record(0, centers, labels, float("nan"), False, False)
+    known = None  # cluster sums of `labels`, when an accepted trial computed them
+    for iteration in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
-        old = centers
-        sums, weights = known or _cluster_sums(wXT, w, labels, k, offsets)
-        means = _centers_from_sums(X, w, wXT, labels, sums, weights,
-                                   partial(_sq_dist_to, X, old, labels))
-        relaxed, known = False, None
-        if relax != 1.0 and it < max_iter:
-            trial = old + relax * (means - old)
-            trial_labels, _ = _assign(Xa, x_sq, trial, want_min=False)
-            # A trial that moves no label is never kept: for unchanged labels
-            # the means are the best centres, and the plain step reaches them.
-            if not np.array_equal(trial_labels, labels):
-                trial_sums = _cluster_sums(wXT, w, trial_labels, k, offsets)
-                # The plain step reaches at least J(means, labels); the trial
-                # has to beat that, not merely the inertia before the update.
-                if _energy(trial, *trial_sums) < _energy(means, sums, weights):
-                    relaxed, known = True, trial_sums
-                    centers, new_labels = trial, trial_labels
-        if not relaxed:
-            centers = means
+        sums = known or pts.sums(labels, k)
+        means = pts.means(labels, sums, centers)
+        relaxed = None
+        if relax != 1.0 and iteration < max_iter:
+            relaxed = _relaxed_step(pts, old=centers, means=means, labels=labels,
+                                    sums=sums, relax=relax)
+        if relaxed is None:
             # Assignment: points to their nearest new centre.
-            new_labels, _ = _assign(Xa, x_sq, centers, want_min=False)
-        shift = float(np.square(centers - old, dtype=np.float64).sum())
-        done = shift <= tol_abs or (not relaxed and np.array_equal(new_labels, labels))
-        labels = new_labels
-        yield it, centers, labels, shift, done, relaxed
-        if done:
+            new_centers, new_labels, known = means, pts.assign(means), None
+        else:
+            new_centers, new_labels, known = relaxed
+        shift = float(np.square(new_centers - centers, dtype=np.float64).sum())
+        converged = shift <= tol_abs or (
+            relaxed is None and np.array_equal(new_labels, labels))
+        centers, labels = new_centers, new_labels
+        yield _Record(iteration, centers, labels, shift, converged, relaxed is not None)
+        if converged:
             return
 
 
@@ -241,79 +288,94 @@ def _tol_abs(X: NDArray, w: NDArray, tol: float) -> float:
     return float(tol * var.mean())
 
 
-def _start(
-    X: NDArray, w: NDArray, k: int, init: Any, rng: np.random.Generator
-) -> NDArray:
+@dataclass(frozen=True, eq=False)
+class FitSettings:
+    """Everything about a K-Means run but the data, already validated.
+
+    The argument record of :func:`fit_weighted`, which callers inside the
+    package use to run the engine on input they have checked.
+    """
+
+    k: int
+    init: str | NDArray  # 'k-means++', 'random' or (k, d) centres
+    max_iter: int
+    tol: float
+    rng: np.random.Generator
+    relax: float = 1.0
+
+
+def _start(X: NDArray, w: NDArray, s: FitSettings, init: str | NDArray) -> NDArray:
     if isinstance(init, str):
         if init == "k-means++":
-            return _kmeans_plusplus(X, w, k, rng)
-        return _random_init(X, w, k, rng)
+            return _kmeans_plusplus(X, w, s.k, s.rng)
+        return _random_init(X, w, s.k, s.rng)
     return init.astype(X.dtype, copy=True)
 
 
-def _run(
-    X: NDArray,
-    w: NDArray,
-    k: int,
-    init: Any,
-    max_iter: int,
-    tol: float,
-    rng: np.random.Generator,
-    relax: float = 1.0,
-) -> Iterator[tuple[_Record, Callable[[], float]]]:
+def _run(X: NDArray, w: NDArray, s: FitSettings) -> Iterator[tuple[_Record, Callable[[], float]]]:
     """Clean-input K-Means: centre the data, seed, then yield :func:`_lloyd`'s
     records with the centres shifted back, each with a function that
     computes its inertia (only records that are handed out need one)."""
     mean = ((w.astype(np.float64) @ X) / w.sum(dtype=np.float64)).astype(X.dtype)
     Xc = X - mean
-    init_c = init if isinstance(init, str) else init - mean
-    centers = _start(Xc, w, k, init_c, rng)
-    tol_abs = _tol_abs(Xc, w, tol)
-    for it, c, lab, shift, done, relaxed in _lloyd(Xc, w, centers, max_iter, tol_abs, relax):
-        yield (it, c + mean, lab, shift, done, relaxed), partial(_inertia, Xc, w, c, lab)
+    centers = _start(Xc, w, s, s.init if isinstance(s.init, str) else s.init - mean)
+    pts = _Points.of(Xc, w, s.k)
+    for rec in _lloyd(pts, centers, max_iter=s.max_iter, tol_abs=_tol_abs(Xc, w, s.tol),
+                      relax=s.relax):
+        yield rec._replace(centers=rec.centers + mean), partial(
+            _inertia, Xc, w, rec.centers, rec.labels)
 
 
 def _step(item: tuple[_Record, Callable[[], float]]) -> KMeansStep:
-    (it, centers, labels, shift, done, relaxed), inertia = item
-    return KMeansStep(it, centers, labels, inertia(), shift, done, relaxed)
+    rec, inertia = item
+    return KMeansStep(iteration=rec.iteration, centers=rec.centers, labels=rec.labels,
+                      inertia=inertia(), shift=rec.shift, converged=rec.converged,
+                      relaxed=rec.relaxed)
 
 
-def _last(*args: Any) -> tuple[_Record, Callable[[], float]]:
-    """The last record of :func:`_run` (same arguments) and its inertia function."""
+def _last(X: NDArray, w: NDArray, s: FitSettings) -> tuple[_Record, Callable[[], float]]:
+    """The last record of :func:`_run` and its inertia function."""
     # Keep only the newest record while running the loop to its end.
-    (last,) = deque(_run(*args), maxlen=1)
+    (last,) = deque(_run(X, w, s), maxlen=1)
     return last
 
 
-def _fit(*args: Any) -> KMeansStep:
-    """Clean-input K-Means to the end: the last record of :func:`_run` (same
-    arguments). Only the last record's inertia is computed."""
-    return _step(_last(*args))
+def fit_weighted(X: NDArray, w: NDArray, s: FitSettings) -> KMeansStep:
+    """K-Means to the end on clean input (no validation): the last record, with its inertia.
+
+    ``X`` is a C-contiguous float array ``(n, d)``, ``w`` positive weights
+    of its dtype; this is :func:`kmeans` without the checks, for callers
+    that have validated already (the palette fit).
+    """
+    return _step(_last(X, w, s))
 
 
-def _fit_centers(*args: Any) -> NDArray:
-    """Like :func:`_fit`, but only the final centres (no inertia is computed)."""
-    (_, centers, *_), _ = _last(*args)
-    return centers
+def fit_weighted_centers(X: NDArray, w: NDArray, s: FitSettings) -> NDArray:
+    """Like :func:`fit_weighted`, but only the final centres (no inertia is computed)."""
+    return _last(X, w, s)[0].centers
 
 
 def _validate(
     X: ArrayLike,
     k: Any,
+    *,
     sample_weight: ArrayLike | None,
     init: Any,
     max_iter: Any,
     tol: Any,
     rng: RNGLike,
     relax: Any,
-) -> tuple[NDArray, NDArray, int, Any, int, float, np.random.Generator, float]:
+) -> tuple[NDArray, NDArray, FitSettings]:
     X = check_data(X)
     k = check_k(k)
     check_k_fits(k, X.shape[0])
     w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-    init = check_init(init, k, X, ("k-means++", "random"))
-    return (X, w, k, init, check_positive_int(max_iter, "max_iter"),
-            check_tol(tol), check_rng(rng), check_relax(relax))
+    settings = FitSettings(
+        k=k, init=check_init(init, k, X, ("k-means++", "random")),
+        max_iter=check_positive_int(max_iter, "max_iter"), tol=check_tol(tol),
+        rng=check_rng(rng), relax=check_relax(relax),
+    )
+    return X, w, settings
 
 
 # --------------------------------------------------------------------------
@@ -413,8 +475,17 @@ def kmeans(
     >>> res.inertia
     4.0
     """
-    last = _fit(*_validate(X, k, sample_weight, init, max_iter, tol, rng, relax))
-    return KMeansResult(last.centers, last.labels, last.inertia, last.iteration, last.converged)
+    last = fit_weighted(*_validate(X, k, sample_weight=sample_weight, init=init, max_iter=max_iter,
+                           tol=tol, rng=rng, relax=relax))
+    n_distinct = np.unique(last.centers, axis=0).shape[0]
+    if n_distinct < last.centers.shape[0]:
+        warnings.warn(
+            f"kmeans found {n_distinct} distinct clusters, fewer than k={k}: X has fewer "
+            "distinct points (of positive weight) than k, so some centres coincide",
+            DuplicateCentersWarning, stacklevel=2,
+        )
+    return KMeansResult(centers=last.centers, labels=last.labels, inertia=last.inertia,
+                        n_iter=last.iteration, converged=last.converged)
 
 
 def kmeans_steps(
@@ -462,5 +533,6 @@ def kmeans_steps(
     The point at 1 changed sides in iteration 1; iteration 2 moved no label,
     so the loop stopped there.
     """
-    args = _validate(X, k, sample_weight, init, max_iter, tol, rng, relax)
-    return (_step(item) for item in _run(*args))
+    X, w, settings = _validate(X, k, sample_weight=sample_weight, init=init,
+                               max_iter=max_iter, tol=tol, rng=rng, relax=relax)
+    return (_step(item) for item in _run(X, w, settings))

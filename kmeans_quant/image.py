@@ -5,7 +5,7 @@ All three work on plain ndarrays: uint8 or uint16 images of shape (H, W),
 carried through unchanged; a 2-D array is a grayscale image.
 
 How a palette is fitted
-    The image's distinct colours are counted (:mod:`kmeans_quant.colors`)
+    The image's distinct colours are counted (:mod:`kmeans_quant.color_table`)
     and clustered with their counts as weights, which is the K-Means
     objective over all pixels,
 
@@ -14,9 +14,9 @@ How a palette is fitted
               = \sum_{\text{colours } u} n_u \min_j \lVert u - c_j \rVert^2 ,
 
     at a cost that follows the number of colours, not of pixels. The fit
-    runs coarse to fine (:mod:`kmeans_quant._fitting`): several k-means++
-    starts on a coarse colour grid, the best one refined on the exact
-    colours. Centres are rounded to the image's dtype to give the palette.
+    runs coarse to fine (:mod:`kmeans_quant._palette_fit`): several
+    k-means++ starts on a coarse colour grid, the best one refined on a
+    finer grid. Centres are rounded to the image's dtype to give the palette.
     With ``method=`` the palette comes from a classic baseline instead, and
     with ``space="oklab"`` everything happens in Oklab.
 
@@ -38,58 +38,30 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._fitting import fit_colors
-from ._image_input import PreparedImage, prepare_image
+from ._fit_space import fit_to_image, image_to_fit
+from ._palette_fit import fit_colors
 from ._validation import (
+    DITHERS,
+    METHODS,
+    SPACES,
+    PreparedImage,
     RNGLike,
+    check_choice,
+    check_image,
     check_k,
+    check_palette,
     check_positive_int,
     check_rng,
     check_tol,
+    to_dtype,
 )
-from .baselines import _median_cut, _uniform_palette
-from .colors import ColorTable, color_table, merge_tables
-from .colorspace import _from_fit_space, _to_fit_space
-from .dither import _floyd_steinberg, _ordered
-from .steps import _assign, _augment_points, _row_norms_sq
+from .baselines import median_cut, uniform_palette
+from .color_table import ColorTable, color_table, merge_tables
+from .dither import dither_indices
+from .palette import Palette
+from .steps import label_points
 
 __all__ = ["Palette", "quantize", "extract_palette", "recolor"]
-
-_METHODS = ("kmeans", "median-cut", "uniform")
-_SPACES = ("rgb", "oklab")
-_DITHERS = ("none", "floyd-steinberg", "ordered")
-
-
-@dataclass(frozen=True, eq=False)
-class Palette:
-    """Colours of a quantized image with the number of pixels of each.
-
-    Attributes
-    ----------
-    colors : ndarray, shape (m, c)
-        The colours, in the image's dtype (uint8 for 8-bit images), most
-        frequent first; ``c`` is 3 for RGB and RGBA images, 1 for grayscale.
-    counts : ndarray of int64, shape (m,)
-        Pixels mapped to each colour. They sum to the image's pixel count
-        (for RGBA images: its pixels that are not fully transparent).
-    """
-
-    colors: NDArray
-    counts: NDArray[np.int64]
-
-    @property
-    def proportions(self) -> NDArray[np.float64]:
-        """Fraction of the pixels that each colour covers; sums to 1.
-
-        NaN for every colour when all counts are zero (a palette read from a
-        file that stores no counts).
-        """
-        total = self.counts.sum()
-        out = np.full(self.counts.shape, np.nan)
-        return np.divide(self.counts, total, out=out, where=total > 0)
-
-    def __len__(self) -> int:
-        return int(self.colors.shape[0])
 
 
 # --------------------------------------------------------------------------
@@ -106,7 +78,7 @@ class _Source:
 
 
 def _source(image: Any, name: str = "image") -> _Source:
-    prep = prepare_image(image, name)
+    prep = check_image(image, name)
     table = color_table(prep.pixels)
     counts = table.counts
     if prep.alpha is not None:
@@ -118,28 +90,23 @@ def _source(image: Any, name: str = "image") -> _Source:
     return _Source(prep, table, counts)
 
 
-def _check_choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-    return value
+@dataclass(frozen=True, eq=False)
+class _FitOptions:
+    """The validated options of a palette fit."""
+
+    k: int
+    method: str
+    space: str
+    rng: np.random.Generator
+    max_iter: int
+    tol: float
 
 
-def _to_fit(colors: NDArray, prep: PreparedImage, space: str) -> NDArray[np.float32]:
-    """Colours in the image's dtype -> the float32 space the fit runs in."""
-    units = colors.astype(np.float32) * np.float32(prep.to_units)
-    return _to_fit_space(units, space)
-
-
-def _to_dtype(values: NDArray, prep: PreparedImage) -> NDArray:
-    """Values in the image's own units, clipped and cast to its dtype."""
-    if prep.dtype.kind == "f":
-        return np.clip(values, 0.0, 1.0).astype(prep.dtype)
-    return np.clip(np.rint(values), 0, prep.max_value).astype(prep.dtype)
-
-
-def _from_fit(values: NDArray, prep: PreparedImage, space: str) -> NDArray:
-    """Fitted centres -> palette colours in the image's dtype."""
-    return _to_dtype(_from_fit_space(values, space) / prep.to_units, prep)
+def _fit_options(k: Any, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any
+                 ) -> _FitOptions:
+    return _FitOptions(k=check_k(k), method=check_choice(method, "method", METHODS),
+                       space=check_choice(space, "space", SPACES), rng=check_rng(rng),
+                       max_iter=check_positive_int(max_iter, "max_iter"), tol=check_tol(tol))
 
 
 def _nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str
@@ -147,7 +114,7 @@ def _nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str
     """Index into ``palette`` of the nearest entry for every colour.
 
     Both arrays are in the image's dtype and ``palette`` is sorted and
-    unique, so argmin's lowest-index tie-break is a lexicographic one. For
+    unique, so the lowest-index tie-break is a lexicographic one. For
     uint8 in RGB the work is done in float32 on values centred on 128:
     every intermediate is an integer below 2**24, hence exact. Other cases
     compute in float64, in the chosen colour space.
@@ -159,9 +126,9 @@ def _nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str
         X = colors.astype(np.float64)
         P = palette.astype(np.float64)
     else:
-        X = _to_fit(colors, prep, space).astype(np.float64)
-        P = _to_fit(palette, prep, space).astype(np.float64)
-    return _assign(_augment_points(X), _row_norms_sq(X), P, want_min=False)[0]
+        X = image_to_fit(colors, prep, space).astype(np.float64)
+        P = image_to_fit(palette, prep, space).astype(np.float64)
+    return label_points(X, P)
 
 
 def _map_to_palette(
@@ -185,36 +152,33 @@ def _map_to_palette(
     return canon[order], rank[labels], counts[order]
 
 
-def _fit(
-    colors: NDArray, counts: NDArray, prep: PreparedImage, k: int, method: str,
-    space: str, rng: np.random.Generator, max_iter: int, tol: float,
-) -> NDArray:
+def _fit_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions
+                 ) -> NDArray:
     """Palette colours (image dtype, possibly repeated) for a colour table."""
-    if colors.shape[0] <= k:
+    if colors.shape[0] <= opt.k:
         # Every colour keeps itself (transparent ones too), so the image
         # comes back unchanged.
         return colors
     keep = counts > 0
     colors, counts = colors[keep], counts[keep]
-    if colors.shape[0] <= k:
+    if colors.shape[0] <= opt.k:
         return colors
-    if method == "uniform":
-        return _to_dtype(_uniform_palette(k, colors.shape[1]) / prep.to_units, prep)
-    X = _to_fit(colors, prep, space)
-    if method == "median-cut":
-        centers = _median_cut(X, counts, k)
+    if opt.method == "uniform":
+        return to_dtype(uniform_palette(opt.k, colors.shape[1]) / prep.to_units, prep.dtype)
+    X = image_to_fit(colors, prep, opt.space)
+    if opt.method == "median-cut":
+        centers = median_cut(X, counts, opt.k)
     else:
-        centers = fit_colors(X, counts.astype(np.float32), k, rng, max_iter, tol)
-    return _from_fit(centers, prep, space)
+        centers = fit_colors(X, counts.astype(np.float32), opt.k, rng=opt.rng,
+                             max_iter=opt.max_iter, tol=opt.tol)
+    return fit_to_image(centers, prep, opt.space)
 
 
-def _palette_of(src: _Source, k: int, method: str, space: str, rng: np.random.Generator,
-                max_iter: int, tol: float) -> tuple[Palette, NDArray[np.intp]]:
+def _palette_of(src: _Source, opt: _FitOptions) -> tuple[Palette, NDArray[np.intp]]:
     """Fit and map one image: its palette and each distinct colour's index."""
-    colors = _fit(src.table.colors, src.fit_counts, src.prep, k, method, space, rng,
-                  max_iter, tol)
+    colors = _fit_palette(src.table.colors, src.fit_counts, src.prep, opt)
     pal, labels, counts = _map_to_palette(
-        src.table.colors, src.fit_counts, colors, src.prep, space
+        src.table.colors, src.fit_counts, colors, src.prep, opt.space
     )
     return Palette(pal, counts), labels
 
@@ -229,57 +193,21 @@ def _expand(src: _Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray
 def _dithered(src: _Source, palette: NDArray, dither: str, space: str) -> NDArray:
     """Map every pixel onto ``palette`` with error diffusion or a Bayer map.
 
-    Dithering works in the space of the mapping: image units for RGB, the
-    scaled Oklab of :mod:`kmeans_quant.colorspace` for Oklab.
+    Dithering works on the image's colour table, in the space of the
+    mapping: image units for RGB (float32, or float64 for float64 images),
+    the fit space of :mod:`kmeans_quant._fit_space` for Oklab.
     """
-    prep = src.prep
+    prep, table = src.prep, src.table
     canon = np.unique(palette, axis=0)
-    h, w = prep.shape[:2]
-    c = prep.pixels.shape[1]
     if space == "rgb":
         work = np.float64 if prep.dtype == np.float64 else np.float32
-        pixels = prep.pixels.astype(work).reshape(h, w, c)
-        pal = canon.astype(work)
+        colors, pal = table.colors.astype(work), canon.astype(work)
     else:
-        pixels = src.table.expand(_to_fit(src.table.colors, prep, space)).reshape(h, w, c)
-        pal = _to_fit(canon, prep, space)
-    kernel = _floyd_steinberg if dither == "floyd-steinberg" else _ordered
-    labels = kernel(pixels, pal)
+        colors, pal = image_to_fit(table.colors, prep, space), image_to_fit(canon, prep, space)
+    labels = dither_indices(dither, colors=colors, counts=table.counts,
+                            inverse=table.pixel_index(), palette=pal,
+                            shape=prep.shape[:2])
     return prep.rebuild(canon[labels.reshape(-1)])
-
-
-def _check_palette(palette: Any, prep: PreparedImage) -> NDArray:
-    """Palette colours as ``(m, c)`` in the image's dtype, range-checked."""
-    colors = palette.colors if isinstance(palette, Palette) else palette
-    if colors is None or not hasattr(colors, "__len__"):
-        raise TypeError(
-            f"palette must be a Palette or an array of shape (m, 3), got {type(palette).__name__}"
-        )
-    arr = np.asarray(colors)
-    c = prep.pixels.shape[1]
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"palette must hold real numbers, got dtype {arr.dtype}")
-    if arr.ndim == 1 and c == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.ndim != 2 or arr.shape[1] != c or arr.shape[0] == 0:
-        raise ValueError(
-            f"palette must have shape (m, {c}) with m >= 1 for this image, got {arr.shape}"
-        )
-    if not np.isfinite(arr).all():
-        raise ValueError("palette contains NaN or infinite values")
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < 0 or hi > prep.max_value:
-        raise ValueError(
-            f"palette values must lie in [0, {prep.max_value:g}] for a {prep.dtype} image, "
-            f"got range [{lo:g}, {hi:g}]"
-        )
-    return _to_dtype(arr, prep)
-
-
-def _common(k: Any, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any):
-    return (check_k(k), check_rng(rng), check_positive_int(max_iter, "max_iter"),
-            check_tol(tol), _check_choice(method, "method", _METHODS),
-            _check_choice(space, "space", _SPACES))
 
 
 def _sources(images: Any) -> list[_Source]:
@@ -290,11 +218,11 @@ def _sources(images: Any) -> list[_Source]:
         srcs = [_source(im, f"images[{i}]") for i, im in enumerate(images)]
         first = srcs[0].prep
         for i, s in enumerate(srcs[1:], start=1):
-            if (s.prep.pixels.shape[1], s.prep.dtype) != (first.pixels.shape[1], first.dtype):
+            if (s.prep.channels, s.prep.dtype) != (first.channels, first.dtype):
                 raise ValueError(
                     "images for a shared palette must have the same number of colour "
-                    f"channels and dtype: images[0] is {first.pixels.shape[1]}-channel "
-                    f"{first.dtype}, images[{i}] is {s.prep.pixels.shape[1]}-channel "
+                    f"channels and dtype: images[0] is {first.channels}-channel "
+                    f"{first.dtype}, images[{i}] is {s.prep.channels}-channel "
                     f"{s.prep.dtype}"
                 )
         return srcs
@@ -381,13 +309,13 @@ def extract_palette(
     array([12,  4,  4])
     """
     srcs = _sources(image)
-    k, gen, max_iter, tol, method, space = _common(k, rng, max_iter, tol, method, space)
+    opt = _fit_options(k, rng, max_iter, tol, method, space)
     if len(srcs) == 1:
-        return _palette_of(srcs[0], k, method, space, gen, max_iter, tol)[0]
+        return _palette_of(srcs[0], opt)[0]
     prep = srcs[0].prep
     colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
-    fitted = _fit(colors, counts, prep, k, method, space, gen, max_iter, tol)
-    pal, _, pal_counts = _map_to_palette(colors, counts, fitted, prep, space)
+    fitted = _fit_palette(colors, counts, prep, opt)
+    pal, _, pal_counts = _map_to_palette(colors, counts, fitted, prep, opt.space)
     return Palette(pal, pal_counts)
 
 
@@ -457,13 +385,13 @@ def quantize(
     [0.25, 0.75]
     """
     src = _source(image)
-    k, gen, max_iter, tol, method, space = _common(k, rng, max_iter, tol, method, space)
-    dither = _check_choice(dither, "dither", _DITHERS)
-    if src.table.colors.shape[0] <= k:
+    opt = _fit_options(k, rng, max_iter, tol, method, space)
+    dither = check_choice(dither, "dither", DITHERS)
+    if src.table.colors.shape[0] <= opt.k:
         return image.copy()
-    palette, labels = _palette_of(src, k, method, space, gen, max_iter, tol)
+    palette, labels = _palette_of(src, opt)
     if dither != "none":
-        return _dithered(src, palette.colors, dither, space)
+        return _dithered(src, palette.colors, dither, opt.space)
     return _expand(src, palette.colors, labels)
 
 
@@ -514,9 +442,9 @@ def recolor(
             [255, 255, 255]]], dtype=uint8)
     """
     src = _source(image)
-    colors = _check_palette(palette, src.prep)
-    dither = _check_choice(dither, "dither", _DITHERS)
-    space = _check_choice(space, "space", _SPACES)
+    colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
+    dither = check_choice(dither, "dither", DITHERS)
+    space = check_choice(space, "space", SPACES)
     if dither != "none":
         return _dithered(src, colors, dither, space)
     canon = np.unique(colors, axis=0)

@@ -4,11 +4,9 @@ r"""Reading and writing image files, atomically, with indexed PNG and GIF.
 accepts: ``(H, W)`` grey, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA, in uint8
 or uint16 (float only for float TIFFs with values in [0, 1]).
 
-:func:`write_image` writes through a temporary file in the destination
-folder that is flushed to disk and then renamed over the destination with
-:func:`os.replace`. The rename is atomic, so a reader (or a crash) sees
-either the old file or the complete new one, never half of one; the
-temporary file is removed if anything fails.
+:func:`write_image` writes through a temporary file that is renamed over
+the destination (:mod:`kmeans_quant._atomic`), so a reader or a crash sees
+either the old file or the complete new one.
 
 Why palette-mode files
     A quantized image with :math:`m \le 256` colours is stored best as a
@@ -19,17 +17,18 @@ Why palette-mode files
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .image import Palette
+from ._atomic import atomic_write
+from ._dtypes import to_uint8
+from ._validation import check_image, check_palette
+from .color_table import color_table, pack_uint8
+from .palette import Palette
 
 __all__ = ["read_image", "write_image", "IMAGE_EXTENSIONS"]
 
@@ -45,77 +44,6 @@ _NO_ALPHA = (".jpg", ".jpeg")
 _TO_RGB_MODES = ("CMYK", "YCbCr", "LAB", "HSV")
 # Alpha below this is "transparent" in a GIF, which has no partial alpha.
 _GIF_ALPHA_THRESHOLD = 128
-
-
-# --------------------------------------------------------------------------
-# atomic writing (shared with palette_io)
-# --------------------------------------------------------------------------
-
-def _check_destination(path: Path, force: bool) -> None:
-    """Raise if ``path`` may not be written: exists without ``force``, or no folder."""
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a directory")
-    if path.exists() and not force:
-        raise FileExistsError(f"{str(path)!r} already exists (pass force=True to overwrite it)")
-    parent = path.parent
-    if not parent.is_dir():
-        raise FileNotFoundError(
-            f"cannot write {str(path)!r}: folder {str(parent)!r} does not exist"
-        )
-
-
-def _new_file_mode(path: Path) -> int:
-    """Permissions the written file should get: the old file's, else per umask.
-
-    ``mkstemp`` makes files readable by the owner only; a result that others
-    cannot read would be a surprise, so the usual 0o666 & ~umask is applied.
-    """
-    if path.exists():
-        return path.stat().st_mode & 0o7777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def _atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success move it onto ``path``.
-
-    The temporary name keeps ``path``'s suffix so that writers choosing the
-    format from the extension choose the right one. On any exception
-    (including KeyboardInterrupt) the temporary file is deleted and the
-    destination is left as it was.
-    """
-    dest = Path(path)
-    _check_destination(dest, force)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{dest.stem}.", suffix=dest.suffix, dir=dest.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        # Flush the bytes to disk before the rename, or a power cut could
-        # leave a complete-looking name on an empty file.
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _new_file_mode(dest))
-        if not force and dest.exists():  # appeared while we were writing
-            raise FileExistsError(
-                f"{str(dest)!r} already exists (pass force=True to overwrite it)"
-            )
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def _atomic_write(path: str | os.PathLike, write: Callable[[Path], None], *,
-                  force: bool = False) -> None:
-    """Call ``write(tmp_path)`` and move the result onto ``path`` atomically."""
-    with _atomic_path(path, force=force) as tmp:
-        write(tmp)
 
 
 # --------------------------------------------------------------------------
@@ -215,79 +143,24 @@ def read_image(path: str | os.PathLike) -> NDArray:
 # writing
 # --------------------------------------------------------------------------
 
-def _to_uint8(values: NDArray) -> NDArray[np.uint8]:
-    """uint8 version of uint8, uint16 or float [0, 1] values (rounded)."""
-    if values.dtype == np.uint8:
-        return values
-    if values.dtype == np.uint16:
-        return ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    return np.rint(np.clip(values, 0, 1) * 255).astype(np.uint8)
-
-
-def _check_image(image: Any) -> NDArray:
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy.ndarray, got {type(image).__name__}")
-    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
-        raise ValueError(
-            f"expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {image.shape}"
-        )
-    if image.size == 0:
-        raise ValueError(f"image is empty, got shape {image.shape}")
-    if image.dtype.kind == "f":
-        if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
-            raise ValueError("float image values must be finite and lie in [0, 1]")
-    elif image.dtype not in (np.uint8, np.uint16):
-        raise TypeError(f"image dtype must be uint8, uint16 or float, got {image.dtype}")
-    return image
-
-
 def _palette_colors(palette: Palette | ArrayLike, image: NDArray) -> NDArray[np.uint8]:
     """Palette colours, given in ``image``'s units, as uint8 ``(m, c)``."""
-    colors = palette.colors if isinstance(palette, Palette) else palette
-    arr = np.asarray(colors)
     channels = 1 if image.ndim == 2 else 3
-    if arr.ndim == 1 and channels == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.ndim != 2 or arr.shape[1] != channels or arr.shape[0] == 0:
-        raise ValueError(
-            f"palette must have shape (m, {channels}) with m >= 1 for this image, "
-            f"got {arr.shape}"
-        )
-    if arr.dtype.kind not in "uif":
-        raise TypeError(f"palette must hold numbers, got dtype {arr.dtype}")
-    top = 1.0 if image.dtype.kind == "f" else float(np.iinfo(image.dtype).max)
-    if not np.isfinite(arr).all() or arr.min() < 0 or arr.max() > top:
-        raise ValueError(
-            f"palette values must lie in [0, {top:g}] for a {image.dtype} image, "
-            f"got range [{arr.min():g}, {arr.max():g}]"
-        )
-    if image.dtype.kind != "f":
-        arr = np.rint(arr).astype(image.dtype)
-    return _to_uint8(arr)
-
-
-def _pack(colors: NDArray[np.uint8]) -> NDArray[np.uint32]:
-    """One integer per row of up to 3 bytes, ordered like the rows."""
-    codes = colors[:, 0].astype(np.uint32)
-    for j in range(1, colors.shape[1]):
-        codes = (codes << 8) | colors[:, j]
-    return codes
+    return to_uint8(check_palette(palette, channels=channels, dtype=image.dtype))
 
 
 def _distinct_colors(image8: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """The distinct colours (alpha ignored) of a uint8 image, shape ``(m, c)``."""
     px = image8.reshape(-1, 1) if image8.ndim == 2 else image8[..., :3].reshape(-1, 3)
-    codes = np.unique(_pack(px))
-    shifts = 8 * np.arange(px.shape[1] - 1, -1, -1, dtype=np.uint32)
-    return ((codes[:, None] >> shifts) & 0xFF).astype(np.uint8)
+    return color_table(np.ascontiguousarray(px)).colors
 
 
 def _palette_indices(rgb: NDArray[np.uint8], palette: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """Index into ``palette`` of every pixel of ``rgb`` (n, c), which must be exact."""
-    pal_codes = _pack(palette)
+    pal_codes = pack_uint8(palette)
     order = np.argsort(pal_codes, kind="stable")
     sorted_codes = pal_codes[order]
-    codes = _pack(rgb)
+    codes = pack_uint8(rgb)
     pos = np.minimum(np.searchsorted(sorted_codes, codes), sorted_codes.size - 1)
     missing = sorted_codes[pos] != codes
     if missing.any():
@@ -431,7 +304,7 @@ def write_image(
             f"cannot write {str(dest)!r}: unsupported extension {dest.suffix!r}; "
             f"use one of {', '.join(IMAGE_EXTENSIONS)}"
         )
-    image = _check_image(image)
+    check_image(image)
     if ext in _NO_ALPHA and image.ndim == 3 and image.shape[2] == 4:
         raise ValueError(
             f"cannot write {str(dest)!r}: JPEG has no alpha channel; "
@@ -443,7 +316,7 @@ def write_image(
     eight_bit = (
         ext in _EIGHT_BIT_ONLY or image.dtype.kind == "f" or (ext == ".png" and image.ndim == 3)
     )
-    data = _to_uint8(image) if eight_bit else np.ascontiguousarray(image)
+    data = to_uint8(image) if eight_bit else np.ascontiguousarray(image)
 
     if ext == ".gif" and (pal8 is None or pal8.shape[0] > 256):
         # GIF is palette-only; left to Pillow, more than 256 colours would be
@@ -462,7 +335,7 @@ def write_image(
         pal_rgb = pal8 if pal8.shape[1] == 3 else np.repeat(pal8, 3, axis=1)
         indexed = _indexed_image(rgb, np.ascontiguousarray(pal_rgb), ext == ".gif")
         if indexed is not None:
-            _atomic_write(dest, lambda tmp: _save_pillow(indexed, tmp, ext), force=force)
+            atomic_write(dest, lambda tmp: _save_pillow(indexed, tmp, ext), force=force)
             return dest
 
     kwargs: dict[str, Any] = {}
@@ -476,5 +349,5 @@ def write_image(
 
         iio.imwrite(tmp, data, extension=ext, **kwargs)
 
-    _atomic_write(dest, _write, force=force)
+    atomic_write(dest, _write, force=force)
     return dest

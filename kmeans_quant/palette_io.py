@@ -35,8 +35,11 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .image import Palette
-from .io import _atomic_write, _to_uint8
+from ._atomic import atomic_write
+from ._dtypes import to_uint8
+from ._validation import check_palette
+from .color_table import pack_uint8
+from .palette import Palette
 
 __all__ = ["save_palette", "load_palette", "PALETTE_EXTENSIONS"]
 
@@ -60,41 +63,14 @@ def _colors_counts(palette: Palette | ArrayLike) -> tuple[NDArray[np.uint8], NDA
     A bare array has zero counts. Integer arrays are 0-255 (uint16 ones
     0-65535), float arrays [0, 1].
     """
-    if isinstance(palette, Palette):
-        colors, counts = np.asarray(palette.colors), np.asarray(palette.counts)
-    else:
-        if palette is None or isinstance(palette, (str, bytes)):
-            raise TypeError(
-                f"palette must be a Palette or an array of shape (m, 3), got {palette!r}"
-            )
-        colors, counts = np.asarray(palette), None
-    if colors.dtype.kind not in "uif":
-        raise TypeError(f"palette colours must be numbers, got dtype {colors.dtype}")
-    if colors.ndim == 1:
-        colors = colors.reshape(-1, 1)
-    if colors.ndim != 2 or colors.shape[1] not in (1, 3) or colors.shape[0] == 0:
-        raise ValueError(
-            f"palette colours must have shape (m, 3) or (m, 1) with m >= 1, got {colors.shape}"
-        )
-    if colors.dtype.kind == "f":
-        top = 1.0
-    elif colors.dtype == np.uint16:
-        top = 65535.0
-    else:
-        top = 255.0
-    if not np.isfinite(colors).all() or colors.min() < 0 or colors.max() > top:
-        raise ValueError(
-            f"palette values must lie in [0, {top:g}] for dtype {colors.dtype}, "
-            f"got range [{colors.min():g}, {colors.max():g}]"
-        )
-    if colors.dtype.kind in "iu" and colors.dtype != np.uint16:
-        colors = colors.astype(np.uint8)
-    rgb = _to_uint8(colors)
+    rgb = to_uint8(check_palette(palette))
     if rgb.shape[1] == 1:
         rgb = np.repeat(rgb, 3, axis=1)
-    if counts is None:
+    if isinstance(palette, Palette):
+        counts = np.asarray(palette.counts, dtype=np.int64)
+    else:
         counts = np.zeros(rgb.shape[0], dtype=np.int64)
-    return np.ascontiguousarray(rgb), counts.astype(np.int64)
+    return np.ascontiguousarray(rgb), counts
 
 
 def _hex(color: NDArray[np.uint8]) -> str:
@@ -249,8 +225,7 @@ def _read_swatch(path: Path, name: str) -> Palette:
         return _make_palette(centres.tolist(), [int(c) for c in counts])
     # any other PNG: its distinct colours in order of first appearance
     flat = rgb.reshape(-1, 3)
-    codes = (flat[:, 0].astype(np.uint32) << 16) | (flat[:, 1].astype(np.uint32) << 8) | flat[:, 2]
-    _, first = np.unique(codes, return_index=True)
+    _, first = np.unique(pack_uint8(flat), return_index=True)
     return _make_palette(flat[np.sort(first)].tolist(), None)
 
 
@@ -327,11 +302,11 @@ def save_palette(palette: Palette | ArrayLike, path: str | os.PathLike, *,
     ext = _extension(dest)
     rgb, counts = _colors_counts(palette)
     if ext == ".json":
-        _atomic_write(dest, lambda tmp: _write_json(tmp, rgb, counts), force=force)
+        atomic_write(dest, lambda tmp: _write_json(tmp, rgb, counts), force=force)
     elif ext == ".gpl":
-        _atomic_write(dest, lambda tmp: _write_gpl(tmp, rgb, counts, dest.stem), force=force)
+        atomic_write(dest, lambda tmp: _write_gpl(tmp, rgb, counts, dest.stem), force=force)
     else:
-        _atomic_write(dest, lambda tmp: _write_swatch(tmp, rgb, counts), force=force)
+        atomic_write(dest, lambda tmp: _write_swatch(tmp, rgb, counts), force=force)
     return dest
 
 

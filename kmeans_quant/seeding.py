@@ -36,8 +36,6 @@ def _kmeans_plusplus(
     w: NDArray,
     k: int,
     rng: np.random.Generator,
-    x_sq: NDArray | None = None,
-    n_local_trials: int | None = None,
 ) -> NDArray:
     """Greedy weighted k-means++ on clean input. Returns ``(k, d)`` centres.
 
@@ -47,15 +45,12 @@ def _kmeans_plusplus(
     as contiguous rows, with no further pass over them.
     """
     n, d = X.shape
-    if x_sq is None:
-        x_sq = _row_norms_sq(X)
-    if n_local_trials is None:
-        n_local_trials = 2 + int(math.log(k))
+    n_local_trials = 2 + int(math.log(k))
     w64 = w.astype(np.float64, copy=False)
     points = np.empty((d + 2, n))
     points[:d] = X.T
     points[d] = 1
-    points[d + 1] = x_sq
+    points[d + 1] = _row_norms_sq(X)
     centers = np.empty((k, d), dtype=X.dtype)
 
     def sq_dist(idx: NDArray) -> NDArray:

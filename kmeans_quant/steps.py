@@ -37,12 +37,14 @@ from ._validation import check_data, check_k, check_sample_weight
 
 __all__ = ["squared_distances", "assign_labels", "update_centers"]
 
-# Elements of one (rows, k) block of the distance matrix. OpenBLAS runs a
-# product single-threaded while rows * k * (d + 1) <= 2**18; for colours
-# (d + 1 = 4) that is 2**16 elements. Spawning threads for such thin
-# products costs far more than it saves (tenfold, measured, on a busy
-# 2-core machine), and a 256 KiB float32 block still sits in L2 for argmin.
-_BLOCK_ELEMENTS = 1 << 16
+# OpenBLAS runs a product on one thread while rows * columns * inner
+# <= 2**18. Spawning threads for thin products costs far more than it
+# saves, so blocked kernels size their blocks to stay under this.
+BLAS_ONE_THREAD = 1 << 18
+# Elements of one (rows, k) block of the distance matrix: for colours
+# (inner dimension d + 1 = 4) the product stays on one thread, and a
+# 256 KiB float32 block still sits in L2 for the minimum search.
+_BLOCK_ELEMENTS = BLAS_ONE_THREAD // 4
 
 
 # --------------------------------------------------------------------------
@@ -73,49 +75,87 @@ def _block_rows(k: int) -> int:
     return max(256, _BLOCK_ELEMENTS // max(k, 1))
 
 
-# Up to this many centres the nearest one is found along the centre axis of
-# a (k, rows) block: numpy's row-wise argmin costs about 14 ns a row whatever
-# k is, which dominates for few centres (2.6x slower per block at k = 16).
-_TRANSPOSED_MAX_K = 32
-# The same when the assignment is big enough to be split across threads.
-_TRANSPOSED_MAX_K_THREADED = 8
+class FirstMin:
+    """Row of the first minimum in each column of ``(k, n)`` blocks, like ``argmin(axis=0)``.
+
+    numpy's ``argmin(axis=0)`` copies to a transposed layout and searches
+    each short column on its own. Instead: the column minima, a mask of the
+    entries equal to them, and a max-reduction of ``(k - row) * mask``,
+    whose largest value belongs to the first minimum. Every pass runs along
+    the long axis. The ranks ``k - row`` are stored in the smallest unsigned
+    type that holds ``k`` (uint8 up to 255 rows). Scratch buffers for
+    blocks of up to ``n_max`` columns are allocated once and reused.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> first_min = FirstMin(3, 4)
+    >>> labels, best = first_min(np.array([[2.0, 0, 5, 1], [1, 0, 5, 1], [1, 3, 4, 0]]))
+    >>> labels, best
+    (array([1, 0, 2, 2]), array([1., 0., 4., 0.]))
+    """
+
+    def __init__(self, k: int, n_max: int) -> None:
+        rank_dtype = np.min_scalar_type(k)
+        self.k = k
+        self.rank_of = np.arange(k, 0, -1, dtype=rank_dtype)[:, None]  # k - row
+        self.flags = np.empty((k, n_max), dtype=bool)
+        self.ranks = np.empty((k, n_max), dtype=rank_dtype)
+
+    def __call__(self, d: NDArray, out: NDArray | None = None) -> tuple[NDArray, NDArray]:
+        """Labels (into ``out`` if given, any integer dtype) and the column minima of ``d``."""
+        n = d.shape[1]
+        best = d.min(axis=0)
+        flags, ranks = self.flags[:, :n], self.ranks[:, :n]
+        np.equal(d, best, out=flags)
+        np.multiply(flags, self.rank_of, out=ranks)
+        if out is None:
+            out = np.empty(n, dtype=np.intp)
+        np.subtract(self.k, ranks.max(axis=0), out=out, casting="unsafe")
+        return out, best
 
 
-def _assign_rows(
-    Xa: NDArray, CaT: NDArray, labels: NDArray, min_sq: NDArray | None, start: int, stop: int,
-    transposed: bool = False,
+def first_min(d: NDArray) -> NDArray[np.intp]:
+    """One-off :class:`FirstMin`: the row of the first minimum of every column of ``d``."""
+    return FirstMin(d.shape[0], d.shape[1])(d)[0]
+
+
+def _assign_columns(
+    Xa: NDArray, CaT: NDArray, labels: NDArray, min_sq: NDArray | None, start: int, stop: int
 ) -> None:
-    """Fill ``labels[start:stop]`` (and ``min_sq``) block by block."""
+    """Fill ``labels[start:stop]`` (and ``min_sq``) from ``(k, rows)`` blocks.
+
+    For few centres the minimum over centres is a reduction over k
+    contiguous rows (:class:`FirstMin`), which beats numpy's row-wise argmin.
+    """
     k = CaT.shape[1]
     step = _block_rows(k)
     rows = min(step, stop - start)
-    if transposed:
-        # Blocks of shape (k, rows): the minimum over centres is then a
-        # reduction over k contiguous rows, and the first centre reaching it
-        # is found as the largest of (k - j) where block[j] == minimum.
-        Ca = np.ascontiguousarray(CaT.T)
-        # The rows, transposed into a contiguous buffer: BLAS takes a
-        # transposed view too, but measured 2x slower than copy + product.
-        points = np.empty((Xa.shape[1], rows), dtype=Xa.dtype)
-        buf = np.empty((k, rows), dtype=Xa.dtype)
-        flags = np.empty((k, rows), dtype=bool)
-        ranks = np.empty((k, rows), dtype=np.uint8)
-        rank_of = np.arange(k, 0, -1, dtype=np.uint8)[:, None]
-        for lo in range(start, stop, step):
-            hi = min(lo + step, stop)
-            n = hi - lo
-            block = buf[:, :n]
-            np.copyto(points[:, :n], Xa[lo:hi].T)
-            np.matmul(Ca, points[:, :n], out=block)
-            best = block.min(axis=0)
-            np.equal(block, best, out=flags[:, :n])
-            np.multiply(flags[:, :n], rank_of, out=ranks[:, :n])
-            np.subtract(k, ranks[:, :n].max(axis=0), out=labels[lo:hi], casting="unsafe")
-            if min_sq is not None:
-                min_sq[lo:hi] = best
-        return
-    buf = np.empty((rows, k), dtype=Xa.dtype)
-    all_rows = np.arange(rows)
+    Ca = np.ascontiguousarray(CaT.T)
+    # The rows, transposed into a contiguous buffer: BLAS takes a
+    # transposed view too, but copy + product is faster.
+    points = np.empty((Xa.shape[1], rows), dtype=Xa.dtype)
+    buf = np.empty((k, rows), dtype=Xa.dtype)
+    nearest = FirstMin(k, rows)
+    for lo in range(start, stop, step):
+        hi = min(lo + step, stop)
+        n = hi - lo
+        block = buf[:, :n]
+        np.copyto(points[:, :n], Xa[lo:hi].T)
+        np.matmul(Ca, points[:, :n], out=block)
+        _, best = nearest(block, out=labels[lo:hi])
+        if min_sq is not None:
+            min_sq[lo:hi] = best
+
+
+def _assign_rows(
+    Xa: NDArray, CaT: NDArray, labels: NDArray, min_sq: NDArray | None, start: int, stop: int
+) -> None:
+    """Fill ``labels[start:stop]`` (and ``min_sq``) from ``(rows, k)`` blocks and argmin."""
+    k = CaT.shape[1]
+    step = _block_rows(k)
+    buf = np.empty((min(step, stop - start), k), dtype=Xa.dtype)
+    all_rows = np.arange(buf.shape[0])
     for lo in range(start, stop, step):
         hi = min(lo + step, stop)
         block = buf[: hi - lo]
@@ -124,6 +164,15 @@ def _assign_rows(
         block.argmin(axis=1, out=lab)
         if min_sq is not None:
             min_sq[lo:hi] = block[all_rows[: hi - lo], lab]
+
+
+# Up to this many centres the nearest one is found along the centre axis of
+# (k, rows) blocks (_assign_columns).
+_COLUMNS_MAX_K = 32
+# The same when the assignment is big enough to be split across threads:
+# the (k, rows) path makes several short NumPy calls per block, which queue
+# for the GIL on several threads.
+_COLUMNS_MAX_K_THREADED = 8
 
 
 # Distance-matrix elements below which one thread does the whole assignment.
@@ -138,7 +187,7 @@ def _workers() -> int:
         return os.cpu_count() or 1
 
 
-def _pool() -> ThreadPoolExecutor:
+def _thread_pool() -> ThreadPoolExecutor:
     global _POOL
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="kmeans_quant")
@@ -166,18 +215,13 @@ def _assign(
     labels = np.empty(n, dtype=np.intp)
     min_sq = np.empty(n, dtype=Xa.dtype) if want_min else None
     workers = _workers() if n * k >= _THREAD_MIN_ELEMENTS else 1
-    # The (k, rows) path makes several short NumPy calls per block; on
-    # several threads they queue for the GIL, and the row-wise path split
-    # over the cores is faster from k = 16 up (1.4-1.8x at 113k points,
-    # measured). Few centres keep the (k, rows) path even then.
-    transposed = k <= (_TRANSPOSED_MAX_K if workers == 1 else _TRANSPOSED_MAX_K_THREADED)
-    if transposed:
-        workers = 1
-    if workers == 1:
-        _assign_rows(Xa, CaT, labels, min_sq, 0, n, transposed)
+    if k <= (_COLUMNS_MAX_K if workers == 1 else _COLUMNS_MAX_K_THREADED):
+        _assign_columns(Xa, CaT, labels, min_sq, 0, n)
+    elif workers == 1:
+        _assign_rows(Xa, CaT, labels, min_sq, 0, n)
     else:
         edges = np.linspace(0, n, workers + 1).astype(int)
-        jobs = [_pool().submit(_assign_rows, Xa, CaT, labels, min_sq, lo, hi)
+        jobs = [_thread_pool().submit(_assign_rows, Xa, CaT, labels, min_sq, lo, hi)
                 for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
         for job in jobs:
             job.result()
@@ -185,6 +229,15 @@ def _assign(
         min_sq += x_sq
         np.maximum(min_sq, 0, out=min_sq)
     return labels, min_sq
+
+
+def label_points(X: NDArray, centers: NDArray) -> NDArray[np.intp]:
+    """Nearest centre of every row of ``X`` on clean input (no validation): ties to the lowest.
+
+    The kernel behind :func:`assign_labels`, for callers inside the package
+    that have validated already (the image API's palette mapping).
+    """
+    return _assign(_augment_points(X), _row_norms_sq(X), centers, want_min=False)[0]
 
 
 def _sq_dist_to(X: NDArray, centers: NDArray, labels: NDArray[np.intp]) -> NDArray:
@@ -205,8 +258,7 @@ def _pairwise_sq(X: NDArray, x_sq: NDArray, C: NDArray) -> NDArray:
 # np.bincount adds each weight into its bin in turn, so runs of points with
 # the same label (common: colour tables are sorted, neighbours look alike)
 # wait on one another's additions. Cycling every point through _SPREAD
-# copies of the histogram breaks those chains: 2-2.3x faster on photo
-# colour tables for k = 16 to 256.
+# copies of the histogram breaks those chains.
 _SPREAD = 4
 
 
@@ -224,9 +276,9 @@ def _cluster_sums(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per-cluster sums of ``w x`` and of ``w``, in float64.
 
-    bincount takes 1-D weights, so one call per feature (d = 3 for colours):
-    ten times faster than a single bincount over (cluster, feature) codes,
-    which would first have to build an (n, d) index array. ``offsets``, from
+    bincount takes 1-D weights, so one call per feature (d = 3 for colours)
+    rather than one over (cluster, feature) codes, which would first have
+    to build an (n, d) index array. ``offsets``, from
     :func:`_spread_offsets` (computed here if not given), spreads the points
     over several copies of each histogram that are added up at the end.
     """
@@ -418,8 +470,9 @@ def update_centers(
 
     A cluster with no points would be 0/0. Instead it takes the point
     farthest from its own centre (``min_sq_dist``, the second output of
-    :func:`assign_labels`; without it, every point counts as equally far and
-    the first ones are used).
+    :func:`assign_labels`); among equally far points the one with the
+    higher index wins, so without ``min_sq_dist`` (every point equally far)
+    the last points are used.
 
     Parameters
     ----------

@@ -1,0 +1,60 @@
+"""Dithering: mapping an image onto a fixed palette so local means match the original.
+
+Two methods, each a kernel that takes the image's colour table (its
+distinct colours, their counts and every pixel's colour index) and returns
+each pixel's palette index:
+
+* :func:`floyd_steinberg` — error diffusion, after gamut mapping every
+  colour onto the palette's convex hull (:mod:`._gamut`), processed by
+  anti-diagonal wavefronts (:mod:`._error_diffusion`);
+* :func:`ordered` — Knoll's pattern dithering with mixing plans on an 8x8
+  Bayer matrix (:mod:`._ordered`).
+
+These are internal kernels: no validation beyond what the image API has
+done (:func:`kmeans_quant.recolor` with ``dither=``). Their plain-loops
+oracle is :func:`kmeans_quant.naive.floyd_steinberg`; the measure they are
+judged by is :func:`kmeans_quant.metrics.block_mean_error`. The design and
+its measurements are in ``docs/internals.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._error_diffusion import FS_WEIGHTS, floyd_steinberg
+from ._gamut import Hull, hull_distance_sq, project_to_hull
+from ._ordered import MAX_GOALS, bayer_matrix, mixing_plans, ordered, plan_goals
+
+__all__ = [
+    "dither_indices",
+    "floyd_steinberg",
+    "ordered",
+    "project_to_hull",
+    "hull_distance_sq",
+    "Hull",
+    "bayer_matrix",
+    "mixing_plans",
+    "plan_goals",
+    "FS_WEIGHTS",
+    "MAX_GOALS",
+]
+
+
+def dither_indices(
+    method: str,
+    *,
+    colors: NDArray,
+    counts: NDArray,
+    inverse: NDArray,
+    palette: NDArray,
+    shape: tuple[int, int],
+) -> NDArray[np.intp]:
+    """Palette index of every pixel, shape ``(H, W)``, by ``method``.
+
+    ``method`` is ``"floyd-steinberg"`` or ``"ordered"``; the other
+    arguments are those of :func:`floyd_steinberg` and :func:`ordered`.
+    """
+    if method == "floyd-steinberg":
+        return floyd_steinberg(colors, inverse, palette, shape)
+    return ordered(colors, counts, inverse, palette, shape)

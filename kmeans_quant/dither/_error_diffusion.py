@@ -1,0 +1,178 @@
+r"""Floyd-Steinberg error diffusion, one anti-diagonal wavefront at a time.
+
+Pixels are first gamut-mapped onto the palette's convex hull
+(:mod:`kmeans_quant.dither._gamut`). Then they are visited in raster order;
+each takes the palette colour nearest to its value plus the error pushed
+onto it so far, and pushes its own error :math:`e = v - p` forward with the
+classic weights
+
+.. math:: \frac{1}{16}\begin{bmatrix} & * & 7 \\ 3 & 5 & 1\end{bmatrix}.
+
+Error pushed off the image is dropped; no clamp is applied after the
+gamut mapping (``docs/internals.md`` says why).
+
+Pixel ``(y, x)`` needs the errors of ``(y, x-1)``, ``(y-1, x-1)``,
+``(y-1, x)`` and ``(y-1, x+1)`` only, so all pixels with the same
+:math:`t = x + 2y` are independent: the kernel walks the
+:math:`W + 2(H - 1)` wavefronts ``t`` in order and does the nearest-colour
+search and the error scatter for a whole wavefront at once. In the
+row-major flat image a wavefront is a strided slice (flat index
+:math:`t + y(W - 2)`). A pixel at ``t`` sends error to wavefronts ``t+1``,
+``t+2`` and ``t+3`` only, so the pending error lives in a ring of four
+small buffers indexed by channel and row.
+
+Exactness: the scatter adds the four contributions to each target pixel in
+the same order as the raster loop of :func:`kmeans_quant.naive.floyd_steinberg`,
+into an accumulator that starts at zero and is added to the pixel last,
+and the distances are summed in channel order as there. Every operation is
+then the same IEEE operation on the same operands, so the two give
+identical labels, in float32 and float64 alike.
+
+References
+----------
+R. W. Floyd and L. Steinberg, "An adaptive algorithm for spatial greyscale",
+Proceedings of the SID 17(2), 1976.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..steps import FirstMin
+from ._gamut import project_to_hull
+
+__all__ = ["floyd_steinberg", "FS_WEIGHTS"]
+
+#: Floyd-Steinberg weights (right, down-left, down, down-right). All are
+#: dyadic, so they are exact in any float type.
+FS_WEIGHTS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
+
+
+class _NearestSearch:
+    r"""Nearest palette colour for batches of pixels stored as columns.
+
+    Calling it with ``values`` of shape (c, n), ``n <= n_max``, returns the
+    index of the nearest palette colour of every column, ties to the lowest
+    index. Everything is laid out (.., m, n), so each numpy call is a long,
+    contiguous pass along the batch. The distance is
+    :math:`(v_0 - p_0)^2 + (v_1 - p_1)^2 + \dots` added in channel order.
+    """
+
+    def __init__(self, pal: NDArray, n_max: int) -> None:
+        m, c = pal.shape
+        self.pal_cols = np.ascontiguousarray(pal.T)[:, :, None]  # (c, m, 1)
+        self.diff = np.empty((c, m, n_max), dtype=pal.dtype)
+        self.first_min = FirstMin(m, n_max)
+
+    def __call__(self, values: NDArray) -> NDArray[np.intp]:
+        c, n = values.shape
+        diff = np.subtract(values[:, None, :], self.pal_cols, out=self.diff[:, :, :n])
+        np.multiply(diff, diff, out=diff)
+        dist = diff[0]
+        for ch in range(1, c):
+            dist += diff[ch]
+        return self.first_min(dist)[0]
+
+
+def floyd_steinberg(
+    colors: NDArray, inverse: NDArray, palette: NDArray, shape: tuple[int, int]
+) -> NDArray[np.intp]:
+    r"""Floyd-Steinberg error diffusion onto a palette, after gamut mapping.
+
+    Every colour outside the palette's convex hull is first replaced by the
+    nearest point of the hull (:func:`~kmeans_quant.dither.project_to_hull`),
+    giving :math:`x'_{yx}`. Then, visiting pixels in raster order, pixel
+    :math:`(y, x)` takes
+
+    .. math:: v_{yx} = x'_{yx} + a_{yx}, \qquad
+              l_{yx} = \arg\min_j \lVert v_{yx} - p_j \rVert^2, \qquad
+              e_{yx} = v_{yx} - p_{l_{yx}},
+
+    and adds :math:`\tfrac{7}{16}e` to :math:`a_{y,x+1}`, :math:`\tfrac{3}{16}e`
+    to :math:`a_{y+1,x-1}`, :math:`\tfrac{5}{16}e` to :math:`a_{y+1,x}` and
+    :math:`\tfrac{1}{16}e` to :math:`a_{y+1,x+1}` (dropped outside the image).
+
+    Parameters
+    ----------
+    colors : ndarray of float32 or float64, shape (g, c)
+        The image's distinct colours (a colour table), in the units of the
+        palette; the arithmetic is done in this dtype.
+    inverse : ndarray of int, shape (H * W,)
+        Index into ``colors`` of every pixel, in raster order.
+    palette : ndarray, shape (m, c)
+        Palette colours, cast to ``colors``' dtype.
+    shape : (int, int)
+        ``(H, W)``.
+
+    Returns
+    -------
+    ndarray of intp, shape (H, W)
+        Index into ``palette`` of each pixel's colour.
+
+    Examples
+    --------
+    A grey ramp onto black and white: 128 becomes white, its error of -127
+    darkens the next pixel (64 - 127 * 7/16 = 8.44) to black, and so on.
+
+    >>> import numpy as np
+    >>> from kmeans_quant.dither import floyd_steinberg
+    >>> colors = np.array([[64.0], [128.0], [200.0]])
+    >>> floyd_steinberg(colors, np.array([1, 0, 2]), np.array([[0.0], [255.0]]), (1, 3))
+    array([[1, 0, 1]])
+    """
+    H, W = shape
+    dtype = colors.dtype
+    pal = np.ascontiguousarray(palette, dtype=dtype)
+    c = pal.shape[1]
+    labels = np.zeros((H, W), dtype=np.intp)
+    if pal.shape[0] == 1 or H * W == 0:
+        return labels
+    mapped = project_to_hull(colors, pal).astype(dtype)
+    right, down_left, down, down_right = FS_WEIGHTS
+    # Scatter weights in the order the scatter below uses them.
+    weights = np.array([down_left, right, down, down_right], dtype=dtype)[:, None, None]
+    # Everything per wavefront is channel-first, (c, n), so inner loops run
+    # along the wavefront rather than over 1-3 channels.
+    pal_t = np.ascontiguousarray(pal.T)
+    colors_t = np.ascontiguousarray(mapped.T)
+    flat_labels = labels.reshape(H * W)
+    # Consecutive pixels of a wavefront are W - 2 apart in the flat image.
+    # For W <= 2 a wavefront holds at most one pixel and any step will do.
+    step = W - 2 if W > 2 else 1
+    # Pending error for wavefronts t, t+1, t+2, t+3 in slots t % 4, by
+    # channel and row y; row H catches error pushed below the last row.
+    pending = np.zeros((4, c, H + 1), dtype=dtype)
+    n_max = min(H, (W + 1) // 2)
+    nearest = _NearestSearch(pal, n_max)
+    value_buf = np.empty((c, n_max), dtype=dtype)
+    color_buf = np.empty((c, n_max), dtype=dtype)
+    share_buf = np.empty((4, c, n_max), dtype=dtype)
+    for t in range(W + 2 * (H - 1)):
+        # Rows of wavefront t: 0 <= t - 2y <= W - 1.
+        y0 = max(0, (t - W + 2) // 2)
+        y1 = min(H - 1, t // 2)
+        n = y1 - y0 + 1
+        start = t + y0 * (W - 2)
+        pix = slice(start, start + (n - 1) * step + 1, step)
+        rows, below = slice(y0, y1 + 1), slice(y0 + 1, y1 + 2)
+        slot = t & 3
+
+        # The wavefront's gamut-mapped values plus their pending error.
+        v = value_buf[:, :n]
+        np.take(colors_t, inverse[pix], axis=1, out=v)
+        v += pending[slot, :, rows]
+        pending[slot] = 0  # free the slot for wavefront t + 4
+        lab = nearest(v)
+        flat_labels[pix] = lab
+        e = np.subtract(v, np.take(pal_t, lab, axis=1, out=color_buf[:, :n]), out=v)
+
+        share = np.multiply(e, weights, out=share_buf[:, :, :n])
+        # Down-left before right: pixel (y, x) then receives its wavefront
+        # t+1 errors in raster order ((y-1, x+1) before (y, x-1)).
+        nxt = (t + 1) & 3
+        pending[nxt, :, below] += share[0]
+        pending[nxt, :, rows] += share[1]
+        pending[(t + 2) & 3, :, below] += share[2]
+        pending[(t + 3) & 3, :, below] += share[3]
+    return labels

@@ -1,0 +1,283 @@
+r"""Ordered dithering with Knoll's mixing plans on a Bayer matrix.
+
+Every distinct colour :math:`g` gets a *mixing plan*, :math:`N = n^2`
+palette colours whose mean approximates :math:`g`, built by error diffusion
+along the plan (:func:`mixing_plans`) and sorted by brightness; the pixel at
+:math:`(y, x)` takes plan entry :math:`B_n[y \bmod n, x \bmod n]` of its
+colour, with :math:`B_n` the Bayer matrix (:func:`bayer_matrix`). A flat
+area thus shows its whole plan in every :math:`n \times n` tile. Plans are
+made once per distinct colour, all colours advancing together; above
+``max_goals`` distinct colours, colours are pooled on a grid first
+(:func:`plan_goals`). How the plan length and the other choices were made
+is in ``docs/internals.md``.
+
+References
+----------
+J. Yliluoma, "Arbitrary-palette positional dithering algorithm",
+https://bisqwit.iki.fi/story/howto/dither/jy/ (Knoll's algorithm).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..color_table import grid_cells, pool
+from ..steps import BLAS_ONE_THREAD, FirstMin
+
+__all__ = ["bayer_matrix", "plan_goals", "mixing_plans", "ordered", "MAX_GOALS"]
+
+#: Most mixing plans made for one image; more distinct colours are pooled.
+MAX_GOALS = 1 << 18
+# Pixels per band when reading labels out of the plans.
+_LABEL_BAND = 1 << 20
+
+
+def bayer_matrix(size: int) -> NDArray[np.intp]:
+    r"""The ``size`` x ``size`` Bayer index matrix, ``size`` a power of two.
+
+    Built by the recursion :math:`B_{2n} = \begin{bmatrix} 4B_n & 4B_n + 2 \\
+    4B_n + 3 & 4B_n + 1\end{bmatrix}` from :math:`B_1 = [0]`; it holds each
+    of :math:`0, \dots, n^2 - 1` once, and any two consecutive values are as
+    far apart in the tile as possible.
+
+    Examples
+    --------
+    >>> from kmeans_quant.dither import bayer_matrix
+    >>> bayer_matrix(4)
+    array([[ 0,  8,  2, 10],
+           [12,  4, 14,  6],
+           [ 3, 11,  1,  9],
+           [15,  7, 13,  5]])
+    """
+    b = np.zeros((1, 1), dtype=np.intp)
+    while b.shape[0] < size:
+        b = np.block([[4 * b, 4 * b + 2], [4 * b + 3, 4 * b + 1]])
+    return b
+
+
+def _as_uint8(colors: NDArray) -> NDArray[np.uint8] | None:
+    """The colours as uint8 if every value is a whole number in 0-255, else None."""
+    if colors.min() < 0 or colors.max() > 255:
+        return None
+    u8 = colors.astype(np.uint8)
+    return u8 if np.array_equal(u8, colors) else None
+
+
+def plan_goals(
+    colors: NDArray, counts: NDArray, max_goals: int
+) -> tuple[NDArray[np.float64], NDArray | None]:
+    r"""The colours to make mixing plans for, and each distinct colour's one.
+
+    The distinct colours themselves when there are at most ``max_goals`` of
+    them (the second result is then None). Otherwise colours are pooled on
+    a grid of step :math:`q u` per channel, with :math:`u` = 1 for 8-bit
+    values and 1/255 of the value range otherwise, and :math:`q` the
+    smallest integer (found in a step or two) that leaves at most
+    ``max_goals`` occupied cells; each cell's goal is the mean colour of
+    its pixels (colours weighted by ``counts``), so over all pixels the
+    goals keep the image's mean.
+
+    Parameters
+    ----------
+    colors : ndarray, shape (g, c)
+        Distinct colours.
+    counts : ndarray, shape (g,)
+        Pixels of each.
+    max_goals : int
+        Most goals to return.
+
+    Returns
+    -------
+    goals : ndarray of float64, shape (n_goals, c)
+    goal_of_color : ndarray of int, shape (g,), or None
+        Index into ``goals`` of every distinct colour; None when the goals
+        are the colours.
+    """
+    g, c = colors.shape
+    if g <= max_goals:
+        return colors.astype(np.float64), None
+    lo, hi = colors.min(axis=0), colors.max(axis=0)
+    u8 = _as_uint8(colors)
+    span = float((hi - lo).max())
+    unit = 1.0 if u8 is not None or span == 0 else span / 255
+    # Occupied cells fall roughly as 1/q**2 on photos: that gives the first
+    # guess from the colour count, and the next from the cell count.
+    q = int(np.ceil(np.sqrt(g / max_goals)))
+    while True:
+        step = q * unit
+        levels = int(span // step) + 1
+        if u8 is not None:  # whole-number steps: integer division is exact
+            lo8 = lo.astype(np.uint8)
+            digits = [(u8[:, ch] - lo8[ch]) // np.uint16(q) for ch in range(c)]
+        else:
+            digits = [np.minimum(((colors[:, ch] - lo[ch]) / step).astype(np.int32), levels - 1)
+                      for ch in range(c)]
+        index, cells = grid_cells(digits, levels)
+        if cells.size <= max_goals:
+            break
+        q = max(q + 1, int(np.ceil(q * np.sqrt(cells.size / max_goals))))
+    goals, _ = pool(colors.astype(np.float64), counts, index, cells.size)
+    return goals, index
+
+
+def mixing_plans(goals: NDArray, palette: NDArray, n_plan: int) -> NDArray:
+    r"""Knoll's mixing plan of ``n_plan`` palette colours for every goal colour.
+
+    For a goal :math:`g`, with accumulated error :math:`\epsilon_0 = 0`,
+
+    .. math:: j_i = \arg\min_j \lVert g + \epsilon_i - p_j \rVert^2, \qquad
+              \epsilon_{i+1} = \epsilon_i + g - p_{j_i},
+              \qquad i = 0, \dots, N - 1,
+
+    so :math:`\sum_i p_{j_i} = N g - \epsilon_N`: error diffusion along the
+    plan, whose mean misses :math:`g` by :math:`\epsilon_N / N`. For a goal
+    inside the palette's hull :math:`\epsilon` stays about a palette step,
+    so the plan is within a step divided by :math:`N` of the goal. For a
+    goal outside, :math:`\epsilon` grows along the direction the palette
+    cannot follow and the plan leans on the colours farthest that way,
+    which moves its mean from the nearest palette colour towards the
+    goal's side of the hull. Plans are sorted by palette colour brightness
+    (sum of channels, ties by index), as Knoll does, so that a Bayer matrix
+    spreads each colour of the plan evenly over the tile.
+
+    All goals advance together, one step at a time; the squared distance
+    is computed as :math:`\lVert p_j\rVert^2 - 2\,t\cdot p_j` (the goal's
+    own :math:`\lVert t\rVert^2` does not change the arg-min) by one matrix
+    product with :math:`t` extended by a 1, exact for whole-number colours,
+    and ties go to the lowest index.
+
+    Parameters
+    ----------
+    goals : ndarray, shape (g, c)
+        Colours to make plans for.
+    palette : ndarray, shape (m, c)
+        The palette.
+    n_plan : int
+        Plan length :math:`N`.
+
+    Returns
+    -------
+    ndarray of unsigned int, shape (g, n_plan)
+        Palette indices of each plan, in brightness order.
+
+    Examples
+    --------
+    A grey of 100 between black and 200 is half each; 50 is a quarter
+    200 and three quarters black:
+
+    >>> import numpy as np
+    >>> from kmeans_quant.dither import mixing_plans
+    >>> pal = np.array([[0.0], [200.0]])
+    >>> mixing_plans(np.array([[100.0], [50.0]]), pal, 8)
+    array([[0, 0, 0, 0, 1, 1, 1, 1],
+           [0, 0, 0, 0, 0, 0, 1, 1]], dtype=uint8)
+    """
+    g = np.asarray(goals, dtype=np.float64)
+    pal = np.asarray(palette, dtype=np.float64)
+    n, c = g.shape
+    m = pal.shape[0]
+    # Channel-first: distances (m, b) come out of one product, and the
+    # first minimum of each column is found along the batch (FirstMin).
+    coef = np.hstack([-2.0 * pal, np.einsum("ij,ij->i", pal, pal)[:, None]])  # (m, c+1)
+    pal_t = np.ascontiguousarray(pal.T)
+    plans = np.empty((n_plan, n), dtype=np.min_scalar_type(m - 1))
+    # Goals per block: the product stays on one BLAS thread.
+    block = max(1, BLAS_ONE_THREAD // (m * (c + 1)))
+    b_max = min(n, block)
+    dist = np.empty((m, b_max))
+    nearest = FirstMin(m, b_max)
+    for s0 in range(0, n, block):
+        gb = np.ascontiguousarray(g[s0 : s0 + block].T)  # (c, b)
+        b = gb.shape[1]
+        t = np.ones((c + 1, b))  # goal + accumulated error, then a row of 1
+        target = t[:c]
+        target[:] = gb
+        d = dist[:, :b]
+        for i in range(n_plan):
+            np.matmul(coef, t, out=d)
+            j = nearest(d)[0]
+            plans[i, s0 : s0 + b] = j
+            target += gb
+            target -= np.take(pal_t, j, axis=1)
+    plans = plans.T
+    order = np.argsort(pal.sum(axis=1), kind="stable")
+    rank = np.empty(m, dtype=plans.dtype)
+    rank[order] = np.arange(m)
+    return order.astype(plans.dtype)[np.sort(rank[plans], axis=1)]
+
+
+def ordered(
+    colors: NDArray,
+    counts: NDArray,
+    inverse: NDArray,
+    palette: NDArray,
+    shape: tuple[int, int],
+    *,
+    size: int = 8,
+    max_goals: int = MAX_GOALS,
+) -> NDArray[np.intp]:
+    r"""Ordered dithering onto a palette with Knoll's mixing plans.
+
+    Each colour :math:`g` gets a plan of :math:`N = n^2` palette colours
+    whose mean approximates it (:func:`mixing_plans`); the pixel at
+    :math:`(y, x)` takes entry :math:`B_n[y \bmod n, x \bmod n]` of its
+    colour's plan, :math:`B_n` the Bayer matrix (:func:`bayer_matrix`):
+
+    .. math:: l_{yx} = \mathrm{plan}(x_{yx})\bigl[B_n[y \bmod n, x \bmod n]\bigr].
+
+    Parameters
+    ----------
+    colors : ndarray, shape (g, c)
+        The image's distinct colours, in the palette's units.
+    counts : ndarray, shape (g,)
+        Pixels of each colour.
+    inverse : ndarray of int, shape (H * W,)
+        Index into ``colors`` of every pixel, in raster order.
+    palette : ndarray, shape (m, c)
+        Palette colours.
+    shape : (int, int)
+        ``(H, W)``.
+    size : int, default 8
+        Side of the Bayer matrix, a power of two; plans have ``size**2``
+        entries.
+    max_goals : int, default MAX_GOALS
+        Most plans to make; more distinct colours are pooled on a grid.
+
+    Returns
+    -------
+    ndarray of intp, shape (H, W)
+        Index into ``palette`` of each pixel's colour.
+
+    Examples
+    --------
+    Mid-grey onto black and white is half white, in a checkerboard for the
+    2x2 matrix:
+
+    >>> import numpy as np
+    >>> from kmeans_quant.dither import ordered
+    >>> grey = np.array([[128.0]])
+    >>> ordered(grey, np.array([8]), np.zeros(8, int), np.array([[0.0], [255.0]]), (2, 4),
+    ...         size=2)
+    array([[0, 1, 0, 1],
+           [1, 0, 1, 0]])
+    """
+    H, W = shape
+    labels = np.zeros((H, W), dtype=np.intp)
+    if palette.shape[0] == 1 or H * W == 0:
+        return labels
+    goals, goal_of_color = plan_goals(colors, counts, max_goals)
+    bayer = bayer_matrix(size)
+    n = bayer.shape[0]
+    plans = mixing_plans(goals, palette, n * n).ravel()
+    # Plan entry of every pixel of a band of whole tile rows: the Bayer
+    # matrix tiled across the width, so every band starts in phase.
+    rows = -(-max(1, _LABEL_BAND // W) // n) * n
+    band_slot = np.tile(bayer, (rows // n, -(-W // n)))[:, :W].reshape(-1)
+    flat_labels = labels.reshape(-1)
+    for y0 in range(0, H, rows):
+        y1 = min(H, y0 + rows)
+        band = slice(y0 * W, y1 * W)
+        goal = inverse[band] if goal_of_color is None else goal_of_color[inverse[band]]
+        flat_labels[band] = plans[goal * (n * n) + band_slot[: (y1 - y0) * W]]
+    return labels

@@ -1,0 +1,61 @@
+"""Palettes: colours with the number of pixels of each.
+
+:class:`Palette` is what :func:`kmeans_quant.extract_palette` returns, what
+:func:`kmeans_quant.recolor` and the palette files take, and what
+:func:`canonical_order` puts into the one order every result uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Palette"]
+
+
+@dataclass(frozen=True, eq=False)
+class Palette:
+    """Colours of a quantized image with the number of pixels of each.
+
+    Attributes
+    ----------
+    colors : ndarray, shape (m, c)
+        The colours, in the image's dtype (uint8 for 8-bit images), most
+        frequent first; ``c`` is 3 for RGB and RGBA images, 1 for grayscale.
+    counts : ndarray of int64, shape (m,)
+        Pixels mapped to each colour. They sum to the image's pixel count
+        (for RGBA images: its pixels that are not fully transparent).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pal = Palette(np.array([[200, 30, 30], [0, 0, 0]], np.uint8), np.array([12, 4]))
+    >>> len(pal), pal.proportions
+    (2, array([0.75, 0.25]))
+    """
+
+    colors: NDArray
+    counts: NDArray[np.int64]
+
+    @property
+    def proportions(self) -> NDArray[np.float64]:
+        """Fraction of the pixels that each colour covers; sums to 1.
+
+        NaN for every colour when all counts are zero (a palette read from a
+        file that stores no counts).
+        """
+        total = self.counts.sum()
+        out = np.full(self.counts.shape, np.nan)
+        return np.divide(self.counts, total, out=out, where=total > 0)
+
+    def __len__(self) -> int:
+        return int(self.colors.shape[0])
+
+
+def by_count(colors: NDArray, counts: NDArray) -> Palette:
+    """A :class:`Palette` of ``colors`` ordered most frequent first (ties: given order)."""
+    counts = np.asarray(counts).astype(np.int64)
+    order = np.argsort(-counts, kind="stable")
+    return Palette(colors[order], counts[order])
