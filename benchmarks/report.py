@@ -242,7 +242,7 @@ def stages_section(results) -> str:
         "## Where the time goes", "",
         "One call of `quantize` per column under cProfile, in a fresh process after a warm-up "
         "call; each stage is the cumulative time of the library function that does it "
-        "(`colors.color_table`, `_fitting._pool`, `seeding._kmeans_plusplus`, "
+        "(`colors.color_table`, `_palette_fit._pool`, `seeding._kmeans_plusplus`, "
         "`engine._lloyd` with its calls to `steps._assign` and, for the update, "
         "`steps._cluster_sums` and `steps._centers_from_sums`, "
         "`image._map_to_palette`, `image._expand`). The profiler adds a little overhead, "

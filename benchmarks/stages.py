@@ -19,7 +19,7 @@ from typing import Any
 # times add up.
 STAGES = (
     ("colour table (histogram)", "colors.py", "color_table"),
-    ("coarse pooling", "_fitting.py", "_pool"),
+    ("coarse pooling", "_palette_fit.py", "_pool"),
     ("seeding (k-means++)", "seeding.py", "_kmeans_plusplus"),
     ("Lloyd iterations", "engine.py", "_lloyd"),
     ("map colours to palette", "image.py", "_map_to_palette"),

@@ -11,7 +11,7 @@ step functions for the 2-D walkthrough, and :func:`kmeans_plusplus`,
 :func:`kmeans`, :func:`quantize` (with its ``method=``, ``dither=`` and
 ``space=`` options) and :func:`extract_palette` elsewhere; errors in CIELAB
 and Oklab come from :mod:`kmeans_quant.colorspace`. The one private name it
-uses is ``kmeans_quant.dither._block_mean_error``, the measure dithering is
+uses is ``kmeans_quant.metrics.block_mean_error``, the measure dithering is
 judged by, so the tutorial quotes the same figure as the library's tests.
 Every random choice comes from a fixed seed, so a rerun redraws the same
 figures and rewrites the same ``summary.txt``; the tutorial quotes that file.
@@ -53,7 +53,7 @@ from kmeans_quant import (
     update_centers,
 )
 from kmeans_quant.colorspace import delta_e_76, lab_to_srgb, srgb_to_lab, srgb_to_oklab
-from kmeans_quant.dither import _block_mean_error  # the measure dithering is judged by
+from kmeans_quant.metrics import block_mean_error  # the measure dithering is judged by
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_IMAGE = ROOT / "kmeans_quant" / "data" / "chelsea.png"
@@ -657,7 +657,7 @@ def smoothest_window(image: NDArray[np.uint8], size: int, step: int = 8) -> tupl
 
     Detail is the mean absolute Laplacian (summed over channels); corners lie
     on a grid of ``step`` so the window's 8x8 blocks are the ones that
-    :func:`_block_mean_error` measures. The smoothest window of a photo is
+    :func:`block_mean_error` measures. The smoothest window of a photo is
     usually a soft gradient, where banding shows first.
     """
     x = image.astype(np.float64)
@@ -690,12 +690,12 @@ def fig_dither(photo, s: Settings, out: Path, summ: Summary) -> None:
     # Dither the whole photo (error diffusion depends on every earlier
     # pixel), measure it whole, and show a crop.
     outs = {d: quantize(img, k, dither=d) for d in DITHERS}
-    whole = {d: (mse_psnr(q, img)[0], _block_mean_error(q, img)) for d, q in outs.items()}
+    whole = {d: (mse_psnr(q, img)[0], block_mean_error(q, img)) for d, q in outs.items()}
     size = min(s.crop, img.shape[0] // 8 * 8, img.shape[1] // 8 * 8)
     y0, x0 = smoothest_window(img, size)
     win = (slice(y0, y0 + size), slice(x0, x0 + size))
     crops = {"original": img[win], **{d: q[win] for d, q in outs.items()}}
-    local = {d: (mse_psnr(q[win], img[win])[0], _block_mean_error(q[win], img[win]))
+    local = {d: (mse_psnr(q[win], img[win])[0], block_mean_error(q[win], img[win]))
              for d, q in outs.items()}
 
     side = size * s.zoom / s.dpi  # whole screen pixels per image pixel

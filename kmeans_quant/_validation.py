@@ -290,13 +290,15 @@ def check_palette(
     if not np.isfinite(arr).all():
         raise ValueError("palette contains NaN or infinite values")
     if dtype is None:
+        what = f"{arr.dtype} colours"
         dtype = arr.dtype if arr.dtype.kind == "f" or arr.dtype == np.uint16 else np.uint8
+    else:
+        what = f"a {np.dtype(dtype)} image"
     dtype = np.dtype(dtype)
     top = full_scale(dtype)
     lo, hi = float(arr.min()), float(arr.max())
     if lo < 0 or hi > top:
         raise ValueError(
-            f"palette values must lie in [0, {top:g}] for a {dtype} image, "
-            f"got range [{lo:g}, {hi:g}]"
+            f"palette values must lie in [0, {top:g}] for {what}, got range [{lo:g}, {hi:g}]"
         )
     return to_dtype(arr, dtype)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.resources
-import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -30,9 +29,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import __version__
-from .colors import color_table
-from .image import Palette, extract_palette, quantize, recolor
+from ._dtypes import from_uint8, to_uint8
+from ._validation import DITHERS, METHODS, SPACES
+from .color_table import color_table, merge_tables
+from .image import extract_palette, quantize, recolor
 from .io import IMAGE_EXTENSIONS, read_image, write_image
+from .metrics import mse, psnr
+from .palette import Palette, by_count
 from .palette_io import PALETTE_EXTENSIONS, load_palette, save_palette
 
 __all__ = ["main"]
@@ -40,11 +43,7 @@ __all__ = ["main"]
 PROG = "kmeans-quant"
 DEFAULT_K = 16
 SAMPLE = "chelsea.png"
-_CHOICES = {
-    "dither": ("none", "floyd-steinberg", "ordered"),
-    "space": ("rgb", "oklab"),
-    "method": ("kmeans", "median-cut", "uniform"),
-}
+_CHOICES = {"dither": DITHERS, "space": SPACES, "method": METHODS}
 
 
 class UsageError(Exception):
@@ -134,31 +133,9 @@ class _Job:
 
 
 def _api_keywords(args: argparse.Namespace) -> tuple[dict, dict]:
-    """Keywords for the fitting and the mapping calls, non-defaults only.
-
-    Passing only what the user changed keeps the command working with image
-    functions that do not have a keyword yet; asking for it then is a clear
-    usage error rather than a TypeError.
-    """
-    fit_kw = {n: getattr(args, n) for n in ("method", "space")
-              if getattr(args, n) != _CHOICES[n][0]}
-    map_kw = {n: getattr(args, n) for n in ("dither", "space")
-              if getattr(args, n) != _CHOICES[n][0]}
-    if args.palette_in:
-        calls = [(recolor, map_kw)]
-    elif args.shared_palette:
-        calls = [(extract_palette, fit_kw), (recolor, map_kw)]
-    else:
-        calls = [(quantize, {**fit_kw, **map_kw})]
-    for func, kw in calls:
-        params = inspect.signature(func).parameters
-        for name, value in kw.items():
-            if name not in params:
-                raise UsageError(
-                    f"--{name} {value} is not available: this version of kmeans_quant's "
-                    f"{func.__name__}() has no {name!r} option"
-                )
-    return fit_kw, map_kw
+    """Keywords for the fitting call and for the mapping call."""
+    return ({"method": args.method, "space": args.space},
+            {"dither": args.dither, "space": args.space})
 
 
 def _check_extension(path: str, allowed: Sequence[str], what: str) -> None:
@@ -237,15 +214,6 @@ def _check_files(args: argparse.Namespace, sources: list[Path], jobs: list[_Job]
 # the work
 # --------------------------------------------------------------------------
 
-def _in_units(colors8: NDArray, image: NDArray) -> NDArray:
-    """uint8 palette colours in ``image``'s value units."""
-    if image.dtype == np.uint16:
-        return colors8.astype(np.uint16) * np.uint16(257)
-    if image.dtype.kind == "f":
-        return colors8.astype(np.float64) / 255.0
-    return colors8
-
-
 def _match_palette(image: NDArray, colors8: NDArray) -> tuple[NDArray, NDArray]:
     """``image`` and palette colours made compatible for :func:`recolor`.
 
@@ -260,15 +228,7 @@ def _match_palette(image: NDArray, colors8: NDArray) -> tuple[NDArray, NDArray]:
             image = np.repeat(image[..., None], 3, axis=2)
     elif colors8.shape[1] == 1 and image.ndim == 3:
         colors8 = np.repeat(colors8, 3, axis=1)
-    return image, _in_units(colors8, image)
-
-
-def _to8(values: NDArray) -> NDArray[np.uint8]:
-    if values.dtype == np.uint8:
-        return values
-    if values.dtype == np.uint16:
-        return ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    return np.rint(values * 255).astype(np.uint8)
+    return image, from_uint8(colors8, image.dtype)
 
 
 def _shared_palette(images: list[NDArray], k: int, seed: int, fit_kw: dict) -> NDArray:
@@ -280,7 +240,7 @@ def _shared_palette(images: list[NDArray], k: int, seed: int, fit_kw: dict) -> N
     colour = any(im.ndim == 3 for im in images)
     columns = []
     for im in images:
-        px = _to8(im if im.ndim == 2 else im[..., :3])
+        px = to_uint8(im if im.ndim == 2 else im[..., :3])
         if colour and px.ndim == 2:
             px = np.repeat(px[..., None], 3, axis=2)
         columns.append(px.reshape(-1, 1, *px.shape[2:]))
@@ -294,18 +254,7 @@ def _used_palette(out: NDArray) -> Palette:
     """The colours ``out`` actually uses, with counts, most frequent first."""
     pixels = out if out.ndim == 2 else out[..., :3]
     table = color_table(np.ascontiguousarray(pixels).reshape(out.shape[0] * out.shape[1], -1))
-    order = np.argsort(-table.counts, kind="stable")
-    return Palette(table.colors[order], table.counts[order])
-
-
-def _errors(image: NDArray, out: NDArray) -> tuple[float, float]:
-    """MSE over colour channels in the image's units, and PSNR in dB."""
-    a = image if image.ndim == 2 else image[..., :3]
-    b = out if out.ndim == 2 else out[..., :3]
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    peak = 1.0 if image.dtype.kind == "f" else float(np.iinfo(image.dtype).max)
-    psnr = float("inf") if mse == 0 else 10 * np.log10(peak**2 / mse)
-    return mse, psnr
+    return by_count(table.colors, table.counts)
 
 
 def _size(n: int) -> str:
@@ -363,23 +312,20 @@ def _process(job: _Job, image: NDArray, args: argparse.Namespace, k: int,
         raise RunError(f"{str(job.output)!r} already exists; use --force to overwrite it") from None
     except OSError as exc:
         raise RunError(f"cannot write {str(job.output)!r}: {exc.strerror or exc}") from None
-    mse, psnr = _errors(reference, out)
     before, after = job.source.stat().st_size, job.output.stat().st_size
     line = (
         f"{job.source.name} -> {job.output}: {len(used)} colours, "
-        f"MSE {mse:.2f}, PSNR {psnr:.2f} dB, {_size(before)} -> {_size(after)}"
+        f"MSE {mse(reference, out):.2f}, PSNR {psnr(reference, out):.2f} dB, "
+        f"{_size(before)} -> {_size(after)}"
     )
     return used, line
 
 
 def _merge(palettes: list[Palette]) -> Palette:
     """Colours of several used palettes with their counts added up."""
-    colors = np.concatenate([np.asarray(p.colors).reshape(len(p), -1) for p in palettes])
-    counts = np.concatenate([p.counts for p in palettes])
-    uniq, inv = np.unique(colors, axis=0, return_inverse=True)
-    total = np.bincount(inv.reshape(-1), weights=counts, minlength=len(uniq)).astype(np.int64)
-    order = np.argsort(-total, kind="stable")
-    return Palette(uniq[order], total[order])
+    colors, counts = merge_tables(
+        [(np.asarray(p.colors).reshape(len(p), -1), p.counts) for p in palettes])
+    return by_count(colors, counts)
 
 
 def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

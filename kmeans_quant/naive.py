@@ -7,7 +7,8 @@ beside it. NumPy only holds the input and output arrays, and the random
 Generator supplies the draws. Nothing is vectorized, so each line can be
 checked against the formula it computes.
 
-The module has two jobs.
+The module has two jobs, for K-Means and for the pixel maps built on it
+(:func:`recolor`, :func:`floyd_steinberg`).
 
 Teaching text
     Read :func:`kmeans` top to bottom: seed with :func:`kmeans_plusplus`,
@@ -31,16 +32,10 @@ Oracle
     round-off of about ``1e-16`` relative.
 
 Speed
-    Measured on the project's 2-core machine (Python 3.11, NumPy 2.4): one
-    Lloyd iteration (update then assignment) on 2000 uniform random
-    colours (3 features) with ``k = 16``, both sides run for the same fixed
-    number of iterations from the same centres and checked equal first,
-    takes about 30 ms here against 0.17-0.19 ms in the engine, roughly
-    160-180 times slower; k-means++ seeding on the same data takes about
-    210 ms against 1.1 ms (about 190 times). The gap grows with ``n k d``,
-    since the engine's matrix product amortises what is here one Python
-    operation per point, centre and channel. Use it to read and to check,
-    never to fit real images.
+    Every distance is a Python loop over channels, so this runs hundreds of
+    times slower than the engine, the gap growing with ``n k d``; the
+    benchmark suite measures it (``docs/benchmarks.md``). Use it to read
+    and to check, never to fit real images.
 
 The step functions (:func:`euclidean_distance_sq` to :func:`inertia`) do
 not validate their input: like the engine's private kernels they take the
@@ -60,6 +55,8 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import (
     RNGLike,
     check_data,
+    check_image,
+    check_palette,
     check_init,
     check_k,
     check_k_fits,
@@ -82,6 +79,7 @@ __all__ = [
     "kmeans_plusplus",
     "kmeans",
     "recolor",
+    "floyd_steinberg",
 ]
 
 Point = Sequence[float]
@@ -651,41 +649,6 @@ def kmeans(
 # recolouring an image
 # --------------------------------------------------------------------------
 
-def _check_recolor_input(image: Any, palette: Any) -> tuple[int, NDArray]:
-    """Channels of ``image`` and the palette as an (m, c) array of its dtype."""
-    if not isinstance(image, np.ndarray):
-        raise TypeError(
-            f"image must be a numpy.ndarray of shape (H, W) or (H, W, 3), "
-            f"got {type(image).__name__}"
-        )
-    if image.dtype.kind not in "uif":
-        raise TypeError(f"image must hold real numbers, got dtype {image.dtype}")
-    if image.ndim == 2:
-        c = 1
-    elif image.ndim == 3 and image.shape[2] == 3:
-        c = 3
-    else:
-        raise ValueError(f"expected an image of shape (H, W) or (H, W, 3), got {image.shape}")
-    pal = np.asarray(getattr(palette, "colors", palette))
-    if pal.dtype.kind not in "uif":
-        raise TypeError(f"palette must hold real numbers, got dtype {pal.dtype}")
-    if c == 1 and pal.ndim == 1:
-        pal = pal.reshape(-1, 1)
-    if pal.ndim != 2 or pal.shape[1] != c or pal.shape[0] == 0:
-        raise ValueError(
-            f"palette must have shape (m, {c}) with m >= 1 for this image, got {pal.shape}"
-        )
-    if image.dtype.kind in "ui":
-        info = np.iinfo(image.dtype)
-        bad = pal[(pal != np.round(pal)) | (pal < info.min) | (pal > info.max)]
-        if bad.size:
-            raise ValueError(
-                f"palette values must be whole numbers in [{info.min}, {info.max}] "
-                f"for a {image.dtype} image, got {bad.ravel()[0].item()!r}"
-            )
-    return c, pal.astype(image.dtype)
-
-
 def recolor(image: NDArray, palette: ArrayLike) -> NDArray:
     r"""Replace every pixel by its nearest palette colour, one pixel at a time.
 
@@ -698,11 +661,11 @@ def recolor(image: NDArray, palette: ArrayLike) -> NDArray:
 
     Parameters
     ----------
-    image : ndarray, shape (H, W) or (H, W, 3)
-        Any real dtype; for integer images distances are exact.
+    image : ndarray, shape (H, W), (H, W, 3) or (H, W, 4)
+        Any image :func:`kmeans_quant.recolor` accepts; alpha is kept.
     palette : array_like, shape (m, 3) (``(m,)`` or ``(m, 1)`` for (H, W)), or a Palette
-        Colours in the image's units; whole numbers within the dtype's
-        range for integer images.
+        Colours in the image's units, rounded to its dtype as
+        :func:`kmeans_quant.recolor` rounds them.
 
     Returns
     -------
@@ -711,11 +674,9 @@ def recolor(image: NDArray, palette: ArrayLike) -> NDArray:
 
     Raises
     ------
-    TypeError
-        ``image`` not an ndarray, or non-numeric image or palette.
-    ValueError
-        Wrong image or palette shape; palette values an integer image
-        cannot hold.
+    TypeError, ValueError
+        As :func:`kmeans_quant.recolor`: a bad image, or a palette of the
+        wrong shape, type or value range.
 
     Examples
     --------
@@ -726,12 +687,88 @@ def recolor(image: NDArray, palette: ArrayLike) -> NDArray:
     array([[[  0,   0,   0],
             [255, 255, 255]]], dtype=uint8)
     """
-    c, pal = _check_recolor_input(image, palette)
+    prep = check_image(image)
+    pal = check_palette(palette, channels=prep.channels, dtype=prep.dtype)
     colors = pal.tolist()
-    out = np.empty_like(image)
-    for r in range(image.shape[0]):
-        for col in range(image.shape[1]):
-            pixel = [image[r, col]] if c == 1 else image[r, col].tolist()
-            j, _ = nearest_center(pixel, colors)
-            out[r, col] = pal[j] if c == 3 else pal[j, 0]
-    return out
+    out = np.empty_like(prep.pixels)
+    for i, pixel in enumerate(prep.pixels.tolist()):
+        j, _ = nearest_center(pixel, colors)
+        out[i] = pal[j]
+    return prep.rebuild(out)
+
+
+# --------------------------------------------------------------------------
+# Floyd-Steinberg error diffusion
+# --------------------------------------------------------------------------
+
+def floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
+    r"""Floyd-Steinberg error diffusion in a plain loop over pixels.
+
+    Pixels are visited in raster order. Pixel :math:`(y, x)` adds the error
+    pushed onto it so far, :math:`v = x_{yx} + a_{yx}`, takes the nearest
+    palette colour :math:`p_j` (ties to the lowest index), and pushes its
+    error :math:`e = v - p_j` onto its unvisited neighbours:
+
+    .. math:: rac{1}{16}egin{bmatrix} & * & 7 \ 3 & 5 & 1\end{bmatrix}
+
+    Error pushed off the image is dropped. This is the textbook algorithm,
+    the oracle of :func:`kmeans_quant.dither.floyd_steinberg`: that kernel
+    first gamut-maps the colours onto the palette's hull
+    (:func:`kmeans_quant.dither.project_to_hull`), then gives exactly the
+    labels this function gives for the mapped pixels. All arithmetic is in
+    the pixels' float dtype (float32 unless they are float64), the
+    distances summed channel by channel, as the kernel does.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (H, W, c) or (H, W)
+        Pixel values.
+    palette : ndarray, shape (m, c)
+        Palette colours in the same units.
+
+    Returns
+    -------
+    ndarray of intp, shape (H, W)
+        Index into ``palette`` of each pixel's colour.
+
+    Examples
+    --------
+    A grey ramp onto black and white: 128 becomes white, its error of -127
+    darkens the next pixel (64 - 127 * 7/16 = 8.44) to black, and so on.
+
+    >>> import numpy as np
+    >>> from kmeans_quant import naive
+    >>> naive.floyd_steinberg(np.array([[[128.0], [64.0], [200.0]]]), np.array([[0.0], [255.0]]))
+    array([[1, 0, 1]])
+    """
+    px = np.asarray(pixels)
+    dtype = np.float64 if px.dtype == np.float64 else np.float32
+    if px.ndim == 2:
+        px = px[..., None]
+    px = px.astype(dtype)
+    H, W, c = px.shape
+    pal = np.asarray(palette, dtype=dtype).reshape(-1, c)
+    m = pal.shape[0]
+    labels = np.zeros((H, W), dtype=np.intp)
+    if m == 1:
+        return labels
+    right, down_left, down, down_right = (dtype(w / 16) for w in (7, 3, 5, 1))
+    # Accumulated error, padded by one column each side and one row below so
+    # error pushed off the image lands somewhere harmless; pixel (y, x) is
+    # at pending[y, x + 1].
+    pending = np.zeros((H + 1, W + 2, c), dtype=dtype)
+    for y in range(H):
+        for x in range(W):
+            v = px[y, x] + pending[y, x + 1]
+            dist = np.zeros(m, dtype=dtype)
+            for ch in range(c):
+                diff = v[ch] - pal[:, ch]
+                dist += diff * diff
+            j = int(np.argmin(dist))  # first minimum: ties to the lowest index
+            labels[y, x] = j
+            e = v - pal[j]
+            pending[y, x + 2] += e * right
+            pending[y + 1, x] += e * down_left
+            pending[y + 1, x + 1] += e * down
+            pending[y + 1, x + 2] += e * down_right
+    return labels

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import kmeans_quant
-from kmeans_quant.baselines import _median_cut, _uniform_levels, _uniform_palette
-from kmeans_quant.colors import color_table
+from kmeans_quant.baselines import median_cut, uniform_levels, uniform_palette
+from kmeans_quant.color_table import color_table
 
 CHELSEA = Path(kmeans_quant.__file__).parent / "data" / "chelsea.png"
 
@@ -34,7 +34,7 @@ def test_median_cut_two_groups_give_their_weighted_means():
     # between the groups, so each group is one box.
     colors = np.array([[10, 10, 10], [20, 10, 10], [200, 50, 50], [210, 60, 50]])
     counts = np.array([3, 1, 2, 2])
-    pal = _median_cut(colors, counts, 2)
+    pal = median_cut(colors, counts, 2)
     expected = [[(3 * 10 + 20) / 4, 10, 10], [(200 + 210) / 2, (50 + 60) / 2, 50]]
     np.testing.assert_allclose(pal, expected)
 
@@ -44,17 +44,17 @@ def test_median_cut_cuts_at_the_weighted_median_not_the_gap():
     # and 20. Putting 5 pixels on 0 moves the median to between 0 and 10:
     # low side 5 of 8 pixels (|5 - 4| = 1) beats 6 of 8 (|6 - 4| = 2).
     colors = np.array([[0, 0, 0], [10, 0, 0], [20, 0, 0], [30, 0, 0]])
-    np.testing.assert_allclose(_median_cut(colors, np.array([1, 1, 1, 1]), 2),
+    np.testing.assert_allclose(median_cut(colors, np.array([1, 1, 1, 1]), 2),
                                [[5, 0, 0], [25, 0, 0]])
-    np.testing.assert_allclose(_median_cut(colors, np.array([5, 1, 1, 1]), 2),
+    np.testing.assert_allclose(median_cut(colors, np.array([5, 1, 1, 1]), 2),
                                [[0, 0, 0], [20, 0, 0]])
 
 
 def test_median_cut_box_means_are_weighted_by_counts():
     colors = np.array([[0, 0, 0], [100, 0, 0]])
     # one box (k = 1): the pixel-weighted mean, not the mean of the colours
-    np.testing.assert_allclose(_median_cut(colors, np.array([3, 1]), 1), [[25, 0, 0]])
-    np.testing.assert_allclose(_median_cut(colors, np.array([1, 1]), 1), [[50, 0, 0]])
+    np.testing.assert_allclose(median_cut(colors, np.array([3, 1]), 1), [[25, 0, 0]])
+    np.testing.assert_allclose(median_cut(colors, np.array([1, 1]), 1), [[50, 0, 0]])
 
 
 def test_median_cut_splits_the_box_with_most_pixels_times_side():
@@ -64,7 +64,7 @@ def test_median_cut_splits_the_box_with_most_pixels_times_side():
     # although B is longer. Cutting by length alone would cut B instead.
     colors = np.array([[0, 0, 0], [0, 60, 0], [250, 0, 0], [250, 100, 0]])
     counts = np.array([100, 100, 1, 1])
-    pal = _median_cut(colors, counts, 3)
+    pal = median_cut(colors, counts, 3)
     np.testing.assert_allclose(pal, [[0, 0, 0], [250, 50, 0], [0, 60, 0]])
 
 
@@ -73,13 +73,13 @@ def test_median_cut_keeps_colours_equal_along_the_axis_together():
     # the only cut along red is between 50 and 90.
     colors = np.array([[50, 0, 0], [50, 10, 0], [50, 20, 0], [90, 0, 0]])
     counts = np.array([1, 1, 1, 5])
-    pal = _median_cut(colors, counts, 2)
+    pal = median_cut(colors, counts, 2)
     np.testing.assert_allclose(pal, [[50, 10, 0], [90, 0, 0]])
 
 
 def test_median_cut_returns_the_colours_when_there_are_few():
     colors = np.array([[1.0, 2.0, 3.0], [200.0, 100.0, 0.0]])
-    pal = _median_cut(colors, np.array([4, 9]), 5)
+    pal = median_cut(colors, np.array([4, 9]), 5)
     np.testing.assert_array_equal(pal, colors)
     assert pal.dtype == np.float64
     assert pal is not colors
@@ -87,7 +87,7 @@ def test_median_cut_returns_the_colours_when_there_are_few():
 
 def test_median_cut_grey_table():
     colors = np.array([[0.0], [10.0], [200.0], [220.0]])
-    np.testing.assert_allclose(_median_cut(colors, np.array([1, 1, 1, 1]), 2), [[5.0], [210.0]])
+    np.testing.assert_allclose(median_cut(colors, np.array([1, 1, 1, 1]), 2), [[5.0], [210.0]])
 
 
 # --------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def test_median_cut_grey_table():
 @pytest.mark.parametrize("k", [1, 2, 7, 16, 64])
 def test_median_cut_gives_k_colours_inside_the_data(seed, k):
     colors, counts = _random_table(seed)
-    pal = _median_cut(colors, counts, k)
+    pal = median_cut(colors, counts, k)
     assert pal.shape == (min(k, len(colors)), 3)
     assert np.isfinite(pal).all()
     # each colour is a mean of input colours, so inside their bounding box
@@ -110,16 +110,16 @@ def test_median_cut_gives_k_colours_inside_the_data(seed, k):
 
 def test_median_cut_k1_is_the_weighted_mean():
     colors, counts = _random_table(3)
-    pal = _median_cut(colors, counts, 1)
+    pal = median_cut(colors, counts, 1)
     np.testing.assert_allclose(pal[0], np.average(colors, axis=0, weights=counts))
 
 
 def test_median_cut_is_deterministic_and_ignores_row_order():
     colors, counts = _random_table(11)
-    first = _median_cut(colors, counts, 20)
-    np.testing.assert_array_equal(first, _median_cut(colors, counts, 20))
+    first = median_cut(colors, counts, 20)
+    np.testing.assert_array_equal(first, median_cut(colors, counts, 20))
     perm = np.random.default_rng(0).permutation(len(colors))
-    shuffled = _median_cut(colors[perm], counts[perm], 20)
+    shuffled = median_cut(colors[perm], counts[perm], 20)
     # same boxes; only the summation order of the means can differ
     np.testing.assert_allclose(np.unique(shuffled, axis=0), np.unique(first, axis=0),
                                rtol=0, atol=1e-9)
@@ -128,10 +128,10 @@ def test_median_cut_is_deterministic_and_ignores_row_order():
 def test_median_cut_counts_scale_out():
     # Only relative counts matter: doubling all of them changes nothing.
     colors, counts = _random_table(5)
-    np.testing.assert_allclose(_median_cut(colors, counts * 2, 12),
-                               _median_cut(colors, counts, 12))
-    np.testing.assert_allclose(_median_cut(colors, counts.astype(np.float32), 12),
-                               _median_cut(colors, counts, 12))
+    np.testing.assert_allclose(median_cut(colors, counts * 2, 12),
+                               median_cut(colors, counts, 12))
+    np.testing.assert_allclose(median_cut(colors, counts.astype(np.float32), 12),
+                               median_cut(colors, counts, 12))
 
 
 def test_median_cut_error_falls_as_k_grows():
@@ -141,7 +141,7 @@ def test_median_cut_error_falls_as_k_grows():
         d = ((colors[:, None, :] - pal[None]) ** 2).sum(axis=-1).min(axis=1)
         return float((counts * d).sum())
 
-    errors = [sse(_median_cut(colors, counts, k)) for k in (1, 2, 4, 8, 16, 32)]
+    errors = [sse(median_cut(colors, counts, k)) for k in (1, 2, 4, 8, 16, 32)]
     assert (np.diff(errors) < 0).all()
 
 
@@ -162,19 +162,19 @@ def test_median_cut_error_falls_as_k_grows():
     (256, 1, (256,)),
 ])
 def test_uniform_levels_hand_computed(k, channels, levels):
-    assert _uniform_levels(k, channels) == levels
+    assert uniform_levels(k, channels) == levels
 
 
 def test_uniform_levels_small_k_uses_uneven_grid():
     # k = 7: 1 level each is 1 colour; green then red can take a second level
     # (1x2x1 = 2, 2x2x1 = 4 <= 7) while blue cannot (2x2x2 = 8 > 7).
-    assert _uniform_levels(7, 3) == (2, 2, 1)
+    assert uniform_levels(7, 3) == (2, 2, 1)
 
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
 def test_uniform_levels_are_the_largest_near_equal_grid(channels):
     for k in range(1, 700):
-        levels = _uniform_levels(k, channels)
+        levels = uniform_levels(k, channels)
         assert len(levels) == channels
         prod = int(np.prod(levels))
         assert prod <= k
@@ -189,19 +189,19 @@ def test_uniform_levels_are_the_largest_near_equal_grid(channels):
 
 
 def test_uniform_palette_is_the_grid_of_bin_centres():
-    pal = _uniform_palette(8, 3)
+    pal = uniform_palette(8, 3)
     assert pal.shape == (8, 3)
     for j in range(3):
         np.testing.assert_allclose(np.unique(pal[:, j]), [63.75, 191.25])
     assert len(np.unique(pal, axis=0)) == 8
-    pal = _uniform_palette(256, 3)
+    pal = uniform_palette(256, 3)
     assert pal.shape == (252, 3)
     np.testing.assert_allclose(np.unique(pal[:, 1]), (np.arange(7) + 0.5) * 255 / 7)
     assert pal.min() > 0 and pal.max() < 255
 
 
 def test_uniform_palette_is_deterministic():
-    np.testing.assert_array_equal(_uniform_palette(100, 3), _uniform_palette(100, 3))
+    np.testing.assert_array_equal(uniform_palette(100, 3), uniform_palette(100, 3))
 
 
 def test_uniform_palette_error_on_uniform_noise_matches_theory():
@@ -209,7 +209,7 @@ def test_uniform_palette_error_on_uniform_noise_matches_theory():
     # uniform over a bin of width 255 / n: mean square (255 / n)^2 / 12.
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, size=(128, 128, 3), dtype=np.uint8)
-    out = kmeans_quant.recolor(img, _uniform_palette(64, 3))  # 4 x 4 x 4
+    out = kmeans_quant.recolor(img, uniform_palette(64, 3))  # 4 x 4 x 4
     theory = (255 / 4) ** 2 / 12
     assert _mse(img, out) == pytest.approx(theory, rel=0.05)
 
@@ -229,8 +229,8 @@ def test_median_cut_mse_lies_between_uniform_and_kmeans(chelsea):
     # margins asserted are far inside those gaps.
     k = 16
     table = color_table(chelsea.reshape(-1, 3))
-    uniform = kmeans_quant.recolor(chelsea, _uniform_palette(k, 3))
-    mcut = kmeans_quant.recolor(chelsea, np.rint(_median_cut(table.colors, table.counts, k)))
+    uniform = kmeans_quant.recolor(chelsea, uniform_palette(k, 3))
+    mcut = kmeans_quant.recolor(chelsea, np.rint(median_cut(table.colors, table.counts, k)))
     kmeans = kmeans_quant.quantize(chelsea, k)
     e_uniform, e_mcut, e_kmeans = _mse(chelsea, uniform), _mse(chelsea, mcut), _mse(chelsea, kmeans)
     assert len(np.unique(mcut.reshape(-1, 3), axis=0)) == k

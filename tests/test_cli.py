@@ -222,54 +222,29 @@ def test_shared_palette(work, capsys):
     np.testing.assert_array_equal(b, recolor(other, fitted))
 
 
-# ------------------------------------------------------------------ options the image API may have
+# ------------------------------------------------------------------ options passed to the image API
 
-_FITTING = {"method": "uniform", "space": "oklab", "dither": "ordered"}
+_OPTIONS = {"method": "uniform", "space": "oklab", "dither": "ordered"}
 
 
-@pytest.mark.parametrize("name", sorted(_FITTING))
-def test_api_options_quantize(work, capsys, name):
-    value = _FITTING[name]
-    code = main(["a.png", "-k", "3", f"--{name}", value])
-    err = capsys.readouterr().err
-    if name in inspect.signature(quantize).parameters:
-        assert code == 0, err
-        np.testing.assert_array_equal(
-            read_image("a_k3.png"), quantize(read_image("a.png"), 3, rng=0, **{name: value})
-        )
-    else:
-        assert code == 2
-        _one_error(err, rf"--{name} {value} is not available: .*quantize\(\) has no '{name}'")
-        assert not (work / "a_k3.png").exists()
+@pytest.mark.parametrize("name", sorted(_OPTIONS))
+def test_options_reach_quantize(work, capsys, name):
+    value = _OPTIONS[name]
+    assert main(["a.png", "-k", "3", f"--{name}", value]) == 0, capsys.readouterr().err
+    np.testing.assert_array_equal(
+        read_image("a_k3.png"), quantize(read_image("a.png"), 3, rng=0, **{name: value})
+    )
 
 
 @pytest.mark.parametrize("name", ["dither", "space"])
-def test_api_options_recolor(work, capsys, name):
-    value = _FITTING[name]
+def test_options_reach_recolor(work, capsys, name):
+    value = _OPTIONS[name]
     colors = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]], np.uint8)
     save_palette(colors, work / "p.json")
-    code = main(["a.png", "--palette-in", "p.json", f"--{name}", value])
-    err = capsys.readouterr().err
-    if name in inspect.signature(recolor).parameters:
-        assert code == 0, err
-        np.testing.assert_array_equal(
-            read_image("a_p.png"), recolor(read_image("a.png"), colors, **{name: value})
-        )
-    else:
-        assert code == 2
-        _one_error(err, rf"--{name} {value} is not available: .*recolor\(\) has no '{name}'")
-
-
-def test_defaults_pass_no_keyword(work, capsys, monkeypatch):
-    seen = {}
-
-    def spy(image, k, **kwargs):
-        seen.update(kwargs)
-        return quantize(image, k, **kwargs)
-
-    monkeypatch.setattr(cli, "quantize", spy)
-    assert main(["a.png", "--dither", "none", "--space", "rgb", "--method", "kmeans"]) == 0
-    assert seen == {"rng": 0}
+    assert main(["a.png", "--palette-in", "p.json", f"--{name}", value]) == 0
+    np.testing.assert_array_equal(
+        read_image("a_p.png"), recolor(read_image("a.png"), colors, **{name: value})
+    )
 
 
 # ------------------------------------------------------------------ errors: usage (2)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import kmeans_quant.colors as colors_mod
-from kmeans_quant.colors import color_table, merge_tables
+import kmeans_quant.color_table as colors_mod
+from kmeans_quant.color_table import color_table, merge_tables
 
 
 @pytest.fixture(params=["sort", "bincount"])

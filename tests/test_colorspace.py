@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from kmeans_quant import colorspace as cs
+from kmeans_quant._fit_space import from_fit_space, to_fit_space
 from kmeans_quant.colorspace import (
     delta_e_76,
     lab_to_srgb,
@@ -390,7 +391,7 @@ def _all_8bit_colours(step: int = 5) -> np.ndarray:
 
 def test_fit_space_oklab_is_scaled_shifted_oklab():
     x = _all_8bit_colours(15)
-    fit = cs._to_fit_space(x, "oklab")
+    fit = to_fit_space(x, "oklab")
     assert fit.dtype == np.float32 and fit.shape == x.shape
     expected = (srgb_to_oklab(x / 255) + [0.0, 0.5, 0.5]) * 255
     np.testing.assert_allclose(fit, expected, rtol=0, atol=1e-3)
@@ -402,13 +403,13 @@ def test_fit_space_oklab_is_scaled_shifted_oklab():
 
 
 def test_fit_space_keeps_the_whole_gamut_in_0_255():
-    fit = cs._to_fit_space(_all_8bit_colours(5), "oklab")
+    fit = to_fit_space(_all_8bit_colours(5), "oklab")
     assert fit.min() >= 0.0 and fit.max() <= 255.0
 
 
 def test_fit_space_round_trip_within_float32_precision():
     x = _all_8bit_colours(5)
-    back = cs._from_fit_space(cs._to_fit_space(x, "oklab"), "oklab")
+    back = from_fit_space(to_fit_space(x, "oklab"), "oklab")
     assert back.dtype == np.float32
     # float32 storage limits this; a rounding to 8 bits is never changed
     assert np.abs(back - x).max() < 1e-3
@@ -421,33 +422,33 @@ def test_fit_space_clips_out_of_gamut_centres():
     fit = np.array([[160.0, 230.0, 127.5], [0.0, 127.5, 127.5]], dtype=np.float32)
     raw = oklab_to_srgb(fit.astype(np.float64) / 255 - [0.0, 0.5, 0.5])
     assert raw.min() < 0 or raw.max() > 1  # really out of gamut
-    back = cs._from_fit_space(fit, "oklab")
+    back = from_fit_space(fit, "oklab")
     assert back.min() >= 0 and back.max() <= 255
     np.testing.assert_allclose(back, np.clip(raw * 255, 0, 255), atol=1e-3)
 
 
 def test_fit_space_grey_is_lightness():
     g = np.arange(0, 256, 17, dtype=np.float64).reshape(-1, 1)
-    fit = cs._to_fit_space(g, "oklab")
+    fit = to_fit_space(g, "oklab")
     assert fit.shape == (len(g), 1)
     lightness = srgb_to_oklab(np.repeat(g / 255, 3, axis=1))[:, 0] * 255
     np.testing.assert_allclose(fit[:, 0], lightness, atol=1e-3)
-    back = cs._from_fit_space(fit, "oklab")
+    back = from_fit_space(fit, "oklab")
     assert back.shape == g.shape
     np.testing.assert_allclose(back, g, atol=1e-3)
 
 
 def test_fit_space_rgb_is_identity():
     x = _all_8bit_colours(51)
-    fit = cs._to_fit_space(x, "rgb")
+    fit = to_fit_space(x, "rgb")
     assert fit.dtype == np.float32
     np.testing.assert_array_equal(fit, x)
-    np.testing.assert_array_equal(cs._from_fit_space(np.array([[-3.0, 100.0, 300.0]]), "rgb"),
+    np.testing.assert_array_equal(from_fit_space(np.array([[-3.0, 100.0, 300.0]]), "rgb"),
                                   [[0.0, 100.0, 255.0]])
 
 
 def test_fit_space_unknown_space_is_refused():
-    with pytest.raises(ValueError, match=r"space must be one of \('rgb', 'oklab'\), got 'lab'"):
-        cs._to_fit_space(np.zeros((1, 3)), "lab")
+    with pytest.raises(ValueError, match=r"space must be one of 'rgb', 'oklab', got 'lab'"):
+        to_fit_space(np.zeros((1, 3)), "lab")
     with pytest.raises(ValueError, match=r"space must be one of .*, got 'hsv'"):
-        cs._from_fit_space(np.zeros((1, 3)), "hsv")
+        from_fit_space(np.zeros((1, 3)), "hsv")

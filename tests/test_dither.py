@@ -19,17 +19,49 @@ import pytest
 import kmeans_quant
 import kmeans_quant.dither as dither
 from kmeans_quant import extract_palette, recolor
-from kmeans_quant.dither import (
-    _bayer_matrix,
-    _block_mean_error,
-    _floyd_steinberg,
-    _floyd_steinberg_reference,
-    _hull_distance_sq,
-    _mixing_plans,
-    _ordered,
-    _plan_goals,
-    _project_to_hull,
-)
+from kmeans_quant import naive
+from kmeans_quant.dither import bayer_matrix, hull_distance_sq, mixing_plans, project_to_hull
+from kmeans_quant.metrics import block_mean_error
+
+
+def _table(pixels, palette):
+    """Pixels (H, W[, c]) as the colour table the kernels take, in one float dtype."""
+    px = np.asarray(pixels)
+    dtype = np.float64 if px.dtype == np.float64 else np.float32
+    if px.ndim == 2:
+        px = px[..., None]
+    px = px.astype(dtype)
+    h, w, c = px.shape
+    colors, inverse, counts = np.unique(px.reshape(-1, c), axis=0, return_inverse=True,
+                                        return_counts=True)
+    pal = np.asarray(palette, dtype=dtype).reshape(-1, c)
+    return colors, inverse.reshape(-1), counts, pal, (h, w)
+
+
+def fs(pixels, palette):
+    """The wavefront kernel on the colour table of ``pixels``."""
+    colors, inverse, _, pal, shape = _table(pixels, palette)
+    return dither.floyd_steinberg(colors, inverse, pal, shape)
+
+
+def fs_reference(pixels, palette):
+    """The plain loop of kmeans_quant.naive on the same gamut-mapped pixels."""
+    colors, inverse, _, pal, (h, w) = _table(pixels, palette)
+    mapped = project_to_hull(colors, pal).astype(colors.dtype)
+    return naive.floyd_steinberg(mapped[inverse].reshape(h, w, -1), pal)
+
+
+def ordered(pixels, palette, **kw):
+    colors, inverse, counts, pal, shape = _table(pixels, palette)
+    return dither.ordered(colors, counts, inverse, pal, shape, **kw)
+
+
+def plan_goals(pixels, max_goals):
+    """Goals and each pixel's goal, from the colour table of ``pixels``."""
+    colors, inverse, counts, _, _ = _table(pixels, np.zeros(np.shape(pixels)[-1]))
+    goals, goal_of_color = dither.plan_goals(colors, counts, max_goals)
+    return goals, inverse if goal_of_color is None else goal_of_color[inverse]
+
 
 BLACK_WHITE_GREY = np.array([[0.0], [255.0]])
 BLACK_WHITE_RGB = np.array([[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]])
@@ -49,7 +81,7 @@ def tile_means(img: np.ndarray, block: int = 8) -> np.ndarray:
 # Floyd-Steinberg: hand-computed cases
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kernel", [_floyd_steinberg, _floyd_steinberg_reference])
+@pytest.mark.parametrize("kernel", [fs, fs_reference])
 def test_fs_ramp_by_hand(kernel):
     # 128 -> white (error -127); 64 - 127*7/16 = 8.44 -> black (error 8.44);
     # 200 + 8.44*7/16 = 203.7 -> white.
@@ -57,7 +89,7 @@ def test_fs_ramp_by_hand(kernel):
     np.testing.assert_array_equal(kernel(ramp, BLACK_WHITE_GREY), [[1, 0, 1]])
 
 
-@pytest.mark.parametrize("kernel", [_floyd_steinberg, _floyd_steinberg_reference])
+@pytest.mark.parametrize("kernel", [fs, fs_reference])
 def test_fs_two_by_two_uses_all_four_weights(kernel):
     # Flat grey 100 onto black/white, by hand:
     # (0,0): 100 -> black, e=100: (0,1) += 43.75, (1,0) += 31.25, (1,1) += 6.25
@@ -68,7 +100,7 @@ def test_fs_two_by_two_uses_all_four_weights(kernel):
     np.testing.assert_array_equal(kernel(img, BLACK_WHITE_GREY), [[0, 1], [0, 0]])
 
 
-@pytest.mark.parametrize("kernel", [_floyd_steinberg, _floyd_steinberg_reference])
+@pytest.mark.parametrize("kernel", [fs, fs_reference])
 def test_fs_maps_colours_onto_the_hull_first(kernel):
     # Black and white span the grey diagonal; (200, 100, 0) is off it, and
     # its nearest grey is (100, 100, 100). Gamut-mapped, 300 is 255 and -40
@@ -81,9 +113,9 @@ def test_fs_maps_colours_onto_the_hull_first(kernel):
 def test_fs_accepts_2d_grey_and_single_colour_palette():
     img = np.array([[10.0, 250.0], [130.0, 20.0]])
     np.testing.assert_array_equal(
-        _floyd_steinberg(img, BLACK_WHITE_GREY), _floyd_steinberg(img[..., None], BLACK_WHITE_GREY)
+        fs(img, BLACK_WHITE_GREY), fs(img[..., None], BLACK_WHITE_GREY)
     )
-    np.testing.assert_array_equal(_floyd_steinberg(img, np.array([[7.0]])), np.zeros((2, 2)))
+    np.testing.assert_array_equal(fs(img, np.array([[7.0]])), np.zeros((2, 2)))
 
 
 # --------------------------------------------------------------------------
@@ -102,56 +134,12 @@ def test_fs_equals_reference(shape, c, dtype):
     # gamut mapping is exercised too.
     img = rng.uniform(0, 255, shape + (c,)).astype(dtype)
     pal = rng.uniform(0, 255, (int(rng.integers(2, 17)), c)).astype(dtype)
-    fast = _floyd_steinberg(img, pal)
-    np.testing.assert_array_equal(fast, _floyd_steinberg_reference(img, pal))
+    np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
     # Identity holds even where the exact tie-breaking matters: integer
     # levels with duplicated and equidistant palette entries.
     img = (rng.integers(0, 4, shape + (c,)) * 85).astype(dtype)
     pal = np.repeat(np.array([[170.0], [85.0], [0.0], [255.0], [85.0]], dtype=dtype), c, axis=1)
-    np.testing.assert_array_equal(_floyd_steinberg(img, pal), _floyd_steinberg_reference(img, pal))
-
-
-@pytest.mark.parametrize("limit", [0.0, 3.0, 25.0])
-def test_fs_with_error_limit_equals_reference(limit):
-    rng = np.random.default_rng(5)
-    img = rng.uniform(0, 255, (8, 13, 3)).astype(np.float32)
-    pal = rng.uniform(60, 200, (6, 3)).astype(np.float32)  # much of img is out of gamut
-    np.testing.assert_array_equal(
-        _floyd_steinberg(img, pal, error_limit=limit),
-        _floyd_steinberg_reference(img, pal, error_limit=limit),
-    )
-
-
-def test_fs_error_limit_extremes():
-    rng = np.random.default_rng(6)
-    img = rng.uniform(0, 255, (20, 30, 3)).astype(np.float32)
-    pal = rng.uniform(0, 255, (8, 3)).astype(np.float32)
-    # A limit no error reaches changes nothing ...
-    np.testing.assert_array_equal(
-        _floyd_steinberg(img, pal, error_limit=1e6), _floyd_steinberg(img, pal)
-    )
-    # ... and a zero limit diffuses nothing: nearest-colour mapping of the
-    # gamut-mapped pixels.
-    mapped = _project_to_hull(img.reshape(-1, 3), pal).astype(np.float32).reshape(img.shape)
-    assert not np.array_equal(mapped, img)
-    d2 = ((mapped[:, :, None, :] - pal) ** 2).sum(axis=-1)
-    np.testing.assert_array_equal(_floyd_steinberg(img, pal, error_limit=0.0), d2.argmin(axis=-1))
-    assert not np.array_equal(_floyd_steinberg(img, pal), d2.argmin(axis=-1))
-
-
-def test_fs_same_labels_whichever_way_colours_are_gathered(monkeypatch):
-    # 8-bit values are deduplicated by packed codes, small images by
-    # numpy.unique, and large images of other values are projected pixel by
-    # pixel; all three must map every pixel to the same value.
-    rng = np.random.default_rng(11)
-    img = rng.integers(0, 256, (24, 40, 3)).astype(np.float32)
-    img[::3] = img[1::3]  # repeated colours
-    pal = rng.integers(30, 220, (7, 3)).astype(np.float32)
-    packed = _floyd_steinberg(img, pal)
-    monkeypatch.setattr(dither, "_as_uint8", lambda px, lo, hi: None)
-    np.testing.assert_array_equal(_floyd_steinberg(img, pal), packed)
-    monkeypatch.setattr(dither, "_SORT_MAX_PIXELS", 10)
-    np.testing.assert_array_equal(_floyd_steinberg(img, pal), packed)
+    np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
 
 
 # --------------------------------------------------------------------------
@@ -176,9 +164,9 @@ def test_projection_onto_a_tetrahedron_by_hand():
         [100, 0, 0],
         [50, 50, 0],
     ])
-    np.testing.assert_allclose(_project_to_hull(x, TETRA), expect, atol=1e-9)
+    np.testing.assert_allclose(project_to_hull(x, TETRA), expect, atol=1e-9)
     np.testing.assert_allclose(
-        _hull_distance_sq(x, TETRA), [0, 3 * (200 / 3) ** 2, 100, 10000 + 2 * 2500, 600]
+        hull_distance_sq(x, TETRA), [0, 3 * (200 / 3) ** 2, 100, 10000 + 2 * 2500, 600]
     )
 
 
@@ -186,10 +174,10 @@ def test_hull_distance():
     tri = np.array([[0.0, 0.0, 0.0], [200.0, 0.0, 0.0], [0.0, 200.0, 0.0]])
     inside = np.array([[50.0, 50.0, 0.0], [0.0, 0.0, 0.0], [100.0, 100.0, 0.0]])
     outside = np.array([[50.0, 50.0, 30.0], [-10.0, 0.0, 0.0], [150.0, 150.0, 0.0]])
-    np.testing.assert_array_equal(_hull_distance_sq(inside, tri), 0.0)
+    np.testing.assert_array_equal(hull_distance_sq(inside, tri), 0.0)
     # Above the plane by 30; beyond the vertex by 10; beyond the edge x + y = 200
     # by 100 / sqrt(2) in the plane.
-    np.testing.assert_allclose(_hull_distance_sq(outside, tri), [900.0, 100.0, 5000.0])
+    np.testing.assert_allclose(hull_distance_sq(outside, tri), [900.0, 100.0, 5000.0])
 
 
 def test_projection_leaves_inside_colours_bit_for_bit():
@@ -198,26 +186,26 @@ def test_projection_leaves_inside_colours_bit_for_bit():
     # Every weight at least 0.01: well inside, even after rounding to float32.
     w = 0.01 + 0.88 * rng.dirichlet(np.ones(12), size=200)
     inside = (w @ pal).astype(np.float32).astype(np.float64)
-    out = _project_to_hull(inside, pal)
+    out = project_to_hull(inside, pal)
     assert out.tobytes() == inside.tobytes()
-    np.testing.assert_array_equal(_hull_distance_sq(inside, pal), 0.0)
+    np.testing.assert_array_equal(hull_distance_sq(inside, pal), 0.0)
 
 
 def test_projection_onto_flat_palettes():
     # One colour: everything goes to it.
     np.testing.assert_array_equal(
-        _project_to_hull(np.array([[1.0, 2, 3], [9, 9, 9]]), np.array([[5.0, 5, 5]])),
+        project_to_hull(np.array([[1.0, 2, 3], [9, 9, 9]]), np.array([[5.0, 5, 5]])),
         [[5, 5, 5], [5, 5, 5]],
     )
     # A grey line in RGB: the grey of the same mean, clipped to the ends.
     greys = np.array([[40.0, 40, 40], [200, 200, 200], [90, 90, 90]])
     np.testing.assert_allclose(
-        _project_to_hull(np.array([[200.0, 100, 0], [250, 250, 250], [0, 0, 30]]), greys),
+        project_to_hull(np.array([[200.0, 100, 0], [250, 250, 250], [0, 0, 30]]), greys),
         [[100, 100, 100], [200, 200, 200], [40, 40, 40]],
     )
     # One channel: a clip to the palette's range.
     np.testing.assert_array_equal(
-        _project_to_hull(np.array([[-5.0], [100], [300]]), np.array([[10.0], [200], [50]])),
+        project_to_hull(np.array([[-5.0], [100], [300]]), np.array([[10.0], [200], [50]])),
         [[10], [100], [200]],
     )
 
@@ -240,7 +228,7 @@ def test_projection_is_optimal_on_random_palettes(m):
     rng = np.random.default_rng(m)
     pal = rng.integers(0, 256, (m, 3)).astype(np.float64)
     x = rng.uniform(-60, 320, (400, 3))
-    assert_is_projection(x, _project_to_hull(x, pal), pal)
+    assert_is_projection(x, project_to_hull(x, pal), pal)
 
 
 @pytest.mark.parametrize("kind", ["collinear", "coplanar", "grid"])
@@ -255,7 +243,7 @@ def test_projection_is_optimal_on_degenerate_palettes(kind):
     else:  # many colours on the faces and inside of a cube
         pal = np.stack(np.meshgrid(*[np.linspace(0, 255, 5)] * 3), axis=-1).reshape(-1, 3)
     x = rng.uniform(-60, 320, (300, 3))
-    y = _project_to_hull(x, pal)
+    y = project_to_hull(x, pal)
     assert_is_projection(x, y, pal)
     if kind == "grid":
         np.testing.assert_allclose(y, np.clip(x, 0, 255), atol=1e-9)
@@ -270,7 +258,7 @@ def test_mixing_plans_by_hand():
     # t=100 tie -> 0, e=100; t=200 -> 200, e=0; ... so half each.
     # For 50: 0 (e=50), 0 (e=100, t=150 -> 200), ... a quarter 200.
     pal = np.array([[0.0], [200.0]])
-    plans = _mixing_plans(np.array([[100.0], [50.0], [0.0], [200.0]]), pal, 8)
+    plans = mixing_plans(np.array([[100.0], [50.0], [0.0], [200.0]]), pal, 8)
     np.testing.assert_array_equal(
         plans, [[0] * 4 + [1] * 4, [0] * 6 + [1] * 2, [0] * 8, [1] * 8]
     )
@@ -279,7 +267,7 @@ def test_mixing_plans_by_hand():
 def test_mixing_plans_mix_three_colours_exactly():
     pal = np.array([[0.0, 0, 0], [256, 0, 0], [0, 256, 0]])
     goals = np.array([[64.0, 64, 0], [32, 96, 0], [100, 100, 100]])
-    counts = np.array([np.bincount(p, minlength=3) for p in _mixing_plans(goals, pal, 64)])
+    counts = np.array([np.bincount(p, minlength=3) for p in mixing_plans(goals, pal, 64)])
     # Quarter red, quarter green; an eighth red, three eighths green; and
     # (100, 100, 100), off the palette's plane, mixed as its shadow (100, 100, 0).
     np.testing.assert_array_equal(counts, [[32, 16, 16], [32, 8, 24], [14, 25, 25]])
@@ -287,7 +275,7 @@ def test_mixing_plans_mix_three_colours_exactly():
 
 def test_mixing_plans_are_sorted_by_brightness():
     pal = np.array([[200.0, 200, 200], [0, 0, 0], [90, 90, 90]])
-    plans = _mixing_plans(np.random.default_rng(0).uniform(0, 200, (50, 3)), pal, 16)
+    plans = mixing_plans(np.random.default_rng(0).uniform(0, 200, (50, 3)), pal, 16)
     brightness = pal.sum(axis=1)[plans]
     assert (np.diff(brightness, axis=1) >= 0).all()
 
@@ -296,7 +284,7 @@ def test_mixing_plans_are_sorted_by_brightness():
 def test_ordered_mid_grey_is_half_white(pal):
     c = pal.shape[1]
     img = np.full((16, 24, c), 128.0)
-    labels = _ordered(img, pal)
+    labels = ordered(img, pal)
     assert labels.mean() == pytest.approx(0.5, abs=1 / 64)
     # Every 8x8 tile gets the same count, so the mix holds locally too.
     tiles = labels.reshape(2, 8, 3, 8).sum(axis=(1, 3))
@@ -308,8 +296,8 @@ def test_ordered_flat_colour_between_two_palette_colours():
     # tile is half each, in the Bayer pattern, and has exactly that mean.
     pal = np.array([[0.0, 0, 0], [200, 200, 200], [255, 0, 0]])
     img = np.full((16, 16, 3), 100.0)
-    labels = _ordered(img, pal)
-    np.testing.assert_array_equal(labels[:8, :8], (_bayer_matrix(8) >= 32).astype(int))
+    labels = ordered(img, pal)
+    np.testing.assert_array_equal(labels[:8, :8], (bayer_matrix(8) >= 32).astype(int))
     np.testing.assert_array_equal(labels, np.tile(labels[:8, :8], (2, 2)))
     np.testing.assert_array_equal(tile_means(pal[labels]), np.full((4, 3), 100.0))
 
@@ -319,12 +307,12 @@ def test_ordered_grey_ramp_in_proportion(size):
     levels = np.arange(0, 256, 15, dtype=np.float64)
     img = np.broadcast_to(levels[:, None, None], (levels.size, 64, 1))
     img = np.repeat(img, 16, axis=0)  # 16 rows per level: whole tiles
-    white = _ordered(img, BLACK_WHITE_GREY, size=size).reshape(levels.size, -1).mean(axis=1)
+    white = ordered(img, BLACK_WHITE_GREY, size=size).reshape(levels.size, -1).mean(axis=1)
     assert np.all(np.abs(white - levels / 255) <= 0.5 / size**2 + 1e-12)
     assert np.all(np.diff(white) >= 0)
 
 
-@pytest.mark.parametrize("kernel", [_ordered, _floyd_steinberg])
+@pytest.mark.parametrize("kernel", [ordered, fs])
 def test_colour_off_the_palette_is_rendered_as_its_shadow(kernel):
     # Plain mapping sends (200, 100, 0) to black; its nearest mix of black
     # and white is the grey (100, 100, 100), white for 100/255 of the pixels.
@@ -335,7 +323,7 @@ def test_colour_off_the_palette_is_rendered_as_its_shadow(kernel):
 
 def test_ordered_single_colour_palette():
     img = np.random.default_rng(0).uniform(0, 255, (5, 6, 3))
-    np.testing.assert_array_equal(_ordered(img, np.array([[1.0, 2.0, 3.0]])), np.zeros((5, 6)))
+    np.testing.assert_array_equal(ordered(img, np.array([[1.0, 2.0, 3.0]])), np.zeros((5, 6)))
 
 
 # --------------------------------------------------------------------------
@@ -345,7 +333,7 @@ def test_ordered_single_colour_palette():
 def test_plan_goals_are_the_distinct_colours_when_few():
     rng = np.random.default_rng(8)
     img = rng.integers(0, 4, (10, 12, 3)).astype(np.float32) * 60
-    goals, inverse = _plan_goals(img, 1000)
+    goals, inverse = plan_goals(img, 1000)
     assert len(goals) == len(np.unique(img.reshape(-1, 3), axis=0))
     np.testing.assert_array_equal(goals[inverse], img.reshape(-1, 3))
 
@@ -354,7 +342,7 @@ def test_plan_goals_are_the_distinct_colours_when_few():
 def test_plan_goals_pool_colours_on_a_grid_when_many(scale):
     rng = np.random.default_rng(9)
     img = (rng.integers(0, 256, (60, 70, 3)) * scale).astype(np.float32)
-    goals, inverse = _plan_goals(img, 300)
+    goals, inverse = plan_goals(img, 300)
     flat = img.reshape(-1, 3).astype(np.float64)
     assert len(goals) <= 300
     # Each goal is the mean of its pixels, so the image's mean is kept, and
@@ -372,23 +360,16 @@ def test_ordered_with_pooled_goals_still_dithers():
     rng = np.random.default_rng(10)
     img = np.clip(rng.normal(120, 40, (64, 64, 3)), 0, 255).round().astype(np.float32)
     pal = np.array([[30.0, 30, 30], [200, 200, 200], [200, 60, 60], [60, 60, 200]])
-    exact, pooled = _ordered(img, pal), _ordered(img, pal, max_goals=64)
+    exact, pooled = ordered(img, pal), ordered(img, pal, max_goals=64)
     assert not np.array_equal(exact, pooled)
     plain = ((img[:, :, None] - pal) ** 2).sum(-1).argmin(-1)
     for labels in (exact, pooled):
-        assert _block_mean_error(pal[labels], img) < 0.5 * _block_mean_error(pal[plain], img)
+        assert block_mean_error(pal[labels], img) < 0.5 * block_mean_error(pal[plain], img)
 
 
 # --------------------------------------------------------------------------
 # Invariants shared by both kernels
 # --------------------------------------------------------------------------
-
-def fs(img, pal):
-    return _floyd_steinberg(img, pal)
-
-
-def ordered(img, pal):
-    return _ordered(img, pal)
 
 
 KERNELS = [fs, ordered]
@@ -430,13 +411,13 @@ def test_deterministic_and_layout_independent(kernel):
 @pytest.mark.parametrize("level", [10, 64, 100, 128, 200, 245])
 def test_fs_renders_grey_level_in_proportion(level):
     img = np.full((64, 64, 1), float(level))
-    white = _floyd_steinberg(img, BLACK_WHITE_GREY).mean()
+    white = fs(img, BLACK_WHITE_GREY).mean()
     assert abs(white - level / 255) < 0.01
 
 
 @pytest.mark.parametrize("size", [1, 2, 4, 8, 16])
 def test_bayer_matrix_holds_every_level_once(size):
-    b = _bayer_matrix(size)
+    b = bayer_matrix(size)
     assert b.shape == (size, size)
     np.testing.assert_array_equal(np.sort(b.ravel()), np.arange(size * size))
 
@@ -451,9 +432,9 @@ def test_block_mean_error_by_hand():
     b[:8, :8] = [3.0, 0.0, 4.0]  # first tile off by (3, 0, 4): 25; second tile exact
     b[8, :] = 100.0
     b[:, 16] = 100.0
-    assert _block_mean_error(a, b) == pytest.approx(25.0 / 2)
-    assert _block_mean_error(a, a) == 0.0
-    assert _block_mean_error(a[..., 0], b[..., 2], block=4) == pytest.approx(16.0 * 4 / 8)
+    assert block_mean_error(a, b) == pytest.approx(25.0 / 2)
+    assert block_mean_error(a, a) == 0.0
+    assert block_mean_error(a[..., 0], b[..., 2], block=4) == pytest.approx(16.0 * 4 / 8)
 
 
 # --------------------------------------------------------------------------
@@ -475,11 +456,11 @@ def test_dithering_lowers_local_mean_colour_error_on_chelsea(chelsea, chelsea_pa
     """Over the whole photo, 8x8 block means get at least 20% closer to the
     original's than with nearest-colour mapping (measured: 26-34%, see the
     module docstring of kmeans_quant.dither)."""
-    plain = _block_mean_error(recolor(chelsea, chelsea_palette), chelsea)
+    plain = block_mean_error(recolor(chelsea, chelsea_palette), chelsea)
     dithered = recolor(chelsea, chelsea_palette, dither=method)
-    assert _block_mean_error(dithered, chelsea) <= 0.8 * plain
+    assert block_mean_error(dithered, chelsea) <= 0.8 * plain
     # And the helper agrees with this file's block means.
-    assert _block_mean_error(dithered, chelsea) == pytest.approx(
+    assert block_mean_error(dithered, chelsea) == pytest.approx(
         ((tile_means(dithered) - tile_means(chelsea)) ** 2).sum(axis=1).mean()
     )
 
@@ -487,5 +468,5 @@ def test_dithering_lowers_local_mean_colour_error_on_chelsea(chelsea, chelsea_pa
 def test_most_of_chelsea_lies_outside_a_small_palette(chelsea, chelsea_palette):
     # Why gamut mapping matters: most 8x8 block means are beyond the hull of
     # a K-Means palette, where no dither can reach them exactly.
-    beyond = _hull_distance_sq(tile_means(chelsea), chelsea_palette.colors) > 1.0
+    beyond = hull_distance_sq(tile_means(chelsea), chelsea_palette.colors) > 1.0
     assert beyond.mean() > 0.3

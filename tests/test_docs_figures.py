@@ -220,7 +220,7 @@ def test_baselines_are_reported_and_match_the_library(quick_run):
 
 def test_dithering_trades_pixel_error_for_block_means(quick_run):
     from kmeans_quant import quantize
-    from kmeans_quant.dither import _block_mean_error
+    from kmeans_quant.metrics import block_mean_error
 
     out, image = quick_run
     sec = summary_section((out / "summary.txt").read_text(), "dithering")
@@ -232,7 +232,7 @@ def test_dithering_trades_pixel_error_for_block_means(quick_run):
         line = sec[f"{d}: whole photo"]
         q = quantize(image, 4, dither=d)
         assert number_after("block-mean error", line) == pytest.approx(
-            _block_mean_error(q, image), abs=0.006)
+            block_mean_error(q, image), abs=0.006)
         # The trade the figure shows: worse pixels, better local averages.
         assert number_after("pixel MSE", line) > number_after("pixel MSE", plain)
         assert number_after("block-mean error", line) < number_after("block-mean error", plain)

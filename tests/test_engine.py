@@ -156,7 +156,7 @@ def test_relaxed_photo_colours_converge_about_as_fast_as_plain(relax):
     import imageio.v3 as iio
 
     import kmeans_quant
-    from kmeans_quant.colors import color_table
+    from kmeans_quant.color_table import color_table
 
     img = iio.imread(Path(kmeans_quant.__file__).parent / "data" / "chelsea.png")
     table = color_table(img.reshape(-1, 3))
@@ -303,7 +303,7 @@ def test_threaded_assignment_equals_one_thread(monkeypatch):
 
 
 @pytest.mark.parametrize("k", [1, 5, 32])
-def test_transposed_assignment_equals_row_wise(monkeypatch, k):
+def test_column_assignment_equals_row_wise(monkeypatch, k):
     """Few centres take the (k, rows) path; it must agree with argmin by rows."""
     import kmeans_quant.steps as steps
 
@@ -311,7 +311,7 @@ def test_transposed_assignment_equals_row_wise(monkeypatch, k):
     X = rng.integers(0, 6, size=(3000, 3)).astype(np.float64)  # many exact ties
     C = rng.integers(0, 6, size=(k, 3)).astype(np.float64)
     fast = assign_labels(X, C)
-    monkeypatch.setattr(steps, "_TRANSPOSED_MAX_K", 0)
+    monkeypatch.setattr(steps, "_COLUMNS_MAX_K", 0)
     rowwise = assign_labels(X, C)
     np.testing.assert_array_equal(fast[0], rowwise[0])
     np.testing.assert_allclose(fast[1], rowwise[1], atol=1e-9)

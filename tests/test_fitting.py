@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kmeans_quant import _fitting
-from kmeans_quant.colors import _distinct_codes
+from kmeans_quant import _palette_fit
+from kmeans_quant.color_table import pool_on_grid
+from kmeans_quant.color_table import distinct_codes
 from kmeans_quant.steps import _cluster_sums
 
 
@@ -29,7 +30,7 @@ def test_pool_matches_a_plain_dictionary(bits):
     X = rng.integers(0, 256, size=(3000, 3)).astype(np.float32)
     X[:5] = [[-0.5, 0, 0], [255.4, 255, 255], [0, 255, 0], [0, 255, 0], [7, 7, 7]]
     w = rng.integers(1, 50, size=3000).astype(np.float32)
-    means, weight = _fitting._pool(X, w, bits)
+    means, weight = pool_on_grid(X, w, bits)
     ref_means, ref_weight = pool_reference(X, w, bits)
     np.testing.assert_allclose(weight, ref_weight, rtol=1e-6)
     np.testing.assert_allclose(means, ref_means, rtol=1e-5, atol=1e-4)
@@ -37,7 +38,7 @@ def test_pool_matches_a_plain_dictionary(bits):
 
 def test_pool_one_channel():
     X = np.array([[0.0], [3.0], [4.0], [255.0]], dtype=np.float32)
-    means, weight = _fitting._pool(X, np.array([1, 3, 1, 2], dtype=np.float32), 6)
+    means, weight = pool_on_grid(X, np.array([1, 3, 1, 2], dtype=np.float32), 6)
     np.testing.assert_allclose(means[:, 0], [2.25, 4.0, 255.0])
     np.testing.assert_allclose(weight, [4, 1, 2])
 
@@ -48,7 +49,7 @@ def test_distinct_codes_match_numpy_unique(n):
     codes = rng.integers(0, 1 << 24, size=n, dtype=np.uint32)
     codes[n // 2:] = codes[: n - n // 2]  # plenty of repeats
     codes[-1] = (1 << 24) - 1
-    values, counts = _distinct_codes(codes)
+    values, counts = distinct_codes(codes)
     ref_values, ref_counts = np.unique(codes, return_counts=True)
     np.testing.assert_array_equal(values, ref_values)
     np.testing.assert_array_equal(counts, ref_counts)

@@ -11,7 +11,7 @@ from conftest import make_quadrants
 
 import kmeans_quant
 from kmeans_quant import extract_palette, quantize, recolor
-from kmeans_quant.dither import _block_mean_error
+from kmeans_quant.metrics import block_mean_error
 
 SAMPLE = Path(kmeans_quant.__file__).parent / "data" / "chelsea.png"
 
@@ -76,7 +76,7 @@ def test_dither_matches_recolor_and_lowers_local_error(photo, dither, factor):
     plain = quantize(photo, 8)
     # Dithering trades pixel error for local mean error: the 8x8 block means
     # get at least 20% closer to the original's (measured: 0.73 and 0.71 of plain).
-    assert _block_mean_error(out, photo) <= factor * _block_mean_error(plain, photo)
+    assert block_mean_error(out, photo) <= factor * block_mean_error(plain, photo)
 
 
 @pytest.mark.parametrize("kind", ["gray", "float", "rgba"])

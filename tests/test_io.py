@@ -290,7 +290,7 @@ def test_palette_missing_a_colour(tmp_path, q4):
         (np.zeros((0, 3)), ValueError, r"got \(0, 3\)"),
         ([[0, 0, 300]], ValueError, r"values must lie in \[0, 255\] .*got range \[0, 300\]"),
         ([[0, 0, -1]], ValueError, r"got range \[-1, 0\]"),
-        (np.array([["a", "b", "c"]]), TypeError, "palette must hold numbers, got dtype <U1"),
+        (np.array([["a", "b", "c"]]), TypeError, "palette must hold real numbers, got dtype <U1"),
     ],
 )
 def test_bad_palette(tmp_path, q4, palette, exc, msg):
@@ -301,12 +301,12 @@ def test_bad_palette(tmp_path, q4, palette, exc, msg):
 @pytest.mark.parametrize(
     "image, exc, msg",
     [
-        ([[0, 1]], TypeError, "image must be a numpy.ndarray, got list"),
+        ([[0, 1]], TypeError, r"image must be a numpy.ndarray of shape .*, got list"),
         (np.zeros((2, 2, 2), np.uint8), ValueError, r"shape \(H, W\), .*got \(2, 2, 2\)"),
         (np.zeros((0, 3), np.uint8), ValueError, r"image is empty, got shape \(0, 3\)"),
-        (np.full((2, 2), 2.0), ValueError, r"float image values must be finite and lie in"),
+        (np.full((2, 2), 2.0), ValueError, r"float image values must lie in \[0, 1\], got range \[2, 2\]"),
         (np.zeros((2, 2), np.int32), TypeError,
-         "image dtype must be uint8, uint16 or float, got int32"),
+         "image dtype must be uint8, uint16 or float with values in \\[0, 1\\], got int32"),
     ],
 )
 def test_bad_image(tmp_path, image, exc, msg):

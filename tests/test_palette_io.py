@@ -230,13 +230,13 @@ def test_no_extension(tmp_path):
     [
         ("#ffffff", TypeError, "palette must be a Palette or an array of shape"),
         (None, TypeError, "palette must be a Palette or an array of shape"),
-        (np.array([["a", "b", "c"]]), TypeError, "palette colours must be numbers, got dtype <U1"),
+        (np.array([["a", "b", "c"]]), TypeError, "palette must hold real numbers, got dtype <U1"),
         (np.zeros((2, 4)), ValueError, r"shape \(m, 3\) or \(m, 1\) with m >= 1, got \(2, 4\)"),
         (np.zeros((0, 3)), ValueError, r"got \(0, 3\)"),
         ([[0, 0, 256]], ValueError,
-         r"values must lie in \[0, 255\] for dtype int64, got range \[0, 256\]"),
-        ([[0.0, 0.0, 1.5]], ValueError, r"\[0, 1\] for dtype float64, got range \[0, 1.5\]"),
-        ([[0.0, np.nan, 1.0]], ValueError, r"\[0, 1\] for dtype float64"),
+         r"values must lie in \[0, 255\] for int64 colours, got range \[0, 256\]"),
+        ([[0.0, 0.0, 1.5]], ValueError, r"\[0, 1\] for float64 colours, got range \[0, 1.5\]"),
+        ([[0.0, np.nan, 1.0]], ValueError, r"palette contains NaN or infinite values"),
     ],
 )
 def test_bad_palette_argument(tmp_path, palette, exc, msg):

@@ -14,7 +14,7 @@ import pytest
 from conftest import blobs, make_quadrants
 
 from kmeans_quant import kmeans
-from kmeans_quant.colors import color_table
+from kmeans_quant.color_table import color_table
 
 sk_cluster = pytest.importorskip("sklearn.cluster")
 
