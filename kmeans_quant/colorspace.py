@@ -2,7 +2,9 @@ r"""Colour spaces: the sRGB transfer function, Oklab and CIELAB.
 
 Every public function takes an array of shape ``(..., 3)`` (a single colour,
 a list of colours, an image, a stack of images) and returns one of the same
-shape. sRGB values are floats in [0, 1]; divide 8-bit data by 255 first.
+shape; each raises TypeError for non-numeric or boolean data and ValueError
+when the last axis is not of length 3 (or, for sRGB and linear input,
+for integer data above 1, which is 8-bit data). sRGB values are floats in [0, 1]; divide 8-bit data by 255 first.
 float32 input gives float32 output; anything else gives float64 (the
 arithmetic is always done in float64). NaN propagates; it is not an error.
 
@@ -254,11 +256,6 @@ def linear_to_srgb(linear: ArrayLike) -> NDArray[np.floating]:
     ndarray, shape (..., 3)
         sRGB values; float32 for float32 input, else float64.
 
-    Raises
-    ------
-    TypeError, ValueError
-        As for :func:`srgb_to_linear`.
-
     Examples
     --------
     >>> from kmeans_quant.colorspace import linear_to_srgb
@@ -279,18 +276,13 @@ def srgb_to_oklab(rgb: ArrayLike) -> NDArray[np.floating]:
     Parameters
     ----------
     rgb : array_like, shape (..., 3)
-        sRGB values in [0, 1].
+        sRGB values in [0, 1], as for :func:`srgb_to_linear`.
 
     Returns
     -------
     ndarray, shape (..., 3)
         Oklab ``(L, a, b)``: L in [0, 1], a and b roughly within +-0.32 for
         sRGB colours. float32 for float32 input, else float64.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As for :func:`srgb_to_linear`.
 
     References
     ----------
@@ -324,13 +316,6 @@ def oklab_to_srgb(lab: ArrayLike) -> NDArray[np.floating]:
         sRGB values, **not clipped**: colours outside the sRGB gamut come
         back below 0 or above 1. Clip with ``np.clip(x, 0, 1)`` to display.
 
-    Raises
-    ------
-    TypeError
-        Non-numeric or boolean data.
-    ValueError
-        Last axis not of length 3.
-
     Examples
     --------
     >>> from kmeans_quant.colorspace import oklab_to_srgb
@@ -354,24 +339,18 @@ def srgb_to_lab(rgb: ArrayLike) -> NDArray[np.floating]:
     Parameters
     ----------
     rgb : array_like, shape (..., 3)
-        sRGB values in [0, 1].
+        sRGB values in [0, 1], as for :func:`srgb_to_linear`.
 
     Returns
     -------
     ndarray, shape (..., 3)
         ``(L*, a*, b*)`` with L* in [0, 100]; greys have a* = b* = 0.
 
-    Raises
-    ------
-    TypeError, ValueError
-        As for :func:`srgb_to_linear`.
-
     Examples
     --------
     >>> from kmeans_quant.colorspace import srgb_to_lab
-    >>> srgb_to_lab([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]).round(2)
-    array([[100.  ,   0.  ,   0.  ],
-           [ 53.24,  80.09,  67.2 ]])
+    >>> print(srgb_to_lab([0.0, 0.0, 1.0]).round(2))   # pure blue
+    [  32.3    79.2  -107.86]
     """
     return _convert(rgb, "rgb", _srgb_to_lab, unit_range=True)
 
@@ -388,13 +367,6 @@ def lab_to_srgb(lab: ArrayLike) -> NDArray[np.floating]:
     -------
     ndarray, shape (..., 3)
         sRGB values, not clipped (out-of-gamut colours leave [0, 1]).
-
-    Raises
-    ------
-    TypeError
-        Non-numeric or boolean data.
-    ValueError
-        Last axis not of length 3.
 
     Examples
     --------

@@ -355,10 +355,8 @@ def quantize(
         Plain nearest-colour mapping, Floyd-Steinberg error diffusion, or
         ordered dithering (Knoll's mixing plans on an 8x8 Bayer matrix); see
         :mod:`kmeans_quant.dither`.
-    max_iter : int, default 300
-        Maximum Lloyd iterations of the main fit.
-    tol : float, default 1e-4
-        Relative tolerance on centre shift (see :func:`kmeans_quant.kmeans`).
+    max_iter, tol
+        As for :func:`extract_palette`.
 
     Returns
     -------

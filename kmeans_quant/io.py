@@ -266,12 +266,13 @@ def write_image(
         The colours of ``image`` (``c`` = 3, or 1 for grey), for instance the
         one it was recoloured with. Every pixel's colour must be in it.
     force : bool, default False
-        Overwrite ``path`` if it exists.
+        Replace an existing file at ``path``; without it an existing file is
+        an error and is left untouched.
 
     Returns
     -------
     pathlib.Path
-        ``path``.
+        The destination, as a Path.
 
     Raises
     ------

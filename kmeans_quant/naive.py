@@ -728,18 +728,18 @@ def floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
 
     Returns
     -------
-    ndarray of intp, shape (H, W)
-        Index into ``palette`` of each pixel's colour.
+    labels : list-like ndarray of intp, shape (H, W)
+        ``labels[y, x]`` is the palette row pixel ``(y, x)`` takes.
 
     Examples
     --------
-    A grey ramp onto black and white: 128 becomes white, its error of -127
-    darkens the next pixel (64 - 127 * 7/16 = 8.44) to black, and so on.
+    Two greys of 100 onto black and white: the first goes black and passes
+    7/16 of its error of 100 on, so the second, at 143.75, goes white.
 
     >>> import numpy as np
     >>> from kmeans_quant import naive
-    >>> naive.floyd_steinberg(np.array([[[128.0], [64.0], [200.0]]]), np.array([[0.0], [255.0]]))
-    array([[1, 0, 1]])
+    >>> naive.floyd_steinberg(np.array([[100.0, 100.0]]), np.array([[0.0], [255.0]]))
+    array([[0, 1]])
     """
     px = np.asarray(pixels)
     dtype = np.float64 if px.dtype == np.float64 else np.float32

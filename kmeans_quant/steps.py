@@ -429,10 +429,8 @@ def assign_labels(
 
     Parameters
     ----------
-    X : array_like, shape (n_samples, n_features)
-        The points.
-    centers : array_like, shape (k, n_features)
-        The centres.
+    X, centers : array_like
+        As for :func:`squared_distances`, with ``k`` centres.
 
     Returns
     -------

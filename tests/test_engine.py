@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import blobs
 
 from kmeans_quant import (
+    DuplicateCentersWarning,
     assign_labels,
     kmeans,
     kmeans_plusplus,
@@ -215,11 +218,19 @@ def test_empty_cluster_is_relocated_not_nan():
     np.testing.assert_allclose(step1.centers.ravel(), [1.0, 11.0, 10.0])
 
 
-def test_duplicate_points_fewer_than_k_distinct_no_nan():
+def test_duplicate_points_fewer_than_k_distinct_warn_and_no_nan():
     X = np.array([[1.0, 1.0]] * 5 + [[2.0, 2.0]] * 5)
-    res = kmeans(X, 4, rng=0)
+    with pytest.warns(DuplicateCentersWarning, match=r"found 2 distinct clusters, fewer than k=4"):
+        res = kmeans(X, 4, rng=0)
     assert np.isfinite(res.centers).all()
     assert res.inertia == pytest.approx(0.0)
+
+
+def test_no_warning_when_there_are_enough_distinct_points():
+    X = np.array([[1.0, 1.0]] * 5 + [[2.0, 2.0]] * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(np.unique(kmeans(X, 2, rng=0).centers, axis=0)) == 2
 
 
 def test_same_seed_same_result_and_generator_advances():

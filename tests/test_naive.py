@@ -284,7 +284,8 @@ def test_zero_weight_points_do_not_fill_a_cluster():
 def test_more_clusters_than_distinct_points_agree():
     X = np.array([[0.0], [0.0], [0.0], [5.0], [5.0]])
     init = np.array([[0.0], [5.0], [100.0]])
-    fast = kmeans_quant.kmeans(X, 3, init=init)
+    with pytest.warns(kmeans_quant.DuplicateCentersWarning):
+        fast = kmeans_quant.kmeans(X, 3, init=init)
     slow = naive.kmeans(X, 3, init=init)
     # the third centre can only land on an existing point: 5.0
     np.testing.assert_array_equal(slow.centers, [[0.0], [5.0], [5.0]])
@@ -294,7 +295,8 @@ def test_more_clusters_than_distinct_points_agree():
     # Here the farthest point (a tie: the last, 5.0) is its cluster's only
     # point, so the third centre stays empty and falls back to the first of
     # the equally farthest points, 0.0, in the loops and in the engine.
-    fast = kmeans_quant.kmeans([[0.0], [0.0], [5.0]], 3, init=init)
+    with pytest.warns(kmeans_quant.DuplicateCentersWarning):
+        fast = kmeans_quant.kmeans([[0.0], [0.0], [5.0]], 3, init=init)
     slow = naive.kmeans([[0.0], [0.0], [5.0]], 3, init=init)
     np.testing.assert_array_equal(slow.centers, [[0.0], [5.0], [0.0]])
     assert_same_result(fast, slow)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,13 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra.numpy import arrays  # noqa: E402
 
-from kmeans_quant import extract_palette, kmeans, quantize, recolor  # noqa: E402
+from kmeans_quant import (  # noqa: E402
+    DuplicateCentersWarning,
+    extract_palette,
+    kmeans,
+    quantize,
+    recolor,
+)
 
 images = st.tuples(st.integers(1, 12), st.integers(1, 12), st.sampled_from([None, 3, 4])).flatmap(
     lambda s: arrays(np.uint8, s[:2] if s[2] is None else s, elements=st.integers(0, 255))
@@ -65,7 +73,12 @@ def test_quantize_never_worse_than_one_colour(img, k):
 )
 def test_kmeans_properties(X, k, seed):
     k = min(k, len(X))
-    res = kmeans(X, k, rng=seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = kmeans(X, k, rng=seed)
+    # A warning exactly when the centres are not all distinct.
+    distinct = len(np.unique(res.centers, axis=0))
+    assert any(issubclass(w.category, DuplicateCentersWarning) for w in caught) == (distinct < k)
     assert res.centers.shape == (k, X.shape[1]) and np.isfinite(res.centers).all()
     assert res.labels.shape == (len(X),) and res.labels.min() >= 0 and res.labels.max() < k
     d2 = ((X - res.centers[res.labels]) ** 2).sum(axis=1)

@@ -297,16 +297,9 @@ def hull_distance_sq(points: NDArray, palette: NDArray) -> NDArray:
     any dithering could reach: :math:`d^2(x) = \lVert x - \pi(x)\rVert^2`
     with :math:`\pi` the projection of :func:`project_to_hull`.
 
-    Parameters
-    ----------
-    points : ndarray, shape (n, c)
-        Colours to measure.
-    palette : ndarray, shape (m, c)
-        The palette.
-
-    Returns
-    -------
-    ndarray of float64, shape (n,)
+    Takes the arguments of :func:`project_to_hull` (``points`` may also
+    be any array whose last axis holds the ``c`` channels) and returns one
+    float64 per colour, shape ``(n,)``.
 
     Examples
     --------

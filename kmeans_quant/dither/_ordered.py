@@ -246,8 +246,8 @@ def ordered(
 
     Returns
     -------
-    ndarray of intp, shape (H, W)
-        Index into ``palette`` of each pixel's colour.
+    labels : ndarray of intp, shape (H, W)
+        The palette entry each pixel shows.
 
     Examples
     --------
