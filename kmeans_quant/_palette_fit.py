@@ -74,7 +74,7 @@ def fit_colors(
         return fit_weighted_centers(X, w, plain)
     runs = [fit_weighted(means, weight, plain) for _ in range(_n_starts(k))]
     centers = min(runs, key=lambda r: r.inertia).centers
-    if bits < _REFINE_BITS < 8:
+    if bits < _REFINE_BITS:
         X, w = pool_on_grid(X, w, _REFINE_BITS)
     refine = FitSettings(k=k, init=centers, max_iter=min(_REFINE_ITER, max_iter), tol=tol,
                        rng=rng, relax=_REFINE_RELAX)

@@ -114,10 +114,9 @@ def test_median_cut_k1_is_the_weighted_mean():
     np.testing.assert_allclose(pal[0], np.average(colors, axis=0, weights=counts))
 
 
-def test_median_cut_is_deterministic_and_ignores_row_order():
+def test_median_cut_ignores_row_order():
     colors, counts = _random_table(11)
     first = median_cut(colors, counts, 20)
-    np.testing.assert_array_equal(first, median_cut(colors, counts, 20))
     perm = np.random.default_rng(0).permutation(len(colors))
     shuffled = median_cut(colors[perm], counts[perm], 20)
     # same boxes; only the summation order of the means can differ
@@ -198,10 +197,6 @@ def test_uniform_palette_is_the_grid_of_bin_centres():
     assert pal.shape == (252, 3)
     np.testing.assert_allclose(np.unique(pal[:, 1]), (np.arange(7) + 0.5) * 255 / 7)
     assert pal.min() > 0 and pal.max() < 255
-
-
-def test_uniform_palette_is_deterministic():
-    np.testing.assert_array_equal(uniform_palette(100, 3), uniform_palette(100, 3))
 
 
 def test_uniform_palette_error_on_uniform_noise_matches_theory():

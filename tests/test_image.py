@@ -152,6 +152,7 @@ def test_recolor_float_palette_for_float_image():
     np.testing.assert_array_equal(out, [[[0, 0, 0], [1, 1, 1]]])
 
 
+@pytest.mark.slow
 def test_quantize_uses_many_pixels_large_image():
     # Large enough for the lookup-table expansion, threaded assignment and the
     # coarse-to-fine fit.

@@ -66,6 +66,7 @@ def test_capped_iterations_same_init():
         assert_same(ours, sklearn_lloyd(X, C0, max_iter=max_iter), X)
 
 
+@pytest.mark.slow
 def test_many_pixels_same_init():
     # 30 000 points x 16 centres: many blocks of the distance matrix.
     img = make_quadrants(150, 200, noise=30, seed=8)
