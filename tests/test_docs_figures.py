@@ -307,9 +307,10 @@ def test_reference_errors(make_figures):
     assert e.delta_e_map.shape == (8, 8) and e.oklab > 0
 
 
-def test_tutorial_code_runs():
-    """Every ``>>>`` example in docs/tutorial.md gives the output written there."""
-    path = DOCS / "tutorial.md"
+@pytest.mark.parametrize(("page", "at_least"), [("tutorial.md", 10), ("internals.md", 5)])
+def test_tutorial_code_runs(page, at_least):
+    """Every ``>>>`` example in the tutorial and internals pages gives the output written there."""
+    path = DOCS / page
     result = doctest.testfile(
         str(path),
         module_relative=False,
@@ -317,8 +318,8 @@ def test_tutorial_code_runs():
         verbose=False,
         report=True,
     )
-    assert result.attempted > 10
-    assert result.failed == 0, f"{result.failed} tutorial example(s) failed, see output"
+    assert result.attempted > at_least
+    assert result.failed == 0, f"{result.failed} example(s) in {page} failed, see output"
 
 
 def test_tutorial_embeds_every_figure(make_figures):

@@ -134,3 +134,5 @@ def fig_init_compare(photo, s: Settings, out: Path, summ: Summary,
                  f"{final_mse[init].max():.2f}]")
         summ.add(f"{init}: updates mean [min, max]",
                  f"{iters[init].mean():.1f} [{iters[init].min()}, {iters[init].max()}]")
+    gap = final_mse["random"].mean() - final_mse["k-means++"].mean()
+    summ.add("final MSE, random minus k-means++ (means)", f"{gap:.2f}")
