@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .color_table import pool_on_grid
-from .engine import fit_weighted, fit_weighted_centers, FitSettings
+from .engine import FitSettings, fit_weighted, fit_weighted_centers
 
 _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4

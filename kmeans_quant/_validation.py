@@ -8,9 +8,8 @@ scikit-learn uses). Messages name the problem and the offending value.
 from __future__ import annotations
 
 import numbers
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray

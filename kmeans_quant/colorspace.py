@@ -4,7 +4,8 @@ Every public function takes an array of shape ``(..., 3)`` (a single colour,
 a list of colours, an image, a stack of images) and returns one of the same
 shape; each raises TypeError for non-numeric or boolean data and ValueError
 when the last axis is not of length 3 (or, for sRGB and linear input,
-for integer data above 1, which is 8-bit data). sRGB values are floats in [0, 1]; divide 8-bit data by 255 first.
+for integer data above 1, which is 8-bit data). sRGB values are floats in
+[0, 1]; divide 8-bit data by 255 first.
 float32 input gives float32 output; anything else gives float64 (the
 arithmetic is always done in float64). NaN propagates; it is not an error.
 

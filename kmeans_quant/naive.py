@@ -56,10 +56,10 @@ from ._validation import (
     RNGLike,
     check_data,
     check_image,
-    check_palette,
     check_init,
     check_k,
     check_k_fits,
+    check_palette,
     check_positive_int,
     check_rng,
     check_sample_weight,
@@ -707,9 +707,9 @@ def floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
     Pixels are visited in raster order. Pixel :math:`(y, x)` adds the error
     pushed onto it so far, :math:`v = x_{yx} + a_{yx}`, takes the nearest
     palette colour :math:`p_j` (ties to the lowest index), and pushes its
-    error :math:`e = v - p_j` onto its unvisited neighbours:
+    error :math:`e = v - p_j` onto its unvisited neighbours with the weights
 
-    .. math:: rac{1}{16}egin{bmatrix} & * & 7 \ 3 & 5 & 1\end{bmatrix}
+    .. math:: \frac{1}{16}\begin{bmatrix} & * & 7 \\ 3 & 5 & 1\end{bmatrix}.
 
     Error pushed off the image is dropped. This is the textbook algorithm,
     the oracle of :func:`kmeans_quant.dither.floyd_steinberg`: that kernel

@@ -18,8 +18,7 @@ import pytest
 
 import kmeans_quant
 import kmeans_quant.dither as dither
-from kmeans_quant import extract_palette, recolor
-from kmeans_quant import naive
+from kmeans_quant import extract_palette, naive, recolor
 from kmeans_quant.dither import bayer_matrix, hull_distance_sq, mixing_plans, project_to_hull
 from kmeans_quant.metrics import block_mean_error
 

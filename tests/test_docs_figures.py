@@ -1,4 +1,4 @@
-"""Smoke tests of docs/make_figures.py and the code in docs/tutorial.md.
+"""Smoke tests of the figure package docs/make_figures/ and the code in docs/tutorial.md.
 
 The figure script runs in ``--quick`` mode on a small synthetic image, so the
 whole file takes a few seconds; the full run is what regenerates docs/figures.
@@ -24,18 +24,29 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+def load_figure_package():
+    """docs/make_figures/ imported as a package, without touching sys.path.
+
+    The package is run as ``python -m docs.make_figures`` from the root; here
+    it is loaded from its folder under a private name, so its relative
+    imports resolve while the test suite's import path stays as it is.
+    """
+    name = "_docs_make_figures"
+    if name in sys.modules:
+        return sys.modules[name]
+    folder = DOCS / "make_figures"
+    spec = importlib.util.spec_from_file_location(
+        name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # submodules and dataclasses look the package up
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def make_figures():
-    """docs/make_figures.py imported as a module (docs/ is not a package)."""
-    name = "_docs_make_figures"
-    spec = importlib.util.spec_from_file_location(name, DOCS / "make_figures.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while it loads
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(name, None)
+    """The package; its section modules are attributes (``make_figures.common``...)."""
+    return load_figure_package()
 
 
 def synthetic_photo(seed: int = 0) -> np.ndarray:
@@ -127,8 +138,8 @@ def test_summary_reports_the_run(quick_run):
 def test_fits_are_reproducible(make_figures, quick_run):
     # Every random draw goes through a fixed seed: the same fit twice is identical.
     out, _ = quick_run
-    photo = make_figures.load_photo(out.parent / "synthetic.png")
-    first, second = make_figures.fit_steps(photo, 4), make_figures.fit_steps(photo, 4)
+    photo = make_figures.common.load_photo(out.parent / "synthetic.png")
+    first, second = make_figures.common.fit_steps(photo, 4), make_figures.common.fit_steps(photo, 4)
     assert len(first) == len(second)
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a.centers, b.centers)
@@ -137,8 +148,8 @@ def test_fits_are_reproducible(make_figures, quick_run):
 
 def test_painting_uses_only_the_centres(make_figures, quick_run):
     out, image = quick_run
-    photo = make_figures.load_photo(out.parent / "synthetic.png")
-    last = make_figures.fit_steps(photo, 4)[-1]
+    photo = make_figures.common.load_photo(out.parent / "synthetic.png")
+    last = make_figures.common.fit_steps(photo, 4)[-1]
     painted = photo.paint(last.centers, last.labels)
     assert painted.shape == image.shape and painted.dtype == np.uint8
     palette = np.clip(np.rint(last.centers), 0, 255).astype(np.uint8)
@@ -218,7 +229,7 @@ def test_baselines_are_reported_and_match_the_library(quick_run):
     assert float(re.search(r"([0-9.]+) after \d+ updates?$", lloyd).group(1)) <= start
 
 
-def test_dithering_trades_pixel_error_for_block_means(quick_run):
+def test_dithering_trades_pixel_error_for_block_means(make_figures, quick_run):
     from kmeans_quant import quantize
     from kmeans_quant.metrics import block_mean_error
 
@@ -263,21 +274,21 @@ def test_smoothest_window_finds_the_flat_square(make_figures):
     rng = np.random.default_rng(1)
     img = rng.integers(0, 256, size=(40, 48, 3), dtype=np.uint8)
     img[16:32, 24:40] = np.linspace(60, 120, 16, dtype=np.uint8)[None, :, None]  # a ramp
-    assert make_figures.smoothest_window(img, 16) == (16, 24)
+    assert make_figures.dithering.smoothest_window(img, 16) == (16, 24)
     # Corners stay on the 8-pixel grid that the block-mean error uses.
     img[:] = 7
-    assert make_figures.smoothest_window(img, 16) == (0, 0)
+    assert make_figures.dithering.smoothest_window(img, 16) == (0, 0)
 
 
 def test_block_means_and_used_colours(make_figures):
     img = np.zeros((8, 16, 3), dtype=np.uint8)
     img[:, 8:] = [255, 0, 0]
     img[0, 0] = [64, 0, 0]  # one pixel of the left block
-    means = make_figures.block_means(img)
+    means = make_figures.dithering.block_means(img)
     assert means.shape == (8, 16, 3)
     np.testing.assert_allclose(means[:, :8], [[[1.0, 0, 0]] * 8] * 8)
     np.testing.assert_allclose(means[:, 8:], [[[255.0, 0, 0]] * 8] * 8)
-    colors, shares = make_figures.used_colours(img)
+    colors, shares = make_figures.common.used_colours(img)
     expected, counts = np.unique(img.reshape(-1, 3), axis=0, return_counts=True)
     np.testing.assert_array_equal(colors, expected)
     np.testing.assert_allclose(shares, counts / 128)
@@ -285,7 +296,7 @@ def test_block_means_and_used_colours(make_figures):
 
 def test_reference_errors(make_figures):
     img = np.full((8, 8, 3), 120, dtype=np.uint8)
-    ref = make_figures.Reference.of(img)
+    ref = make_figures.common.Reference.of(img)
     same = ref.errors(img)
     assert same.mse == 0 and same.delta_e == 0 and same.oklab == 0
     lighter = img + 10  # a grey stays grey: all of ΔE76 is lightness
@@ -295,9 +306,10 @@ def test_reference_errors(make_figures):
     assert e.delta_e_map.shape == (8, 8) and e.oklab > 0
 
 
-def test_tutorial_code_runs():
-    """Every ``>>>`` example in docs/tutorial.md gives the output written there."""
-    path = DOCS / "tutorial.md"
+@pytest.mark.parametrize(("page", "at_least"), [("tutorial.md", 10), ("internals.md", 5)])
+def test_tutorial_code_runs(page, at_least):
+    """Every ``>>>`` example in the tutorial and internals pages gives the output written there."""
+    path = DOCS / page
     result = doctest.testfile(
         str(path),
         module_relative=False,
@@ -305,11 +317,27 @@ def test_tutorial_code_runs():
         verbose=False,
         report=True,
     )
-    assert result.attempted > 10
-    assert result.failed == 0, f"{result.failed} tutorial example(s) failed, see output"
+    assert result.attempted > at_least
+    assert result.failed == 0, f"{result.failed} example(s) in {page} failed, see output"
 
 
 def test_tutorial_embeds_every_figure(make_figures):
     text = (DOCS / "tutorial.md").read_text()
     for name in make_figures.FIGURES:
         assert f"(figures/{name})" in text, f"tutorial does not embed {name}"
+
+
+def test_figure_package_runs_as_a_module_without_path_hacks():
+    # One module per tutorial section plus common; none edits sys.path.
+    sources = sorted((DOCS / "make_figures").glob("*.py"))
+    assert {p.stem for p in sources} >= {"__init__", "__main__", "common", "picture",
+                                         "steps_2d", "seeding", "convergence", "engine",
+                                         "choosing_k", "baselines", "dithering", "oklab"}
+    for path in sources:
+        assert "sys.path" not in path.read_text(), f"{path.name} edits sys.path"
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "docs.make_figures", "--help"],
+                          cwd=DOCS.parent, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "usage: python -m docs.make_figures" in done.stdout

@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kmeans_quant import _palette_fit
-from kmeans_quant.color_table import pool_on_grid
-from kmeans_quant.color_table import distinct_codes
+from kmeans_quant.color_table import distinct_codes, pool_on_grid
 from kmeans_quant.steps import _cluster_sums
 
 
