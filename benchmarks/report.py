@@ -242,9 +242,9 @@ def stages_section(results) -> str:
         "## Where the time goes", "",
         "One call of `quantize` per column under cProfile, in a fresh process after a warm-up "
         "call; each stage is the cumulative time of the library function that does it "
-        "(`colors.color_table`, `_palette_fit._pool`, `seeding._kmeans_plusplus`, "
-        "`engine._lloyd` with its calls to `steps._assign` and, for the update, "
-        "`steps._cluster_sums` and `steps._centers_from_sums`, "
+        "(`color_table.color_table`, `color_table.pool_on_grid`, `seeding._kmeans_plusplus`, "
+        "`engine._lloyd` with its assignment (`_Points.assign`) and update "
+        "(`_Points.sums`, `_Points.means`) calls, "
         "`image._map_to_palette`, `image._expand`). The profiler adds a little overhead, "
         "so totals run slightly above the plain timings.", "",
         table(head, body), "",

@@ -18,20 +18,20 @@ from typing import Any
 # time makes each top-level stage. They do not call one another, so their
 # times add up.
 STAGES = (
-    ("colour table (histogram)", "colors.py", "color_table"),
-    ("coarse pooling", "_palette_fit.py", "_pool"),
+    ("colour table (histogram)", "color_table.py", "color_table"),
+    ("coarse pooling", "color_table.py", "pool_on_grid"),
     ("seeding (k-means++)", "seeding.py", "_kmeans_plusplus"),
     ("Lloyd iterations", "engine.py", "_lloyd"),
     ("map colours to palette", "image.py", "_map_to_palette"),
     ("expand to pixels", "image.py", "_expand"),
 )
-# Parts of the Lloyd stage: the two steps, counted only when called from _lloyd
-# (mapping to the palette also uses _assign).
+# Parts of the Lloyd stage: the two steps (methods of engine._Points),
+# counted only when called from the loop or its over-relaxed step.
 LLOYD_PARTS = (
-    ("  of which assignment", "steps.py", ("_assign",)),
-    ("  of which update", "steps.py", ("_cluster_sums", "_centers_from_sums")),
+    ("  of which assignment", "engine.py", ("assign",)),
+    ("  of which update", "engine.py", ("sums", "means")),
 )
-LLOYD = ("engine.py", "_lloyd")
+LLOYD_CALLERS = (("engine.py", "_lloyd"), ("engine.py", "_relaxed_step"))
 
 
 def _matches(key: tuple[str, int, str], file: str, func: str) -> bool:
@@ -60,7 +60,8 @@ def profile_stages(call: Callable[[], Any]) -> dict[str, float | None]:
         found = None
         for k, v in stats.items():
             if any(_matches(k, file, func) for func in funcs):
-                from_lloyd = [c[3] for ck, c in v[4].items() if _matches(ck, *LLOYD)]
+                from_lloyd = [c[3] for ck, c in v[4].items()
+                              if any(_matches(ck, *caller) for caller in LLOYD_CALLERS)]
                 found = (found or 0.0) + sum(from_lloyd)
         out[label] = found
     top = sum(out[label] or 0.0 for label, _, _ in STAGES)
