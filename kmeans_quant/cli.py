@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shared-palette", action="store_true",
                    help="fit one palette on all inputs together")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    engine = p.add_mutually_exclusive_group()
+    engine.add_argument("--workers", type=_positive_int, metavar="N",
+                        help="run on a local Dask cluster of N processes (kmeans_quant[dask])")
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
@@ -417,6 +422,15 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             if any(palette_out.resolve() == j.output.resolve() for j in jobs):
                 raise UsageError(f"--palette-out {str(palette_out)!r} is also an image output")
         _check_files(args, sources, jobs, palette_out)
+        if args.workers or args.scheduler:
+            try:  # the optional extra: imported only when asked for
+                from . import dask as on_dask
+            except ImportError:
+                raise UsageError(
+                    '--workers/--scheduler need Dask: pip install "kmeans_quant[dask]"'
+                ) from None
+            return on_dask.run_cli(args, jobs, k=k, fit_kw=fit_kw, map_kw=map_kw,
+                                   palette_out=palette_out, stdout=stdout, stderr=stderr)
 
         palette8 = None
         if args.palette_in:
