@@ -533,7 +533,7 @@ def _cluster(args: argparse.Namespace):
         ) from None
     if args.scheduler:
         try:
-            client = Client(args.scheduler, timeout="10s")
+            client = Client(args.scheduler)
         except (OSError, TimeoutError) as exc:
             raise RunError(f"cannot connect to scheduler {args.scheduler!r}: {exc}") from None
         with client:
