@@ -51,6 +51,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -147,13 +148,17 @@ def _compute(tasks: list, client: Any = None, progress: TextIO | None = None) ->
     if client is None:
         return list(dask.compute(*tasks))
     futures = client.compute(list(tasks))
-    if progress is not None and getattr(progress, "isatty", lambda: False)():
-        from distributed import progress as progress_bar
+    try:
+        if progress is not None and getattr(progress, "isatty", lambda: False)():
+            from distributed import progress as progress_bar
 
-        with contextlib.redirect_stdout(progress):
-            progress_bar(futures, multi=False)
-            progress.write("\n")
-    return client.gather(futures)
+            with contextlib.redirect_stdout(progress):
+                progress_bar(futures, multi=False)
+                progress.write("\n")
+        return client.gather(futures)
+    except BaseException:
+        client.cancel(futures)  # tasks not started yet never run
+        raise
 
 
 def histogram(x: da.Array) -> ColorHistogram:
@@ -388,9 +393,18 @@ def _quantize_jobs(
             os.replace(s, job.output)
     finally:
         for stage in stages.values():
-            shutil.rmtree(stage, ignore_errors=True)
+            _remove(stage)
     return [(used, line.replace(str(s), str(job.output), 1))
             for (used, line), job, s in zip(results, jobs, staged, strict=True)]
+
+
+def _remove(stage: Path, attempts: int = 20) -> None:
+    """Remove a staging folder, also if a task still running writes into it."""
+    for _ in range(attempts):
+        shutil.rmtree(stage, ignore_errors=True)
+        if not stage.exists():
+            return
+        time.sleep(0.1)
 
 
 def _failure(exc: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""Collection rules for the doctests of the package (``--doctest-modules``)."""
+"""Collection rules for the package's doctests (``--doctest-modules``)."""
 
 import importlib.util
 
@@ -6,4 +6,4 @@ import importlib.util
 # cannot even be imported, and tests/test_dask.py skips itself.
 collect_ignore = []
 if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
-    collect_ignore.append("kmeans_quant/dask.py")
+    collect_ignore.append("dask.py")
