@@ -44,7 +44,18 @@ K = 16
 
 
 def _rss_peak_mib() -> float:
-    """Peak resident set size of the calling process, MiB (Linux: KiB units)."""
+    """Peak resident set size of the calling process, MiB.
+
+    VmHWM of /proc (reset by exec, unlike getrusage's ru_maxrss, which a
+    spawned worker inherits from its parent); ru_maxrss where there is no /proc.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
