@@ -8,7 +8,8 @@ Only NumPy (and imageio, for files) is needed.
 """
 
 from .engine import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, kmeans_steps
-from .image import extract_palette, quantize, recolor
+from .histogram import ColorHistogram
+from .image import extract_palette, fit_palette, quantize, recolor
 from .palette import Palette
 from .seeding import kmeans_plusplus
 from .steps import assign_labels, squared_distances, update_centers
@@ -19,6 +20,8 @@ __all__ = [
     "quantize",
     "extract_palette",
     "recolor",
+    "fit_palette",
+    "ColorHistogram",
     "Palette",
     "kmeans",
     "kmeans_plusplus",

@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shared-palette", action="store_true",
                    help="fit one palette on all inputs together")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    engine = p.add_mutually_exclusive_group()
+    engine.add_argument("--workers", type=_positive_int, metavar="N",
+                        help="run on a local Dask cluster of N processes (kmeans_quant[dask])")
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
@@ -127,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------
 
 @dataclass
-class _Job:
+class Job:
+    """One input file and the output it is written to."""
+
     source: Path
     output: Path
 
@@ -156,15 +163,15 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def _plan(args: argparse.Namespace, sources: list[Path], k: int) -> list[_Job]:
+def _plan(args: argparse.Namespace, sources: list[Path], k: int) -> list[Job]:
     """Where each output goes; refuses collisions and overwriting inputs."""
     if args.output:
         _check_extension(args.output, IMAGE_EXTENSIONS, "output")
-        jobs = [_Job(sources[0], Path(args.output))]
+        jobs = [Job(sources[0], Path(args.output))]
     else:
         folder = Path(args.out_dir) if args.out_dir else Path(".")
         tag = f"k{k}" if not args.palette_in else Path(args.palette_in).stem
-        jobs = [_Job(s, folder / f"{s.stem}_{tag}.png") for s in sources]
+        jobs = [Job(s, folder / f"{s.stem}_{tag}.png") for s in sources]
     seen: dict[Path, Path] = {}
     for job in jobs:
         key = job.output.resolve()
@@ -180,7 +187,7 @@ def _plan(args: argparse.Namespace, sources: list[Path], k: int) -> list[_Job]:
     return jobs
 
 
-def _check_files(args: argparse.Namespace, sources: list[Path], jobs: list[_Job],
+def _check_files(args: argparse.Namespace, sources: list[Path], jobs: list[Job],
                  palette_out: Path | None) -> None:
     """Inputs exist, outputs may be written: fail before any work is done."""
     for s in sources:
@@ -296,7 +303,7 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _process(job: _Job, image: NDArray, args: argparse.Namespace, k: int,
+def process_job(job: Job, image: NDArray, args: argparse.Namespace, k: int,
              palette8: NDArray | None, fit_kw: dict, map_kw: dict) -> tuple[Palette, str]:
     """Quantize one image, write it, and return its used palette and report line."""
     if palette8 is None:
@@ -321,7 +328,7 @@ def _process(job: _Job, image: NDArray, args: argparse.Namespace, k: int,
     return used, line
 
 
-def _merge(palettes: list[Palette]) -> Palette:
+def merge_palettes(palettes: list[Palette]) -> Palette:
     """Colours of several used palettes with their counts added up."""
     colors, counts = merge_tables(
         [(np.asarray(p.colors).reshape(len(p), -1), p.counts) for p in palettes])
@@ -363,6 +370,15 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             if any(palette_out.resolve() == j.output.resolve() for j in jobs):
                 raise UsageError(f"--palette-out {str(palette_out)!r} is also an image output")
         _check_files(args, sources, jobs, palette_out)
+        if args.workers or args.scheduler:
+            try:  # the optional extra: imported only when asked for
+                from . import dask as on_dask
+            except ImportError:
+                raise UsageError(
+                    '--workers/--scheduler need Dask: pip install "kmeans_quant[dask]"'
+                ) from None
+            return on_dask.run_cli(args, jobs, k=k, fit_kw=fit_kw, map_kw=map_kw,
+                                   palette_out=palette_out, stdout=stdout, stderr=stderr)
 
         palette8 = None
         if args.palette_in:
@@ -386,7 +402,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             progress.show(i, job.source.name)
             try:
                 image = images.pop(i) if i in images else read_image(job.source)
-                used, line = _process(job, image, args, k, palette8, fit_kw, map_kw)
+                used, line = process_job(job, image, args, k, palette8, fit_kw, map_kw)
             except (RunError, OSError, ValueError, TypeError) as exc:
                 progress.clear()
                 print(f"{PROG}: error: {_describe(exc)}", file=stderr)
@@ -399,7 +415,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         progress.clear()
 
         if palette_out is not None and used_palettes:
-            merged = used_palettes[0] if len(used_palettes) == 1 else _merge(used_palettes)
+            merged = used_palettes[0] if len(used_palettes) == 1 else merge_palettes(used_palettes)
             try:
                 save_palette(merged, palette_out, force=args.force)
             except OSError as exc:

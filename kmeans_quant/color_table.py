@@ -8,9 +8,9 @@ look the label up", which is what :func:`kmeans_quant.recolor` does.
 
 This module is the one home of the operations on colour tables:
 
-* packing 8-bit colours into integer codes (``r << 16 | g << 8 | b``), so
-  counting is a :func:`numpy.bincount` or a radix sort of 1-D codes instead
-  of a sort of rows (:func:`pack_uint8`, :func:`distinct_codes`); other
+* packing 8- and 16-bit colours into integer codes (``r << 16 | g << 8 | b``
+  for 8 bits), so counting is a :func:`numpy.bincount` or a sort of 1-D codes
+  instead of a sort of rows (:func:`pack_colors`, :func:`distinct_codes`); other
   dtypes fall back to ``numpy.unique(..., axis=0)``;
 * the table itself (:func:`color_table`) and merging tables
   (:func:`merge_tables`);
@@ -32,8 +32,9 @@ __all__ = [
     "ColorTable",
     "color_table",
     "merge_tables",
-    "pack_uint8",
-    "unpack_uint8",
+    "CODE_LAYOUT",
+    "pack_colors",
+    "unpack_colors",
     "distinct_codes",
     "grid_cells",
     "pool",
@@ -85,6 +86,22 @@ class ColorTable:
         m = self.colors.shape[0]
         return self.expand(np.arange(m, dtype=np.int32 if m < 2**31 else np.intp))
 
+    def visible_counts(self, alpha: NDArray | None, rule: str = "auto") -> NDArray[np.int64]:
+        """Pixels of each colour that count for a fit, by the transparency ``rule``.
+
+        Fully transparent pixels (``alpha == 0``) show nothing. ``"auto"``
+        leaves them out when at least one pixel is visible and counts every
+        pixel when none is; ``"skip"`` always leaves them out (their colours
+        keep a count of 0); ``"count"`` counts them. Without alpha every
+        pixel counts.
+        """
+        if alpha is None or rule == "count":
+            return self.counts
+        visible = alpha.reshape(-1) > 0
+        if visible.all() or (rule == "auto" and not visible.any()):
+            return self.counts
+        return self.count(visible)
+
     def count(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Pixels of each colour among those where ``mask`` (one flag per pixel) is set."""
         m = self.colors.shape[0]
@@ -99,24 +116,38 @@ def _code_space(channels: int) -> int:
     return 1 << (8 * channels)
 
 
-def pack_uint8(pixels: NDArray[np.uint8]) -> NDArray[np.uint32]:
-    """Pack each row of 1 to 3 bytes into one integer, first byte most significant.
+#: Bits per channel and code dtype for each dtype whose colours pack into codes.
+CODE_LAYOUT = {
+    np.dtype(np.uint8): (8, np.dtype(np.uint32)),
+    np.dtype(np.uint16): (16, np.dtype(np.uint64)),
+}
+
+
+def pack_colors(colors: NDArray) -> NDArray:
+    """Pack each row of 1 to 3 uint8 or uint16 channels into one integer code.
+
+    The first channel is most significant, so code order is the
+    lexicographic order of the colours. uint8 colours give uint32 codes,
+    uint16 colours uint64 codes.
 
     >>> import numpy as np
-    >>> pack_uint8(np.array([[1, 2, 3]], dtype=np.uint8))
+    >>> pack_colors(np.array([[1, 2, 3]], dtype=np.uint8))
     array([66051], dtype=uint32)
     """
-    codes = pixels[:, 0].astype(np.uint32)
-    for j in range(1, pixels.shape[1]):  # at most 2 more channels
-        codes <<= 8
-        codes |= pixels[:, j]
+    bits, code_dtype = CODE_LAYOUT[colors.dtype]
+    codes = colors[:, 0].astype(code_dtype)
+    for j in range(1, colors.shape[1]):  # at most 2 more channels
+        codes <<= code_dtype.type(bits)
+        codes |= colors[:, j]
     return codes
 
 
-def unpack_uint8(codes: NDArray, channels: int) -> NDArray[np.uint8]:
-    """Inverse of :func:`pack_uint8`: ``(m, channels)`` bytes."""
-    shifts = 8 * np.arange(channels - 1, -1, -1, dtype=np.uint32)
-    return ((codes[:, None] >> shifts) & 0xFF).astype(np.uint8)
+def unpack_colors(codes: NDArray, dtype: np.dtype, channels: int) -> NDArray:
+    """Inverse of :func:`pack_colors`: ``(m, channels)`` colours of ``dtype``."""
+    bits, code_dtype = CODE_LAYOUT[np.dtype(dtype)]
+    shifts = (bits * np.arange(channels - 1, -1, -1)).astype(code_dtype)
+    mask = code_dtype.type((1 << bits) - 1)
+    return ((codes[:, None] >> shifts) & mask).astype(dtype)
 
 
 def distinct_codes(codes: NDArray[np.uint32]) -> tuple[NDArray[np.uint32], NDArray[np.intp]]:
@@ -161,7 +192,7 @@ def color_table(pixels: NDArray) -> ColorTable:
     """
     n, c = pixels.shape
     if pixels.dtype == np.uint8 and c in (1, 3):
-        codes = pack_uint8(pixels)
+        codes = pack_colors(pixels)
         if n >= _BINCOUNT_MIN_PIXELS or c == 1:
             hist = np.bincount(codes, minlength=_code_space(c))
             color_codes = np.flatnonzero(hist).astype(np.uint32)
@@ -169,9 +200,8 @@ def color_table(pixels: NDArray) -> ColorTable:
             del hist
         else:
             color_codes, counts = distinct_codes(codes)
-        return ColorTable(
-            unpack_uint8(color_codes, c), counts.astype(np.int64), codes, color_codes, None
-        )
+        colors = unpack_colors(color_codes, np.dtype(np.uint8), c)
+        return ColorTable(colors, counts.astype(np.int64), codes, color_codes, None)
     colors, inverse, counts = np.unique(
         pixels, axis=0, return_inverse=True, return_counts=True
     )

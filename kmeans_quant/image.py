@@ -56,12 +56,13 @@ from ._validation import (
     to_dtype,
 )
 from .baselines import median_cut, uniform_palette
-from .color_table import ColorTable, color_table, merge_tables
+from .color_table import CODE_LAYOUT, ColorTable, color_table, merge_tables, pack_colors
 from .dither import dither_indices
+from .histogram import ColorHistogram, merge
 from .palette import Palette
 from .steps import label_points
 
-__all__ = ["Palette", "quantize", "extract_palette", "recolor"]
+__all__ = ["quantize", "extract_palette", "recolor", "fit_palette"]
 
 
 # --------------------------------------------------------------------------
@@ -80,14 +81,9 @@ class _Source:
 def _source(image: Any, name: str = "image") -> _Source:
     prep = check_image(image, name)
     table = color_table(prep.pixels)
-    counts = table.counts
-    if prep.alpha is not None:
-        visible = prep.alpha.reshape(-1) > 0
-        # Fully transparent pixels show nothing, so they do not pull the
-        # palette; an image with no visible pixel at all is fitted whole.
-        if visible.any() and not visible.all():
-            counts = table.count(visible)
-    return _Source(prep, table, counts)
+    # Fully transparent pixels show nothing, so they do not pull the
+    # palette; an image with no visible pixel at all is fitted whole.
+    return _Source(prep, table, table.visible_counts(prep.alpha))
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,6 +168,14 @@ def _fit_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _Fi
         centers = fit_colors(X, counts.astype(np.float32), opt.k, rng=opt.rng,
                              max_iter=opt.max_iter, tol=opt.tol)
     return fit_to_image(centers, prep, opt.space)
+
+
+def _palette_of_table(colors: NDArray, counts: NDArray, prep: PreparedImage,
+                      opt: _FitOptions) -> Palette:
+    """Fit and map a colour table (colours sorted, counts of visible pixels)."""
+    fitted = _fit_palette(colors, counts, prep, opt)
+    pal, _, pal_counts = _map_to_palette(colors, counts, fitted, prep, opt.space)
+    return Palette(pal, pal_counts)
 
 
 def _palette_of(src: _Source, opt: _FitOptions) -> tuple[Palette, NDArray[np.intp]]:
@@ -313,10 +317,13 @@ def extract_palette(
     if len(srcs) == 1:
         return _palette_of(srcs[0], opt)[0]
     prep = srcs[0].prep
-    colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
-    fitted = _fit_palette(colors, counts, prep, opt)
-    pal, _, pal_counts = _map_to_palette(colors, counts, fitted, prep, opt.space)
-    return Palette(pal, pal_counts)
+    if prep.dtype in CODE_LAYOUT:  # histograms merge packed codes, linear in colours
+        merged = merge(ColorHistogram(pack_colors(s.table.colors), s.fit_counts, prep.dtype,
+                                      prep.channels) for s in srcs)
+        colors, counts = merged.colors, merged.counts
+    else:
+        colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
+    return _palette_of_table(colors, counts, prep, opt)
 
 
 def quantize(
@@ -447,3 +454,79 @@ def recolor(
         return _dithered(src, colors, dither, space)
     canon = np.unique(colors, axis=0)
     return _expand(src, canon, _nearest(src.table.colors, canon, src.prep, space))
+
+
+def fit_palette(
+    histogram: ColorHistogram,
+    k: int,
+    *,
+    rng: RNGLike = 0,
+    method: str = "kmeans",
+    space: str = "rgb",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+) -> Palette:
+    r"""The ``k``-colour palette of the pixels a histogram counts.
+
+    Runs the fit of :func:`kmeans_quant.extract_palette` on the histogram's
+    colours weighted by their counts, which minimises the same objective
+    over the pixels,
+
+    .. math:: \sum_{\text{colours } u} n_u \min_j \lVert u - c_j \rVert^2 ,
+
+    so for the histogram of an image (or the merge of histograms of its
+    blocks, or of several images) the result equals ``extract_palette``
+    of the same pixels bit for bit: same colours, same counts, same order.
+
+    Parameters
+    ----------
+    histogram : ColorHistogram
+        At least one counted pixel.
+    k : int
+        Maximum number of colours, at least 1.
+    rng : int or numpy.random.Generator, default 0
+        Seed for k-means++ (as in :func:`kmeans_quant.extract_palette`).
+    method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
+    space : {'rgb', 'oklab'}, default 'rgb'
+    max_iter : int, default 300
+    tol : float, default 1e-4
+        As in :func:`kmeans_quant.extract_palette`.
+
+    Returns
+    -------
+    Palette
+        ``colors`` (m, channels) in the histogram's dtype, ``m <= k``, most
+        frequent first, with their pixel counts.
+
+    Raises
+    ------
+    TypeError
+        ``histogram`` not a ColorHistogram; bad ``k``/``rng``.
+    ValueError
+        A histogram that counts no pixel; unknown ``method``/``space``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import ColorHistogram, extract_palette, fit_palette
+    >>> rng = np.random.default_rng(0)
+    >>> img = rng.integers(0, 256, size=(20, 30, 3), dtype=np.uint8)
+    >>> top, bottom = img[:8], img[8:]
+    >>> h = ColorHistogram.from_image(top) + ColorHistogram.from_image(bottom)
+    >>> pal = fit_palette(h, 4)
+    >>> ref = extract_palette(img, 4)
+    >>> bool((pal.colors == ref.colors).all() and (pal.counts == ref.counts).all())
+    True
+    """
+    if not isinstance(histogram, ColorHistogram):
+        raise TypeError(f"histogram must be a ColorHistogram, got {type(histogram).__name__}")
+    opt = _fit_options(k, rng, max_iter, tol, method, space)
+    if histogram.n_pixels == 0:
+        raise ValueError(
+            "histogram counts no pixels (an empty histogram, or only fully transparent "
+            "pixels skipped); nothing to fit"
+        )
+    # What the fit needs of an image: its dtype and channels.
+    prep = PreparedImage(np.empty((0, histogram.channels), histogram.dtype), None,
+                         (0, histogram.channels), histogram.dtype)
+    return _palette_of_table(histogram.colors, histogram.counts, prep, opt)

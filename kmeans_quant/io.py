@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._atomic import atomic_write
 from ._dtypes import to_uint8
 from ._validation import check_image, check_palette
-from .color_table import color_table, pack_uint8
+from .color_table import color_table, pack_colors
 from .palette import Palette
 
 __all__ = ["read_image", "write_image", "IMAGE_EXTENSIONS"]
@@ -157,10 +157,10 @@ def _distinct_colors(image8: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 def _palette_indices(rgb: NDArray[np.uint8], palette: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """Index into ``palette`` of every pixel of ``rgb`` (n, c), which must be exact."""
-    pal_codes = pack_uint8(palette)
+    pal_codes = pack_colors(palette)
     order = np.argsort(pal_codes, kind="stable")
     sorted_codes = pal_codes[order]
-    codes = pack_uint8(rgb)
+    codes = pack_colors(rgb)
     pos = np.minimum(np.searchsorted(sorted_codes, codes), sorted_codes.size - 1)
     missing = sorted_codes[pos] != codes
     if missing.any():

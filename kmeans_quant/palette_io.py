@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._atomic import atomic_write
 from ._dtypes import to_uint8
 from ._validation import check_palette
-from .color_table import pack_uint8
+from .color_table import pack_colors
 from .palette import Palette
 
 __all__ = ["save_palette", "load_palette", "PALETTE_EXTENSIONS"]
@@ -225,7 +225,7 @@ def _read_swatch(path: Path, name: str) -> Palette:
         return _make_palette(centres.tolist(), [int(c) for c in counts])
     # any other PNG: its distinct colours in order of first appearance
     flat = rgb.reshape(-1, 3)
-    _, first = np.unique(pack_uint8(flat), return_index=True)
+    _, first = np.unique(pack_colors(flat), return_index=True)
     return _make_palette(flat[np.sort(first)].tolist(), None)
 
 
