@@ -370,6 +370,13 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             if any(palette_out.resolve() == j.output.resolve() for j in jobs):
                 raise UsageError(f"--palette-out {str(palette_out)!r} is also an image output")
         _check_files(args, sources, jobs, palette_out)
+        palette8 = None
+        if args.palette_in:
+            try:
+                palette8 = np.asarray(load_palette(args.palette_in).colors)
+            except (OSError, ValueError) as exc:
+                raise RunError(_describe(exc)) from None
+
         if args.workers or args.scheduler:
             try:  # the optional extra: imported only when asked for
                 from . import dask as on_dask
@@ -377,15 +384,9 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 raise UsageError(
                     '--workers/--scheduler need Dask: pip install "kmeans_quant[dask]"'
                 ) from None
-            return on_dask.run_cli(args, jobs, k=k, fit_kw=fit_kw, map_kw=map_kw,
+            return on_dask.run_cli(args, jobs, k=k, palette8=palette8, fit_kw=fit_kw,
+                                   map_kw=map_kw,
                                    palette_out=palette_out, stdout=stdout, stderr=stderr)
-
-        palette8 = None
-        if args.palette_in:
-            try:
-                palette8 = np.asarray(load_palette(args.palette_in).colors)
-            except (OSError, ValueError) as exc:
-                raise RunError(_describe(exc)) from None
 
         images: dict[int, NDArray] = {}
         if args.shared_palette and palette8 is None:

@@ -77,7 +77,7 @@ from .histogram import ColorHistogram, merge
 from .image import fit_palette
 from .io import read_image
 from .palette import Palette
-from .palette_io import load_palette, save_palette
+from .palette_io import save_palette
 
 __all__ = ["histogram", "extract_palette", "recolor", "quantize_files"]
 
@@ -560,22 +560,18 @@ def _cluster(args: argparse.Namespace):
         yield client
 
 
-def run_cli(args: argparse.Namespace, jobs: list[Job], *, k: int, fit_kw: dict,
-            map_kw: dict, palette_out: Path | None, stdout: TextIO, stderr: TextIO) -> int:
+def run_cli(args: argparse.Namespace, jobs: list[Job], *, k: int, palette8: NDArray | None,
+            fit_kw: dict, map_kw: dict, palette_out: Path | None, stdout: TextIO,
+            stderr: TextIO) -> int:
     """Run a checked ``kmeans-quant`` plan on a Dask cluster; return the exit status.
 
     Called by :mod:`kmeans_quant.cli` for ``--workers``/``--scheduler``
     once the plan and the files have been checked. Prints what the command
     prints; the progress bar is distributed's, on ``stderr`` when it is a
     terminal. Unlike the one-process command, one failing file fails the
-    run, and no output is written.
+    run, and no output is written. ``palette8`` is the ``--palette-in``
+    palette the command has loaded, or None.
     """
-    palette8 = None
-    if args.palette_in:
-        try:
-            palette8 = np.asarray(load_palette(args.palette_in).colors)
-        except (OSError, ValueError) as exc:
-            raise RunError(str(exc)) from None
     shared = bool(args.shared_palette) and palette8 is None
     with _cluster(args) as client:
         try:
