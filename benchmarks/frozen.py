@@ -100,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     missing = sorted(set(recorded) - set(rows))
     for key in changed:
         print(f"CHANGED {key}")
-    print(f"{len(recorded) - len(changed)} of {len(recorded)} hashes identical"
-          f"{f'; {len(missing)} not computed here' if missing else ''}")
+    print(
+        f"{len(recorded) - len(changed)} of {len(recorded)} hashes identical"
+        f"{f'; {len(missing)} not computed here' if missing else ''}"
+    )
     return 1 if changed else 0
 
 

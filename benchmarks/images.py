@@ -30,8 +30,7 @@ from numpy.typing import NDArray
 TUNING = ("chelsea", "coffee", "astronaut", "rocket", "china", "flower")
 HELDOUT = ("motorcycle", "immunohistochemistry")
 
-SKIMAGE_PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "motorcycle",
-                  "immunohistochemistry")
+SKIMAGE_PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "motorcycle", "immunohistochemistry")
 SKLEARN_PHOTOS = ("china", "flower")
 
 LARGE_NAME = "mosaic-12MP"
@@ -146,8 +145,11 @@ def crop_to_aspect(image: NDArray[np.uint8], aspect: float) -> NDArray[np.uint8]
     return image[y0 : y0 + new_h]
 
 
-def mosaic(photos: list[NDArray[np.uint8]], shape: tuple[int, int] = LARGE_SHAPE,
-           grid: tuple[int, int] = MOSAIC_GRID) -> NDArray[np.uint8]:
+def mosaic(
+    photos: list[NDArray[np.uint8]],
+    shape: tuple[int, int] = LARGE_SHAPE,
+    grid: tuple[int, int] = MOSAIC_GRID,
+) -> NDArray[np.uint8]:
     """Tile ``photos`` (reused in turn) over a ``grid`` filling ``shape``.
 
     Each photo is cropped to its tile's aspect ratio, then enlarged by
@@ -220,8 +222,9 @@ def build_image_set(mode: str, cache: str | os.PathLike) -> tuple[list[ImageSpec
     specs.append(_store(cache, LARGE_NAME, "large", big))
     aspect = LARGE_SHAPE[1] / LARGE_SHAPE[0]
     for mp in SIZE_LADDER_MP:
-        specs.append(_store(cache, f"mosaic-{mp:g}MP", "size",
-                            resize(big, _ladder_shape(mp, aspect))))
+        specs.append(
+            _store(cache, f"mosaic-{mp:g}MP", "size", resize(big, _ladder_shape(mp, aspect)))
+        )
     return specs, missing
 
 

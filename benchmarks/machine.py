@@ -9,8 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-PACKAGES = ("kmeans_quant", "numpy", "sklearn", "skimage", "PIL", "imagequant", "cv2",
-            "matplotlib", "threadpoolctl")
+PACKAGES = (
+    "kmeans_quant",
+    "numpy",
+    "sklearn",
+    "skimage",
+    "PIL",
+    "imagequant",
+    "cv2",
+    "matplotlib",
+    "threadpoolctl",
+)
 
 
 def _cpu_model() -> str:
@@ -47,19 +56,32 @@ def _blas() -> str:
         return "unknown (threadpoolctl not installed)"
     import numpy  # noqa: F401  (loads its BLAS so threadpoolctl can see it)
 
-    parts = [f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, "
-             f"{p.get('num_threads')} threads)"
-             for p in threadpool_info() if p.get("user_api") == "blas"]
+    parts = [
+        f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, "
+        f"{p.get('num_threads')} threads)"
+        for p in threadpool_info()
+        if p.get("user_api") == "blas"
+    ]
     return "; ".join(parts) or "none found"
 
 
 def _git_commit() -> str:
     root = Path(__file__).resolve().parents[1]
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "kmeans_quant"],
-                               cwd=root, capture_output=True, text=True, timeout=10).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "kmeans_quant"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return (head or "unknown") + (" (kmeans_quant/ has uncommitted changes)" if dirty else "")

@@ -137,8 +137,9 @@ def peak_above_input(func: Callable[[], Any]) -> tuple[Any, float | None, float]
 # --------------------------------------------------------------------------
 
 
-def timed_repeats(func: Callable[[], Any], warm_time: float, repeats: int,
-                  budget: float, min_repeats: int = 1) -> list[float]:
+def timed_repeats(
+    func: Callable[[], Any], warm_time: float, repeats: int, budget: float, min_repeats: int = 1
+) -> list[float]:
     """Wall times of ``n = clip(budget // warm_time, min_repeats, repeats)`` calls.
 
     ``func`` has already been warmed up; ``warm_time`` is that call's time.
@@ -152,9 +153,14 @@ def timed_repeats(func: Callable[[], Any], warm_time: float, repeats: int,
     return times
 
 
-def alternating_repeats(first: Callable[[], Any], second: Callable[[], Any], warm_time: float,
-                        repeats: int, budget: float, min_repeats: int = 1
-                        ) -> tuple[list[float], list[float]]:
+def alternating_repeats(
+    first: Callable[[], Any],
+    second: Callable[[], Any],
+    warm_time: float,
+    repeats: int,
+    budget: float,
+    min_repeats: int = 1,
+) -> tuple[list[float], list[float]]:
     """Wall times of ``first`` and ``second`` called in turn; the number of
     pairs is counted as in :func:`timed_repeats`, ``warm_time`` being one pair's.
 
@@ -198,11 +204,18 @@ def _case_lloyd(params: dict, repeats: int, budget: float, min_repeats: int) -> 
     args = (params["crop"], params["k"])
     suite.setup(*args)
     short, long = suite.n_iter[suite.SHORT], suite.n_iter[suite.LONG]
-    res = {"n_points": int(suite.X.shape[0]), "iterations": [short, long],
-           "labels_identical": suite.agree, "max_center_diff": suite.max_center_diff}
+    res = {
+        "n_points": int(suite.X.shape[0]),
+        "iterations": [short, long],
+        "labels_identical": suite.agree,
+        "max_center_diff": suite.max_center_diff,
+    }
     if not suite.agree or long <= short:
-        res["reason"] = "the two implementations disagree" if not suite.agree else (
-            f"converged within {long} iterations, no per-iteration difference to take")
+        res["reason"] = (
+            "the two implementations disagree"
+            if not suite.agree
+            else (f"converged within {long} iterations, no per-iteration difference to take")
+        )
         return res  # nothing is timed
     for side, many in (("vectorized", 200), ("plain_loops", repeats)):
         short_fn = getattr(suite, f"time_{side}_short")
@@ -212,13 +225,15 @@ def _case_lloyd(params: dict, repeats: int, budget: float, min_repeats: int) -> 
         long_fn(*args)
         warm = time.perf_counter() - t0  # one pair of calls
         short_times, long_times = alternating_repeats(
-            partial(short_fn, *args), partial(long_fn, *args), warm, many, budget, min_repeats)
+            partial(short_fn, *args), partial(long_fn, *args), warm, many, budget, min_repeats
+        )
         res[f"{side}_short_s"] = statistics.median(short_times)
         res[f"{side}_long_s"] = statistics.median(long_times)
         res[f"{side}_repeats"] = len(long_times)
         # one iteration = the extra time of the long run per extra iteration
         res[f"{side}_per_iter_s"] = (res[f"{side}_long_s"] - res[f"{side}_short_s"]) / (
-            long - short)
+            long - short
+        )
         res[f"{side}_call_per_iter_s"] = res[f"{side}_long_s"] / long
     return res
 
@@ -240,30 +255,57 @@ def worker(spec: dict) -> dict:
     os.environ.setdefault("KQ_BENCH_CACHE", spec["cache"])
     try:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-        res = CASES[spec["case"]](spec["params"], spec.get("repeats", 5),
-                                  spec.get("budget", 8.0), spec.get("min_repeats", 1))
+        res = CASES[spec["case"]](
+            spec["params"],
+            spec.get("repeats", 5),
+            spec.get("budget", 8.0),
+            spec.get("min_repeats", 1),
+        )
         res["load_1min"] = load
         res["status"] = "ok"
     except NotImplementedError as exc:  # asv's way to skip a case
         res = {"status": "skipped", "reason": str(exc)}
     except Exception as exc:
-        res = {"status": "error", "reason": f"{type(exc).__name__}: {exc}",
-               "traceback": traceback.format_exc(limit=5)}
+        res = {
+            "status": "error",
+            "reason": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=5),
+        }
     return res
 
 
-def run_case(case: str, params: dict, cache: str | os.PathLike, *, repeats: int = 5,
-             budget: float = 8.0, min_repeats: int = 1, timeout: float = 900) -> dict:
+def run_case(
+    case: str,
+    params: dict,
+    cache: str | os.PathLike,
+    *,
+    repeats: int = 5,
+    budget: float = 8.0,
+    min_repeats: int = 1,
+    timeout: float = 900,
+) -> dict:
     """Run one case in a fresh Python process and return its JSON result."""
-    spec = {"case": case, "params": params, "cache": str(cache), "repeats": repeats,
-            "budget": budget, "min_repeats": min_repeats}
+    spec = {
+        "case": case,
+        "params": params,
+        "cache": str(cache),
+        "repeats": repeats,
+        "budget": budget,
+        "min_repeats": min_repeats,
+    }
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, KQ_BENCH_CACHE=str(cache))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.measure", json.dumps(spec)],
-                              capture_output=True, text=True, timeout=timeout, cwd=root, env=env)
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.measure", json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=root,
+            env=env,
+        )
     except subprocess.TimeoutExpired:
         res = {"status": "timeout", "reason": f"no result after {timeout:g} s"}
     else:
@@ -271,8 +313,10 @@ def run_case(case: str, params: dict, cache: str | os.PathLike, *, repeats: int 
         try:
             res = json.loads(lines[-1])
         except (IndexError, json.JSONDecodeError):
-            res = {"status": "error",
-                   "reason": f"worker exited with {proc.returncode}: {proc.stderr.strip()[-500:]}"}
+            res = {
+                "status": "error",
+                "reason": f"worker exited with {proc.returncode}: {proc.stderr.strip()[-500:]}",
+            }
     res["wall_s"] = time.perf_counter() - t0
     return {"case": case, **params, **res}
 

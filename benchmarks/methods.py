@@ -73,6 +73,7 @@ def _distinct(pixels: NDArray[np.uint8]) -> tuple[NDArray[np.float64], NDArray, 
 # kmeans_quant
 # --------------------------------------------------------------------------
 
+
 def kmeans_quant_quantize(image: NDArray[np.uint8], k: int) -> Output:
     import kmeans_quant
 
@@ -91,14 +92,14 @@ def naive_plain_loops(image: NDArray[np.uint8], k: int) -> Output:
 # scikit-learn
 # --------------------------------------------------------------------------
 
+
 def sklearn_kmeans(image: NDArray[np.uint8], k: int) -> Output:
     """The classic recipe: KMeans on all pixels, predict, round the palette."""
     from sklearn.cluster import KMeans
 
     X = _pixels(image)
     km = KMeans(n_clusters=k, random_state=0).fit(X)
-    return Output(_palette_lookup(km.cluster_centers_, km.predict(X), image.shape),
-                  int(km.n_iter_))
+    return Output(_palette_lookup(km.cluster_centers_, km.predict(X), image.shape), int(km.n_iter_))
 
 
 def sklearn_kmeans_distinct(image: NDArray[np.uint8], k: int) -> Output:
@@ -116,20 +117,21 @@ def sklearn_minibatch(image: NDArray[np.uint8], k: int) -> Output:
 
     X = _pixels(image)
     km = MiniBatchKMeans(n_clusters=k, random_state=0).fit(X)
-    return Output(_palette_lookup(km.cluster_centers_, km.predict(X), image.shape),
-                  int(km.n_steps_))
+    return Output(
+        _palette_lookup(km.cluster_centers_, km.predict(X), image.shape), int(km.n_steps_)
+    )
 
 
 # --------------------------------------------------------------------------
 # Pillow
 # --------------------------------------------------------------------------
 
+
 def _pillow(image: NDArray[np.uint8], k: int, method_name: str, kmeans: int) -> Output:
     from PIL import Image
 
     method = getattr(Image.Quantize, method_name)
-    out = Image.fromarray(image).quantize(k, method=method, kmeans=kmeans,
-                                          dither=Image.Dither.NONE)
+    out = Image.fromarray(image).quantize(k, method=method, kmeans=kmeans, dither=Image.Dither.NONE)
     return Output(np.asarray(out.convert("RGB")))
 
 
@@ -151,6 +153,7 @@ def pillow_median_cut_kmeans(image: NDArray[np.uint8], k: int) -> Output:
 # libimagequant and OpenCV
 # --------------------------------------------------------------------------
 
+
 def libimagequant(image: NDArray[np.uint8], k: int) -> Output:
     """imagequant.quantize_raw_rgba_bytes on opaque RGBA bytes, dithering off.
 
@@ -165,8 +168,13 @@ def libimagequant(image: NDArray[np.uint8], k: int) -> Output:
     rgba[..., :3] = image
     rgba[..., 3] = 255
     indices, palette = imagequant.quantize_raw_rgba_bytes(
-        rgba.tobytes(), w, h, dithering_level=0.0, max_colors=k,
-        min_quality=0, max_quality=100,
+        rgba.tobytes(),
+        w,
+        h,
+        dithering_level=0.0,
+        max_colors=k,
+        min_quality=0,
+        max_quality=100,
     )
     pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 4)[:, :3]
     return Output(pal[np.frombuffer(indices, dtype=np.uint8)].reshape(image.shape))
@@ -182,37 +190,80 @@ def opencv_kmeans(image: NDArray[np.uint8], k: int) -> Output:
     return Output(_palette_lookup(centers, labels.reshape(-1), image.shape))
 
 
-METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("kmeans_quant", kmeans_quant_quantize, ("kmeans_quant",),
-           "`kmeans_quant.quantize(image, k, rng=0)`, defaults (max_iter=300, tol=1e-4)"),
-    Method("naive", naive_plain_loops, ("kmeans_quant.naive",),
-           "`kmeans_quant.naive.kmeans` on all pixels (float64), rng=0, defaults; "
-           "centres rounded to uint8 (small image only)"),
-    Method("sklearn", sklearn_kmeans, ("sklearn",),
-           "`KMeans(n_clusters=k, random_state=0)` fitted on all pixels, `predict`, "
-           "centres rounded to uint8 for the palette lookup (the classic recipe)"),
-    Method("sklearn_distinct", sklearn_kmeans_distinct, ("sklearn",),
-           "`KMeans(n_clusters=k, random_state=0)` on the distinct colours with "
-           "`sample_weight` = pixel counts (colours found with `np.unique` on packed "
-           "24-bit codes, inside the timing), centres rounded to uint8"),
-    Method("sklearn_minibatch", sklearn_minibatch, ("sklearn",),
-           "`MiniBatchKMeans(n_clusters=k, random_state=0)` on all pixels, `predict`, "
-           "centres rounded to uint8; iterations column = mini-batch steps"),
-    Method("pillow_mediancut", pillow_median_cut, ("PIL",),
-           "`Image.quantize(k, method=MEDIANCUT, dither=NONE)`"),
-    Method("pillow_octree", pillow_fast_octree, ("PIL",),
-           "`Image.quantize(k, method=FASTOCTREE, dither=NONE)`"),
-    Method("pillow_mediancut_kmeans", pillow_median_cut_kmeans, ("PIL",),
-           "`Image.quantize(k, method=MEDIANCUT, kmeans=1, dither=NONE)`: median cut "
-           "refined by k-means until no pixel changes cluster"),
-    Method("libimagequant", libimagequant, ("imagequant",),
-           "`imagequant.quantize_raw_rgba_bytes(..., dithering_level=0.0, max_colors=k, "
-           "min_quality=0, max_quality=100)` on opaque RGBA; the wrapper offers no speed "
-           "setting, so libimagequant runs at its default speed (4 of 1-10)"),
-    Method("opencv", opencv_kmeans, ("cv2",),
-           "`cv2.kmeans` on all pixels (float32), k-means++ centres, 1 attempt, "
-           "300 iterations or eps 1e-4, `cv2.setRNGSeed(0)`; centres rounded to uint8"),
-)}
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method(
+            "kmeans_quant",
+            kmeans_quant_quantize,
+            ("kmeans_quant",),
+            "`kmeans_quant.quantize(image, k, rng=0)`, defaults (max_iter=300, tol=1e-4)",
+        ),
+        Method(
+            "naive",
+            naive_plain_loops,
+            ("kmeans_quant.naive",),
+            "`kmeans_quant.naive.kmeans` on all pixels (float64), rng=0, defaults; "
+            "centres rounded to uint8 (small image only)",
+        ),
+        Method(
+            "sklearn",
+            sklearn_kmeans,
+            ("sklearn",),
+            "`KMeans(n_clusters=k, random_state=0)` fitted on all pixels, `predict`, "
+            "centres rounded to uint8 for the palette lookup (the classic recipe)",
+        ),
+        Method(
+            "sklearn_distinct",
+            sklearn_kmeans_distinct,
+            ("sklearn",),
+            "`KMeans(n_clusters=k, random_state=0)` on the distinct colours with "
+            "`sample_weight` = pixel counts (colours found with `np.unique` on packed "
+            "24-bit codes, inside the timing), centres rounded to uint8",
+        ),
+        Method(
+            "sklearn_minibatch",
+            sklearn_minibatch,
+            ("sklearn",),
+            "`MiniBatchKMeans(n_clusters=k, random_state=0)` on all pixels, `predict`, "
+            "centres rounded to uint8; iterations column = mini-batch steps",
+        ),
+        Method(
+            "pillow_mediancut",
+            pillow_median_cut,
+            ("PIL",),
+            "`Image.quantize(k, method=MEDIANCUT, dither=NONE)`",
+        ),
+        Method(
+            "pillow_octree",
+            pillow_fast_octree,
+            ("PIL",),
+            "`Image.quantize(k, method=FASTOCTREE, dither=NONE)`",
+        ),
+        Method(
+            "pillow_mediancut_kmeans",
+            pillow_median_cut_kmeans,
+            ("PIL",),
+            "`Image.quantize(k, method=MEDIANCUT, kmeans=1, dither=NONE)`: median cut "
+            "refined by k-means until no pixel changes cluster",
+        ),
+        Method(
+            "libimagequant",
+            libimagequant,
+            ("imagequant",),
+            "`imagequant.quantize_raw_rgba_bytes(..., dithering_level=0.0, max_colors=k, "
+            "min_quality=0, max_quality=100)` on opaque RGBA; the wrapper offers no speed "
+            "setting, so libimagequant runs at its default speed (4 of 1-10)",
+        ),
+        Method(
+            "opencv",
+            opencv_kmeans,
+            ("cv2",),
+            "`cv2.kmeans` on all pixels (float32), k-means++ centres, 1 attempt, "
+            "300 iterations or eps 1e-4, `cv2.setRNGSeed(0)`; centres rounded to uint8",
+        ),
+    )
+}
 
 
 def availability(name: str) -> str | None:

@@ -68,13 +68,21 @@ def measure(images: dict[str, NDArray[np.uint8]], ks: tuple[int, ...]) -> list[d
             for name, fn in methods.items():
                 out = fn(img, k).image
                 d = out.astype(np.float64) - img
-                rows.append({"image": img_name, "k": k, "method": name,
-                             "mse": float((d * d).mean()), "de": mean_delta_e(out, img)})
+                rows.append(
+                    {
+                        "image": img_name,
+                        "k": k,
+                        "method": name,
+                        "mse": float((d * d).mean()),
+                        "de": mean_delta_e(out, img),
+                    }
+                )
     return rows
 
 
-def report(rows: list[dict], images: dict[str, NDArray[np.uint8]], ks: tuple[int, ...],
-           seconds: float) -> str:
+def report(
+    rows: list[dict], images: dict[str, NDArray[np.uint8]], ks: tuple[int, ...], seconds: float
+) -> str:
     methods = list(dict.fromkeys(r["method"] for r in rows))
     lines = [
         "# Palette quality: RGB MSE and CIELAB ΔE76",
@@ -91,23 +99,37 @@ def report(rows: list[dict], images: dict[str, NDArray[np.uint8]], ks: tuple[int
         how = QUALITY_METHODS[m][1] if m in QUALITY_METHODS else METHODS[m].settings
         lines.append(f"| {m} | {how} |")
     for measure_key, title in (("mse", "MSE"), ("de", "mean ΔE76")):
-        lines += ["", f"## {title}, mean over the images", "",
-                  "| method | " + " | ".join(f"k={k}" for k in ks) + " |",
-                  "|---|" + "---|" * len(ks)]
+        lines += [
+            "",
+            f"## {title}, mean over the images",
+            "",
+            "| method | " + " | ".join(f"k={k}" for k in ks) + " |",
+            "|---|" + "---|" * len(ks),
+        ]
         for m in methods:
-            vals = [np.mean([r[measure_key] for r in rows if r["method"] == m and r["k"] == k])
-                    for k in ks]
+            vals = [
+                np.mean([r[measure_key] for r in rows if r["method"] == m and r["k"] == k])
+                for k in ks
+            ]
             lines.append(f"| {m} | " + " | ".join(f"{v:.2f}" for v in vals) + " |")
-    lines += ["", "## Every case", "",
-              "| image | k | method | MSE | mean ΔE76 |", "|---|---|---|---|---|"]
-    lines += [f"| {r['image']} | {r['k']} | {r['method']} | {r['mse']:.2f} | {r['de']:.3f} |"
-              for r in rows]
+    lines += [
+        "",
+        "## Every case",
+        "",
+        "| image | k | method | MSE | mean ΔE76 |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['image']} | {r['k']} | {r['method']} | {r['mse']:.2f} | {r['de']:.3f} |"
+        for r in rows
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.quality",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.quality", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="one tiny image, k=16")
     parser.add_argument("--out", default="docs", help="folder for quality.md (default: docs)")
     args = parser.parse_args(argv)

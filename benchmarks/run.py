@@ -44,22 +44,56 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
 
-QUICK = Plan(ks=(16,), size_k=16,
-             methods=("kmeans_quant", "sklearn", "pillow_mediancut", "libimagequant"),
-             lloyd=[{"crop": 24, "k": 8}], stages=[("chelsea-tiny", 16)],
-             repeats=1, budget=1.0, timeout=300)
+QUICK = Plan(
+    ks=(16,),
+    size_k=16,
+    methods=("kmeans_quant", "sklearn", "pillow_mediancut", "libimagequant"),
+    lloyd=[{"crop": 24, "k": 8}],
+    stages=[("chelsea-tiny", 16)],
+    repeats=1,
+    budget=1.0,
+    timeout=300,
+)
 
-FULL = Plan(ks=(16, 64, 256), size_k=64, methods=tuple(METHODS),
-            lloyd=[{"crop": 64, "k": 16}, {"crop": 64, "k": 64}, {"crop": 64, "k": 256},
-                   {"crop": 128, "k": 16}, {"crop": 128, "k": 64}],
-            stages=[("chelsea", 16), ("chelsea", 64), ("chelsea", 256),
-                    ("mosaic-0.25MP", 64), ("mosaic-1MP", 64), ("mosaic-3MP", 64),
-                    ("mosaic-12MP", 16), ("mosaic-12MP", 64), ("mosaic-12MP", 256)],
-            repeats=5, budget=6.0, timeout=600, min_repeats=3)
+FULL = Plan(
+    ks=(16, 64, 256),
+    size_k=64,
+    methods=tuple(METHODS),
+    lloyd=[
+        {"crop": 64, "k": 16},
+        {"crop": 64, "k": 64},
+        {"crop": 64, "k": 256},
+        {"crop": 128, "k": 16},
+        {"crop": 128, "k": 64},
+    ],
+    stages=[
+        ("chelsea", 16),
+        ("chelsea", 64),
+        ("chelsea", 256),
+        ("mosaic-0.25MP", 64),
+        ("mosaic-1MP", 64),
+        ("mosaic-3MP", 64),
+        ("mosaic-12MP", 16),
+        ("mosaic-12MP", 64),
+        ("mosaic-12MP", 256),
+    ],
+    repeats=5,
+    budget=6.0,
+    timeout=600,
+    min_repeats=3,
+)
 
 # Methods run on the size ladder (time against image size).
-SIZE_METHODS = ("kmeans_quant", "libimagequant", "pillow_mediancut", "pillow_octree",
-                "pillow_mediancut_kmeans", "sklearn", "sklearn_distinct", "sklearn_minibatch")
+SIZE_METHODS = (
+    "kmeans_quant",
+    "libimagequant",
+    "pillow_mediancut",
+    "pillow_octree",
+    "pillow_mediancut_kmeans",
+    "sklearn",
+    "sklearn_distinct",
+    "sklearn_minibatch",
+)
 SMALL_METHODS = ("naive", "kmeans_quant", "sklearn")
 BAR_METHODS = ("kmeans_quant", "sklearn", "libimagequant")
 
@@ -72,20 +106,29 @@ def skip_reason(method: str, spec: image_set.ImageSpec, k: int) -> str | None:
     """
     mp = spec.megapixels
     if method == "naive":
-        return None if spec.group in ("small", "quick") else (
-            "plain loops run end to end on the small image only: 1-2 s there, "
-            "minutes to hours on a photo")
+        return (
+            None
+            if spec.group in ("small", "quick")
+            else (
+                "plain loops run end to end on the small image only: 1-2 s there, "
+                "minutes to hours on a photo"
+            )
+        )
     if spec.group == "small" and method not in SMALL_METHODS:
         return "small image: only the plain-loops comparison"
     if method == "sklearn" and mp > 3.5 and k > 16:
-        return ("too slow for the time budget: KMeans on every pixel scales with pixels x k; "
-                "12-17 s per fit at k=16 here, so minutes per fit at k=64 and 256")
+        return (
+            "too slow for the time budget: KMeans on every pixel scales with pixels x k; "
+            "12-17 s per fit at k=16 here, so minutes per fit at k=64 and 256"
+        )
     if method == "sklearn_distinct" and mp > 3.5 and k > 16:
         return "too slow for the time budget: a probe fit at k=256 did not finish in 12 min"
     if method == "sklearn_minibatch" and mp > 3.5:
-        return ("too slow for the time budget: a probe fit at k=16 did not finish in 10 min "
-                "(its default stopping rule allows up to 100 passes, 1.2 M mini-batch steps "
-                "at this size; on the size ladder it took 1 s to 43 s)")
+        return (
+            "too slow for the time budget: a probe fit at k=16 did not finish in 10 min "
+            "(its default stopping rule allows up to 100 passes, 1.2 M mini-batch steps "
+            "at this size; on the size ladder it took 1 s to 43 s)"
+        )
     if method == "pillow_mediancut_kmeans" and mp > 3.5:
         return "too slow for the time budget: one probe call took 140 s (k=16) to 377 s (k=256)"
     return None
@@ -117,12 +160,17 @@ def _progress(i: int, n: int, res: dict) -> None:
         nan = float("nan")
         per_iter = res.get("plain_loops_per_iter_s", nan) / res.get("vectorized_per_iter_s", 1)
         per_call = res.get("plain_loops_long_s", nan) / res.get("vectorized_long_s", 1)
-        msg = (f"labels identical {res['labels_identical']}, ratio per iteration "
-               f"{per_iter:.0f}x, per call {per_call:.0f}x")
+        msg = (
+            f"labels identical {res['labels_identical']}, ratio per iteration "
+            f"{per_iter:.0f}x, per call {per_call:.0f}x"
+        )
     else:
         msg = f"total {res['stages']['total']:.3g} s"
-    print(f"[{i}/{n}] {res['case']} {what} {k}: {msg} (wall {res['wall_s']:.1f} s)",
-          file=sys.stderr, flush=True)
+    print(
+        f"[{i}/{n}] {res['case']} {what} {k}: {msg} (wall {res['wall_s']:.1f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def measure_all(plan: Plan, specs, cache: Path, methods: tuple[str, ...], full: bool) -> list[dict]:
@@ -132,8 +180,16 @@ def measure_all(plan: Plan, specs, cache: Path, methods: tuple[str, ...], full: 
         reason = availability(m) or (skip_reason(m, spec, k) if full else None)
         if reason:
             status = "not installed" if reason.startswith("not installed") else "skipped"
-            skipped.append({"case": "quantize", "method": m, "image": spec.name, "k": k,
-                            "status": status, "reason": reason})
+            skipped.append(
+                {
+                    "case": "quantize",
+                    "method": m,
+                    "image": spec.name,
+                    "k": k,
+                    "status": status,
+                    "reason": reason,
+                }
+            )
         else:
             jobs.append(("quantize", {"method": m, "image": spec.name, "k": k}))
     names = {s.name for s in specs}
@@ -142,26 +198,40 @@ def measure_all(plan: Plan, specs, cache: Path, methods: tuple[str, ...], full: 
     results = []
     for i, (case, params) in enumerate(jobs, 1):
         at_least = plan.min_repeats if params.get("method") in BAR_METHODS else 1
-        res = run_case(case, params, cache, repeats=plan.repeats, budget=plan.budget,
-                       min_repeats=at_least, timeout=plan.timeout)
+        res = run_case(
+            case,
+            params,
+            cache,
+            repeats=plan.repeats,
+            budget=plan.budget,
+            min_repeats=at_least,
+            timeout=plan.timeout,
+        )
         _progress(i, len(jobs), res)
         results.append(res)
     return results + skipped
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true",
-                      help="tiny images, k=16, four methods, one repeat (seconds)")
+    mode.add_argument(
+        "--quick", action="store_true", help="tiny images, k=16, four methods, one repeat (seconds)"
+    )
     mode.add_argument("--full", action="store_true", help="the real run (default)")
-    parser.add_argument("--out", default="docs",
-                        help="folder for benchmarks.md and bench/*.png (default: docs)")
-    parser.add_argument("--methods", default=None,
-                        help="comma-separated subset of: " + ", ".join(METHODS))
-    parser.add_argument("--cache", default=None,
-                        help="folder for the image cache (default: a temporary folder)")
+    parser.add_argument(
+        "--out", default="docs", help="folder for benchmarks.md and bench/*.png (default: docs)"
+    )
+    parser.add_argument(
+        "--methods", default=None, help="comma-separated subset of: " + ", ".join(METHODS)
+    )
+    parser.add_argument(
+        "--cache", default=None, help="folder for the image cache (default: a temporary folder)"
+    )
     parser.add_argument("--json", default=None, help="also write the raw results to this file")
     args = parser.parse_args(argv)
 
@@ -172,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
         unknown = [m for m in methods if m not in METHODS]
         if unknown:
-            parser.error(f"unknown method(s) {', '.join(unknown)}; "
-                         f"choose from {', '.join(METHODS)}")
+            parser.error(
+                f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}"
+            )
     out = Path(args.out)
     (out / "bench").mkdir(parents=True, exist_ok=True)
 
@@ -199,25 +270,49 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks.run " + ("--full" if full else "--quick") + f" --out {args.out}"
     if args.methods:
         command += f" --methods {args.methods}"
-    header = "\n".join([
-        "# Benchmarks", "",
-        f"Written by `{command}` on {started:%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} min. "
-        "The numbers come from this one run on the machine described below; rerun the "
-        "command to refresh them.",
-        "" if full else "\n**Quick mode**: one tiny image, k=16, four methods, one repeat. "
-        "It checks that the suite runs; its figures say nothing about the bars."])
+    header = "\n".join(
+        [
+            "# Benchmarks",
+            "",
+            f"Written by `{command}` on {started:%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} min. "
+            "The numbers come from this one run on the machine described below; rerun the "
+            "command to refresh them.",
+            ""
+            if full
+            else "\n**Quick mode**: one tiny image, k=16, four methods, one repeat. "
+            "It checks that the suite runs; its figures say nothing about the bars.",
+        ]
+    )
     avail = {m: availability(m) for m in METHODS}
-    write_markdown(out / "benchmarks.md", header=header, bars=bars, machine=machine,
-                   images=images, missing=missing, avail=avail, results=results, ks=plan.ks,
-                   large=large, size_k=plan.size_k, repeats=plan.repeats, budget=plan.budget,
-                   plots_note=plots_note, min_repeats=plan.min_repeats)
+    write_markdown(
+        out / "benchmarks.md",
+        header=header,
+        bars=bars,
+        machine=machine,
+        images=images,
+        missing=missing,
+        avail=avail,
+        results=results,
+        ks=plan.ks,
+        large=large,
+        size_k=plan.size_k,
+        repeats=plan.repeats,
+        budget=plan.budget,
+        plots_note=plots_note,
+        min_repeats=plan.min_repeats,
+    )
     if args.json:
-        Path(args.json).write_text(json.dumps({"images": images, "results": results,
-                                               "machine": machine}, indent=1, default=str))
+        Path(args.json).write_text(
+            json.dumps(
+                {"images": images, "results": results, "machine": machine}, indent=1, default=str
+            )
+        )
     for bar in bars:
         print(f"{bar.verdict:4s}  {bar.title}", file=sys.stderr)
-    print(f"wrote {out / 'benchmarks.md'} and {len(plots)} plot(s) in {elapsed:.1f} s",
-          file=sys.stderr)
+    print(
+        f"wrote {out / 'benchmarks.md'} and {len(plots)} plot(s) in {elapsed:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -64,6 +64,7 @@ def _rss_peak_mib() -> float:
 # (a) a gigapixel image that never exists whole
 # --------------------------------------------------------------------------
 
+
 def _synthetic_block(block_info=None, seed: int = 0, size: int = 1):
     """One block of the synthetic image: smooth fields of the global
     position plus Gaussian noise from a generator seeded by the block."""
@@ -87,8 +88,14 @@ def synthetic_image(size: int, chunk: int, seed: int = 0):
 
     n = -(-size // chunk)
     rows = tuple(min(chunk, size - i * chunk) for i in range(n))
-    return da.map_blocks(_synthetic_block, seed=seed, size=size, chunks=(rows, rows, (3,)),
-                         dtype=np.uint8, meta=np.empty((0, 0, 0), np.uint8))
+    return da.map_blocks(
+        _synthetic_block,
+        seed=seed,
+        size=size,
+        chunks=(rows, rows, (3,)),
+        dtype=np.uint8,
+        meta=np.empty((0, 0, 0), np.uint8),
+    )
 
 
 def _write_tiled_tiff(path: Path, y, client, chunk: int) -> None:
@@ -117,8 +124,15 @@ def _write_tiled_tiff(path: Path, y, client, chunk: int) -> None:
                 yield tile
             pending = nxt
 
-    tifffile.imwrite(path, tiles(), shape=y.shape, dtype=np.uint8, tile=(chunk, chunk),
-                     photometric="rgb", bigtiff=True)
+    tifffile.imwrite(
+        path,
+        tiles(),
+        shape=y.shape,
+        dtype=np.uint8,
+        tile=(chunk, chunk),
+        photometric="rgb",
+        bigtiff=True,
+    )
 
 
 def bench_gigapixel(size: int, chunk: int, workers: int, out_dir: Path) -> dict:
@@ -128,9 +142,16 @@ def bench_gigapixel(size: int, chunk: int, workers: int, out_dir: Path) -> dict:
 
     x = synthetic_image(size, chunk)
     mp = size * size / 1e6
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         t0 = time.perf_counter()
         hist = kd.histogram(x)
         t1 = time.perf_counter()
@@ -150,17 +171,24 @@ def bench_gigapixel(size: int, chunk: int, workers: int, out_dir: Path) -> dict:
         for by, bx in ((0, 0), (x.numblocks[0] - 1, x.numblocks[1] - 1)):
             sl = (slice(by * chunk, (by + 1) * chunk), slice(bx * chunk, (bx + 1) * chunk))
             block = x[sl].compute(scheduler="sync")
-            ok &= bool(np.array_equal(np.asarray(full[sl]),
-                                      kmeans_quant.recolor(block, palette)))
+            ok &= bool(np.array_equal(np.asarray(full[sl]), kmeans_quant.recolor(block, palette)))
         del full
     path.unlink()
     return {
-        "workers": workers, "megapixels": mp, "chunk": chunk, "blocks": x.npartitions,
-        "distinct_colours": len(hist), "histogram_mib": len(pickle.dumps(hist)) / 2**20,
-        "count_s": t1 - t0, "fit_s": t2 - t1, "recolor_write_s": t3 - t2,
-        "count_mp_s": mp / (t1 - t0), "recolor_write_mp_s": mp / (t3 - t2),
+        "workers": workers,
+        "megapixels": mp,
+        "chunk": chunk,
+        "blocks": x.npartitions,
+        "distinct_colours": len(hist),
+        "histogram_mib": len(pickle.dumps(hist)) / 2**20,
+        "count_s": t1 - t0,
+        "fit_s": t2 - t1,
+        "recolor_write_s": t3 - t2,
+        "count_mp_s": mp / (t1 - t0),
+        "recolor_write_mp_s": mp / (t3 - t2),
         "total_mp_s": mp / (t3 - t0),
-        "worker_peak_rss_mib": sorted(rss.values()), "client_peak_rss_mib": _rss_peak_mib(),
+        "worker_peak_rss_mib": sorted(rss.values()),
+        "client_peak_rss_mib": _rss_peak_mib(),
         "tiles_equal_in_memory": ok,
     }
 
@@ -168,6 +196,7 @@ def bench_gigapixel(size: int, chunk: int, workers: int, out_dir: Path) -> dict:
 # --------------------------------------------------------------------------
 # (b) a collection of photos with one shared palette
 # --------------------------------------------------------------------------
+
 
 def make_photos(folder: Path, n: int, seed: int = 0) -> list[Path]:
     """``n`` small photos: random crops (shifts), flips and sizes of chelsea.png."""
@@ -192,8 +221,12 @@ def make_photos(folder: Path, n: int, seed: int = 0) -> list[Path]:
 
 def _cli(args: list[str]) -> float:
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "kmeans_quant", *args], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "kmeans_quant", *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t
 
 
@@ -202,19 +235,41 @@ def bench_photos(n: int, workers: int, folder: Path) -> dict:
     files = [str(p) for p in paths]
     mp = sum(read_image(p).shape[0] * read_image(p).shape[1] for p in paths[:50]) / 50 * n / 1e6
     serial = _cli([*files, "-k", str(K), "--shared-palette", "--out-dir", str(folder / "a")])
-    dist = _cli([*files, "-k", str(K), "--shared-palette", "--out-dir", str(folder / "b"),
-                 "--workers", str(workers)])
-    same = all(filecmp.cmp(folder / "a" / f"{p.stem}_k{K}.png",
-                           folder / "b" / f"{p.stem}_k{K}.png", shallow=False) for p in paths)
-    return {"photos": n, "megapixels": mp, "workers": workers,
-            "cli_serial_s": serial, "cli_workers_s": dist,
-            "serial_photos_s": n / serial, "workers_photos_s": n / dist,
-            "speedup": serial / dist, "outputs_identical": same}
+    dist = _cli(
+        [
+            *files,
+            "-k",
+            str(K),
+            "--shared-palette",
+            "--out-dir",
+            str(folder / "b"),
+            "--workers",
+            str(workers),
+        ]
+    )
+    same = all(
+        filecmp.cmp(
+            folder / "a" / f"{p.stem}_k{K}.png", folder / "b" / f"{p.stem}_k{K}.png", shallow=False
+        )
+        for p in paths
+    )
+    return {
+        "photos": n,
+        "megapixels": mp,
+        "workers": workers,
+        "cli_serial_s": serial,
+        "cli_workers_s": dist,
+        "serial_photos_s": n / serial,
+        "workers_photos_s": n / dist,
+        "speedup": serial / dist,
+        "outputs_identical": same,
+    }
 
 
 # --------------------------------------------------------------------------
 # unit costs for the estimate
 # --------------------------------------------------------------------------
+
 
 def _best(func, repeats: int = 3) -> float:
     times = []
@@ -253,14 +308,20 @@ def unit_costs(folder: Path) -> dict:
         "read_count_s_per_photo": t_read_count,
         "recolor_write_s_per_photo": t_recolor_write,
         "colours_per_photo": float(np.mean([len(h) for h in hists])),
-        "pickled_kib_per_photo_histogram": float(np.mean(
-            [len(pickle.dumps(h)) for h in hists[:50]])) / 1024,
-        "merge8_s": t_merge8, "merged_colours": len(merged), "merge_all_s": t_merge_all,
-        "fit_s": t_fit, "photos": len(hists),
+        "pickled_kib_per_photo_histogram": float(
+            np.mean([len(pickle.dumps(h)) for h in hists[:50]])
+        )
+        / 1024,
+        "merge8_s": t_merge8,
+        "merged_colours": len(merged),
+        "merge_all_s": t_merge_all,
+        "fit_s": t_fit,
+        "photos": len(hists),
     }
 
 
 # --------------------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m benchmarks.scaling", description=__doc__)

@@ -60,8 +60,11 @@ def profile_stages(call: Callable[[], Any]) -> dict[str, float | None]:
         found = None
         for k, v in stats.items():
             if any(_matches(k, file, func) for func in funcs):
-                from_lloyd = [c[3] for ck, c in v[4].items()
-                              if any(_matches(ck, *caller) for caller in LLOYD_CALLERS)]
+                from_lloyd = [
+                    c[3]
+                    for ck, c in v[4].items()
+                    if any(_matches(ck, *caller) for caller in LLOYD_CALLERS)
+                ]
                 found = (found or 0.0) + sum(from_lloyd)
         out[label] = found
     top = sum(out[label] or 0.0 for label, _, _ in STAGES)

@@ -42,8 +42,11 @@ class Quantize:
     """One quantization method on one image at one ``k``."""
 
     param_names = ("method", "image", "k")
-    params = (tuple(METHODS), ("chelsea", "coffee", "astronaut", "rocket", "china", "flower",
-                               "mosaic-12MP"), KS)
+    params = (
+        tuple(METHODS),
+        ("chelsea", "coffee", "astronaut", "rocket", "china", "flower", "mosaic-12MP"),
+        KS,
+    )
     timeout = 1800
 
     def setup(self, method: str, image: str, k: int) -> None:
@@ -105,8 +108,9 @@ class LloydIteration:
             self.n_iter[n] = int(fast.n_iter)
             self.agree &= int(slow.n_iter) == int(fast.n_iter)
             self.agree &= bool(np.array_equal(np.asarray(slow.labels), fast.labels))
-            self.max_center_diff = max(self.max_center_diff, float(
-                np.max(np.abs(np.asarray(slow.centers) - fast.centers))))
+            self.max_center_diff = max(
+                self.max_center_diff, float(np.max(np.abs(np.asarray(slow.centers) - fast.centers)))
+            )
 
     def _vectorized(self, k: int, n: int):
         return self.kq.kmeans(self.X, k, init=self.init, max_iter=n, tol=0.0)

@@ -53,9 +53,7 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Pat
     """
     dest = Path(path)
     _check_destination(dest, force)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{dest.stem}.", suffix=dest.suffix, dir=dest.parent
-    )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=dest.suffix, dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -66,9 +64,7 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Pat
             os.fsync(fh.fileno())
         os.chmod(tmp, _new_file_mode(dest))
         if not force and dest.exists():  # appeared while we were writing
-            raise FileExistsError(
-                f"{str(dest)!r} already exists (pass force=True to overwrite it)"
-            )
+            raise FileExistsError(f"{str(dest)!r} already exists (pass force=True to overwrite it)")
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -76,8 +72,9 @@ def atomic_path(path: str | os.PathLike, *, force: bool = False) -> Iterator[Pat
         raise
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None], *,
-                  force: bool = False) -> None:
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[Path], None], *, force: bool = False
+) -> None:
     """Call ``write(tmp_path)`` and move the result onto ``path`` atomically."""
     with atomic_path(path, force=force) as tmp:
         write(tmp)

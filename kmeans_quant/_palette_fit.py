@@ -76,6 +76,12 @@ def fit_colors(
     centers = min(runs, key=lambda r: r.inertia).centers
     if bits < _REFINE_BITS:
         X, w = pool_on_grid(X, w, _REFINE_BITS)
-    refine = FitSettings(k=k, init=centers, max_iter=min(_REFINE_ITER, max_iter), tol=tol,
-                       rng=rng, relax=_REFINE_RELAX)
+    refine = FitSettings(
+        k=k,
+        init=centers,
+        max_iter=min(_REFINE_ITER, max_iter),
+        tol=tol,
+        rng=rng,
+        relax=_REFINE_RELAX,
+    )
     return fit_weighted_centers(X, w, refine)

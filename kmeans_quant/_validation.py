@@ -50,9 +50,7 @@ def check_rng(rng: Any) -> np.random.Generator:
     if rng is None:
         return np.random.default_rng()
     if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, numbers.Integral):
-        raise TypeError(
-            f"rng must be None, an int seed or a numpy.random.Generator, got {rng!r}"
-        )
+        raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got {rng!r}")
     if rng < 0:
         raise ValueError(f"rng seed must be non-negative, got {rng!r}")
     return np.random.default_rng(int(rng))
@@ -103,13 +101,9 @@ def check_data(X: Any) -> NDArray[np.floating]:
         raise TypeError("X must be an array of shape (n_samples, n_features), got None")
     arr = np.asarray(X)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"X must hold real numbers, got an array of dtype {arr.dtype}"
-        )
+        raise TypeError(f"X must hold real numbers, got an array of dtype {arr.dtype}")
     if arr.ndim != 2:
-        raise ValueError(
-            f"X must be 2-D of shape (n_samples, n_features), got shape {arr.shape}"
-        )
+        raise ValueError(f"X must be 2-D of shape (n_samples, n_features), got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"X is empty, got shape {arr.shape}")
     dtype = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64
@@ -127,9 +121,7 @@ def check_sample_weight(sample_weight: Any, n: int, dtype: np.dtype) -> NDArray[
     if w.dtype.kind not in "biuf":
         raise TypeError(f"sample_weight must hold real numbers, got dtype {w.dtype}")
     if w.shape != (n,):
-        raise ValueError(
-            f"sample_weight must have shape ({n},) to match X, got shape {w.shape}"
-        )
+        raise ValueError(f"sample_weight must have shape ({n},) to match X, got shape {w.shape}")
     w = np.ascontiguousarray(w, dtype=dtype)
     if not np.isfinite(w).all():
         raise ValueError("sample_weight contains NaN or infinite values")
@@ -159,8 +151,7 @@ def check_init(init: Any, k: int, X: NDArray, names: tuple[str, ...]) -> NDArray
     C = check_data(init).astype(X.dtype, copy=False)
     if C.shape != (k, X.shape[1]):
         raise ValueError(
-            f"init centres must have shape (k, n_features) = ({k}, {X.shape[1]}), "
-            f"got {C.shape}"
+            f"init centres must have shape (k, n_features) = ({k}, {X.shape[1]}), got {C.shape}"
         )
     return C
 
@@ -168,6 +159,7 @@ def check_init(init: Any, k: int, X: NDArray, names: tuple[str, ...]) -> NDArray
 # --------------------------------------------------------------------------
 # images and palettes
 # --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, eq=False)
 class PreparedImage:
@@ -218,8 +210,7 @@ def check_image(image: Any, name: str = "image") -> PreparedImage:
         if dt.kind in "iu":
             hint = "; convert 0-255 data with image.astype(np.uint8)"
         raise TypeError(
-            f"{name} dtype must be uint8, uint16 or float with values in [0, 1], "
-            f"got {dt}{hint}"
+            f"{name} dtype must be uint8, uint16 or float with values in [0, 1], got {dt}{hint}"
         )
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
         raise ValueError(
@@ -234,7 +225,8 @@ def check_image(image: Any, name: str = "image") -> PreparedImage:
         if lo < 0 or hi > 1:
             hint = (
                 "; it looks like 0-255 data: divide by 255 or convert to uint8"
-                if hi <= 255 and lo >= 0 else ""
+                if hi <= 255 and lo >= 0
+                else ""
             )
             raise ValueError(
                 f"float {name} values must lie in [0, 1], got range [{lo:g}, {hi:g}]{hint}"

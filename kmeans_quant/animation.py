@@ -45,8 +45,18 @@ __all__ = ["animate_photo", "animate_2d", "select_steps", "main"]
 
 # Frame timing: the start and the result are held longer than the steps.
 _FIRST_MS, _STEP_MS, _LAST_MS = 1200, 450, 2500
-_PALETTE_CYCLE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
-                  "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan")
+_PALETTE_CYCLE = (
+    "tab:blue",
+    "tab:orange",
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:gray",
+    "tab:olive",
+    "tab:cyan",
+)
 
 
 def _matplotlib() -> Any:
@@ -208,25 +218,27 @@ def animate_photo(
     h, w = img.shape[:2]
     table = color_table(img.reshape(-1, 3))
     colors = table.colors.astype(np.float64)
-    all_steps = list(kmeans_steps(colors, k, sample_weight=table.counts, rng=rng,
-                                  max_iter=max_iter, relax=relax))
+    all_steps = list(
+        kmeans_steps(colors, k, sample_weight=table.counts, rng=rng, max_iter=max_iter, relax=relax)
+    )
     steps = select_steps(all_steps, max_frames)
     mse_all = np.array([s.inertia for s in all_steps]) / (3 * h * w)
 
     # The cloud: a fixed sample of distinct colours, likelier where pixels are many.
     gen = np.random.default_rng(rng)
     n_draw = min(n_points, len(colors))
-    pick = gen.choice(len(colors), size=n_draw, replace=False,
-                      p=table.counts / table.counts.sum())
+    pick = gen.choice(len(colors), size=n_draw, replace=False, p=table.counts / table.counts.sum())
     cloud = colors[pick]
 
     fig = Figure(figsize=(11, 3.6), dpi=dpi)
     canvas = FigureCanvasAgg(fig)
     ax3 = fig.add_subplot(1, 3, 1, projection="3d")
     ax3.scatter(*cloud.T, c=cloud / 255, s=4, alpha=0.5, depthshade=False, linewidths=0)
-    for set_lim, set_label, name in ((ax3.set_xlim, ax3.set_xlabel, "R"),
-                                     (ax3.set_ylim, ax3.set_ylabel, "G"),
-                                     (ax3.set_zlim, ax3.set_zlabel, "B")):
+    for set_lim, set_label, name in (
+        (ax3.set_xlim, ax3.set_xlabel, "R"),
+        (ax3.set_ylim, ax3.set_ylabel, "G"),
+        (ax3.set_zlim, ax3.set_zlabel, "B"),
+    ):
         set_lim(0, 255)
         set_label(name)
     ax3.view_init(elev=20, azim=-60)
@@ -253,8 +265,10 @@ def animate_photo(
         shown.set_data(table.expand(palette[step.labels]).reshape(h, w, 3))
         line.set_data([s.iteration for s in upto], mse_all[: len(upto)])
         state = "converged" if step.converged else ("start" if step.iteration == 0 else "")
-        fig.suptitle(f"k = {k}, iteration {step.iteration}  {state}".rstrip()
-                     + f"   MSE {mse_all[len(upto) - 1]:.2f}")
+        fig.suptitle(
+            f"k = {k}, iteration {step.iteration}  {state}".rstrip()
+            + f"   MSE {mse_all[len(upto) - 1]:.2f}"
+        )
         frames.append(_render(fig, canvas))
     return write_frames(path, frames, durations_ms=_durations(len(frames)), force=force)
 
@@ -345,13 +359,36 @@ def animate_2d(
     fig = Figure(figsize=(8, 3.8), dpi=dpi)
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 2, 1)
-    regions = ax.imshow(np.zeros(gx.shape), extent=(lo[0], hi[0], lo[1], hi[1]), origin="lower",
-                        cmap=light, vmin=-0.5, vmax=k - 0.5, interpolation="nearest")
-    points = ax.scatter(X[:, 0], X[:, 1], s=12, c=np.zeros(len(X)), cmap=ListedColormap(colours),
-                        vmin=-0.5, vmax=k - 0.5, edgecolors="none")
+    regions = ax.imshow(
+        np.zeros(gx.shape),
+        extent=(lo[0], hi[0], lo[1], hi[1]),
+        origin="lower",
+        cmap=light,
+        vmin=-0.5,
+        vmax=k - 0.5,
+        interpolation="nearest",
+    )
+    points = ax.scatter(
+        X[:, 0],
+        X[:, 1],
+        s=12,
+        c=np.zeros(len(X)),
+        cmap=ListedColormap(colours),
+        vmin=-0.5,
+        vmax=k - 0.5,
+        edgecolors="none",
+    )
     trails = [ax.plot([], [], "-", color="k", lw=1)[0] for _ in range(k)]
-    crosses = ax.scatter(np.zeros(k), np.zeros(k), marker="X", s=140, c=colours,
-                         edgecolors="k", linewidths=1.2, zorder=3)
+    crosses = ax.scatter(
+        np.zeros(k),
+        np.zeros(k),
+        marker="X",
+        s=140,
+        c=colours,
+        edgecolors="k",
+        linewidths=1.2,
+        zorder=3,
+    )
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
@@ -391,13 +428,18 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m kmeans_quant.animation",
         description="Animate K-Means (kmeans_steps) as a GIF: a photo's palette fit, "
-                    "or with --toy a 2-D walkthrough.")
+        "or with --toy a 2-D walkthrough.",
+    )
     p.add_argument("image", nargs="?", help="photo to fit (default: the bundled chelsea.png)")
     p.add_argument("-k", type=int, default=8, help="number of colours/clusters (default 8)")
     p.add_argument("-o", "--output", default=None, help="GIF to write (default: kmeans_<k>.gif)")
     p.add_argument("--toy", action="store_true", help="animate four blobs in the plane instead")
-    p.add_argument("--max-side", type=int, default=150,
-                   help="shrink the photo (by whole-pixel steps) until no side exceeds this")
+    p.add_argument(
+        "--max-side",
+        type=int,
+        default=150,
+        help="shrink the photo (by whole-pixel steps) until no side exceeds this",
+    )
     p.add_argument("--max-frames", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--force", action="store_true", help="overwrite the output")
@@ -412,8 +454,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
         X = toy_blobs()
         # The four leftmost points: a poor start, so the centres travel far.
         start = X[np.argsort(X[:, 0])[: args.k]]
-        written = animate_2d(X, args.k, out, init=start, max_frames=args.max_frames,
-                             force=args.force)
+        written = animate_2d(
+            X, args.k, out, init=start, max_frames=args.max_frames, force=args.force
+        )
     else:
         from .io import read_image
 
@@ -424,8 +467,14 @@ def main(argv: Sequence[str] | None = None) -> Path:
         if img.ndim == 2:
             img = np.repeat(img[..., None], 3, axis=2)
         stride = max(1, -(-max(img.shape[:2]) // args.max_side))
-        written = animate_photo(img[::stride, ::stride], args.k, out, rng=args.seed,
-                                max_frames=args.max_frames, force=args.force)
+        written = animate_photo(
+            img[::stride, ::stride],
+            args.k,
+            out,
+            rng=args.seed,
+            max_frames=args.max_frames,
+            force=args.force,
+        )
     print(f"wrote {written}")
     return written
 

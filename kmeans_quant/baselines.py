@@ -55,6 +55,7 @@ _RGB_LEVEL_ORDER = (1, 0, 2)
 # median cut
 # --------------------------------------------------------------------------
 
+
 def _box_priority(X: NDArray, w: NDArray, idx: NDArray[np.intp]) -> tuple[float, int]:
     """Priority of a box for splitting, and the axis to cut it across.
 
@@ -157,6 +158,7 @@ def median_cut(colors: NDArray, counts: NDArray, k: int) -> NDArray[np.float64]:
 # --------------------------------------------------------------------------
 # uniform quantization
 # --------------------------------------------------------------------------
+
 
 def uniform_levels(k: int, channels: int) -> tuple[int, ...]:
     """Levels per channel: near-equal (differing by at most one), product <= k.

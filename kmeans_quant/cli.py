@@ -75,9 +75,7 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a non-negative integer, got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
     return value
@@ -101,28 +99,51 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("inputs", nargs="*", metavar="IN", help="image files to quantize")
-    p.add_argument("-k", "--colors", dest="k", type=_positive_int, default=None,
-                   help=f"number of colours (default {DEFAULT_K})")
+    p.add_argument(
+        "-k",
+        "--colors",
+        dest="k",
+        type=_positive_int,
+        default=None,
+        help=f"number of colours (default {DEFAULT_K})",
+    )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("-o", "--output", metavar="OUT",
-                       help="output file (only with one input); format from extension")
+    where.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file (only with one input); format from extension",
+    )
     where.add_argument("--out-dir", metavar="DIR", help="folder for the outputs (created)")
     p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     for name, choices in _CHOICES.items():
-        p.add_argument(f"--{name}", choices=choices, default=choices[0],
-                       help=f"default {choices[0]}")
-    p.add_argument("--palette-out", metavar="FILE",
-                   help="also write the palette (.json, .gpl or .png swatch)")
-    p.add_argument("--palette-in", metavar="FILE",
-                   help="map the images onto this palette instead of fitting one")
-    p.add_argument("--shared-palette", action="store_true",
-                   help="fit one palette on all inputs together")
+        p.add_argument(
+            f"--{name}", choices=choices, default=choices[0], help=f"default {choices[0]}"
+        )
+    p.add_argument(
+        "--palette-out", metavar="FILE", help="also write the palette (.json, .gpl or .png swatch)"
+    )
+    p.add_argument(
+        "--palette-in",
+        metavar="FILE",
+        help="map the images onto this palette instead of fitting one",
+    )
+    p.add_argument(
+        "--shared-palette", action="store_true", help="fit one palette on all inputs together"
+    )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     engine = p.add_mutually_exclusive_group()
-    engine.add_argument("--workers", type=_positive_int, metavar="N",
-                        help="run on a local Dask cluster of N processes (kmeans_quant[dask])")
-    engine.add_argument("--scheduler", metavar="ADDRESS",
-                        help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786")
+    engine.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="run on a local Dask cluster of N processes (kmeans_quant[dask])",
+    )
+    engine.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786",
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
@@ -130,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------
 # checking the plan before doing any work
 # --------------------------------------------------------------------------
+
 
 @dataclass
 class Job:
@@ -141,8 +163,10 @@ class Job:
 
 def _api_keywords(args: argparse.Namespace) -> tuple[dict, dict]:
     """Keywords for the fitting call and for the mapping call."""
-    return ({"method": args.method, "space": args.space},
-            {"dither": args.dither, "space": args.space})
+    return (
+        {"method": args.method, "space": args.space},
+        {"dither": args.dither, "space": args.space},
+    )
 
 
 def _check_extension(path: str, allowed: Sequence[str], what: str) -> None:
@@ -187,8 +211,9 @@ def _plan(args: argparse.Namespace, sources: list[Path], k: int) -> list[Job]:
     return jobs
 
 
-def _check_files(args: argparse.Namespace, sources: list[Path], jobs: list[Job],
-                 palette_out: Path | None) -> None:
+def _check_files(
+    args: argparse.Namespace, sources: list[Path], jobs: list[Job], palette_out: Path | None
+) -> None:
     """Inputs exist, outputs may be written: fail before any work is done."""
     for s in sources:
         if not s.exists():
@@ -220,6 +245,7 @@ def _check_files(args: argparse.Namespace, sources: list[Path], jobs: list[Job],
 # --------------------------------------------------------------------------
 # the work
 # --------------------------------------------------------------------------
+
 
 def _match_palette(image: NDArray, colors8: NDArray) -> tuple[NDArray, NDArray]:
     """``image`` and palette colours made compatible for :func:`recolor`.
@@ -303,8 +329,15 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def process_job(job: Job, image: NDArray, args: argparse.Namespace, k: int,
-             palette8: NDArray | None, fit_kw: dict, map_kw: dict) -> tuple[Palette, str]:
+def process_job(
+    job: Job,
+    image: NDArray,
+    args: argparse.Namespace,
+    k: int,
+    palette8: NDArray | None,
+    fit_kw: dict,
+    map_kw: dict,
+) -> tuple[Palette, str]:
     """Quantize one image, write it, and return its used palette and report line."""
     if palette8 is None:
         out = quantize(image, k, rng=args.seed, **{**fit_kw, **map_kw})
@@ -331,7 +364,8 @@ def process_job(job: Job, image: NDArray, args: argparse.Namespace, k: int,
 def merge_palettes(palettes: list[Palette]) -> Palette:
     """Colours of several used palettes with their counts added up."""
     colors, counts = merge_tables(
-        [(np.asarray(p.colors).reshape(len(p), -1), p.counts) for p in palettes])
+        [(np.asarray(p.colors).reshape(len(p), -1), p.counts) for p in palettes]
+    )
     return by_count(colors, counts)
 
 
@@ -384,9 +418,17 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 raise UsageError(
                     '--workers/--scheduler need Dask: pip install "kmeans_quant[dask]"'
                 ) from None
-            return on_dask.run_cli(args, jobs, k=k, palette8=palette8, fit_kw=fit_kw,
-                                   map_kw=map_kw,
-                                   palette_out=palette_out, stdout=stdout, stderr=stderr)
+            return on_dask.run_cli(
+                args,
+                jobs,
+                k=k,
+                palette8=palette8,
+                fit_kw=fit_kw,
+                map_kw=map_kw,
+                palette_out=palette_out,
+                stdout=stdout,
+                stderr=stderr,
+            )
 
         images: dict[int, NDArray] = {}
         if args.shared_palette and palette8 is None:

@@ -202,15 +202,11 @@ def color_table(pixels: NDArray) -> ColorTable:
             color_codes, counts = distinct_codes(codes)
         colors = unpack_colors(color_codes, np.dtype(np.uint8), c)
         return ColorTable(colors, counts.astype(np.int64), codes, color_codes, None)
-    colors, inverse, counts = np.unique(
-        pixels, axis=0, return_inverse=True, return_counts=True
-    )
+    colors, inverse, counts = np.unique(pixels, axis=0, return_inverse=True, return_counts=True)
     return ColorTable(colors, counts.astype(np.int64), None, None, inverse.reshape(-1))
 
 
-def merge_tables(
-    tables: list[tuple[NDArray, NDArray]]
-) -> tuple[NDArray, NDArray[np.int64]]:
+def merge_tables(tables: list[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArray[np.int64]]:
     """Distinct colours and summed counts of several ``(colors, counts)`` tables.
 
     The histogram of a set of images is the sum of their histograms, so a
@@ -236,6 +232,7 @@ def merge_tables(
 # --------------------------------------------------------------------------
 # grids of cells
 # --------------------------------------------------------------------------
+
 
 def grid_cells(digits: list[NDArray], levels: int) -> tuple[NDArray[np.int32], NDArray[np.intp]]:
     """Number the occupied cells of a grid and give each point its cell.
@@ -286,8 +283,10 @@ def pool(X: NDArray, w: NDArray, index: NDArray, n_cells: int) -> tuple[NDArray,
     weights : ndarray of float64, shape (n_cells,)
     """
     weights = np.bincount(index, weights=w, minlength=n_cells)
-    sums = np.stack([np.bincount(index, weights=w * X[:, j], minlength=n_cells)
-                     for j in range(X.shape[1])], axis=1)
+    sums = np.stack(
+        [np.bincount(index, weights=w * X[:, j], minlength=n_cells) for j in range(X.shape[1])],
+        axis=1,
+    )
     return sums / weights[:, None], weights
 
 

@@ -87,16 +87,20 @@ _LINEAR_JOINT = 0.0031308
 # inverses are computed rather than copied: the published inverse matrices
 # are rounded to 10 decimals from float32 values, which would cap round
 # trips at about 1e-8.
-_LMS_FROM_LINEAR = np.array([
-    [0.4122214708, 0.5363325363, 0.0514459929],
-    [0.2119034982, 0.6806995451, 0.1073969566],
-    [0.0883024619, 0.2817188376, 0.6299787005],
-])
-_OKLAB_FROM_LMS = np.array([
-    [0.2104542553, 0.7936177850, -0.0040720468],
-    [1.9779984951, -2.4285922050, 0.4505937099],
-    [0.0259040371, 0.7827717662, -0.8086757660],
-])
+_LMS_FROM_LINEAR = np.array(
+    [
+        [0.4122214708, 0.5363325363, 0.0514459929],
+        [0.2119034982, 0.6806995451, 0.1073969566],
+        [0.0883024619, 0.2817188376, 0.6299787005],
+    ]
+)
+_OKLAB_FROM_LMS = np.array(
+    [
+        [0.2104542553, 0.7936177850, -0.0040720468],
+        [1.9779984951, -2.4285922050, 0.4505937099],
+        [0.0259040371, 0.7827717662, -0.8086757660],
+    ]
+)
 _LINEAR_FROM_LMS = np.linalg.inv(_LMS_FROM_LINEAR)
 _LMS_FROM_OKLAB = np.linalg.inv(_OKLAB_FROM_LMS)
 
@@ -107,6 +111,7 @@ def _xyz_from_rgb_matrix(primaries: NDArray, white_xy: NDArray) -> NDArray:
     Each column is a primary's XYZ (Y = 1), scaled so that RGB (1, 1, 1)
     lands on the white point with Y = 1.
     """
+
     def xyz(xy: NDArray) -> NDArray:
         x, y = xy[..., 0], xy[..., 1]
         return np.stack([x / y, np.ones_like(x), (1 - x - y) / y], axis=-1)
@@ -130,6 +135,7 @@ _DELTA = 6.0 / 29.0
 # --------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------
+
 
 def _check_colors(x: Any, name: str, *, unit_range: bool) -> tuple[NDArray[np.float64], np.dtype]:
     """``x`` as float64 of shape ``(..., 3)`` and the dtype to return in.
@@ -164,6 +170,7 @@ def _convert(
 # --------------------------------------------------------------------------
 # private kernels: float64 (..., 3) in, float64 (..., 3) out, no validation
 # --------------------------------------------------------------------------
+
 
 def _srgb_to_linear(v: NDArray) -> NDArray:
     a = np.abs(v)
@@ -205,6 +212,7 @@ def _lab_to_srgb(lab: NDArray) -> NDArray:
 # --------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------
+
 
 def srgb_to_linear(rgb: ArrayLike) -> NDArray[np.floating]:
     r"""Decode sRGB values to linear light (IEC 61966-2-1).

@@ -93,6 +93,7 @@ _STAGE_PREFIX = ".kmeans-quant-"
 # checks
 # --------------------------------------------------------------------------
 
+
 def _check_array(x: Any, name: str = "x") -> da.Array:
     if not isinstance(x, da.Array):
         raise TypeError(f"{name} must be a dask.array.Array, got {type(x).__name__}")
@@ -101,8 +102,10 @@ def _check_array(x: Any, name: str = "x") -> da.Array:
     if x.dtype not in (np.uint8, np.uint16):
         hint = ""
         if x.dtype.kind == "f":
-            hint = ("; float colours have no exact integer code: convert with "
-                    "(x * 255).round().astype(np.uint8)")
+            hint = (
+                "; float colours have no exact integer code: convert with "
+                "(x * 255).round().astype(np.uint8)"
+            )
         raise TypeError(f"{name} dtype must be uint8 or uint16, got {x.dtype}{hint}")
     if x.size == 0:
         raise ValueError(f"{name} is empty, got shape {x.shape}")
@@ -117,6 +120,7 @@ def _check_array(x: Any, name: str = "x") -> da.Array:
 # --------------------------------------------------------------------------
 # histograms: count blocks on the workers, merge in a tree
 # --------------------------------------------------------------------------
+
 
 def _block_histogram(block: NDArray, transparent: str) -> ColorHistogram:
     return ColorHistogram.from_image(block, transparent=transparent)
@@ -258,18 +262,28 @@ def extract_palette(
     """
     x = _check_array(x)
     # Check the options before any work is sent out.
-    fit_palette(ColorHistogram(np.zeros(1, np.uint32), np.ones(1, np.int64), np.uint8, 1),
-                k, rng=rng, method=method, space=space, max_iter=max_iter, tol=tol)
-    return fit_palette(_histogram(x), k, rng=rng, method=method, space=space,
-                       max_iter=max_iter, tol=tol)
+    fit_palette(
+        ColorHistogram(np.zeros(1, np.uint32), np.ones(1, np.int64), np.uint8, 1),
+        k,
+        rng=rng,
+        method=method,
+        space=space,
+        max_iter=max_iter,
+        tol=tol,
+    )
+    return fit_palette(
+        _histogram(x), k, rng=rng, method=method, space=space, max_iter=max_iter, tol=tol
+    )
 
 
 # --------------------------------------------------------------------------
 # recolouring block by block
 # --------------------------------------------------------------------------
 
-def _recolor_block(block: NDArray, palette: NDArray, dither: str, space: str,
-                   block_info: dict | None = None) -> NDArray:
+
+def _recolor_block(
+    block: NDArray, palette: NDArray, dither: str, space: str, block_info: dict | None = None
+) -> NDArray:
     if dither != "ordered":
         return _recolor_in_memory(block, palette, space=space)
     # Pad top and left to the previous multiple of the Bayer size with copies
@@ -340,13 +354,20 @@ def recolor(
     colors = palette.colors if isinstance(palette, Palette) else palette
     _recolor_in_memory(probe, colors, space=space)
     colors = np.asarray(colors)
-    return x.map_blocks(_recolor_block, dtype=x.dtype, palette=colors, dither=dither,
-                        space=space, meta=np.empty((0,) * x.ndim, dtype=x.dtype))
+    return x.map_blocks(
+        _recolor_block,
+        dtype=x.dtype,
+        palette=colors,
+        dither=dither,
+        space=space,
+        meta=np.empty((0,) * x.ndim, dtype=x.dtype),
+    )
 
 
 # --------------------------------------------------------------------------
 # collections of files
 # --------------------------------------------------------------------------
+
 
 def _file_histogram(path: Path) -> ColorHistogram:
     """The CLI's shared-palette pixels of one file: uint8, alpha dropped."""
@@ -354,17 +375,32 @@ def _file_histogram(path: Path) -> ColorHistogram:
     return ColorHistogram.from_image(to_uint8(image if image.ndim == 2 else image[..., :3]))
 
 
-def _write_one(source: Path, staged: Path, k: int, palette8: NDArray | None, seed: int,
-               fit_kw: dict, map_kw: dict) -> tuple[Palette, str]:
+def _write_one(
+    source: Path,
+    staged: Path,
+    k: int,
+    palette8: NDArray | None,
+    seed: int,
+    fit_kw: dict,
+    map_kw: dict,
+) -> tuple[Palette, str]:
     """Quantize one file into ``staged`` with the CLI's own per-file step."""
     args = argparse.Namespace(seed=seed, force=False)
-    return process_job(Job(source, staged), read_image(source), args, k, palette8,
-                    fit_kw, map_kw)
+    return process_job(Job(source, staged), read_image(source), args, k, palette8, fit_kw, map_kw)
 
 
 def _quantize_jobs(
-    jobs: Sequence[Job], k: int, *, shared: bool, palette8: NDArray | None, seed: int,
-    fit_kw: dict, map_kw: dict, force: bool, client: Any, progress: TextIO | None,
+    jobs: Sequence[Job],
+    k: int,
+    *,
+    shared: bool,
+    palette8: NDArray | None,
+    seed: int,
+    fit_kw: dict,
+    map_kw: dict,
+    force: bool,
+    client: Any,
+    progress: TextIO | None,
 ) -> list[tuple[Palette, str]]:
     """Quantize ``jobs`` on the cluster; all outputs appear, or none.
 
@@ -382,8 +418,10 @@ def _quantize_jobs(
                 stages[parent] = Path(tempfile.mkdtemp(prefix=_STAGE_PREFIX, dir=parent))
         staged = [stages[j.output.parent] / j.output.name for j in jobs]
         write = dask.delayed(_write_one, pure=True)
-        tasks = [write(j.source, s, k, palette8, seed, fit_kw, map_kw)
-                 for j, s in zip(jobs, staged, strict=True)]
+        tasks = [
+            write(j.source, s, k, palette8, seed, fit_kw, map_kw)
+            for j, s in zip(jobs, staged, strict=True)
+        ]
         results = _compute(tasks, client, progress)
         for job in jobs:
             if job.output.exists() and not force:
@@ -395,8 +433,10 @@ def _quantize_jobs(
     finally:
         for stage in stages.values():
             _remove(stage)
-    return [(used, line.replace(str(s), str(job.output), 1))
-            for (used, line), job, s in zip(results, jobs, staged, strict=True)]
+    return [
+        (used, line.replace(str(s), str(job.output), 1))
+        for (used, line), job, s in zip(results, jobs, staged, strict=True)
+    ]
 
 
 def _remove(stage: Path, attempts: int = 20) -> None:
@@ -498,13 +538,16 @@ def quantize_files(
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool) or rng < 0:
         raise ValueError(f"rng must be a non-negative integer seed, got {rng!r}")
-    choices = {"method": (method, ("kmeans", "median-cut", "uniform")),
-               "space": (space, ("rgb", "oklab")),
-               "dither": (dither, ("none", "floyd-steinberg", "ordered"))}
+    choices = {
+        "method": (method, ("kmeans", "median-cut", "uniform")),
+        "space": (space, ("rgb", "oklab")),
+        "dither": (dither, ("none", "floyd-steinberg", "ordered")),
+    }
     for name, (value, allowed) in choices.items():
         if value not in allowed:
-            raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, "
-                             f"got {value!r}")
+            raise ValueError(
+                f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}"
+            )
     sources = [Path(p) for p in paths]
     for s in sources:
         if not s.is_file():
@@ -515,19 +558,28 @@ def quantize_files(
     seen: dict[Path, Path] = {}
     for job in jobs:
         if job.output in seen:
-            raise ValueError(f"inputs {str(seen[job.output])!r} and {str(job.source)!r} "
-                             f"would both be written to {str(job.output)!r}")
+            raise ValueError(
+                f"inputs {str(seen[job.output])!r} and {str(job.source)!r} "
+                f"would both be written to {str(job.output)!r}"
+            )
         seen[job.output] = job.source
         if job.output.exists() and not force:
             raise FileExistsError(f"{str(job.output)!r} already exists; pass force=True")
-    fit_kw = {n: v for n, v in (("method", method), ("space", space))
-              if v != choices[n][1][0]}
-    map_kw = {n: v for n, v in (("dither", dither), ("space", space))
-              if v != choices[n][1][0]}
+    fit_kw = {n: v for n, v in (("method", method), ("space", space)) if v != choices[n][1][0]}
+    map_kw = {n: v for n, v in (("dither", dither), ("space", space)) if v != choices[n][1][0]}
     try:
-        _quantize_jobs(jobs, k, shared=shared_palette, palette8=None, seed=int(rng),
-                       fit_kw=fit_kw, map_kw=map_kw, force=force, client=client,
-                       progress=None)
+        _quantize_jobs(
+            jobs,
+            k,
+            shared=shared_palette,
+            palette8=None,
+            seed=int(rng),
+            fit_kw=fit_kw,
+            map_kw=map_kw,
+            force=force,
+            client=client,
+            progress=None,
+        )
     except Exception as exc:
         raise RuntimeError(_failure(exc)) from exc
     return [j.output for j in jobs]
@@ -536,6 +588,7 @@ def quantize_files(
 # --------------------------------------------------------------------------
 # the command line's --workers / --scheduler
 # --------------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def _cluster(args: argparse.Namespace):
@@ -554,15 +607,31 @@ def _cluster(args: argparse.Namespace):
         with client:
             yield client
         return
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=args.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
-def run_cli(args: argparse.Namespace, jobs: list[Job], *, k: int, palette8: NDArray | None,
-            fit_kw: dict, map_kw: dict, palette_out: Path | None, stdout: TextIO,
-            stderr: TextIO) -> int:
+def run_cli(
+    args: argparse.Namespace,
+    jobs: list[Job],
+    *,
+    k: int,
+    palette8: NDArray | None,
+    fit_kw: dict,
+    map_kw: dict,
+    palette_out: Path | None,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
     """Run a checked ``kmeans-quant`` plan on a Dask cluster; return the exit status.
 
     Called by :mod:`kmeans_quant.cli` for ``--workers``/``--scheduler``
@@ -576,8 +645,16 @@ def run_cli(args: argparse.Namespace, jobs: list[Job], *, k: int, palette8: NDAr
     with _cluster(args) as client:
         try:
             results = _quantize_jobs(
-                jobs, k, shared=shared, palette8=palette8, seed=args.seed, fit_kw=fit_kw,
-                map_kw=map_kw, force=args.force, client=client, progress=stderr,
+                jobs,
+                k,
+                shared=shared,
+                palette8=palette8,
+                seed=args.seed,
+                fit_kw=fit_kw,
+                map_kw=map_kw,
+                force=args.force,
+                client=client,
+                progress=stderr,
             )
         except RunError:
             raise
@@ -594,4 +671,3 @@ def run_cli(args: argparse.Namespace, jobs: list[Job], *, k: int, palette8: NDAr
             raise RunError(f"cannot write {str(palette_out)!r}: {exc}") from None
         print(f"palette ({len(merged)} colours) -> {palette_out}", file=stdout)
     return 0
-

@@ -147,6 +147,7 @@ class KMeansStep:
 # the loop itself, on clean, centred data
 # --------------------------------------------------------------------------
 
+
 class _Record(NamedTuple):
     """One iteration of :func:`_lloyd`."""
 
@@ -171,8 +172,14 @@ class _Points:
 
     @classmethod
     def of(cls, X: NDArray, w: NDArray, k: int) -> _Points:
-        return cls(X, w, _augment_points(X), _row_norms_sq(X), _weighted_points_t(X, w),
-                   _spread_offsets(X.shape[0], k))
+        return cls(
+            X,
+            w,
+            _augment_points(X),
+            _row_norms_sq(X),
+            _weighted_points_t(X, w),
+            _spread_offsets(X.shape[0], k),
+        )
 
     def assign(self, centers: NDArray) -> NDArray[np.intp]:
         """Assignment step: the nearest centre of every point."""
@@ -182,11 +189,16 @@ class _Points:
         """Per-cluster sums of ``w x`` and ``w`` for ``labels``."""
         return _cluster_sums(self.wXT, self.w, labels, k, self.offsets)
 
-    def means(self, labels: NDArray[np.intp], sums: tuple[NDArray, NDArray],
-              old: NDArray) -> NDArray:
+    def means(
+        self, labels: NDArray[np.intp], sums: tuple[NDArray, NDArray], old: NDArray
+    ) -> NDArray:
         """Update step: cluster means from their sums, empty clusters relocated."""
         return _centers_from_sums(
-            self.X, self.w, self.wXT, labels, *sums,
+            self.X,
+            self.w,
+            self.wXT,
+            labels,
+            *sums,
             far_sq=partial(_sq_dist_to, self.X, old, labels),
         )
 
@@ -256,16 +268,16 @@ def _lloyd(
         means = pts.means(labels, sums, centers)
         relaxed = None
         if relax != 1.0 and iteration < max_iter:
-            relaxed = _relaxed_step(pts, old=centers, means=means, labels=labels,
-                                    sums=sums, relax=relax)
+            relaxed = _relaxed_step(
+                pts, old=centers, means=means, labels=labels, sums=sums, relax=relax
+            )
         if relaxed is None:
             # Assignment: points to their nearest new centre.
             new_centers, new_labels, known = means, pts.assign(means), None
         else:
             new_centers, new_labels, known = relaxed
         shift = float(np.square(new_centers - centers, dtype=np.float64).sum())
-        converged = shift <= tol_abs or (
-            relaxed is None and np.array_equal(new_labels, labels))
+        converged = shift <= tol_abs or (relaxed is None and np.array_equal(new_labels, labels))
         centers, labels = new_centers, new_labels
         yield _Record(iteration, centers, labels, shift, converged, relaxed is not None)
         if converged:
@@ -320,17 +332,26 @@ def _run(X: NDArray, w: NDArray, s: FitSettings) -> Iterator[tuple[_Record, Call
     Xc = X - mean
     centers = _start(Xc, w, s, s.init if isinstance(s.init, str) else s.init - mean)
     pts = _Points.of(Xc, w, s.k)
-    for rec in _lloyd(pts, centers, max_iter=s.max_iter, tol_abs=_tol_abs(Xc, w, s.tol),
-                      relax=s.relax):
-        yield rec._replace(centers=rec.centers + mean), partial(
-            _inertia, Xc, w, rec.centers, rec.labels)
+    for rec in _lloyd(
+        pts, centers, max_iter=s.max_iter, tol_abs=_tol_abs(Xc, w, s.tol), relax=s.relax
+    ):
+        yield (
+            rec._replace(centers=rec.centers + mean),
+            partial(_inertia, Xc, w, rec.centers, rec.labels),
+        )
 
 
 def _step(item: tuple[_Record, Callable[[], float]]) -> KMeansStep:
     rec, inertia = item
-    return KMeansStep(iteration=rec.iteration, centers=rec.centers, labels=rec.labels,
-                      inertia=inertia(), shift=rec.shift, converged=rec.converged,
-                      relaxed=rec.relaxed)
+    return KMeansStep(
+        iteration=rec.iteration,
+        centers=rec.centers,
+        labels=rec.labels,
+        inertia=inertia(),
+        shift=rec.shift,
+        converged=rec.converged,
+        relaxed=rec.relaxed,
+    )
 
 
 def _last(X: NDArray, w: NDArray, s: FitSettings) -> tuple[_Record, Callable[[], float]]:
@@ -371,9 +392,12 @@ def _validate(
     check_k_fits(k, X.shape[0])
     w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
     settings = FitSettings(
-        k=k, init=check_init(init, k, X, ("k-means++", "random")),
-        max_iter=check_positive_int(max_iter, "max_iter"), tol=check_tol(tol),
-        rng=check_rng(rng), relax=check_relax(relax),
+        k=k,
+        init=check_init(init, k, X, ("k-means++", "random")),
+        max_iter=check_positive_int(max_iter, "max_iter"),
+        tol=check_tol(tol),
+        rng=check_rng(rng),
+        relax=check_relax(relax),
     )
     return X, w, settings
 
@@ -381,6 +405,7 @@ def _validate(
 # --------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------
+
 
 def kmeans(
     X: ArrayLike,
@@ -475,17 +500,33 @@ def kmeans(
     >>> res.inertia
     4.0
     """
-    last = fit_weighted(*_validate(X, k, sample_weight=sample_weight, init=init, max_iter=max_iter,
-                           tol=tol, rng=rng, relax=relax))
+    last = fit_weighted(
+        *_validate(
+            X,
+            k,
+            sample_weight=sample_weight,
+            init=init,
+            max_iter=max_iter,
+            tol=tol,
+            rng=rng,
+            relax=relax,
+        )
+    )
     n_distinct = np.unique(last.centers, axis=0).shape[0]
     if n_distinct < last.centers.shape[0]:
         warnings.warn(
             f"kmeans found {n_distinct} distinct clusters, fewer than k={k}: X has fewer "
             "distinct points (of positive weight) than k, so some centres coincide",
-            DuplicateCentersWarning, stacklevel=2,
+            DuplicateCentersWarning,
+            stacklevel=2,
         )
-    return KMeansResult(centers=last.centers, labels=last.labels, inertia=last.inertia,
-                        n_iter=last.iteration, converged=last.converged)
+    return KMeansResult(
+        centers=last.centers,
+        labels=last.labels,
+        inertia=last.inertia,
+        n_iter=last.iteration,
+        converged=last.converged,
+    )
 
 
 def kmeans_steps(
@@ -533,6 +574,14 @@ def kmeans_steps(
     The point at 1 changed sides in iteration 1; iteration 2 moved no label,
     so the loop stopped there.
     """
-    X, w, settings = _validate(X, k, sample_weight=sample_weight, init=init,
-                               max_iter=max_iter, tol=tol, rng=rng, relax=relax)
+    X, w, settings = _validate(
+        X,
+        k,
+        sample_weight=sample_weight,
+        init=init,
+        max_iter=max_iter,
+        tol=tol,
+        rng=rng,
+        relax=relax,
+    )
     return (_step(item) for item in _run(X, w, settings))

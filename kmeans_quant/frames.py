@@ -133,14 +133,24 @@ def write_frames(
     # nearest-colour conversion only looks up its index: a distance of 0.
     swatch = Image.new("P", (1, 1))
     swatch.putpalette(colors.reshape(-1).tolist())
-    images = [Image.fromarray(recolor(f, palette)).quantize(palette=swatch, dither=_NO_DITHER)
-              for f in frames]
+    images = [
+        Image.fromarray(recolor(f, palette)).quantize(palette=swatch, dither=_NO_DITHER)
+        for f in frames
+    ]
 
     def write(tmp: Path) -> None:
         # disposal=1 keeps each full frame; optimize=False stops Pillow from
         # re-ordering the shared palette per frame.
-        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                       duration=durations, loop=loop, disposal=1, optimize=False)
+        images[0].save(
+            tmp,
+            format="GIF",
+            save_all=True,
+            append_images=images[1:],
+            duration=durations,
+            loop=loop,
+            disposal=1,
+            optimize=False,
+        )
 
     atomic_write(path, write, force=force)
     return Path(path)

@@ -160,15 +160,20 @@ class ColorHistogram:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ColorHistogram):
             return NotImplemented
-        return (self.dtype == other.dtype and self.channels == other.channels
-                and np.array_equal(self.codes, other.codes)
-                and np.array_equal(self.counts, other.counts))
+        return (
+            self.dtype == other.dtype
+            and self.channels == other.channels
+            and np.array_equal(self.codes, other.codes)
+            and np.array_equal(self.counts, other.counts)
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable arrays inside
 
     def __repr__(self) -> str:
-        return (f"ColorHistogram({len(self)} colours, {self.n_pixels} pixels, "
-                f"{self.channels}-channel {self.dtype})")
+        return (
+            f"ColorHistogram({len(self)} colours, {self.n_pixels} pixels, "
+            f"{self.channels}-channel {self.dtype})"
+        )
 
     def __add__(self, other: ColorHistogram) -> ColorHistogram:
         if not isinstance(other, ColorHistogram):
@@ -234,8 +239,7 @@ class ColorHistogram:
         table = color_table(prep.pixels)
         counts = table.visible_counts(prep.alpha, transparent)
         # The table is sorted lexicographically, which is code order.
-        return cls(pack_colors(table.colors), counts.astype(np.int64), prep.dtype,
-                   prep.channels)
+        return cls(pack_colors(table.colors), counts.astype(np.int64), prep.dtype, prep.channels)
 
     def as_rgb(self) -> ColorHistogram:
         """The same pixels as RGB: a grey ``g`` becomes ``(g, g, g)``.
@@ -262,6 +266,7 @@ class ColorHistogram:
 # --------------------------------------------------------------------------
 # merging
 # --------------------------------------------------------------------------
+
 
 def _merge_sorted(codes: list[NDArray], counts: list[NDArray]) -> tuple[NDArray, NDArray]:
     """Union of sorted unique code arrays, counts of equal codes added."""

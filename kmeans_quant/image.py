@@ -69,6 +69,7 @@ __all__ = ["quantize", "extract_palette", "recolor", "fit_palette"]
 # private kernels
 # --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, eq=False)
 class _Source:
     """A checked image, its colour table, and the pixel counts that fit."""
@@ -98,15 +99,22 @@ class _FitOptions:
     tol: float
 
 
-def _fit_options(k: Any, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any
-                 ) -> _FitOptions:
-    return _FitOptions(k=check_k(k), method=check_choice(method, "method", METHODS),
-                       space=check_choice(space, "space", SPACES), rng=check_rng(rng),
-                       max_iter=check_positive_int(max_iter, "max_iter"), tol=check_tol(tol))
+def _fit_options(
+    k: Any, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any
+) -> _FitOptions:
+    return _FitOptions(
+        k=check_k(k),
+        method=check_choice(method, "method", METHODS),
+        space=check_choice(space, "space", SPACES),
+        rng=check_rng(rng),
+        max_iter=check_positive_int(max_iter, "max_iter"),
+        tol=check_tol(tol),
+    )
 
 
-def _nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str
-             ) -> NDArray[np.intp]:
+def _nearest(
+    colors: NDArray, palette: NDArray, prep: PreparedImage, space: str
+) -> NDArray[np.intp]:
     """Index into ``palette`` of the nearest entry for every colour.
 
     Both arrays are in the image's dtype and ``palette`` is sorted and
@@ -148,8 +156,9 @@ def _map_to_palette(
     return canon[order], rank[labels], counts[order]
 
 
-def _fit_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions
-                 ) -> NDArray:
+def _fit_palette(
+    colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions
+) -> NDArray:
     """Palette colours (image dtype, possibly repeated) for a colour table."""
     if colors.shape[0] <= opt.k:
         # Every colour keeps itself (transparent ones too), so the image
@@ -165,13 +174,15 @@ def _fit_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _Fi
     if opt.method == "median-cut":
         centers = median_cut(X, counts, opt.k)
     else:
-        centers = fit_colors(X, counts.astype(np.float32), opt.k, rng=opt.rng,
-                             max_iter=opt.max_iter, tol=opt.tol)
+        centers = fit_colors(
+            X, counts.astype(np.float32), opt.k, rng=opt.rng, max_iter=opt.max_iter, tol=opt.tol
+        )
     return fit_to_image(centers, prep, opt.space)
 
 
-def _palette_of_table(colors: NDArray, counts: NDArray, prep: PreparedImage,
-                      opt: _FitOptions) -> Palette:
+def _palette_of_table(
+    colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions
+) -> Palette:
     """Fit and map a colour table (colours sorted, counts of visible pixels)."""
     fitted = _fit_palette(colors, counts, prep, opt)
     pal, _, pal_counts = _map_to_palette(colors, counts, fitted, prep, opt.space)
@@ -208,9 +219,14 @@ def _dithered(src: _Source, palette: NDArray, dither: str, space: str) -> NDArra
         colors, pal = table.colors.astype(work), canon.astype(work)
     else:
         colors, pal = image_to_fit(table.colors, prep, space), image_to_fit(canon, prep, space)
-    labels = dither_indices(dither, colors=colors, counts=table.counts,
-                            inverse=table.pixel_index(), palette=pal,
-                            shape=prep.shape[:2])
+    labels = dither_indices(
+        dither,
+        colors=colors,
+        counts=table.counts,
+        inverse=table.pixel_index(),
+        palette=pal,
+        shape=prep.shape[:2],
+    )
     return prep.rebuild(canon[labels.reshape(-1)])
 
 
@@ -236,6 +252,7 @@ def _sources(images: Any) -> list[_Source]:
 # --------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------
+
 
 def extract_palette(
     image: NDArray | Sequence[NDArray],
@@ -318,8 +335,10 @@ def extract_palette(
         return _palette_of(srcs[0], opt)[0]
     prep = srcs[0].prep
     if prep.dtype in CODE_LAYOUT:  # histograms merge packed codes, linear in colours
-        merged = merge(ColorHistogram(pack_colors(s.table.colors), s.fit_counts, prep.dtype,
-                                      prep.channels) for s in srcs)
+        merged = merge(
+            ColorHistogram(pack_colors(s.table.colors), s.fit_counts, prep.dtype, prep.channels)
+            for s in srcs
+        )
         colors, counts = merged.colors, merged.counts
     else:
         colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
@@ -527,6 +546,10 @@ def fit_palette(
             "pixels skipped); nothing to fit"
         )
     # What the fit needs of an image: its dtype and channels.
-    prep = PreparedImage(np.empty((0, histogram.channels), histogram.dtype), None,
-                         (0, histogram.channels), histogram.dtype)
+    prep = PreparedImage(
+        np.empty((0, histogram.channels), histogram.dtype),
+        None,
+        (0, histogram.channels),
+        histogram.dtype,
+    )
     return _palette_of_table(histogram.colors, histogram.counts, prep, opt)

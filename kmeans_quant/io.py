@@ -50,6 +50,7 @@ _GIF_ALPHA_THRESHOLD = 128
 # reading
 # --------------------------------------------------------------------------
 
+
 def _normalise_read(arr: NDArray, path: str) -> NDArray:
     """Bring what imageio read to one of the layouts the image API accepts."""
     if arr.ndim == 3 and arr.shape[2] == 1:
@@ -142,6 +143,7 @@ def read_image(path: str | os.PathLike) -> NDArray:
 # --------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------
+
 
 def _palette_colors(palette: Palette | ArrayLike, image: NDArray) -> NDArray[np.uint8]:
     """Palette colours, given in ``image``'s units, as uint8 ``(m, c)``."""
@@ -330,8 +332,12 @@ def write_image(
             )
 
     # Grey PNGs stay 8-bit greyscale, which reads back as (H, W).
-    if (pal8 is not None and pal8.shape[0] <= 256 and data.dtype == np.uint8
-            and (ext == ".gif" or (ext == ".png" and data.ndim == 3))):
+    if (
+        pal8 is not None
+        and pal8.shape[0] <= 256
+        and data.dtype == np.uint8
+        and (ext == ".gif" or (ext == ".png" and data.ndim == 3))
+    ):
         rgb = data if data.ndim == 3 else np.repeat(data[..., None], 3, axis=2)
         pal_rgb = pal8 if pal8.shape[1] == 3 else np.repeat(pal8, 3, axis=1)
         indexed = _indexed_image(rgb, np.ascontiguousarray(pal_rgb), ext == ".gif")

@@ -188,7 +188,8 @@ def block_mean_error(a: NDArray, b: NDArray, block: int = 8) -> float:
         ta = a[band, : wb * block].astype(np.float64)
         tb = b[band, : wb * block].astype(np.float64)
         rows = ta.shape[0] // block
-        d = (ta.reshape(rows, block, wb, block, c).mean(axis=(1, 3))
-             - tb.reshape(rows, block, wb, block, c).mean(axis=(1, 3)))
+        d = ta.reshape(rows, block, wb, block, c).mean(axis=(1, 3)) - tb.reshape(
+            rows, block, wb, block, c
+        ).mean(axis=(1, 3))
         total += float(np.einsum("ijc,ijc->", d, d))
     return total / (hb * wb)

@@ -89,6 +89,7 @@ Point = Sequence[float]
 # distances and the assignment step
 # --------------------------------------------------------------------------
 
+
 def euclidean_distance_sq(x: Point, c: Point) -> float:
     r"""Squared Euclidean distance between two points.
 
@@ -153,9 +154,7 @@ def nearest_center(x: Point, centers: Sequence[Point]) -> tuple[int, float]:
     return best_j, best_d
 
 
-def assign_points(
-    X: Sequence[Point], centers: Sequence[Point]
-) -> tuple[list[int], list[float]]:
+def assign_points(X: Sequence[Point], centers: Sequence[Point]) -> tuple[list[int], list[float]]:
     r"""Assignment step: every point to its nearest centre.
 
     .. math:: l_i = \arg\min_j \lVert x_i - c_j \rVert^2, \qquad
@@ -190,6 +189,7 @@ def assign_points(
 # --------------------------------------------------------------------------
 # the update step
 # --------------------------------------------------------------------------
+
 
 def _farthest_unused(min_sq: Sequence[float], used: set[int]) -> int:
     """The point farthest from its centre among those not yet handed out.
@@ -310,6 +310,7 @@ def update_centers(
 # convergence and the objective
 # --------------------------------------------------------------------------
 
+
 def centers_shift(old: Sequence[Point], new: Sequence[Point]) -> float:
     r"""Total squared movement of the centres in one update.
 
@@ -387,6 +388,7 @@ def inertia(weights: Sequence[float], min_sq_dist: Sequence[float]) -> float:
 # seeding: greedy weighted k-means++
 # --------------------------------------------------------------------------
 
+
 def sample_index(cumulative: Sequence[float], target: float) -> int:
     r"""Invert a cumulative distribution: the first index whose total exceeds ``target``.
 
@@ -443,9 +445,7 @@ def _kmeans_plusplus(
             # If cand joined the centres, D(x_i)^2 would become
             # min(D(x_i)^2, ||x_i - x_cand||^2) and the potential
             # phi = sum_i w_i D(x_i)^2 would drop; keep the lowest phi.
-            new_closest = [
-                min(closest[i], euclidean_distance_sq(X[i], X[cand])) for i in range(n)
-            ]
+            new_closest = [min(closest[i], euclidean_distance_sq(X[i], X[cand])) for i in range(n)]
             pot = inertia(weights, new_closest)
             if best_cand < 0 or pot < best_pot:  # strict: first of equal potentials
                 best_cand, best_pot, best_closest = cand, pot, new_closest
@@ -525,6 +525,7 @@ def kmeans_plusplus(
 # --------------------------------------------------------------------------
 # K-Means
 # --------------------------------------------------------------------------
+
 
 def _check_init(init: Any, k: int, X: NDArray) -> NDArray | str:
     """'k-means++' or a (k, d) array of starting centres in X's dtype."""
@@ -627,9 +628,7 @@ def kmeans(
     n_iter = 0
     converged = False
     for iteration in range(1, max_iter + 1):
-        new_centers = update_centers(
-            points, labels, k, sample_weight=weights, min_sq_dist=min_sq
-        )
+        new_centers = update_centers(points, labels, k, sample_weight=weights, min_sq_dist=min_sq)
         shift = centers_shift(centers, new_centers)
         new_labels, min_sq = assign_points(points, new_centers)
         converged = shift <= tol_abs or new_labels == labels
@@ -648,6 +647,7 @@ def kmeans(
 # --------------------------------------------------------------------------
 # recolouring an image
 # --------------------------------------------------------------------------
+
 
 def recolor(image: NDArray, palette: ArrayLike) -> NDArray:
     r"""Replace every pixel by its nearest palette colour, one pixel at a time.
@@ -700,6 +700,7 @@ def recolor(image: NDArray, palette: ArrayLike) -> NDArray:
 # --------------------------------------------------------------------------
 # Floyd-Steinberg error diffusion
 # --------------------------------------------------------------------------
+
 
 def floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
     r"""Floyd-Steinberg error diffusion in a plain loop over pixels.

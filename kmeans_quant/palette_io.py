@@ -57,6 +57,7 @@ _SWATCH_KEY = "kmeans_quant"
 # palette <-> plain arrays
 # --------------------------------------------------------------------------
 
+
 def _colors_counts(palette: Palette | ArrayLike) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
     """uint8 RGB colours ``(m, 3)`` and int counts ``(m,)`` of any palette argument.
 
@@ -87,6 +88,7 @@ def _make_palette(colors: list, counts: list | None) -> Palette:
 # the three formats
 # --------------------------------------------------------------------------
 
+
 def _write_json(tmp: Path, rgb: NDArray[np.uint8], counts: NDArray[np.int64]) -> None:
     doc = {"colors": [_hex(c) for c in rgb], "counts": [int(n) for n in counts]}
     tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -98,26 +100,26 @@ def _read_json(text: str, name: str) -> Palette:
     except json.JSONDecodeError as exc:
         raise ValueError(f"palette file {name!r} is not valid JSON: {exc}") from None
     if not isinstance(doc, dict) or "colors" not in doc:
-        raise ValueError(
-            f"palette file {name!r} must hold a JSON object with a \"colors\" list"
-        )
+        raise ValueError(f'palette file {name!r} must hold a JSON object with a "colors" list')
     hexes = doc["colors"]
     if not isinstance(hexes, list) or not hexes:
-        raise ValueError(f"palette file {name!r}: \"colors\" must be a non-empty list")
+        raise ValueError(f'palette file {name!r}: "colors" must be a non-empty list')
     colors = []
     for i, h in enumerate(hexes):
         if not isinstance(h, str) or not _HEX.fullmatch(h):
             raise ValueError(
-                f"palette file {name!r}: colors[{i}] is {h!r}, expected a \"#rrggbb\" string"
+                f'palette file {name!r}: colors[{i}] is {h!r}, expected a "#rrggbb" string'
             )
-        colors.append([int(h[j:j + 2], 16) for j in (1, 3, 5)])
+        colors.append([int(h[j : j + 2], 16) for j in (1, 3, 5)])
     counts = doc.get("counts")
     if counts is not None:
-        if (not isinstance(counts, list) or len(counts) != len(colors)
-                or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0
-                           for c in counts)):
+        if (
+            not isinstance(counts, list)
+            or len(counts) != len(colors)
+            or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
+        ):
             raise ValueError(
-                f"palette file {name!r}: \"counts\" must be a list of {len(colors)} "
+                f'palette file {name!r}: "counts" must be a list of {len(colors)} '
                 f"non-negative integers, got {counts!r:.80}"
             )
     return _make_palette(colors, counts)
@@ -147,7 +149,7 @@ def _read_gpl(text: str, name: str) -> Palette:
             f"the first line must be 'GIMP Palette', got {got}"
         )
     colors, counts = [], []
-    for lineno, line in enumerate(lines[first + 1:], start=first + 2):
+    for lineno, line in enumerate(lines[first + 1 :], start=first + 2):
         s = line.strip()
         if not s or s.startswith("#") or re.match(r"(Name|Columns)\s*:", s):
             continue
@@ -212,8 +214,14 @@ def _read_swatch(path: Path, name: str) -> Palette:
             n, cols, cell = int(layout["n"]), int(layout["columns"]), int(layout["cell"])
             counts = layout["counts"]
             rows = -(-n // cols)
-            ok = (n >= 1 and cols >= 1 and cell >= 1 and len(counts) == n
-                  and rgb.shape[0] >= rows * cell and rgb.shape[1] >= cols * cell)
+            ok = (
+                n >= 1
+                and cols >= 1
+                and cell >= 1
+                and len(counts) == n
+                and rgb.shape[0] >= rows * cell
+                and rgb.shape[1] >= cols * cell
+            )
         except (ValueError, KeyError, TypeError, ZeroDivisionError):
             ok = False
         if not ok:
@@ -233,6 +241,7 @@ def _read_swatch(path: Path, name: str) -> Palette:
 # public functions
 # --------------------------------------------------------------------------
 
+
 def _extension(path: Path) -> str:
     ext = path.suffix.lower()
     if ext not in PALETTE_EXTENSIONS:
@@ -243,8 +252,9 @@ def _extension(path: Path) -> str:
     return ext
 
 
-def save_palette(palette: Palette | ArrayLike, path: str | os.PathLike, *,
-                 force: bool = False) -> Path:
+def save_palette(
+    palette: Palette | ArrayLike, path: str | os.PathLike, *, force: bool = False
+) -> Path:
     """Write a palette to a JSON, GIMP ``.gpl`` or PNG swatch file.
 
     The format follows the extension (see the module docstring for each
@@ -363,4 +373,3 @@ def load_palette(path: str | os.PathLike) -> Palette:
     except UnicodeDecodeError:
         raise ValueError(f"palette file {name!r} is not UTF-8 text") from None
     return _read_json(text, name) if ext == ".json" else _read_gpl(text, name)
-

@@ -51,6 +51,7 @@ _BLOCK_ELEMENTS = BLAS_ONE_THREAD // 4
 # private kernels: clean, C-contiguous float input of one dtype, no checks
 # --------------------------------------------------------------------------
 
+
 def _augment_points(X: NDArray) -> NDArray:
     """``[X, 1]``: points with a column of ones, shape ``(n, d + 1)``."""
     Xa = np.empty((X.shape[0], X.shape[1] + 1), dtype=X.dtype)
@@ -221,8 +222,10 @@ def _assign(
         _assign_rows(Xa, CaT, labels, min_sq, 0, n)
     else:
         edges = np.linspace(0, n, workers + 1).astype(int)
-        jobs = [_thread_pool().submit(_assign_rows, Xa, CaT, labels, min_sq, lo, hi)
-                for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        jobs = [
+            _thread_pool().submit(_assign_rows, Xa, CaT, labels, min_sq, lo, hi)
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ]
         for job in jobs:
             job.result()
     if want_min:
@@ -369,12 +372,11 @@ def _weighted_points_t(X: NDArray, w: NDArray) -> NDArray:
 # public step functions: validate once, then call the kernels
 # --------------------------------------------------------------------------
 
+
 def _check_centers(centers: ArrayLike, d: int, dtype: np.dtype) -> NDArray:
     C = check_data(centers).astype(dtype, copy=False)
     if C.shape[1] != d:
-        raise ValueError(
-            f"centers must have {d} features to match X, got shape {C.shape}"
-        )
+        raise ValueError(f"centers must have {d} features to match X, got shape {C.shape}")
     return np.ascontiguousarray(C)
 
 
@@ -505,8 +507,7 @@ def update_centers(
     lab = np.asarray(labels)
     if lab.shape != (n,) or lab.dtype.kind not in "iu":
         raise ValueError(
-            f"labels must be integers of shape ({n},), got dtype {lab.dtype} "
-            f"and shape {lab.shape}"
+            f"labels must be integers of shape ({n},), got dtype {lab.dtype} and shape {lab.shape}"
         )
     if n and (lab.min() < 0 or lab.max() >= k):
         raise ValueError(f"labels must lie in [0, {k}), got range [{lab.min()}, {lab.max()}]")

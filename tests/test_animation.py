@@ -86,10 +86,11 @@ def test_without_matplotlib_the_error_says_how_to_get_it(monkeypatch, tmp_path):
 
 
 def test_importing_the_package_does_not_import_matplotlib():
-    code = ("import sys, kmeans_quant, kmeans_quant.animation, kmeans_quant.frames; "
-            "print('matplotlib' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, kmeans_quant, kmeans_quant.animation, kmeans_quant.frames; "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 

@@ -29,6 +29,7 @@ def _mse(a: np.ndarray, b: np.ndarray) -> float:
 # median cut: hand-computed cases
 # --------------------------------------------------------------------------
 
+
 def test_median_cut_two_groups_give_their_weighted_means():
     # 4 + 4 pixels; the weighted median along red (the longest side) falls
     # between the groups, so each group is one box.
@@ -44,10 +45,12 @@ def test_median_cut_cuts_at_the_weighted_median_not_the_gap():
     # and 20. Putting 5 pixels on 0 moves the median to between 0 and 10:
     # low side 5 of 8 pixels (|5 - 4| = 1) beats 6 of 8 (|6 - 4| = 2).
     colors = np.array([[0, 0, 0], [10, 0, 0], [20, 0, 0], [30, 0, 0]])
-    np.testing.assert_allclose(median_cut(colors, np.array([1, 1, 1, 1]), 2),
-                               [[5, 0, 0], [25, 0, 0]])
-    np.testing.assert_allclose(median_cut(colors, np.array([5, 1, 1, 1]), 2),
-                               [[0, 0, 0], [20, 0, 0]])
+    np.testing.assert_allclose(
+        median_cut(colors, np.array([1, 1, 1, 1]), 2), [[5, 0, 0], [25, 0, 0]]
+    )
+    np.testing.assert_allclose(
+        median_cut(colors, np.array([5, 1, 1, 1]), 2), [[0, 0, 0], [20, 0, 0]]
+    )
 
 
 def test_median_cut_box_means_are_weighted_by_counts():
@@ -94,6 +97,7 @@ def test_median_cut_grey_table():
 # median cut: invariants
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("k", [1, 2, 7, 16, 64])
 def test_median_cut_gives_k_colours_inside_the_data(seed, k):
@@ -120,17 +124,18 @@ def test_median_cut_ignores_row_order():
     perm = np.random.default_rng(0).permutation(len(colors))
     shuffled = median_cut(colors[perm], counts[perm], 20)
     # same boxes; only the summation order of the means can differ
-    np.testing.assert_allclose(np.unique(shuffled, axis=0), np.unique(first, axis=0),
-                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        np.unique(shuffled, axis=0), np.unique(first, axis=0), rtol=0, atol=1e-9
+    )
 
 
 def test_median_cut_counts_scale_out():
     # Only relative counts matter: doubling all of them changes nothing.
     colors, counts = _random_table(5)
-    np.testing.assert_allclose(median_cut(colors, counts * 2, 12),
-                               median_cut(colors, counts, 12))
-    np.testing.assert_allclose(median_cut(colors, counts.astype(np.float32), 12),
-                               median_cut(colors, counts, 12))
+    np.testing.assert_allclose(median_cut(colors, counts * 2, 12), median_cut(colors, counts, 12))
+    np.testing.assert_allclose(
+        median_cut(colors, counts.astype(np.float32), 12), median_cut(colors, counts, 12)
+    )
 
 
 def test_median_cut_error_falls_as_k_grows():
@@ -148,18 +153,22 @@ def test_median_cut_error_falls_as_k_grows():
 # uniform grid
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("k", "channels", "levels"), [
-    (1, 3, (1, 1, 1)),
-    (8, 3, (2, 2, 2)),
-    (12, 3, (2, 3, 2)),
-    (16, 3, (2, 3, 2)),  # green first
-    (18, 3, (3, 3, 2)),  # then red
-    (27, 3, (3, 3, 3)),
-    (64, 3, (4, 4, 4)),
-    (256, 3, (6, 7, 6)),
-    (5, 1, (5,)),
-    (256, 1, (256,)),
-])
+
+@pytest.mark.parametrize(
+    ("k", "channels", "levels"),
+    [
+        (1, 3, (1, 1, 1)),
+        (8, 3, (2, 2, 2)),
+        (12, 3, (2, 3, 2)),
+        (16, 3, (2, 3, 2)),  # green first
+        (18, 3, (3, 3, 2)),  # then red
+        (27, 3, (3, 3, 3)),
+        (64, 3, (4, 4, 4)),
+        (256, 3, (6, 7, 6)),
+        (5, 1, (5,)),
+        (256, 1, (256,)),
+    ],
+)
 def test_uniform_levels_hand_computed(k, channels, levels):
     assert uniform_levels(k, channels) == levels
 
@@ -181,7 +190,8 @@ def test_uniform_levels_are_the_largest_near_equal_grid(channels):
         # no grid of levels differing by at most one has more colours <= k
         best = max(
             n ** (channels - j) * (n + 1) ** j
-            for n in range(1, int(round(k ** (1 / channels))) + 2) for j in range(channels)
+            for n in range(1, int(round(k ** (1 / channels))) + 2)
+            for j in range(channels)
             if n ** (channels - j) * (n + 1) ** j <= k
         )
         assert prod == best, (k, levels)
@@ -212,6 +222,7 @@ def test_uniform_palette_error_on_uniform_noise_matches_theory():
 # --------------------------------------------------------------------------
 # on the bundled photo: uniform > median cut > k-means
 # --------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def chelsea() -> np.ndarray:

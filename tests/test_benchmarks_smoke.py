@@ -25,7 +25,10 @@ def quick_run(tmp_path_factory):
     raw = out / "results.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(out), "--json", str(raw)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     import json
@@ -37,8 +40,12 @@ def test_quick_mode_writes_markdown_and_plots(quick_run):
     out, _, _ = quick_run
     md = (out / "benchmarks.md").read_text()
     assert md.startswith("# Benchmarks")
-    for section in ("## Summary: the speed bars", "## Machine", "## Where the time goes",
-                    "## All measurements"):
+    for section in (
+        "## Summary: the speed bars",
+        "## Machine",
+        "## Where the time goes",
+        "## All measurements",
+    ):
         assert section in md
     pngs = sorted((out / "bench").glob("*.png"))
     assert pngs, "no plot written"
@@ -48,8 +55,11 @@ def test_quick_mode_writes_markdown_and_plots(quick_run):
 
 def test_quick_results_have_quantize_with_finite_mse(quick_run):
     _, raw, _ = quick_run
-    rows = [r for r in raw["results"]
-            if r.get("case") == "quantize" and r.get("method") == "kmeans_quant"]
+    rows = [
+        r
+        for r in raw["results"]
+        if r.get("case") == "quantize" and r.get("method") == "kmeans_quant"
+    ]
     assert rows, "no kmeans_quant row in the quick results"
     row = rows[0]
     assert row["status"] == "ok", row
@@ -75,9 +85,20 @@ def test_quick_mode_checks_naive_agreement(quick_run):
 
 def test_unknown_method_is_rejected(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(tmp_path),
-         "--methods", "kmeans_quant,nosuch"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.run",
+            "--quick",
+            "--out",
+            str(tmp_path),
+            "--methods",
+            "kmeans_quant,nosuch",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode != 0
     assert "unknown method(s) nosuch" in proc.stderr
@@ -86,6 +107,7 @@ def test_unknown_method_is_rejected(tmp_path):
 # --------------------------------------------------------------------------
 # the measuring helpers, on hand-made inputs
 # --------------------------------------------------------------------------
+
 
 def test_mse_and_psnr_by_hand():
     import numpy as np

@@ -48,6 +48,7 @@ def _one_error(err, pattern):
 
 # ------------------------------------------------------------------ the main job
 
+
 def test_no_input_quantizes_the_sample_photo(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main([]) == 0
@@ -96,8 +97,15 @@ def test_out_dir_is_created_and_used(work, capsys):
     assert not (work / "a_k2.png").exists()
 
 
-@pytest.mark.parametrize("name, fmt, mode", [("o.gif", "GIF", "P"), ("o.jpg", "JPEG", "RGB"),
-                                             ("o.webp", "WEBP", "RGB"), ("o.png", "PNG", "P")])
+@pytest.mark.parametrize(
+    "name, fmt, mode",
+    [
+        ("o.gif", "GIF", "P"),
+        ("o.jpg", "JPEG", "RGB"),
+        ("o.webp", "WEBP", "RGB"),
+        ("o.png", "PNG", "P"),
+    ],
+)
 def test_output_format_follows_extension(work, capsys, name, fmt, mode):
     assert main(["a.png", "-k", "4", "-o", name]) == 0
     with Image.open(name) as im:
@@ -167,6 +175,7 @@ def test_force_overwrites(work, capsys):
 
 
 # ------------------------------------------------------------------ palettes
+
 
 @pytest.mark.parametrize("ext", [".json", ".gpl", ".png"])
 def test_palette_out(work, capsys, ext):
@@ -249,6 +258,7 @@ def test_options_reach_recolor(work, capsys, name):
 
 # ------------------------------------------------------------------ errors: usage (2)
 
+
 @pytest.mark.parametrize(
     "args, pattern",
     [
@@ -265,18 +275,28 @@ def test_options_reach_recolor(work, capsys, name):
         (["a.png", "-o", "x.xyz"], r"output 'x.xyz': unsupported extension '.xyz'; use one"),
         (["a.png", "-o", "a.png", "--force"], r"output 'a.png' would replace the input 'a.png'"),
         (["a.png", "--palette-out", "p.txt"], r"--palette-out 'p.txt': unsupported extension"),
-        (["a.png", "--palette-out", "a.png", "--force"],
-         r"--palette-out 'a.png' would replace an input"),
-        (["a.png", "--palette-out", "a_k16.png"],
-         r"--palette-out 'a_k16.png' is also an image output"),
+        (
+            ["a.png", "--palette-out", "a.png", "--force"],
+            r"--palette-out 'a.png' would replace an input",
+        ),
+        (
+            ["a.png", "--palette-out", "a_k16.png"],
+            r"--palette-out 'a_k16.png' is also an image output",
+        ),
         (["a.png", "--palette-in", "p.txt"], r"--palette-in 'p.txt': unsupported extension"),
         (["a.png", "--palette-in", "p.json", "-k", "4"], r"-k has no effect with --palette-in"),
-        (["a.png", "--palette-in", "p.json", "--method", "uniform"],
-         r"--method has no effect with --palette-in"),
-        (["a.png", "b.png", "--palette-out", "p.json"],
-         r"--palette-out with several inputs needs --shared-palette"),
-        (["a.png", "sub/a.png"],
-         r"inputs 'a.png' and 'sub/a.png' would both be written to 'a_k16.png'"),
+        (
+            ["a.png", "--palette-in", "p.json", "--method", "uniform"],
+            r"--method has no effect with --palette-in",
+        ),
+        (
+            ["a.png", "b.png", "--palette-out", "p.json"],
+            r"--palette-out with several inputs needs --shared-palette",
+        ),
+        (
+            ["a.png", "sub/a.png"],
+            r"inputs 'a.png' and 'sub/a.png' would both be written to 'a_k16.png'",
+        ),
     ],
 )
 def test_usage_errors(work, capsys, args, pattern):
@@ -294,6 +314,7 @@ def test_help_and_version(capsys):
 
 
 # ------------------------------------------------------------------ errors: runtime (1)
+
 
 def test_missing_input(work, capsys):
     assert main(["a.png", "ghost.png"]) == 1
@@ -401,11 +422,22 @@ def test_interrupt(work, capsys, monkeypatch):
 
 # ------------------------------------------------------------------ as a program
 
+
 def _run_module(args, cwd):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
-    return subprocess.run([sys.executable, "-m", "kmeans_quant", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
+        ),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "kmeans_quant", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_python_dash_m_runs_the_main_job(tmp_path):
@@ -427,4 +459,6 @@ def test_installed_console_script_runs(tmp_path):
     if script is None:
         pytest.skip("the kmeans-quant script is not on PATH (package not installed)")
     done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and done.stdout.strip() == f"kmeans-quant {kmeans_quant.__version__}"
+    assert (
+        done.returncode == 0 and done.stdout.strip() == f"kmeans-quant {kmeans_quant.__version__}"
+    )

@@ -27,7 +27,9 @@ def test_uint8_table_matches_numpy_unique(path, channels):
     np.testing.assert_array_equal(t.counts, counts)
     np.testing.assert_array_equal(t.expand(np.arange(len(want))), inverse.ravel())
     mask = rng.random(500) < 0.3
-    np.testing.assert_array_equal(t.count(mask), np.bincount(inverse.ravel()[mask], minlength=len(want)))
+    np.testing.assert_array_equal(
+        t.count(mask), np.bincount(inverse.ravel()[mask], minlength=len(want))
+    )
 
 
 def test_other_dtypes_use_the_generic_path():

@@ -48,6 +48,7 @@ def random_rgb() -> np.ndarray:
 # the sRGB transfer function
 # --------------------------------------------------------------------------
 
+
 def test_transfer_function_reference_points():
     # IEC 61966-2-1: the linear segment is C / 12.92 up to 0.04045, the
     # power segment ((C + 0.055) / 1.055) ** 2.4 above; endpoints fixed.
@@ -70,10 +71,12 @@ def test_transfer_function_is_increasing_and_continuous():
 
 
 def test_transfer_round_trips(random_rgb):
-    np.testing.assert_allclose(linear_to_srgb(srgb_to_linear(random_rgb)), random_rgb,
-                               rtol=0, atol=TIGHT)
-    np.testing.assert_allclose(srgb_to_linear(linear_to_srgb(random_rgb)), random_rgb,
-                               rtol=0, atol=TIGHT)
+    np.testing.assert_allclose(
+        linear_to_srgb(srgb_to_linear(random_rgb)), random_rgb, rtol=0, atol=TIGHT
+    )
+    np.testing.assert_allclose(
+        srgb_to_linear(linear_to_srgb(random_rgb)), random_rgb, rtol=0, atol=TIGHT
+    )
 
 
 def test_transfer_round_trip_in_the_joint_sliver_is_close_not_exact():
@@ -84,15 +87,18 @@ def test_transfer_round_trip_in_the_joint_sliver_is_close_not_exact():
 
 def test_transfer_is_odd_outside_the_gamut():
     x = np.array([[-0.5, -0.01, 1.5]])
-    np.testing.assert_allclose(srgb_to_linear(x), [[-srgb_to_linear([0.5, 0.01, 0.0])[0],
-                                                    -0.01 / 12.92,
-                                                    (1.555 / 1.055) ** 2.4]], atol=TIGHT)
+    np.testing.assert_allclose(
+        srgb_to_linear(x),
+        [[-srgb_to_linear([0.5, 0.01, 0.0])[0], -0.01 / 12.92, (1.555 / 1.055) ** 2.4]],
+        atol=TIGHT,
+    )
     np.testing.assert_allclose(linear_to_srgb(srgb_to_linear(x)), x, atol=TIGHT)
 
 
 # --------------------------------------------------------------------------
 # Oklab
 # --------------------------------------------------------------------------
+
 
 def test_oklab_white_and_black():
     # Ottosson (2020): white is L = 1, a = b = 0; his matrices are float32
@@ -157,8 +163,9 @@ def test_oklab_matches_colour_science_example():
 
 
 def test_oklab_round_trips(random_rgb):
-    np.testing.assert_allclose(oklab_to_srgb(srgb_to_oklab(random_rgb)), random_rgb,
-                               rtol=0, atol=TIGHT)
+    np.testing.assert_allclose(
+        oklab_to_srgb(srgb_to_oklab(random_rgb)), random_rgb, rtol=0, atol=TIGHT
+    )
     lab = srgb_to_oklab(random_rgb)
     np.testing.assert_allclose(srgb_to_oklab(oklab_to_srgb(lab)), lab, rtol=0, atol=TIGHT)
 
@@ -192,6 +199,7 @@ def test_oklab_inverse_matrices_agree_with_published_ones():
 # --------------------------------------------------------------------------
 # CIELAB
 # --------------------------------------------------------------------------
+
 
 def test_lab_white_black_and_greys():
     # MathWorks rgb2lab docs: rgb2lab([1 1 1]) = (100, 0, 0). Black is 0 by
@@ -234,19 +242,20 @@ def test_lab_of_red_matches_coloraide():
     # ColorAide docs, "Lab D65" page: Color("lab-d65", [53.237, 80.09,
     # 67.203]) is sRGB red. ColorAide derives its sRGB matrix from the xy
     # chromaticities as this module does, so the 3 printed decimals match.
-    np.testing.assert_allclose(srgb_to_lab([1.0, 0.0, 0.0]), [53.237, 80.09, 67.203],
-                               rtol=0, atol=1e-3)
+    np.testing.assert_allclose(
+        srgb_to_lab([1.0, 0.0, 0.0]), [53.237, 80.09, 67.203], rtol=0, atol=1e-3
+    )
 
 
 def test_lab_to_srgb_matches_mathworks_example():
     # MathWorks lab2rgb docs: lab2rgb([70 5 10]) = (0.7359, 0.6566, 0.6010).
-    np.testing.assert_allclose(lab_to_srgb([70.0, 5.0, 10.0]), [0.7359, 0.6566, 0.6010],
-                               rtol=0, atol=1e-4)
+    np.testing.assert_allclose(
+        lab_to_srgb([70.0, 5.0, 10.0]), [0.7359, 0.6566, 0.6010], rtol=0, atol=1e-4
+    )
 
 
 def test_lab_round_trips(random_rgb):
-    np.testing.assert_allclose(lab_to_srgb(srgb_to_lab(random_rgb)), random_rgb,
-                               rtol=0, atol=TIGHT)
+    np.testing.assert_allclose(lab_to_srgb(srgb_to_lab(random_rgb)), random_rgb, rtol=0, atol=TIGHT)
     lab = srgb_to_lab(random_rgb)
     np.testing.assert_allclose(srgb_to_lab(lab_to_srgb(lab)), lab, rtol=0, atol=1e-8)
 
@@ -254,8 +263,9 @@ def test_lab_round_trips(random_rgb):
 def test_lab_agrees_with_scikit_image(random_rgb):
     skcolor = pytest.importorskip("skimage.color")
     # scikit-image uses Lindbloom's matrix and white: differences up to 0.015.
-    np.testing.assert_allclose(srgb_to_lab(random_rgb), skcolor.rgb2lab(random_rgb),
-                               rtol=0, atol=0.02)
+    np.testing.assert_allclose(
+        srgb_to_lab(random_rgb), skcolor.rgb2lab(random_rgb), rtol=0, atol=0.02
+    )
 
 
 def test_delta_e_76():
@@ -285,8 +295,14 @@ def test_delta_e_between_primaries_matches_lindbloom_values():
 # shapes and dtypes
 # --------------------------------------------------------------------------
 
-ALL_CONVERSIONS = [srgb_to_linear, linear_to_srgb, srgb_to_oklab, oklab_to_srgb,
-                   srgb_to_lab, lab_to_srgb]
+ALL_CONVERSIONS = [
+    srgb_to_linear,
+    linear_to_srgb,
+    srgb_to_oklab,
+    oklab_to_srgb,
+    srgb_to_lab,
+    lab_to_srgb,
+]
 
 
 @pytest.mark.parametrize("func", ALL_CONVERSIONS)
@@ -306,8 +322,9 @@ def test_float32_in_float32_out(func):
     x = np.random.default_rng(3).uniform(size=(10, 3))
     out32 = func(x.astype(np.float32))
     assert out32.dtype == np.float32
-    np.testing.assert_allclose(out32, func(x.astype(np.float32).astype(np.float64)),
-                               rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(
+        out32, func(x.astype(np.float32).astype(np.float64)), rtol=1e-6, atol=1e-5
+    )
 
 
 def test_lists_and_integer_arrays_are_accepted():
@@ -345,12 +362,15 @@ def test_wrong_shape_message_names_argument_and_shape():
 
 
 @pytest.mark.parametrize("func", ALL_CONVERSIONS)
-@pytest.mark.parametrize("bad", [
-    np.array([[True, False, True]]),
-    np.array([[1 + 1j, 0, 0]]),
-    np.array([["a", "b", "c"]]),
-    np.array([[0.1, 0.2, None]], dtype=object),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.array([[True, False, True]]),
+        np.array([[1 + 1j, 0, 0]]),
+        np.array([["a", "b", "c"]]),
+        np.array([[0.1, 0.2, None]], dtype=object),
+    ],
+)
 def test_non_numeric_dtype_is_refused(func, bad):
     with pytest.raises(TypeError, match=f"must hold real numbers, got dtype {bad.dtype}"):
         func(bad)
@@ -365,8 +385,11 @@ def test_none_is_refused(func):
 @pytest.mark.parametrize("func", [srgb_to_linear, linear_to_srgb, srgb_to_oklab, srgb_to_lab])
 def test_eight_bit_data_is_refused_with_a_hint(func):
     img = np.full((2, 2, 3), 200, dtype=np.uint8)
-    with pytest.raises(ValueError, match=r"values in \[0, 1\], got integers up to 200; "
-                                         r"for 8-bit data divide by 255"):
+    with pytest.raises(
+        ValueError,
+        match=r"values in \[0, 1\], got integers up to 200; "
+        r"for 8-bit data divide by 255",
+    ):
         func(img)
 
 
@@ -382,6 +405,7 @@ def test_delta_e_errors():
 # --------------------------------------------------------------------------
 # the fit-space helpers used by the image API
 # --------------------------------------------------------------------------
+
 
 def _all_8bit_colours(step: int = 5) -> np.ndarray:
     v = np.arange(0, 256, step, dtype=np.float64)
@@ -443,8 +467,9 @@ def test_fit_space_rgb_is_identity():
     fit = to_fit_space(x, "rgb")
     assert fit.dtype == np.float32
     np.testing.assert_array_equal(fit, x)
-    np.testing.assert_array_equal(from_fit_space(np.array([[-3.0, 100.0, 300.0]]), "rgb"),
-                                  [[0.0, 100.0, 255.0]])
+    np.testing.assert_array_equal(
+        from_fit_space(np.array([[-3.0, 100.0, 300.0]]), "rgb"), [[0.0, 100.0, 255.0]]
+    )
 
 
 def test_fit_space_unknown_space_is_refused():

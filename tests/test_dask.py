@@ -28,9 +28,12 @@ from kmeans_quant.io import read_image, write_image  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -61,8 +64,10 @@ def _same_palette(pal, ref):
 
 # ------------------------------------------------------------------ palettes
 
-@pytest.mark.parametrize("kind", ["uint8-rgb", "uint8-grey", "uint8-rgba", "uint16-rgb",
-                                  "uint16-rgba"])
+
+@pytest.mark.parametrize(
+    "kind", ["uint8-rgb", "uint8-grey", "uint8-rgba", "uint16-rgb", "uint16-rgba"]
+)
 def test_palette_equals_in_memory_for_any_chunking(client, kind):
     img = _image(kind)
     ref = kmeans_quant.extract_palette(img, 6)
@@ -75,8 +80,10 @@ def test_many_blocks_go_through_a_tree_of_merges(client):
     img = make_quadrants(96, 80, noise=30, seed=4)
     x = da.from_array(img, chunks=(7, 9, 3))  # 14 x 9 = 126 blocks: three levels
     assert x.npartitions > kd._FAN_IN**2
-    _same_palette(kd.extract_palette(x, 12, space="oklab"),
-                  kmeans_quant.extract_palette(img, 12, space="oklab"))
+    _same_palette(
+        kd.extract_palette(x, 12, space="oklab"),
+        kmeans_quant.extract_palette(img, 12, space="oklab"),
+    )
     assert kd.histogram(x) == kmeans_quant.histogram.ColorHistogram.from_image(img)
 
 
@@ -96,6 +103,7 @@ def test_blocks_where_all_pixels_are_invisible(client):
 
 # ------------------------------------------------------------------ recolouring
 
+
 @pytest.mark.parametrize("kind", ["uint8-rgb", "uint8-grey", "uint8-rgba", "uint16-rgb"])
 @pytest.mark.parametrize("dither", ["none", "ordered"])
 def test_recolor_equals_in_memory_for_any_chunking(client, kind, dither):
@@ -113,13 +121,21 @@ def test_ordered_dither_keeps_the_bayer_phase_in_oklab_on_a_photo(client):
     img = make_quadrants(70, 90, noise=12, seed=6)
     pal = kmeans_quant.extract_palette(img, 8, space="oklab")
     ref = kmeans_quant.recolor(img, pal, dither="ordered", space="oklab")
-    out = kd.recolor(da.from_array(img, chunks=(11, 29, 3)), pal, dither="ordered",
-                     space="oklab")
+    out = kd.recolor(da.from_array(img, chunks=(11, 29, 3)), pal, dither="ordered", space="oklab")
     np.testing.assert_array_equal(out.compute(), ref)
     # and the phase matters: restarting the Bayer tile in every block differs
-    restarted = da.from_array(img, chunks=(11, 29, 3)).map_blocks(
-        kmeans_quant.recolor, pal, dither="ordered", space="oklab", dtype=img.dtype,
-        meta=np.empty((0, 0, 0), img.dtype)).compute()
+    restarted = (
+        da.from_array(img, chunks=(11, 29, 3))
+        .map_blocks(
+            kmeans_quant.recolor,
+            pal,
+            dither="ordered",
+            space="oklab",
+            dtype=img.dtype,
+            meta=np.empty((0, 0, 0), img.dtype),
+        )
+        .compute()
+    )
     assert not np.array_equal(restarted, ref)
 
 
@@ -132,15 +148,22 @@ def test_quantize_equals_palette_then_recolor(client):
 
 def test_bad_arrays_and_options():
     img = _image("uint8-rgb")
-    with pytest.raises(ValueError, match=r"chunked along the channel axis \(chunks \(1, 2\)\); .*rechunk\(\{2: -1\}\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"chunked along the channel axis \(chunks \(1, 2\)\); .*rechunk\(\{2: -1\}\)",
+    ):
         kd.extract_palette(da.from_array(img, chunks=(10, 10, (1, 2))), 4)
-    with pytest.raises(TypeError, match="x dtype must be uint8 or uint16, got float64; float colours"):
+    with pytest.raises(
+        TypeError, match="x dtype must be uint8 or uint16, got float64; float colours"
+    ):
         kd.extract_palette(da.from_array(img / 255.0, chunks=10), 4)
     with pytest.raises(TypeError, match="x dtype must be uint8 or uint16, got int16"):
         kd.recolor(da.from_array(img.astype(np.int16), chunks=10), [[0, 0, 0]])
     with pytest.raises(TypeError, match="x must be a dask.array.Array, got ndarray"):
         kd.extract_palette(img, 4)
-    with pytest.raises(ValueError, match=r"shape \(H, W\), \(H, W, 3\) or \(H, W, 4\), got \(2, 2, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"shape \(H, W\), \(H, W, 3\) or \(H, W, 4\), got \(2, 2, 2\)"
+    ):
         kd.histogram(da.zeros((2, 2, 2), dtype=np.uint8))
     with pytest.raises(ValueError, match="empty"):
         kd.histogram(da.zeros((0, 2, 3), dtype=np.uint8))
@@ -158,6 +181,7 @@ def test_bad_arrays_and_options():
 
 
 # ------------------------------------------------------------------ files
+
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
@@ -190,8 +214,7 @@ def _same_files(a: Path, b: Path):
 def test_files_equal_the_command_byte_for_byte(client, photos, tmp_path, shared, capsys):
     extra = ["--shared-palette"] if shared else []
     _cli(photos, tmp_path / "serial", *extra)
-    written = kd.quantize_files(photos, 7, tmp_path / "dask", shared_palette=shared,
-                                client=client)
+    written = kd.quantize_files(photos, 7, tmp_path / "dask", shared_palette=shared, client=client)
     assert [p.name for p in written] == [f"{p.stem}_k7.png" for p in photos]
     _same_files(tmp_path / "serial", tmp_path / "dask")
 
@@ -209,8 +232,14 @@ def test_cli_on_the_cluster_equals_the_serial_cli(client, photos, tmp_path, caps
     opts = ["--shared-palette", "--dither", "ordered", "--seed", "3", "--palette-out"]
     _cli(photos, tmp_path / "serial", *opts, str(tmp_path / "serial" / "p.json"))
     serial_out = capsys.readouterr().out
-    _cli(photos, tmp_path / "dask", *opts, str(tmp_path / "dask" / "p.json"),
-         "--scheduler", client.scheduler.address)
+    _cli(
+        photos,
+        tmp_path / "dask",
+        *opts,
+        str(tmp_path / "dask" / "p.json"),
+        "--scheduler",
+        client.scheduler.address,
+    )
     dask_out = capsys.readouterr().out
     _same_files(tmp_path / "serial", tmp_path / "dask")
     assert dask_out == serial_out.replace("serial", "dask")
@@ -224,8 +253,9 @@ def test_cli_workers_starts_a_local_cluster(photos, tmp_path, capsys):
 
 def test_cli_bad_scheduler_is_one_error_line(photos, tmp_path, capsys):
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        status = main([str(photos[0]), "--out-dir", str(tmp_path), "--scheduler",
-                       "tcp://127.0.0.1:9"])
+        status = main(
+            [str(photos[0]), "--out-dir", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"]
+        )
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 1 and len(err) == 1
     assert err[0].startswith("kmeans-quant: error: cannot connect to scheduler 'tcp://127.0.0.1:9'")
@@ -287,10 +317,13 @@ async def _die():
 
 def test_a_worker_dying_mid_run_is_a_clear_error_and_leaves_no_file(photos, tmp_path):
     # No retries, so the killed worker's task fails the run at once.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
-            distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                     dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         c.run(_slow_writes, 3)
         out = tmp_path / "out"
         failure: list[BaseException] = []
@@ -306,8 +339,11 @@ def test_a_worker_dying_mid_run_is_a_clear_error_and_leaves_no_file(photos, tmp_
         deadline = time.monotonic() + 20
         busy: list[str] = []
         while time.monotonic() < deadline and not busy:
-            busy = [w for w, tasks in c.processing().items()
-                    if any("_write_one" in str(key) for key in tasks)]
+            busy = [
+                w
+                for w, tasks in c.processing().items()
+                if any("_write_one" in str(key) for key in tasks)
+            ]
             time.sleep(0.05)
         assert busy, "no write task started"
         time.sleep(0.5)

@@ -15,8 +15,9 @@ REPO = Path(kmeans_quant.__file__).resolve().parents[1]
 
 def _python(code: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_core_never_imports_dask():
@@ -45,11 +46,14 @@ def test_cli_without_the_extra_says_how_to_install_it(tmp_path):
     from kmeans_quant.io import write_image
 
     write_image(tmp_path / "a.png", np.zeros((4, 4, 3), np.uint8))
-    res = _python(_BLOCK_DASK + (
-        "from kmeans_quant.cli import main\n"
-        f"sys.exit(main([{str(tmp_path / 'a.png')!r}, '--workers', '2', "
-        f"'--out-dir', {str(tmp_path / 'out')!r}]))"
-    ))
+    res = _python(
+        _BLOCK_DASK
+        + (
+            "from kmeans_quant.cli import main\n"
+            f"sys.exit(main([{str(tmp_path / 'a.png')!r}, '--workers', '2', "
+            f"'--out-dir', {str(tmp_path / 'out')!r}]))"
+        )
+    )
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr

@@ -31,8 +31,9 @@ def _table(pixels, palette):
         px = px[..., None]
     px = px.astype(dtype)
     h, w, c = px.shape
-    colors, inverse, counts = np.unique(px.reshape(-1, c), axis=0, return_inverse=True,
-                                        return_counts=True)
+    colors, inverse, counts = np.unique(
+        px.reshape(-1, c), axis=0, return_inverse=True, return_counts=True
+    )
     pal = np.asarray(palette, dtype=dtype).reshape(-1, c)
     return colors, inverse.reshape(-1), counts, pal, (h, w)
 
@@ -80,6 +81,7 @@ def tile_means(img: np.ndarray, block: int = 8) -> np.ndarray:
 # Floyd-Steinberg: hand-computed cases
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kernel", [fs, fs_reference])
 def test_fs_ramp_by_hand(kernel):
     # 128 -> white (error -127); 64 - 127*7/16 = 8.44 -> black (error 8.44);
@@ -111,9 +113,7 @@ def test_fs_maps_colours_onto_the_hull_first(kernel):
 
 def test_fs_accepts_2d_grey_and_single_colour_palette():
     img = np.array([[10.0, 250.0], [130.0, 20.0]])
-    np.testing.assert_array_equal(
-        fs(img, BLACK_WHITE_GREY), fs(img[..., None], BLACK_WHITE_GREY)
-    )
+    np.testing.assert_array_equal(fs(img, BLACK_WHITE_GREY), fs(img[..., None], BLACK_WHITE_GREY))
     np.testing.assert_array_equal(fs(img, np.array([[7.0]])), np.zeros((2, 2)))
 
 
@@ -149,20 +149,24 @@ TETRA = np.array([[0.0, 0, 0], [100, 0, 0], [0, 100, 0], [0, 0, 100]])
 
 
 def test_projection_onto_a_tetrahedron_by_hand():
-    x = np.array([
-        [20.0, 30, 10],   # inside: unchanged
-        [100, 100, 100],  # beyond the face x + y + z = 100: its centre
-        [-10, 50, 30],    # beyond the face x = 0, over it
-        [200, -50, -50],  # beyond the vertex (100, 0, 0)
-        [60, 60, -20],    # beyond the edge from (100, 0, 0) to (0, 100, 0)
-    ])
-    expect = np.array([
-        [20.0, 30, 10],
-        [100 / 3, 100 / 3, 100 / 3],
-        [0, 50, 30],
-        [100, 0, 0],
-        [50, 50, 0],
-    ])
+    x = np.array(
+        [
+            [20.0, 30, 10],  # inside: unchanged
+            [100, 100, 100],  # beyond the face x + y + z = 100: its centre
+            [-10, 50, 30],  # beyond the face x = 0, over it
+            [200, -50, -50],  # beyond the vertex (100, 0, 0)
+            [60, 60, -20],  # beyond the edge from (100, 0, 0) to (0, 100, 0)
+        ]
+    )
+    expect = np.array(
+        [
+            [20.0, 30, 10],
+            [100 / 3, 100 / 3, 100 / 3],
+            [0, 50, 30],
+            [100, 0, 0],
+            [50, 50, 0],
+        ]
+    )
     np.testing.assert_allclose(project_to_hull(x, TETRA), expect, atol=1e-9)
     np.testing.assert_allclose(
         hull_distance_sq(x, TETRA), [0, 3 * (200 / 3) ** 2, 100, 10000 + 2 * 2500, 600]
@@ -252,15 +256,14 @@ def test_projection_is_optimal_on_degenerate_palettes(kind):
 # Ordered dithering: mixing plans
 # --------------------------------------------------------------------------
 
+
 def test_mixing_plans_by_hand():
     # Knoll's steps for 100 between 0 and 200 (ties to the lower index):
     # t=100 tie -> 0, e=100; t=200 -> 200, e=0; ... so half each.
     # For 50: 0 (e=50), 0 (e=100, t=150 -> 200), ... a quarter 200.
     pal = np.array([[0.0], [200.0]])
     plans = mixing_plans(np.array([[100.0], [50.0], [0.0], [200.0]]), pal, 8)
-    np.testing.assert_array_equal(
-        plans, [[0] * 4 + [1] * 4, [0] * 6 + [1] * 2, [0] * 8, [1] * 8]
-    )
+    np.testing.assert_array_equal(plans, [[0] * 4 + [1] * 4, [0] * 6 + [1] * 2, [0] * 8, [1] * 8])
 
 
 def test_mixing_plans_mix_three_colours_exactly():
@@ -328,6 +331,7 @@ def test_ordered_single_colour_palette():
 # --------------------------------------------------------------------------
 # Ordered dithering: which colours get plans
 # --------------------------------------------------------------------------
+
 
 def test_plan_goals_are_the_distinct_colours_when_few():
     rng = np.random.default_rng(8)
@@ -423,6 +427,7 @@ def test_bayer_matrix_holds_every_level_once(size):
 # The block-mean measure
 # --------------------------------------------------------------------------
 
+
 def test_block_mean_error_by_hand():
     a = np.zeros((9, 17, 3))  # partial tiles (last row, last column) are left out
     b = a.copy()
@@ -437,6 +442,7 @@ def test_block_mean_error_by_hand():
 # --------------------------------------------------------------------------
 # Quality on a real photo
 # --------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def chelsea() -> np.ndarray:

@@ -36,7 +36,8 @@ def load_figure_package():
         return sys.modules[name]
     folder = DOCS / "make_figures"
     spec = importlib.util.spec_from_file_location(
-        name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # submodules and dataclasses look the package up
     spec.loader.exec_module(module)
@@ -237,13 +238,15 @@ def test_dithering_trades_pixel_error_for_block_means(make_figures, quick_run):
     sec = summary_section((out / "summary.txt").read_text(), "dithering")
     h, w = image.shape[:2]
     assert sec["Floyd-Steinberg wavefronts x + 2y = const, W + 2(H - 1)"] == (
-        f"{w + 2 * (h - 1)} for {h * w} pixels")
+        f"{w + 2 * (h - 1)} for {h * w} pixels"
+    )
     plain = sec["none: whole photo"]
     for d in ("floyd-steinberg", "ordered"):
         line = sec[f"{d}: whole photo"]
         q = quantize(image, 4, dither=d)
         assert number_after("block-mean error", line) == pytest.approx(
-            block_mean_error(q, image), abs=0.006)
+            block_mean_error(q, image), abs=0.006
+        )
         # The trade the figure shows: worse pixels, better local averages.
         assert number_after("pixel MSE", line) > number_after("pixel MSE", plain)
         assert number_after("block-mean error", line) < number_after("block-mean error", plain)
@@ -266,8 +269,9 @@ def test_colour_space_section_reports_both_fits(quick_run):
         assert len(sec[f"{space} palette L*"].split(", ")) == 4
     # Each fit is best at the error it minimises.
     assert number_after("MSE", sec["rgb"]) <= number_after("MSE", sec["oklab"])
-    assert (number_after("Oklab difference", sec["oklab"])
-            <= number_after("Oklab difference", sec["rgb"]))
+    assert number_after("Oklab difference", sec["oklab"]) <= number_after(
+        "Oklab difference", sec["rgb"]
+    )
 
 
 def test_smoothest_window_finds_the_flat_square(make_figures):
@@ -330,14 +334,29 @@ def test_tutorial_embeds_every_figure(make_figures):
 def test_figure_package_runs_as_a_module_without_path_hacks():
     # One module per tutorial section plus common; none edits sys.path.
     sources = sorted((DOCS / "make_figures").glob("*.py"))
-    assert {p.stem for p in sources} >= {"__init__", "__main__", "common", "picture",
-                                         "steps_2d", "seeding", "convergence", "engine",
-                                         "choosing_k", "baselines", "dithering", "oklab"}
+    assert {p.stem for p in sources} >= {
+        "__init__",
+        "__main__",
+        "common",
+        "picture",
+        "steps_2d",
+        "seeding",
+        "convergence",
+        "engine",
+        "choosing_k",
+        "baselines",
+        "dithering",
+        "oklab",
+    }
     for path in sources:
         assert "sys.path" not in path.read_text(), f"{path.name} edits sys.path"
     import subprocess
 
-    done = subprocess.run([sys.executable, "-m", "docs.make_figures", "--help"],
-                          cwd=DOCS.parent, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "docs.make_figures", "--help"],
+        cwd=DOCS.parent,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "usage: python -m docs.make_figures" in done.stdout

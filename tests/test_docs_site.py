@@ -15,9 +15,15 @@ for _requirement in ("sphinx", "numpydoc", "sphinx_gallery", "myst_nb", "matplot
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
-PUBLIC_MODULES = ("kmeans_quant", "kmeans_quant.io", "kmeans_quant.palette_io",
-                  "kmeans_quant.naive", "kmeans_quant.colorspace", "kmeans_quant.animation",
-                  "kmeans_quant.frames")
+PUBLIC_MODULES = (
+    "kmeans_quant",
+    "kmeans_quant.io",
+    "kmeans_quant.palette_io",
+    "kmeans_quant.naive",
+    "kmeans_quant.colorspace",
+    "kmeans_quant.animation",
+    "kmeans_quant.frames",
+)
 
 
 def public_callables() -> list[str]:
@@ -35,9 +41,23 @@ def public_callables() -> list[str]:
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
     done = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         "-d", str(out / "doctrees"), str(DOCS), str(out / "html")],
-        capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(out / "doctrees"),
+            str(DOCS),
+            str(out / "html"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, f"sphinx -W failed:\n{done.stderr[-4000:]}"
     assert "WARNING" not in done.stderr
     return out / "html"
@@ -45,9 +65,17 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_site_builds_with_every_page(site):
-    for page in ("index", "tutorial", "internals", "api", "notebooks/01_from_scratch",
-                 "notebooks/02_compress_a_photo", "notebooks/03_choosing_k",
-                 "auto_examples/index", "auto_examples/plot_quantize"):
+    for page in (
+        "index",
+        "tutorial",
+        "internals",
+        "api",
+        "notebooks/01_from_scratch",
+        "notebooks/02_compress_a_photo",
+        "notebooks/03_choosing_k",
+        "auto_examples/index",
+        "auto_examples/plot_quantize",
+    ):
         assert (site / f"{page}.html").is_file(), f"{page}.html was not built"
     # The gallery ran its scripts and kept their figures.
     figures = list((site / "_images").glob("sphx_glr_plot_*_001.png"))

@@ -25,6 +25,7 @@ def sorted_centers(c: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- toy cases
 
+
 def test_two_pairs_hand_computed():
     # {0, 2} and {10, 12}: centres 1 and 11, each point 1 away -> inertia 4.
     res = kmeans([[0.0], [2.0], [10.0], [12.0]], 2, rng=0)
@@ -80,6 +81,7 @@ def test_distances_are_clipped_at_zero_far_from_origin():
 
 # ---------------------------------------------------------------- invariants
 
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_is_kept(dtype):
     X = blobs(30).astype(dtype)
@@ -129,6 +131,7 @@ def test_tol_zero_runs_to_a_fixed_point():
 
 # ---------------------------------------------------------------- over-relaxation
 
+
 @pytest.mark.parametrize("relax", [1.5, 3.0, 8.0])
 def test_relaxed_inertia_never_rises_and_ends_at_a_fixed_point(relax):
     X = np.random.default_rng(21).normal(size=(600, 3))
@@ -141,8 +144,9 @@ def test_relaxed_inertia_never_rises_and_ends_at_a_fixed_point(relax):
     assert last.converged and not last.relaxed
     # Converged means a plain step moved no label: the centres are the means
     # of their clusters and every point sits with its nearest centre.
-    np.testing.assert_allclose(update_centers(X, last.labels, 9, sample_weight=w),
-                               last.centers, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        update_centers(X, last.labels, 9, sample_weight=w), last.centers, rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_array_equal(assign_labels(X, last.centers)[0], last.labels)
     res = kmeans(X, 9, sample_weight=w, rng=4, tol=0, relax=relax)
     np.testing.assert_array_equal(res.centers, last.centers)
@@ -257,6 +261,7 @@ def test_random_init_gives_k_distinct_points():
 
 
 # ---------------------------------------------------------------- k-means++
+
 
 def test_kmeans_plusplus_returns_points_of_x():
     X = blobs(25, seed=1)

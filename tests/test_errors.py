@@ -25,13 +25,26 @@ X = np.arange(12, dtype=np.float64).reshape(6, 2)
 
 # ------------------------------------------------------------------ k
 
+
 @pytest.mark.parametrize("func", [quantize, extract_palette])
 @pytest.mark.parametrize(
-    "k, exc", [(0, ValueError), (-3, ValueError), (2.5, TypeError), ("8", TypeError),
-               (None, TypeError), (True, TypeError), (np.float64(4), TypeError)],
+    "k, exc",
+    [
+        (0, ValueError),
+        (-3, ValueError),
+        (2.5, TypeError),
+        ("8", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+        (np.float64(4), TypeError),
+    ],
 )
 def test_bad_k_image(func, k, exc):
-    with pytest.raises(exc, match=r"k must be a positive integer, got " + repr(k).replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+    with pytest.raises(
+        exc,
+        match=r"k must be a positive integer, got "
+        + repr(k).replace("(", r"\(").replace(")", r"\)").replace(".", r"\."),
+    ):
         func(IMG, k)
 
 
@@ -54,15 +67,22 @@ def test_k_larger_than_n_samples():
 
 # ------------------------------------------------------------------ images
 
+
 @pytest.mark.parametrize("bad", [None, [[1, 2], [3, 4]], "img.png", 3])
 def test_non_array_image(bad):
-    with pytest.raises(TypeError, match=r"image must be a numpy.ndarray .* got " + type(bad).__name__):
+    with pytest.raises(
+        TypeError, match=r"image must be a numpy.ndarray .* got " + type(bad).__name__
+    ):
         quantize(bad, 2)
 
 
 @pytest.mark.parametrize("shape", [(4,), (2, 2, 2), (2, 2, 5), (2, 2, 3, 1)])
 def test_wrong_shape(shape):
-    with pytest.raises(ValueError, match=r"shape \(H, W\), \(H, W, 3\) or \(H, W, 4\), got " + str(shape).replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        ValueError,
+        match=r"shape \(H, W\), \(H, W, 3\) or \(H, W, 4\), got "
+        + str(shape).replace("(", r"\(").replace(")", r"\)"),
+    ):
         quantize(np.zeros(shape, dtype=np.uint8), 2)
 
 
@@ -75,7 +95,11 @@ def test_empty_image(shape):
 @pytest.mark.parametrize("dtype", [object, np.complex128, "U3", np.int64, np.int8, bool, np.uint32])
 def test_unsupported_dtype(dtype):
     img = np.zeros((3, 3, 3), dtype=dtype)
-    with pytest.raises(TypeError, match=r"image dtype must be uint8, uint16 or float .* got " + re.escape(str(np.dtype(dtype)))):
+    with pytest.raises(
+        TypeError,
+        match=r"image dtype must be uint8, uint16 or float .* got "
+        + re.escape(str(np.dtype(dtype))),
+    ):
         quantize(img, 2)
 
 
@@ -106,9 +130,12 @@ def test_negative_float_image():
 
 # ------------------------------------------------------------------ rng, tol, max_iter
 
+
 @pytest.mark.parametrize("rng", ["seed", 1.5, True, [1, 2]])
 def test_bad_rng_type(rng):
-    with pytest.raises(TypeError, match="rng must be None, an int seed or a numpy.random.Generator, got"):
+    with pytest.raises(
+        TypeError, match="rng must be None, an int seed or a numpy.random.Generator, got"
+    ):
         quantize(IMG, 2, rng=rng)
 
 
@@ -123,8 +150,10 @@ def test_bad_tol(tol, exc):
         kmeans(X, 2, tol=tol)
 
 
-@pytest.mark.parametrize("relax, exc", [(0.5, ValueError), (9, ValueError), (np.inf, ValueError),
-                                        (True, TypeError), ("2", TypeError)])
+@pytest.mark.parametrize(
+    "relax, exc",
+    [(0.5, ValueError), (9, ValueError), (np.inf, ValueError), (True, TypeError), ("2", TypeError)],
+)
 def test_bad_relax(relax, exc):
     with pytest.raises(exc, match=r"relax must .*\[1, 8\]"):
         kmeans(X, 2, relax=relax)
@@ -138,21 +167,31 @@ def test_bad_max_iter(max_iter):
 
 # ------------------------------------------------------------------ engine data
 
-@pytest.mark.parametrize("bad, exc, msg", [
-    (None, TypeError, "got None"),
-    (np.array([1 + 2j, 3j]).reshape(2, 1), TypeError, "real numbers, got an array of dtype complex128"),
-    (np.array([["a"], ["b"]]), TypeError, "real numbers"),
-    (np.arange(5.0), ValueError, r"2-D of shape \(n_samples, n_features\), got shape \(5,\)"),
-    (np.zeros((0, 3)), ValueError, r"X is empty, got shape \(0, 3\)"),
-    (np.array([[1.0], [np.nan]]), ValueError, "NaN or infinite"),
-])
+
+@pytest.mark.parametrize(
+    "bad, exc, msg",
+    [
+        (None, TypeError, "got None"),
+        (
+            np.array([1 + 2j, 3j]).reshape(2, 1),
+            TypeError,
+            "real numbers, got an array of dtype complex128",
+        ),
+        (np.array([["a"], ["b"]]), TypeError, "real numbers"),
+        (np.arange(5.0), ValueError, r"2-D of shape \(n_samples, n_features\), got shape \(5,\)"),
+        (np.zeros((0, 3)), ValueError, r"X is empty, got shape \(0, 3\)"),
+        (np.array([[1.0], [np.nan]]), ValueError, "NaN or infinite"),
+    ],
+)
 def test_bad_data(bad, exc, msg):
     with pytest.raises(exc, match=msg):
         kmeans(bad, 1)
 
 
 def test_bad_sample_weight():
-    with pytest.raises(ValueError, match=r"sample_weight must have shape \(6,\) to match X, got shape \(5,\)"):
+    with pytest.raises(
+        ValueError, match=r"sample_weight must have shape \(6,\) to match X, got shape \(5,\)"
+    ):
         kmeans(X, 2, sample_weight=np.ones(5))
     with pytest.raises(ValueError, match="sample_weight must be non-negative, got minimum -1"):
         kmeans(X, 2, sample_weight=[1, 1, 1, 1, 1, -1])
@@ -165,11 +204,18 @@ def test_bad_sample_weight():
 
 
 def test_bad_init():
-    with pytest.raises(ValueError, match=r"init must be 'k-means\+\+', 'random' or an array of centres, got 'kmeans'"):
+    with pytest.raises(
+        ValueError,
+        match=r"init must be 'k-means\+\+', 'random' or an array of centres, got 'kmeans'",
+    ):
         kmeans(X, 2, init="kmeans")
-    with pytest.raises(ValueError, match=r"init centres must have shape \(k, n_features\) = \(2, 2\), got \(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"init centres must have shape \(k, n_features\) = \(2, 2\), got \(3, 2\)"
+    ):
         kmeans(X, 2, init=X[:3])
-    with pytest.raises(ValueError, match="init='random' needs at least k=3 points of positive weight, got 2"):
+    with pytest.raises(
+        ValueError, match="init='random' needs at least k=3 points of positive weight, got 2"
+    ):
         kmeans(X, 3, init="random", sample_weight=[1, 1, 0, 0, 0, 0])
 
 
@@ -179,7 +225,9 @@ def test_kmeans_steps_checks_before_first_record():
 
 
 def test_bad_step_function_input():
-    with pytest.raises(ValueError, match=r"centers must have 2 features to match X, got shape \(1, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"centers must have 2 features to match X, got shape \(1, 3\)"
+    ):
         squared_distances(X, [[1.0, 2.0, 3.0]])
     with pytest.raises(ValueError, match=r"centers must have 2 features"):
         assign_labels(X, [[1.0]])
@@ -193,16 +241,25 @@ def test_bad_step_function_input():
 
 # ------------------------------------------------------------------ palettes
 
+
 def test_bad_palettes():
     with pytest.raises(TypeError, match="palette must be a Palette or an array of shape"):
         recolor(IMG, None)
-    with pytest.raises(ValueError, match=r"palette must have shape \(m, 3\) with m >= 1 for this image, got \(2, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"palette must have shape \(m, 3\) with m >= 1 for this image, got \(2, 4\)",
+    ):
         recolor(IMG, np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"palette must have shape \(m, 3\)"):
         recolor(IMG, np.zeros((0, 3)))
-    with pytest.raises(ValueError, match=r"palette values must lie in \[0, 255\] for a uint8 image, got range \[0, 300\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"palette values must lie in \[0, 255\] for a uint8 image, got range \[0, 300\]",
+    ):
         recolor(IMG, [[0, 0, 0], [300, 0, 0]])
-    with pytest.raises(ValueError, match=r"palette values must lie in \[0, 1\] for a float64 image"):
+    with pytest.raises(
+        ValueError, match=r"palette values must lie in \[0, 1\] for a float64 image"
+    ):
         recolor(IMG / 255.0, [[0, 0, 255]])
     with pytest.raises(ValueError, match="palette contains NaN"):
         recolor(IMG, [[0, 0, np.nan]])

@@ -45,7 +45,7 @@ def test_pool_one_channel():
 def test_distinct_codes_match_numpy_unique(n):
     rng = np.random.default_rng(n)
     codes = rng.integers(0, 1 << 24, size=n, dtype=np.uint32)
-    codes[n // 2:] = codes[: n - n // 2]  # plenty of repeats
+    codes[n // 2 :] = codes[: n - n // 2]  # plenty of repeats
     codes[-1] = (1 << 24) - 1
     values, counts = distinct_codes(codes)
     ref_values, ref_counts = np.unique(codes, return_counts=True)
@@ -62,6 +62,7 @@ def test_spread_cluster_sums_equal_plain_sums(n, k):
     sums, weights = _cluster_sums(np.ascontiguousarray((w[:, None] * X).T), w, labels, k)
     for j in range(k):
         mine = labels == j
-        np.testing.assert_allclose(sums[j], (w[mine, None] * X[mine]).sum(axis=0),
-                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            sums[j], (w[mine, None] * X[mine]).sum(axis=0), rtol=1e-12, atol=1e-12
+        )
         np.testing.assert_allclose(weights[j], w[mine].sum(), rtol=1e-12, atol=1e-12)

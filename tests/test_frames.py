@@ -85,8 +85,11 @@ def test_a_failed_write_leaves_no_file(tmp_path, monkeypatch):
         ([], 100, "expected at least one frame, got none"),
         ([np.zeros((4, 4), np.uint8)], 100, r"frame 0 has dtype uint8 and shape \(4, 4\)"),
         ([np.zeros((4, 4, 3))], 100, r"frame 0 has dtype float64"),
-        ([np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5, 3), np.uint8)], 100,
-         r"frame 0 is \(4, 4, 3\) and frame 1 is \(4, 5, 3\)"),
+        (
+            [np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5, 3), np.uint8)],
+            100,
+            r"frame 0 is \(4, 4, 3\) and frame 1 is \(4, 5, 3\)",
+        ),
         ([np.zeros((4, 4, 3), np.uint8)] * 2, [100], "expected 2 durations"),
         ([np.zeros((4, 4, 3), np.uint8)], 0, "durations must be positive milliseconds, got 0"),
     ],

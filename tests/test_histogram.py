@@ -48,6 +48,7 @@ def _blocks(img, rows, cols):
 
 # ------------------------------------------------------------------ hand-computed toy cases
 
+
 def test_codes_pack_channels_most_significant_first():
     img = np.array([[[1, 2, 3], [0, 0, 255]]], dtype=np.uint8)
     h = ColorHistogram.from_image(img)
@@ -101,12 +102,18 @@ def test_sum_starts_from_zero():
 
 # ------------------------------------------------------------------ merge laws
 
+
 def _hist_strategy():
     codes = st.lists(st.integers(0, 40), min_size=0, max_size=25, unique=True)
-    return codes.flatmap(lambda cs: st.tuples(
-        st.just(sorted(cs)), st.lists(st.integers(0, 1000), min_size=len(cs), max_size=len(cs))
-    )).map(lambda t: ColorHistogram(np.array(t[0], dtype=np.uint32),
-                                    np.array(t[1], dtype=np.int64), np.uint8, 1))
+    return codes.flatmap(
+        lambda cs: st.tuples(
+            st.just(sorted(cs)), st.lists(st.integers(0, 1000), min_size=len(cs), max_size=len(cs))
+        )
+    ).map(
+        lambda t: ColorHistogram(
+            np.array(t[0], dtype=np.uint32), np.array(t[1], dtype=np.int64), np.uint8, 1
+        )
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -137,7 +144,9 @@ def test_merge_errors():
     a = ColorHistogram.from_image(np.zeros((2, 2), np.uint8))
     b = ColorHistogram.from_image(np.zeros((2, 2, 3), np.uint8))
     c = ColorHistogram.from_image(np.zeros((2, 2), np.uint16))
-    with pytest.raises(ValueError, match=r"histograms\[0\] is 1-channel uint8, histograms\[1\] is 3-channel uint8"):
+    with pytest.raises(
+        ValueError, match=r"histograms\[0\] is 1-channel uint8, histograms\[1\] is 3-channel uint8"
+    ):
         a + b
     with pytest.raises(ValueError, match=r"1-channel uint8, histograms\[1\] is 1-channel uint16"):
         merge([a, c])
@@ -151,10 +160,13 @@ def test_merge_errors():
 
 # ------------------------------------------------------------------ validation
 
+
 def test_constructor_checks_its_fields():
     u32 = np.array([1, 2], dtype=np.uint32)
     n = np.array([1, 1], dtype=np.int64)
-    with pytest.raises(TypeError, match="dtype must be uint8 or uint16, got float32; float colours"):
+    with pytest.raises(
+        TypeError, match="dtype must be uint8 or uint16, got float32; float colours"
+    ):
         ColorHistogram(u32, n, np.float32, 3)
     with pytest.raises(ValueError, match="channels must be 1 or 3, got 4"):
         ColorHistogram(u32, n, np.uint8, 4)
@@ -171,7 +183,9 @@ def test_constructor_checks_its_fields():
 
 
 def test_from_image_refuses_floats_and_bad_input():
-    with pytest.raises(TypeError, match=r"image dtype must be uint8 or uint16, got float64; .*np\.rint"):
+    with pytest.raises(
+        TypeError, match=r"image dtype must be uint8 or uint16, got float64; .*np\.rint"
+    ):
         ColorHistogram.from_image(np.zeros((2, 2, 3)))
     with pytest.raises(TypeError, match="image dtype must be uint8 or uint16, got int32"):
         ColorHistogram.from_image(np.zeros((2, 2), np.int32))
@@ -179,7 +193,9 @@ def test_from_image_refuses_floats_and_bad_input():
         ColorHistogram.from_image([[1, 2]])
     with pytest.raises(ValueError, match=r"got \(2, 2, 5\)"):
         ColorHistogram.from_image(np.zeros((2, 2, 5), np.uint8))
-    with pytest.raises(ValueError, match="transparent must be one of 'auto', 'skip', 'count', got 'no'"):
+    with pytest.raises(
+        ValueError, match="transparent must be one of 'auto', 'skip', 'count', got 'no'"
+    ):
         ColorHistogram.from_image(np.zeros((2, 2), np.uint8), transparent="no")
 
 
@@ -198,6 +214,7 @@ def test_fit_palette_errors():
 
 # ------------------------------------------------------------------ pickling
 
+
 def test_pickle_is_codes_and_counts_only():
     img = np.random.default_rng(0).integers(0, 256, size=(100, 100, 3), dtype=np.uint8)
     h = ColorHistogram.from_image(img)
@@ -210,6 +227,7 @@ def test_pickle_is_codes_and_counts_only():
 
 
 # ------------------------------------------------------------------ exactly extract_palette
+
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("k", [1, 3, 8])
@@ -229,8 +247,9 @@ def test_blocks_merged_in_any_order_give_extract_palette(kind, cuts):
     rng = np.random.default_rng(0)
     tree = list(rng.permutation(np.array(parts, dtype=object)))
     while len(tree) > 1:  # pairwise tree, as a reduction would do it
-        tree = [tree[i] + tree[i + 1] if i + 1 < len(tree) else tree[i]
-                for i in range(0, len(tree), 2)]
+        tree = [
+            tree[i] + tree[i + 1] if i + 1 < len(tree) else tree[i] for i in range(0, len(tree), 2)
+        ]
     _same(fit_palette(tree[0], 5), ref)
 
 
@@ -243,8 +262,15 @@ def test_list_of_images_merged_gives_extract_palette_of_the_list(kind):
     _same(fit_palette(hs[3] + hs[1] + hs[0] + hs[2], 6), ref)
 
 
-@pytest.mark.parametrize("options", [dict(space="oklab"), dict(method="median-cut"),
-                                     dict(method="uniform"), dict(rng=7, max_iter=3, tol=0.1)])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(space="oklab"),
+        dict(method="median-cut"),
+        dict(method="uniform"),
+        dict(rng=7, max_iter=3, tol=0.1),
+    ],
+)
 def test_fit_palette_options_match(options):
     img = make_quadrants(40, 44, noise=25, seed=2)
     parts = [ColorHistogram.from_image(b) for b in _blocks(img, [13], [9, 30])]

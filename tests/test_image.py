@@ -118,7 +118,9 @@ def test_k1_gives_the_mean_colour(quadrants):
 def test_deterministic_by_default(noisy_rgb):
     np.testing.assert_array_equal(quantize(noisy_rgb, 9), quantize(noisy_rgb, 9))
     gen_a, gen_b = np.random.default_rng(42), np.random.default_rng(42)
-    np.testing.assert_array_equal(quantize(noisy_rgb, 9, rng=gen_a), quantize(noisy_rgb, 9, rng=gen_b))
+    np.testing.assert_array_equal(
+        quantize(noisy_rgb, 9, rng=gen_a), quantize(noisy_rgb, 9, rng=gen_b)
+    )
 
 
 def test_input_is_not_modified(noisy_rgb):

@@ -82,8 +82,11 @@ def test_dither_matches_recolor_and_lowers_local_error(photo, dither, factor):
 @pytest.mark.parametrize("kind", ["gray", "float", "rgba"])
 def test_dither_other_image_kinds(kind):
     img = make_quadrants(16, 20, noise=40, seed=1)
-    img = {"gray": img[..., 0].copy(), "float": img / 255.0,
-           "rgba": np.dstack([img, np.full(img.shape[:2], 200, np.uint8)])}[kind]
+    img = {
+        "gray": img[..., 0].copy(),
+        "float": img / 255.0,
+        "rgba": np.dstack([img, np.full(img.shape[:2], 200, np.uint8)]),
+    }[kind]
     for dither in ("floyd-steinberg", "ordered"):
         out = quantize(img, 3, dither=dither)
         assert out.shape == img.shape and out.dtype == img.dtype
@@ -113,8 +116,11 @@ def test_shared_palette_equals_palette_of_all_pixels(photo):
 def test_shared_palette_errors(photo):
     with pytest.raises(ValueError, match="images is an empty sequence"):
         extract_palette([], 4)
-    with pytest.raises(ValueError, match=r"same number of colour channels and dtype: images\[0\] "
-                                         r"is 3-channel uint8, images\[1\] is 1-channel uint8"):
+    with pytest.raises(
+        ValueError,
+        match=r"same number of colour channels and dtype: images\[0\] "
+        r"is 3-channel uint8, images\[1\] is 1-channel uint8",
+    ):
         extract_palette([photo, photo[..., 0]], 4)
     with pytest.raises(ValueError, match=r"images\[1\] is 3-channel float64"):
         extract_palette([photo, photo / 255.0], 4)
@@ -142,12 +148,18 @@ def test_transparent_pixels_do_not_pull_the_palette():
     assert extract_palette(clear, 3).counts.sum() == 36
 
 
-@pytest.mark.parametrize("kw, msg", [
-    ({"method": "octree"}, r"method must be one of 'kmeans', 'median-cut', 'uniform', got 'octree'"),
-    ({"space": "lab"}, r"space must be one of 'rgb', 'oklab', got 'lab'"),
-    ({"dither": "fs"}, r"dither must be one of 'none', 'floyd-steinberg', 'ordered', got 'fs'"),
-    ({"dither": None}, r"dither must be one of .* got None"),
-])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        (
+            {"method": "octree"},
+            r"method must be one of 'kmeans', 'median-cut', 'uniform', got 'octree'",
+        ),
+        ({"space": "lab"}, r"space must be one of 'rgb', 'oklab', got 'lab'"),
+        ({"dither": "fs"}, r"dither must be one of 'none', 'floyd-steinberg', 'ordered', got 'fs'"),
+        ({"dither": None}, r"dither must be one of .* got None"),
+    ],
+)
 def test_bad_option_values(kw, msg):
     img = make_quadrants(8, 8)
     with pytest.raises(ValueError, match=msg):

@@ -28,6 +28,7 @@ def _listing(folder):
 
 # ------------------------------------------------------------------ round trips
 
+
 def test_png_with_palette_is_palette_mode_and_exact(tmp_path, q4):
     img, pal = q4
     path = write_image(tmp_path / "q.png", img, palette=pal)
@@ -192,6 +193,7 @@ def test_float_image_is_written_as_uint8(tmp_path):
 
 # ------------------------------------------------------------------ atomicity
 
+
 def test_existing_file_is_kept_without_force(tmp_path, q4):
     img, _ = q4
     path = tmp_path / "q.png"
@@ -255,6 +257,7 @@ def test_failed_pillow_write_leaves_nothing(tmp_path, q4, monkeypatch):
 
 # ------------------------------------------------------------------ write errors
 
+
 def test_missing_folder(tmp_path, q4):
     with pytest.raises(FileNotFoundError, match="folder .*nope' does not exist"):
         write_image(tmp_path / "nope" / "q.png", q4[0])
@@ -304,9 +307,16 @@ def test_bad_palette(tmp_path, q4, palette, exc, msg):
         ([[0, 1]], TypeError, r"image must be a numpy.ndarray of shape .*, got list"),
         (np.zeros((2, 2, 2), np.uint8), ValueError, r"shape \(H, W\), .*got \(2, 2, 2\)"),
         (np.zeros((0, 3), np.uint8), ValueError, r"image is empty, got shape \(0, 3\)"),
-        (np.full((2, 2), 2.0), ValueError, r"float image values must lie in \[0, 1\], got range \[2, 2\]"),
-        (np.zeros((2, 2), np.int32), TypeError,
-         "image dtype must be uint8, uint16 or float with values in \\[0, 1\\], got int32"),
+        (
+            np.full((2, 2), 2.0),
+            ValueError,
+            r"float image values must lie in \[0, 1\], got range \[2, 2\]",
+        ),
+        (
+            np.zeros((2, 2), np.int32),
+            TypeError,
+            "image dtype must be uint8, uint16 or float with values in \\[0, 1\\], got int32",
+        ),
     ],
 )
 def test_bad_image(tmp_path, image, exc, msg):
@@ -315,6 +325,7 @@ def test_bad_image(tmp_path, image, exc, msg):
 
 
 # ------------------------------------------------------------------ reading
+
 
 def test_read_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such image file: .*ghost.png"):
@@ -343,8 +354,13 @@ def test_read_truncated_png(tmp_path, q4):
 
 @pytest.mark.parametrize(
     "mode, shape, dtype",
-    [("1", (3, 4), np.uint8), ("L", (3, 4), np.uint8), ("LA", (3, 4, 4), np.uint8),
-     ("RGB", (3, 4, 3), np.uint8), ("I;16", (3, 4), np.uint16)],
+    [
+        ("1", (3, 4), np.uint8),
+        ("L", (3, 4), np.uint8),
+        ("LA", (3, 4, 4), np.uint8),
+        ("RGB", (3, 4, 3), np.uint8),
+        ("I;16", (3, 4), np.uint16),
+    ],
 )
 def test_read_pillow_modes(tmp_path, mode, shape, dtype):
     Image.new(mode, (4, 3), color=1).save(tmp_path / "m.png")

@@ -23,6 +23,7 @@ CHELSEA = Path(kmeans_quant.__file__).parent / "data" / "chelsea.png"
 
 # ---------------------------------------------------------------- data
 
+
 def chelsea_pixels() -> np.ndarray:
     """The colours of a 24 x 20 crop of the cat (fur and background), as floats."""
     img = iio.imread(CHELSEA)
@@ -49,6 +50,7 @@ def assert_same_result(a: KMeansResult, b: KMeansResult) -> None:
 
 
 # ---------------------------------------------------------------- step functions, by hand
+
 
 def test_euclidean_distance_sq_hand_computed():
     assert naive.euclidean_distance_sq([0.0, 0.0], [3.0, 4.0]) == 25.0
@@ -150,6 +152,7 @@ def test_sample_index_inverts_the_cumulative_distribution():
 
 # ---------------------------------------------------------------- k-means++
 
+
 def test_kmeans_plusplus_hand_cases():
     X = np.array([[0.0], [1.0], [2.0], [3.0]])
     # all weight on point 2: the first draw can only pick it
@@ -202,6 +205,7 @@ def test_kmeans_plusplus_keeps_float32():
 
 
 # ---------------------------------------------------------------- the oracle
+
 
 @pytest.mark.parametrize("name", list(DATASETS))
 @pytest.mark.parametrize("weighted", [False, True])
@@ -259,6 +263,7 @@ def test_inertia_is_the_weighted_sse_of_the_returned_centres():
 
 # ---------------------------------------------------------------- empty clusters
 
+
 def test_empty_clusters_agree_and_stay_finite():
     X = np.array([[0.0], [1.0], [2.0], [3.5], [10.0], [11.0], [12.5], [40.0]])
     # Centres 100 and 200 get no points at iteration 0: both are refilled.
@@ -314,6 +319,7 @@ def test_float32_data_gives_float32_centres_close_to_the_engine():
 
 # ---------------------------------------------------------------- recolor
 
+
 def test_recolor_hand_computed_rgb_and_grey():
     img = np.array([[[10, 10, 10], [250, 240, 230]]], dtype=np.uint8)
     out = naive.recolor(img, [[0, 0, 0], [255, 255, 255]])
@@ -357,6 +363,7 @@ def test_recolor_accepts_a_palette_object():
 
 # ---------------------------------------------------------------- errors
 
+
 def test_kmeans_errors():
     X = gaussian_blobs()[:10]
     with pytest.raises(ValueError, match=r"k=11 must not exceed n_samples=10"):
@@ -397,7 +404,9 @@ def test_recolor_errors():
         naive.recolor(img.tolist(), [[0, 0, 0]])
     with pytest.raises(TypeError, match=r"image dtype must be uint8, uint16 or float .* got bool"):
         naive.recolor(np.zeros((2, 2), dtype=bool), [0])
-    with pytest.raises(ValueError, match=r"shape \(H, W\), \(H, W, 3\) or \(H, W, 4\), got \(2, 3, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"shape \(H, W\), \(H, W, 3\) or \(H, W, 4\), got \(2, 3, 5\)"
+    ):
         naive.recolor(np.zeros((2, 3, 5), dtype=np.uint8), [[0, 0, 0]])
     with pytest.raises(TypeError, match=r"palette must hold real numbers, got dtype <U3"):
         naive.recolor(img, [["red", "red", "red"]])
@@ -405,7 +414,10 @@ def test_recolor_errors():
         naive.recolor(img, [[0, 0], [1, 1]])
     with pytest.raises(ValueError, match=r"palette must have shape \(m, 3\) .* got \(0, 3\)"):
         naive.recolor(img, np.zeros((0, 3)))
-    with pytest.raises(ValueError, match=r"palette values must lie in \[0, 255\] for a uint8 image, got range \[0, 256\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"palette values must lie in \[0, 255\] for a uint8 image, got range \[0, 256\]",
+    ):
         naive.recolor(img, [[0, 0, 0], [256, 0, 0]])
 
 

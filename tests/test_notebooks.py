@@ -31,8 +31,8 @@ def load(name: str):
 
 def execute(nb) -> None:
     client = nbclient.NotebookClient(
-        nb, timeout=TIMEOUT, kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}})  # the kernel starts in notebooks/
+        nb, timeout=TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )  # the kernel starts in notebooks/
     client.execute()
 
 
@@ -46,14 +46,17 @@ def with_solutions(nb):
 
 
 def outputs(nb) -> str:
-    return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                     for o in c.get("outputs", []))
+    return "\n".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )
 
 
 def test_exercises_fail_as_shipped_with_the_stub_error():
     nb = load("01_from_scratch.ipynb")
     assert [c.metadata["exercise"] for c in nb.cells if "exercise" in c.metadata] == [
-        "assign", "update"]
+        "assign",
+        "update",
+    ]
     with pytest.raises(nbclient.exceptions.CellExecutionError) as err:
         execute(nb)
     assert err.value.ename == "NotImplementedError"
@@ -68,8 +71,7 @@ def test_from_scratch_runs_with_the_solutions():
     assert "update: all 4 cases agree with kmeans_quant.naive and the engine" in text
     assert "every state equals kmeans_steps from the same start" in text
     # The static fallback (no ipywidgets here) or the slider drew something.
-    images = [o for c in nb.cells for o in c.get("outputs", [])
-              if "image/png" in o.get("data", {})]
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert images
 
 
@@ -111,15 +113,21 @@ def test_checks_name_the_point_that_is_wrong(notebook_modules):
         d = ((X[:, None] - C[None]) ** 2).sum(axis=2)
         return d.shape[1] - 1 - d[:, ::-1].argmin(axis=1)
 
-    with pytest.raises(AssertionError, match=r"case 'tie \(lowest index wins\)': point 0 .* "
-                                             r"should get label 0 .* got 1"):
+    with pytest.raises(
+        AssertionError,
+        match=r"case 'tie \(lowest index wins\)': point 0 .* "
+        r"should get label 0 .* got 1",
+    ):
         checks.check_assignment(last_index_on_ties)
 
     def median_instead(X, labels, k):
         return np.array([np.median(X[labels == j], axis=0) for j in range(k)])
 
-    with pytest.raises(AssertionError, match=r"update, case 'toy': centre 1 \(mean of the 3 "
-                                             r"points labelled 1\) should be \[4.333, 0.6667\]"):
+    with pytest.raises(
+        AssertionError,
+        match=r"update, case 'toy': centre 1 \(mean of the 3 "
+        r"points labelled 1\) should be \[4.333, 0.6667\]",
+    ):
         checks.check_update(median_instead)
 
     with pytest.raises(AssertionError, match=r"expected centres of shape \(2, 2\)"):

@@ -22,6 +22,7 @@ def fitted() -> Palette:
 
 # ------------------------------------------------------------------ layouts
 
+
 def test_json_layout(tmp_path):
     doc = json.loads(save_palette(TWO, tmp_path / "p.json").read_text())
     assert doc == {"colors": ["#c81e1e", "#000000"], "counts": [12, 4]}
@@ -47,6 +48,7 @@ def test_swatch_layout(tmp_path):
 
 
 # ------------------------------------------------------------------ round trips
+
 
 @pytest.mark.parametrize("ext", [".json", ".gpl", ".png", ".JSON"])
 def test_round_trip(tmp_path, fitted, ext):
@@ -93,6 +95,7 @@ def test_grey_uint16_and_float_palettes_become_8_bit_rgb(tmp_path, colors, expec
 
 # ------------------------------------------------------------------ foreign files
 
+
 def test_foreign_gpl_has_zero_counts(tmp_path):
     path = tmp_path / "gimp.gpl"
     path.write_text(
@@ -130,6 +133,7 @@ def test_foreign_png_gives_distinct_colours_in_order(tmp_path):
 
 # ------------------------------------------------------------------ errors
 
+
 def _write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text)
@@ -146,8 +150,10 @@ def _write(tmp_path, name, text):
         ('{"colors": "#ffffff"}', r"\"colors\" must be a non-empty list"),
         ('{"colors": ["#fff"]}', r"bad.json': colors\[0\] is '#fff', expected a \"#rrggbb\""),
         ('{"colors": ["#000000", [1, 2, 3]]}', r"colors\[1\] is \[1, 2, 3\]"),
-        ('{"colors": ["#000000"], "counts": [1, 2]}',
-         r"bad.json': \"counts\" must be a list of 1 non-negative integers, got \[1, 2\]"),
+        (
+            '{"colors": ["#000000"], "counts": [1, 2]}',
+            r"bad.json': \"counts\" must be a list of 1 non-negative integers, got \[1, 2\]",
+        ),
         ('{"colors": ["#000000"], "counts": [-1]}', r"\"counts\" must be a list of 1"),
         ('{"colors": ["#000000"], "counts": [true]}', r"\"counts\" must be a list of 1"),
         ('{"colors": ["#000000"], "counts": [1.5]}', r"\"counts\" must be a list of 1"),
@@ -164,8 +170,10 @@ def test_malformed_json(tmp_path, text, msg):
         ("", r"bad.gpl' is not a GIMP palette: .* got nothing"),
         ("JASC-PAL\n0100\n", r"bad.gpl' is not a GIMP palette: .* got 'JASC-PAL'"),
         ("GIMP Palette\nName: x\n", r"bad.gpl' lists no colours"),
-        ("GIMP Palette\n1 2 3 ok\n1 2\tshort\n",
-         r"bad.gpl', line 3: expected 'R G B name'.*'1 2\\tshort'"),
+        (
+            "GIMP Palette\n1 2 3 ok\n1 2\tshort\n",
+            r"bad.gpl', line 3: expected 'R G B name'.*'1 2\\tshort'",
+        ),
         ("GIMP Palette\n1 2 300\tbig\n", r"line 2: .*values 0-255, got '1 2 300\\tbig'"),
         ("GIMP Palette\nred green blue\n", r"line 2: expected 'R G B name'"),
     ],
@@ -233,8 +241,11 @@ def test_no_extension(tmp_path):
         (np.array([["a", "b", "c"]]), TypeError, "palette must hold real numbers, got dtype <U1"),
         (np.zeros((2, 4)), ValueError, r"shape \(m, 3\) or \(m, 1\) with m >= 1, got \(2, 4\)"),
         (np.zeros((0, 3)), ValueError, r"got \(0, 3\)"),
-        ([[0, 0, 256]], ValueError,
-         r"values must lie in \[0, 255\] for int64 colours, got range \[0, 256\]"),
+        (
+            [[0, 0, 256]],
+            ValueError,
+            r"values must lie in \[0, 255\] for int64 colours, got range \[0, 256\]",
+        ),
         ([[0.0, 0.0, 1.5]], ValueError, r"\[0, 1\] for float64 colours, got range \[0, 1.5\]"),
         ([[0.0, np.nan, 1.0]], ValueError, r"palette contains NaN or infinite values"),
     ],

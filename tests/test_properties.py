@@ -66,8 +66,11 @@ def test_quantize_never_worse_than_one_colour(img, k):
 
 @SETTINGS
 @given(
-    X=arrays(np.float64, st.tuples(st.integers(2, 40), st.integers(1, 4)),
-             elements=st.floats(-1e3, 1e3, allow_nan=False)),
+    X=arrays(
+        np.float64,
+        st.tuples(st.integers(2, 40), st.integers(1, 4)),
+        elements=st.floats(-1e3, 1e3, allow_nan=False),
+    ),
     k=st.integers(1, 6),
     seed=st.integers(0, 1000),
 )

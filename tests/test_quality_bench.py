@@ -11,8 +11,12 @@ def test_quick_run_writes_both_measures(tmp_path):
     assert main(["--quick", "--out", str(tmp_path)]) == 0
     text = (tmp_path / "quality.md").read_text()
     assert "## MSE, mean over the images" in text and "## mean ΔE76" in text
-    for method in ("kmeans_quant (rgb)", "kmeans_quant (oklab)", "median cut (NumPy)",
-                   "uniform (NumPy)"):
+    for method in (
+        "kmeans_quant (rgb)",
+        "kmeans_quant (oklab)",
+        "median cut (NumPy)",
+        "uniform (NumPy)",
+    ):
         assert f"| {method} |" in text
 
 

@@ -19,8 +19,14 @@ REPO = Path(__file__).resolve().parents[1]
 def test_quick_mode(tmp_path):
     out = tmp_path / "scaling.json"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    subprocess.run([sys.executable, "-m", "benchmarks.scaling", "--quick", "--json", str(out)],
-                   cwd=REPO, env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.scaling", "--quick", "--json", str(out)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     res = json.loads(out.read_text())
     assert res["quick"] is True
     runs = [res["gigapixel"], *res["workers_1_vs_2"]]

@@ -23,7 +23,11 @@ def sklearn_lloyd(X, C0, sample_weight=None, max_iter=300):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "explicit initial center position" note
         km = sk_cluster.KMeans(
-            n_clusters=len(C0), init=C0, n_init=1, tol=0, algorithm="lloyd",
+            n_clusters=len(C0),
+            init=C0,
+            n_init=1,
+            tol=0,
+            algorithm="lloyd",
             max_iter=max_iter,
         ).fit(X, sample_weight=sample_weight)
     return km

@@ -74,14 +74,17 @@ def test_every_quoted_number_is_in_the_summary(texts):
     assert len(NUMBER.findall(prose(tutorial))) > 100  # the check has something to check
     missing = unmatched(tutorial, summary)
     assert not missing, "numbers quoted but not in summary.txt:\n" + "\n".join(
-        f"  {n!r} in ...{c}..." for n, c in missing)
+        f"  {n!r} in ...{c}..." for n, c in missing
+    )
 
 
 @pytest.mark.parametrize(
     ("old", "new"),
-    [("52.53 at convergence", "52.54 at convergence"),  # a stale measurement
-     ("135300 pixels hold", "135301 pixels hold"),  # a miscounted one
-     ("| 97.84 | 148.74 |", "| 97.84 | 148.47 |")],  # a table cell, digits swapped
+    [
+        ("52.53 at convergence", "52.54 at convergence"),  # a stale measurement
+        ("135300 pixels hold", "135301 pixels hold"),  # a miscounted one
+        ("| 97.84 | 148.74 |", "| 97.84 | 148.47 |"),
+    ],  # a table cell, digits swapped
 )
 def test_the_check_catches_a_changed_number(texts, old, new):
     tutorial, summary = texts

@@ -26,8 +26,13 @@ n3 = 3 * counts.sum()
 fig, ax = plt.subplots(figsize=(6, 3.6))
 for relax in (1, 3):
     steps = list(kmeans_steps(colors, 16, sample_weight=counts, init=start, relax=relax))
-    ax.plot([s.iteration for s in steps], [s.inertia / n3 for s in steps], "o-", ms=3,
-            label=f"relax={relax}: {steps[-1].iteration} updates")
+    ax.plot(
+        [s.iteration for s in steps],
+        [s.inertia / n3 for s in steps],
+        "o-",
+        ms=3,
+        label=f"relax={relax}: {steps[-1].iteration} updates",
+    )
 ax.set_xlabel("iteration")
 ax.set_ylabel("MSE per channel")
 ax.set_title("k = 16 on the photo's colours")

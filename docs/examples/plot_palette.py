@@ -20,8 +20,9 @@ img = iio.imread(files("kmeans_quant") / "data" / "chelsea.png")
 palette = extract_palette(img, 8)
 shares = palette.counts / palette.counts.sum()
 
-fig, (top, left, right) = plt.subplots(3, 1, figsize=(6, 7.5),
-                                       gridspec_kw={"height_ratios": [0.4, 2, 2]})
+fig, (top, left, right) = plt.subplots(
+    3, 1, figsize=(6, 7.5), gridspec_kw={"height_ratios": [0.4, 2, 2]}
+)
 edges = np.concatenate([[0], np.cumsum(shares)])
 for colour, x0, x1 in zip(palette.colors, edges[:-1], edges[1:], strict=True):
     top.axvspan(x0, x1, color=np.asarray(colour) / 255)

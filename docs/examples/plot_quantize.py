@@ -21,8 +21,11 @@ fig, axes = plt.subplots(2, 2, figsize=(8, 5.6))
 for ax, k in zip(axes.flat, (None, 4, 16, 64), strict=True):
     shown = img if k is None else quantize(img, k)
     mse = np.mean((shown.astype(np.float64) - img) ** 2)
-    title = "original" if k is None else (
-        f"k = {k}: MSE {mse:.1f}, PSNR {10 * np.log10(255**2 / mse):.1f} dB")
+    title = (
+        "original"
+        if k is None
+        else (f"k = {k}: MSE {mse:.1f}, PSNR {10 * np.log10(255**2 / mse):.1f} dB")
+    )
     ax.imshow(shown)
     ax.set_title(title)
     ax.axis("off")

@@ -72,13 +72,20 @@ SUMMARY = "summary.txt"
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m docs.make_figures", description=__doc__.split("\n")[0])
-    parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE,
-                        help="8-bit RGB(A) picture (default: the bundled chelsea.png)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="output folder (default: docs/figures)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small, fast run: fewer k values, seeds and points")
+        prog="python -m docs.make_figures", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--image",
+        type=Path,
+        default=DEFAULT_IMAGE,
+        help="8-bit RGB(A) picture (default: the bundled chelsea.png)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: docs/figures)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small, fast run: fewer k values, seeds and points"
+    )
     return parser.parse_args(argv)
 
 

@@ -53,8 +53,14 @@ def fig_baselines(photo, ref: Reference, s: Settings, out: Path, summ: Summary) 
     for p, method in enumerate(METHODS, start=1):
         q, e = results[k_fig, method]
         r, c = divmod(p, 2)
-        show_quantized(grid, r, c, q, f"{METHOD_NAMES[method]}: {len(used_colours(q)[0])} "
-                       f"colours, MSE {e.mse:.1f}, mean ΔE76 {e.delta_e:.1f}")
+        show_quantized(
+            grid,
+            r,
+            c,
+            q,
+            f"{METHOD_NAMES[method]}: {len(used_colours(q)[0])} "
+            f"colours, MSE {e.mse:.1f}, mean ΔE76 {e.delta_e:.1f}",
+        )
     grid.suptitle(f"Three ways to choose k = {k_fig} colours (swatch widths: share of pixels)")
     save(grid.fig, out, "baselines.png", s.dpi, indexed=True)
 
@@ -62,16 +68,25 @@ def fig_baselines(photo, ref: Reference, s: Settings, out: Path, summ: Summary) 
     for k in ks:
         for method in METHODS:
             q, e = results[k, method]
-            summ.add(f"k={k} {method}", f"colours {len(used_colours(q)[0])}, MSE {e.mse:.2f}, "
-                     f"PSNR {e.psnr:.2f} dB, dE76 {e.delta_e:.2f}")
+            summ.add(
+                f"k={k} {method}",
+                f"colours {len(used_colours(q)[0])}, MSE {e.mse:.2f}, "
+                f"PSNR {e.psnr:.2f} dB, dE76 {e.delta_e:.2f}",
+            )
 
     # Median cut's boxes are never revisited; Lloyd's iterations started from
     # its palette show how far from a K-Means optimum that leaves it.
     pal = extract_palette(photo.image, k_fig, method="median-cut")
-    steps = list(kmeans_steps(photo.colors, len(pal), sample_weight=photo.counts,
-                              init=pal.colors.astype(np.float64)))
-    summ.add(f"k={k_fig} Lloyd from the median-cut palette",
-             f"MSE {photo.mse(steps[0].inertia):.2f} at the start, "
-             f"{photo.mse(steps[1].inertia):.2f} after 1 update, "
-             f"{photo.mse(steps[-1].inertia):.2f} after {updates(steps[-1].iteration)}"
-             if len(steps) > 1 else "nothing to iterate")
+    steps = list(
+        kmeans_steps(
+            photo.colors, len(pal), sample_weight=photo.counts, init=pal.colors.astype(np.float64)
+        )
+    )
+    summ.add(
+        f"k={k_fig} Lloyd from the median-cut palette",
+        f"MSE {photo.mse(steps[0].inertia):.2f} at the start, "
+        f"{photo.mse(steps[1].inertia):.2f} after 1 update, "
+        f"{photo.mse(steps[-1].inertia):.2f} after {updates(steps[-1].iteration)}"
+        if len(steps) > 1
+        else "nothing to iterate",
+    )

@@ -26,10 +26,13 @@ def fig_palettes(photo, s: Settings, out: Path, summ: Summary) -> None:
         ax.set_ylabel(f"k = {k}", rotation=0, ha="right", va="center")
         top = pal.colors[0]
         summ.add(f"k={k} colours", len(pal))
-        summ.add(f"k={k} largest colour", f"{tuple(int(v) for v in top)} "
-                 f"covering {100 * pal.proportions[0]:.1f}% of the pixels")
-    fig.subplots_adjust(left=0.1, right=0.98, top=1 - 0.45 / fig.get_figheight(),
-                        bottom=0.05, hspace=0.35)
+        summ.add(
+            f"k={k} largest colour",
+            f"{tuple(int(v) for v in top)} covering {100 * pal.proportions[0]:.1f}% of the pixels",
+        )
+    fig.subplots_adjust(
+        left=0.1, right=0.98, top=1 - 0.45 / fig.get_figheight(), bottom=0.05, hspace=0.35
+    )
     fig.suptitle("Palettes: block widths are the share of pixels of each colour")
     save(fig, out, "palettes.png", s.dpi)
 
@@ -50,8 +53,14 @@ def fig_k_sweep(photo, s: Settings, out: Path, summ: Summary) -> None:
         ax.set_title(f"k = {k}:  MSE {mse:.1f},  PSNR {psnr:.1f} dB")
         ax.axis("off")
         summ.add(f"k={k}", f"MSE {mse:.2f}, PSNR {psnr:.2f} dB")
-    fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.4 / fig.get_figheight(),
-                        bottom=0.01, wspace=0.03, hspace=0.12)
+    fig.subplots_adjust(
+        left=0.01,
+        right=0.99,
+        top=1 - 0.4 / fig.get_figheight(),
+        bottom=0.01,
+        wspace=0.03,
+        hspace=0.12,
+    )
     save(fig, out, "k_sweep.png", s.dpi, indexed=True)
 
 

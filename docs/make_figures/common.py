@@ -32,8 +32,16 @@ from kmeans_quant.metrics import block_mean_error  # noqa: F401
 # One colour per cluster in the 2-D figures (matplotlib's tab10, colour-blind safer
 # than a rainbow and distinct up to ten clusters).
 _TAB10 = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
 )
 
 
@@ -143,8 +151,12 @@ def load_photo(path: Path) -> Photo:
     """Read an 8-bit RGB(A) picture of at least 8x8 pixels; alpha is dropped."""
     image = np.asarray(iio.imread(path))
     # At least one 8x8 block: the dithering figure measures block means.
-    if (image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4)
-            or min(image.shape[:2]) < 8):
+    if (
+        image.dtype != np.uint8
+        or image.ndim != 3
+        or image.shape[2] not in (3, 4)
+        or min(image.shape[:2]) < 8
+    ):
         raise ValueError(
             f"--image must be an 8-bit RGB or RGBA picture of at least 8x8 pixels, got "
             f"dtype {image.dtype} and shape {image.shape} from {path}"
@@ -238,9 +250,7 @@ class Summary:
 
 def fit_steps(photo: Photo, k: int):
     """Every record of the k-means++ fit of the photo's weighted colours."""
-    return list(
-        kmeans_steps(photo.colors, k, sample_weight=photo.counts, rng=SEED_FIT)
-    )
+    return list(kmeans_steps(photo.colors, k, sample_weight=photo.counts, rng=SEED_FIT))
 
 
 @dataclass(frozen=True)
@@ -276,17 +286,22 @@ class Reference:
         de = delta_e_76(lab, self.lab)
         d_lab = lab - self.lab
         d_ok = np.linalg.norm(srgb_to_oklab(rgb) - self.oklab, axis=-1)
-        return Errors(mse, psnr, float(de.mean()), float(d_ok.mean()),
-                      float(np.abs(d_lab[..., 0]).mean()),
-                      float(np.hypot(d_lab[..., 1], d_lab[..., 2]).mean()), de)
+        return Errors(
+            mse,
+            psnr,
+            float(de.mean()),
+            float(d_ok.mean()),
+            float(np.abs(d_lab[..., 0]).mean()),
+            float(np.hypot(d_lab[..., 1], d_lab[..., 2]).mean()),
+            de,
+        )
 
 
 def used_colours(q: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
     """The distinct colours of an RGB image and the share of pixels of each."""
     # One integer per colour: a 1-D unique is far faster than unique(axis=0).
     px = q.reshape(-1, 3).astype(np.int64)
-    codes, counts = np.unique((px[:, 0] << 16) | (px[:, 1] << 8) | px[:, 2],
-                              return_counts=True)
+    codes, counts = np.unique((px[:, 0] << 16) | (px[:, 1] << 8) | px[:, 2], return_counts=True)
     colors = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=1)
     return colors.astype(np.uint8), counts / counts.sum()
 
@@ -295,8 +310,16 @@ class PanelGrid:
     """Equal photo panels laid out by hand, in inches, each with room for a
     title above and a palette swatch right under it."""
 
-    def __init__(self, nrows: int, ncols: int, pw: float, ph: float, *,
-                 swatch: bool = True, right: float = 0.1) -> None:
+    def __init__(
+        self,
+        nrows: int,
+        ncols: int,
+        pw: float,
+        ph: float,
+        *,
+        swatch: bool = True,
+        right: float = 0.1,
+    ) -> None:
         self.pw, self.ph = pw, ph
         self.gap_x, self.margin, self.head, self.title_h = 0.12, 0.1, 0.45, 0.5
         self.sw_gap, self.sw_h = (0.05, 0.24) if swatch else (0.0, 0.0)
@@ -311,8 +334,7 @@ class PanelGrid:
 
     def origin(self, r: int, c: int) -> tuple[float, float]:
         """Top-left corner of panel (r, c), in inches."""
-        return (self.margin + c * (self.pw + self.gap_x),
-                self.head + r * self.row_h + self.title_h)
+        return (self.margin + c * (self.pw + self.gap_x), self.head + r * self.row_h + self.title_h)
 
     def photo(self, r: int, c: int):
         x, y = self.origin(r, c)
@@ -349,8 +371,9 @@ FOUR_BLOBS = np.array([[0.0, 0.0], [5.0, 1.0], [1.0, 5.0], [6.0, 6.0]])
 EIGHT_BLOBS = np.array([[5.0 * (i % 3), 5.0 * (i // 3)] for i in range(8)])
 
 
-def region_image(centers: NDArray, extent: tuple[float, float, float, float],
-                 n: int) -> NDArray[np.intp]:
+def region_image(
+    centers: NDArray, extent: tuple[float, float, float, float], n: int
+) -> NDArray[np.intp]:
     """Label of the nearest centre on an ``n x n`` grid: the Voronoi cells."""
     x0, x1, y0, y1 = extent
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
@@ -363,14 +386,22 @@ def light(colour: str, amount: float = 0.78) -> tuple[float, float, float]:
     return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
 
 
-def draw_state(ax, X, centers, labels, extent, title, *, grid: int, regions=True,
-               arrows_from=None, trail=None) -> None:
+def draw_state(
+    ax, X, centers, labels, extent, title, *, grid: int, regions=True, arrows_from=None, trail=None
+) -> None:
     k = centers.shape[0]
     cols = _TAB10[:k]
     if regions:
         cmap = ListedColormap([light(c) for c in cols])
-        ax.imshow(region_image(centers, extent, grid), origin="lower", extent=extent,
-                  cmap=cmap, vmin=-0.5, vmax=k - 0.5, interpolation="nearest")
+        ax.imshow(
+            region_image(centers, extent, grid),
+            origin="lower",
+            extent=extent,
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=k - 0.5,
+            interpolation="nearest",
+        )
     point_cols = "0.45" if labels is None else [cols[j] for j in labels]
     ax.scatter(X[:, 0], X[:, 1], s=9, c=point_cols, linewidths=0)
     if trail is not None:
@@ -379,13 +410,33 @@ def draw_state(ax, X, centers, labels, extent, title, *, grid: int, regions=True
     if arrows_from is not None:
         for j in range(k):
             (x0, y0), (x1, y1) = arrows_from[j], centers[j]
-            ax.scatter([x0], [y0], s=70, marker="X", c=[cols[j]], edgecolors="k",
-                       linewidths=0.6, alpha=0.45)
+            ax.scatter(
+                [x0],
+                [y0],
+                s=70,
+                marker="X",
+                c=[cols[j]],
+                edgecolors="k",
+                linewidths=0.6,
+                alpha=0.45,
+            )
             if np.hypot(x1 - x0, y1 - y0) > 1e-9:
-                ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                            arrowprops=dict(arrowstyle="->", lw=1.6, color="k"))
-    ax.scatter(centers[:, 0], centers[:, 1], s=110, marker="X", c=cols,
-               edgecolors="k", linewidths=1.0, zorder=5)
+                ax.annotate(
+                    "",
+                    xy=(x1, y1),
+                    xytext=(x0, y0),
+                    arrowprops=dict(arrowstyle="->", lw=1.6, color="k"),
+                )
+    ax.scatter(
+        centers[:, 0],
+        centers[:, 1],
+        s=110,
+        marker="X",
+        c=cols,
+        edgecolors="k",
+        linewidths=1.0,
+        zorder=5,
+    )
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")

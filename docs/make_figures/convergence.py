@@ -53,15 +53,17 @@ def fig_iterations(photo, steps, s: Settings, out: Path, summ: Summary) -> None:
             sw = fig.add_axes(box(x, y + ph + sw_gap, pw, sw_h))
             draw_swatch(sw, st.centers, photo.shares(st.labels, k))
         ax.axis("off")
-    fig.suptitle(f"K-Means with k = {k}: the photo painted with each iteration's centres "
-                 "(swatch widths: share of pixels)", y=1 - 0.2 / H)
+    fig.suptitle(
+        f"K-Means with k = {k}: the photo painted with each iteration's centres "
+        "(swatch widths: share of pixels)",
+        y=1 - 0.2 / H,
+    )
     save(fig, out, "iterations.png", s.dpi, indexed=True)
     for st in panels[1:]:
         summ.add(f"iteration {st.iteration} MSE", f"{photo.mse(st.inertia):.2f}")
 
 
-def fig_convergence(photo, steps, s: Settings, out: Path, summ: Summary,
-                    tol: float = 1e-4) -> None:
+def fig_convergence(photo, steps, s: Settings, out: Path, summ: Summary, tol: float = 1e-4) -> None:
     """Inertia and centre shift per iteration, with the stopping threshold."""
     it = np.array([st.iteration for st in steps])
     mse = np.array([photo.mse(st.inertia) for st in steps])
@@ -86,8 +88,7 @@ def fig_convergence(photo, steps, s: Settings, out: Path, summ: Summary,
     ax2.plot(it[1:], shift[1:], "o-", ms=3, color="C1", label="centre shift Δ")
     if np.any(shift[1:] > 0):  # a fit that never moved has nothing to show on a log axis
         ax2.set_yscale("log")
-    ax2.axhline(threshold, color="k", ls="--", lw=1,
-                label=f"tol · mean variance = {threshold:.3g}")
+    ax2.axhline(threshold, color="k", ls="--", lw=1, label=f"tol · mean variance = {threshold:.3g}")
     ax2.set_xlabel("iteration")
     ax2.set_ylabel(r"$\Delta_t = \sum_j \Vert c_j^{(t)} - c_j^{(t-1)} \Vert^2$")
     ax2.set_title("Total squared centre shift per update")
@@ -98,7 +99,7 @@ def fig_convergence(photo, steps, s: Settings, out: Path, summ: Summary,
     save(fig, out, "convergence.png", s.dpi)
 
     rises = int(np.sum(np.diff(mse) > 1e-9 * mse[0]))
-    why = ("shift <= threshold" if last.shift <= threshold else "labels unchanged")
+    why = "shift <= threshold" if last.shift <= threshold else "labels unchanged"
     summ.section("convergence (same fit)")
     summ.add("updates until stop", last.iteration)
     summ.add("converged", last.converged)

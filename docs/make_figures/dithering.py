@@ -16,8 +16,11 @@ from .common import PanelGrid, Settings, Summary, block_mean_error, mse_psnr, sa
 DITHERS = ("none", "floyd-steinberg", "ordered")
 
 
-DITHER_NAMES = {"none": "nearest colour", "floyd-steinberg": "Floyd–Steinberg",
-                "ordered": "ordered (8x8 Bayer)"}
+DITHER_NAMES = {
+    "none": "nearest colour",
+    "floyd-steinberg": "Floyd–Steinberg",
+    "ordered": "ordered (8x8 Bayer)",
+}
 
 
 def smoothest_window(image: NDArray[np.uint8], size: int, step: int = 8) -> tuple[int, int]:
@@ -30,8 +33,9 @@ def smoothest_window(image: NDArray[np.uint8], size: int, step: int = 8) -> tupl
     """
     x = image.astype(np.float64)
     lap = np.zeros(x.shape[:2])
-    lap[1:-1, 1:-1] = np.abs(4 * x[1:-1, 1:-1] - x[:-2, 1:-1] - x[2:, 1:-1]
-                             - x[1:-1, :-2] - x[1:-1, 2:]).sum(axis=-1)
+    lap[1:-1, 1:-1] = np.abs(
+        4 * x[1:-1, 1:-1] - x[:-2, 1:-1] - x[2:, 1:-1] - x[1:-1, :-2] - x[1:-1, 2:]
+    ).sum(axis=-1)
     # Window sums from a summed-area table.
     sat = np.zeros((lap.shape[0] + 1, lap.shape[1] + 1))
     sat[1:, 1:] = lap.cumsum(axis=0).cumsum(axis=1)
@@ -63,8 +67,10 @@ def fig_dither(photo, s: Settings, out: Path, summ: Summary) -> None:
     y0, x0 = smoothest_window(img, size)
     win = (slice(y0, y0 + size), slice(x0, x0 + size))
     crops = {"original": img[win], **{d: q[win] for d, q in outs.items()}}
-    local = {d: (mse_psnr(q[win], img[win])[0], block_mean_error(q[win], img[win]))
-             for d, q in outs.items()}
+    local = {
+        d: (mse_psnr(q[win], img[win])[0], block_mean_error(q[win], img[win]))
+        for d, q in outs.items()
+    }
 
     side = size * s.zoom / s.dpi  # whole screen pixels per image pixel
     grid = PanelGrid(2, 4, side, side, swatch=False)
@@ -78,26 +84,28 @@ def fig_dither(photo, s: Settings, out: Path, summ: Summary) -> None:
             bottom = f"8x8 means: block-mean error {bme:.1f}"
         for r, (shown, title) in enumerate(((crop, top), (block_means(crop), bottom))):
             ax = grid.photo(r, c)
-            ax.imshow(np.clip(np.rint(shown), 0, 255).astype(np.uint8),
-                      interpolation="nearest")
+            ax.imshow(np.clip(np.rint(shown), 0, 255).astype(np.uint8), interpolation="nearest")
             ax.set_title(title, fontsize=9)
             ax.axis("off")
-    grid.suptitle(f"Dithering with k = {k} colours, zoomed {s.zoom}x "
-                  "(errors over the whole photo)")
+    grid.suptitle(f"Dithering with k = {k} colours, zoomed {s.zoom}x (errors over the whole photo)")
     save(grid.fig, out, "dither.png", s.dpi)
 
     summ.section(f"dithering (quantize, k={k}, rng=0; block-mean error over 8x8 blocks)")
     summ.add("crop (smoothest window)", f"x {x0}-{x0 + size - 1}, y {y0}-{y0 + size - 1}")
     h, w = img.shape[:2]
-    summ.add("Floyd-Steinberg wavefronts x + 2y = const, W + 2(H - 1)",
-             f"{w + 2 * (h - 1)} for {h * w} pixels")
+    summ.add(
+        "Floyd-Steinberg wavefronts x + 2y = const, W + 2(H - 1)",
+        f"{w + 2 * (h - 1)} for {h * w} pixels",
+    )
     base_mse, base_bme = whole["none"]
     for d in DITHERS:
         mse, bme = whole[d]
         # A photo with at most k colours is left as it is: nothing to compare.
-        vs = (f" ({100 * (bme / base_bme - 1):+.0f}% block-mean error, "
-              f"{mse / base_mse:.1f}x pixel MSE of nearest colour)"
-              if d != "none" and base_bme > 0 and base_mse > 0 else "")
+        vs = (
+            f" ({100 * (bme / base_bme - 1):+.0f}% block-mean error, "
+            f"{mse / base_mse:.1f}x pixel MSE of nearest colour)"
+            if d != "none" and base_bme > 0 and base_mse > 0
+            else ""
+        )
         summ.add(f"{d}: whole photo", f"pixel MSE {mse:.2f}, block-mean error {bme:.2f}{vs}")
-        summ.add(f"{d}: crop", f"pixel MSE {local[d][0]:.2f}, "
-                 f"block-mean error {local[d][1]:.2f}")
+        summ.add(f"{d}: crop", f"pixel MSE {local[d][0]:.2f}, block-mean error {local[d][1]:.2f}")

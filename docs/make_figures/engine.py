@@ -24,12 +24,15 @@ def fig_roundoff(s: Settings, out: Path, summ: Summary) -> None:
         X32 = (base + o).astype(np.float32)  # a cloud of spread 1 at distance ~o*sqrt(3)
         C32 = (cen + o).astype(np.float32)
         # Reference: the same float32 points, differences taken in float64.
-        exact = np.square(X32.astype(np.float64)[:, None, :]
-                          - C32.astype(np.float64)[None, :, :]).sum(axis=2)
+        exact = np.square(
+            X32.astype(np.float64)[:, None, :] - C32.astype(np.float64)[None, :, :]
+        ).sum(axis=2)
         scale = np.median(exact)
         mean = X32.mean(axis=0, dtype=np.float64).astype(np.float32)
-        for X_, C_, err, flips in ((X32, C32, err_far, flips_far),
-                                   (X32 - mean, C32 - mean, err_centred, flips_centred)):
+        for X_, C_, err, flips in (
+            (X32, C32, err_far, flips_far),
+            (X32 - mean, C32 - mean, err_centred, flips_centred),
+        ):
             D = squared_distances(X_, C_).astype(np.float64)
             err.append(np.max(np.abs(D - exact)) / scale)
             flips.append(np.mean(D.argmin(axis=1) != exact.argmin(axis=1)))
@@ -58,7 +61,9 @@ def fig_roundoff(s: Settings, out: Path, summ: Summary) -> None:
     save(fig, out, "roundoff.png", s.dpi)
 
     summ.section("round-off (squared_distances in float32, 2000 points of spread 1, 8 centres)")
-    for r, e1, e2, f1, f2 in zip(R, err_far, err_centred, flips_far, flips_centred,
-                                 strict=True):
-        summ.add(f"R={r:.3g}", f"rel. error {e1:.2e} as given, {e2:.2e} centred; "
-                 f"wrong labels {100 * f1:.1f}% as given, {100 * f2:.1f}% centred")
+    for r, e1, e2, f1, f2 in zip(R, err_far, err_centred, flips_far, flips_centred, strict=True):
+        summ.add(
+            f"R={r:.3g}",
+            f"rel. error {e1:.2e} as given, {e2:.2e} centred; "
+            f"wrong labels {100 * f1:.1f}% as given, {100 * f2:.1f}% centred",
+        )

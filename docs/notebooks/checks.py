@@ -56,7 +56,8 @@ def check_assignment(assign: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> 
         if got.shape != (len(X),):
             raise AssertionError(
                 f"assignment, case {name!r}: expected one label per point, shape "
-                f"({len(X)},), got shape {got.shape}")
+                f"({len(X)},), got shape {got.shape}"
+            )
         oracle, _ = naive.assign_points(X.tolist(), C.tolist())
         engine, _ = assign_labels(X, C)
         # The two references agree; if not, the library itself is broken.
@@ -64,12 +65,16 @@ def check_assignment(assign: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> 
         d2 = ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
         for i in np.flatnonzero(got != engine):
             want, have = int(engine[i]), int(got[i])
-            have_d = f"squared distance {d2[i, have]:.4g} to centre {have}" if 0 <= have < len(
-                C) else "which is not a centre index"
+            have_d = (
+                f"squared distance {d2[i, have]:.4g} to centre {have}"
+                if 0 <= have < len(C)
+                else "which is not a centre index"
+            )
             raise AssertionError(
                 f"assignment, case {name!r}: point {i} at {_fmt(X[i])} should get label "
                 f"{want} (squared distance {d2[i, want]:.4g} to centre {want}), got {have} "
-                f"({have_d})")
+                f"({have_d})"
+            )
     print(f"assignment: all {len(_cases())} cases agree with kmeans_quant.naive and the engine")
 
 
@@ -88,7 +93,8 @@ def check_update(update: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) ->
         if got.shape != C.shape:
             raise AssertionError(
                 f"update, case {name!r}: expected centres of shape {C.shape} (k, n_features), "
-                f"got shape {got.shape}")
+                f"got shape {got.shape}"
+            )
         oracle = np.array(naive.update_centers(X.tolist(), labels.tolist(), k))
         engine = update_centers(X, labels, k, min_sq_dist=d2)
         assert np.allclose(oracle, engine, rtol=1e-12, atol=1e-9), name
@@ -97,5 +103,6 @@ def check_update(update: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) ->
             members = np.flatnonzero(labels == j)
             raise AssertionError(
                 f"update, case {name!r}: centre {j} (mean of the {len(members)} points "
-                f"labelled {j}) should be {_fmt(engine[j])}, got {_fmt(got[j])}")
+                f"labelled {j}) should be {_fmt(engine[j])}, got {_fmt(got[j])}"
+            )
     print(f"update: all {len(_cases())} cases agree with kmeans_quant.naive and the engine")

@@ -105,8 +105,10 @@ def _supporting_facets(q: NDArray, tol: float) -> tuple[NDArray, NDArray, NDArra
             side = pts @ n.T - off
             # Every point below the plane: n points out; every point above:
             # -n does. Both (candidates all in one plane) keeps both sides.
-            for sign, facet in ((1.0, (side <= tol).all(axis=0)),
-                                (-1.0, (side >= -tol).all(axis=0))):
+            for sign, facet in (
+                (1.0, (side <= tol).all(axis=0)),
+                (-1.0, (side >= -tol).all(axis=0)),
+            ):
                 found_idx.append(keep[sub[facet]])
                 found_n.append(sign * n[facet])
                 found_off.append(sign * off[facet])
@@ -117,7 +119,6 @@ def _supporting_facets(q: NDArray, tol: float) -> tuple[NDArray, NDArray, NDArra
         if not violated.any():
             return idx, normals, offsets
         keep = np.union1d(keep, beyond[:, violated].argmax(axis=0))
-
 
 
 def _thin_product(a: NDArray, b: NDArray) -> NDArray:
@@ -186,8 +187,10 @@ class Hull:
     def _triangles(self, idx: NDArray) -> None:
         """Edges of the facets, and each facet's three in-plane inward edge normals."""
         q = self.q
-        edges = np.unique(np.sort(np.concatenate([idx[:, [0, 1]], idx[:, [1, 2]],
-                                                  idx[:, [0, 2]]]), axis=1), axis=0)
+        edges = np.unique(
+            np.sort(np.concatenate([idx[:, [0, 1]], idx[:, [1, 2]], idx[:, [0, 2]]]), axis=1),
+            axis=0,
+        )
         self.seg_a, self.seg_d = q[edges[:, 0]], q[edges[:, 1]] - q[edges[:, 0]]
         # A point whose shadow on a facet's plane satisfies all three
         # w . z >= w . a lies over the triangle; w is in the plane, so it can
@@ -313,5 +316,3 @@ def hull_distance_sq(points: NDArray, palette: NDArray) -> NDArray:
     x = x.reshape(-1, np.asarray(palette).shape[1])
     d = x - project_to_hull(x, palette)
     return np.einsum("ij,ij->i", d, d)
-
-

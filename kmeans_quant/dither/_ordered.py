@@ -111,8 +111,10 @@ def plan_goals(
             lo8 = lo.astype(np.uint8)
             digits = [(u8[:, ch] - lo8[ch]) // np.uint16(q) for ch in range(c)]
         else:
-            digits = [np.minimum(((colors[:, ch] - lo[ch]) / step).astype(np.int32), levels - 1)
-                      for ch in range(c)]
+            digits = [
+                np.minimum(((colors[:, ch] - lo[ch]) / step).astype(np.int32), levels - 1)
+                for ch in range(c)
+            ]
         index, cells = grid_cells(digits, levels)
         if cells.size <= max_goals:
             break
