@@ -64,7 +64,7 @@ def from_fit_space(values: NDArray, space: str) -> NDArray[np.float32]:
            [255.,   0., 128.]], dtype=float32)
     """
     check_choice(space, "space", SPACES)
-    vals = np.asarray(values, dtype=np.float64)
+    vals: NDArray = np.asarray(values, dtype=np.float64)
     if space == "oklab":
         c = vals.shape[1]
         lab = vals / _FIT_SCALE - _FIT_SHIFT[:c]

@@ -7,6 +7,7 @@ scikit-learn uses). Messages name the problem and the offending value.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +73,7 @@ def check_tol(tol: Any) -> float:
     """Return ``tol`` as a float, or raise unless it is a finite number >= 0."""
     if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
         raise TypeError(f"tol must be a non-negative number, got {tol!r}")
-    if not np.isfinite(tol) or tol < 0:
+    if not math.isfinite(tol) or tol < 0:
         raise ValueError(f"tol must be a non-negative finite number, got {tol!r}")
     return float(tol)
 
@@ -86,7 +87,7 @@ def check_relax(relax: Any) -> float:
     """Return ``relax`` as a float, or raise unless ``1 <= relax <= MAX_RELAX``."""
     if isinstance(relax, (bool, np.bool_)) or not isinstance(relax, numbers.Real):
         raise TypeError(f"relax must be a number in [1, {MAX_RELAX:g}], got {relax!r}")
-    if not np.isfinite(relax) or not 1 <= relax <= MAX_RELAX:
+    if not math.isfinite(relax) or not 1 <= float(relax) <= MAX_RELAX:
         raise ValueError(f"relax must lie in [1, {MAX_RELAX:g}], got {relax!r}")
     return float(relax)
 
@@ -282,7 +283,8 @@ def check_palette(
         raise ValueError("palette contains NaN or infinite values")
     if dtype is None:
         what = f"{arr.dtype} colours"
-        dtype = arr.dtype if arr.dtype.kind == "f" or arr.dtype == np.uint16 else np.uint8
+        keep = arr.dtype.kind == "f" or arr.dtype == np.uint16
+        dtype = arr.dtype if keep else np.dtype(np.uint8)
     else:
         what = f"a {np.dtype(dtype)} image"
     dtype = np.dtype(dtype)

@@ -460,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     else:
         from .io import read_image
 
-        src = args.image or files("kmeans_quant") / "data" / "chelsea.png"
+        src = args.image or str(files("kmeans_quant") / "data" / "chelsea.png")
         img = read_image(src)
         if img.dtype != np.uint8:
             raise SystemExit(f"expected an 8-bit image, {src} has dtype {img.dtype}")

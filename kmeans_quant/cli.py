@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,7 +57,7 @@ class RunError(Exception):
 class _Parser(argparse.ArgumentParser):
     # argparse prints the whole usage and exits; we want one line and to
     # decide the exit ourselves, so main() can also be called from Python.
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
@@ -391,7 +391,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if args.inputs:
             sources = [Path(s) for s in args.inputs]
         else:
-            resource = importlib.resources.files("kmeans_quant").joinpath("data", SAMPLE)
+            resource = importlib.resources.files("kmeans_quant") / "data" / SAMPLE
             sources = [stack.enter_context(importlib.resources.as_file(resource))]
         jobs = _plan(args, sources, k)
         palette_out = Path(args.palette_out) if args.palette_out else None

@@ -24,6 +24,7 @@ How the thresholds below were chosen is in ``docs/internals.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +68,10 @@ class ColorTable:
     _color_codes: NDArray | None  # 8-bit path: code of every distinct colour
     _inverse: NDArray[np.intp] | None  # generic path: colour index per pixel
 
+    def _codes(self) -> tuple[NDArray, NDArray]:
+        """The 8-bit path's codes: of every pixel, and of every distinct colour."""
+        return cast(NDArray, self._pixel_codes), cast(NDArray, self._color_codes)
+
     def expand(self, values: NDArray) -> NDArray:
         """Give every pixel the value of its colour: ``values[colour_of_pixel]``.
 
@@ -74,12 +79,13 @@ class ColorTable:
         """
         if self._inverse is not None:
             return values[self._inverse]
-        if self._pixel_codes.size < _LUT_MIN_PIXELS:
-            return values[np.searchsorted(self._color_codes, self._pixel_codes)]
+        pixel_codes, color_codes = self._codes()
+        if pixel_codes.size < _LUT_MIN_PIXELS:
+            return values[np.searchsorted(color_codes, pixel_codes)]
         # A lookup table indexed by packed code: one gather per pixel, no sort.
         lut = np.empty((_code_space(self.colors.shape[1]),) + values.shape[1:], values.dtype)
-        lut[self._color_codes] = values
-        return lut[self._pixel_codes]
+        lut[color_codes] = values
+        return lut[pixel_codes]
 
     def pixel_index(self) -> NDArray:
         """Index into ``colors`` of every pixel (int32, or intp for huge tables)."""
@@ -106,9 +112,10 @@ class ColorTable:
         """Pixels of each colour among those where ``mask`` (one flag per pixel) is set."""
         m = self.colors.shape[0]
         if self._inverse is not None:
-            index = self._inverse[mask]
+            index: NDArray = self._inverse[mask]
         else:  # the colour codes are sorted: find each masked pixel's colour
-            index = np.searchsorted(self._color_codes, self._pixel_codes[mask])
+            pixel_codes, color_codes = self._codes()
+            index = np.searchsorted(color_codes, pixel_codes[mask])
         return np.bincount(index, minlength=m).astype(np.int64)
 
 
@@ -117,7 +124,7 @@ def _code_space(channels: int) -> int:
 
 
 #: Bits per channel and code dtype for each dtype whose colours pack into codes.
-CODE_LAYOUT = {
+CODE_LAYOUT: dict[np.dtype, tuple[int, np.dtype[np.unsignedinteger]]] = {
     np.dtype(np.uint8): (8, np.dtype(np.uint32)),
     np.dtype(np.uint16): (16, np.dtype(np.uint64)),
 }
@@ -137,7 +144,7 @@ def pack_colors(colors: NDArray) -> NDArray:
     bits, code_dtype = CODE_LAYOUT[colors.dtype]
     codes = colors[:, 0].astype(code_dtype)
     for j in range(1, colors.shape[1]):  # at most 2 more channels
-        codes <<= code_dtype.type(bits)
+        codes <<= np.asarray(bits, dtype=code_dtype)
         codes |= colors[:, j]
     return codes
 
@@ -146,7 +153,7 @@ def unpack_colors(codes: NDArray, dtype: np.dtype, channels: int) -> NDArray:
     """Inverse of :func:`pack_colors`: ``(m, channels)`` colours of ``dtype``."""
     bits, code_dtype = CODE_LAYOUT[np.dtype(dtype)]
     shifts = (bits * np.arange(channels - 1, -1, -1)).astype(code_dtype)
-    mask = code_dtype.type((1 << bits) - 1)
+    mask = np.asarray((1 << bits) - 1, dtype=code_dtype)
     return ((codes[:, None] >> shifts) & mask).astype(dtype)
 
 

@@ -263,7 +263,7 @@ def extract_palette(
     x = _check_array(x)
     # Check the options before any work is sent out.
     fit_palette(
-        ColorHistogram(np.zeros(1, np.uint32), np.ones(1, np.int64), np.uint8, 1),
+        ColorHistogram(np.zeros(1, np.uint32), np.ones(1, np.int64), np.dtype(np.uint8), 1),
         k,
         rng=rng,
         method=method,
@@ -288,6 +288,8 @@ def _recolor_block(
         return _recolor_in_memory(block, palette, space=space)
     # Pad top and left to the previous multiple of the Bayer size with copies
     # of the edge pixels: no new colour, and the tile starts in phase.
+    if block_info is None:
+        raise ValueError("ordered dithering of a block needs its location (block_info)")
     (y0, _), (x0, _) = block_info[0]["array-location"][:2]
     py, px = y0 % _BAYER, x0 % _BAYER
     pad = ((py, 0), (px, 0)) + ((0, 0),) * (block.ndim - 2)

@@ -27,7 +27,6 @@ from .image import extract_palette, recolor
 __all__ = ["write_frames"]
 
 _MAX_GIF_COLORS = 256
-_NO_DITHER = 0  # PIL.Image.Dither.NONE
 
 
 def _check_frames(frames: Sequence[NDArray]) -> list[NDArray[np.uint8]]:
@@ -52,9 +51,10 @@ def _check_frames(frames: Sequence[NDArray]) -> list[NDArray[np.uint8]]:
 
 def _check_durations(durations_ms: int | Sequence[int], n: int) -> list[int]:
     """One positive whole number of milliseconds per frame."""
-    if np.isscalar(durations_ms):
-        durations_ms = [durations_ms] * n
-    durations = [int(d) for d in durations_ms]
+    if isinstance(durations_ms, Sequence) or isinstance(durations_ms, np.ndarray):
+        durations = [int(d) for d in durations_ms]
+    else:
+        durations = [int(durations_ms)] * n
     if len(durations) != n:
         raise ValueError(f"expected {n} durations (one per frame), got {len(durations)}")
     if min(durations) <= 0:
@@ -134,7 +134,7 @@ def write_frames(
     swatch = Image.new("P", (1, 1))
     swatch.putpalette(colors.reshape(-1).tolist())
     images = [
-        Image.fromarray(recolor(f, palette)).quantize(palette=swatch, dither=_NO_DITHER)
+        Image.fromarray(recolor(f, palette)).quantize(palette=swatch, dither=Image.Dither.NONE)
         for f in frames
     ]
 

@@ -214,6 +214,8 @@ def _dithered(src: _Source, palette: NDArray, dither: str, space: str) -> NDArra
     """
     prep, table = src.prep, src.table
     canon = np.unique(palette, axis=0)
+    colors: NDArray
+    pal: NDArray
     if space == "rgb":
         work = np.float64 if prep.dtype == np.float64 else np.float32
         colors, pal = table.colors.astype(work), canon.astype(work)
@@ -225,7 +227,7 @@ def _dithered(src: _Source, palette: NDArray, dither: str, space: str) -> NDArra
         counts=table.counts,
         inverse=table.pixel_index(),
         palette=pal,
-        shape=prep.shape[:2],
+        shape=(prep.shape[0], prep.shape[1]),
     )
     return prep.rebuild(canon[labels.reshape(-1)])
 

@@ -761,7 +761,7 @@ def floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
     for y in range(H):
         for x in range(W):
             v = px[y, x] + pending[y, x + 1]
-            dist = np.zeros(m, dtype=dtype)
+            dist: NDArray = np.zeros(m, dtype=dtype)
             for ch in range(c):
                 diff = v[ch] - pal[:, ch]
                 dist += diff * diff

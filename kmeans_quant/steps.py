@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -453,7 +454,8 @@ def assign_labels(
     """
     X = check_data(X)
     C = _check_centers(centers, X.shape[1], X.dtype)
-    return _assign(_augment_points(X), _row_norms_sq(X), C)
+    labels, min_sq = _assign(_augment_points(X), _row_norms_sq(X), C, want_min=True)
+    return labels, cast(NDArray[np.floating], min_sq)
 
 
 def update_centers(
