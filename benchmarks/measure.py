@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from kmeans_quant import metrics
+
 from .images import count_colors
 
 # --------------------------------------------------------------------------
@@ -57,16 +59,8 @@ from .images import count_colors
 
 
 def mse(out: NDArray[np.uint8], ref: NDArray[np.uint8]) -> float:
-    """Mean squared error over all pixels and channels, in blocks of rows."""
-    if out.shape != ref.shape:
-        raise ValueError(f"output shape {out.shape} differs from input shape {ref.shape}")
-    total = 0.0
-    step = max(1, (1 << 22) // max(1, ref[0].size))  # about 4 M values per block
-    for y in range(0, ref.shape[0], step):
-        # float64 sums of squared uint8 differences stay exact integers here
-        d = (out[y : y + step].astype(np.float64) - ref[y : y + step]).ravel()
-        total += float(d @ d)
-    return total / ref.size
+    """Mean squared error over all pixels and channels (:func:`kmeans_quant.metrics.mse`)."""
+    return metrics.mse(out, ref)
 
 
 def psnr(mse_value: float) -> float:

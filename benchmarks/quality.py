@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kmeans_quant import quantize
-from kmeans_quant.colorspace import delta_e_76, srgb_to_lab
+from kmeans_quant.metrics import mean_delta_e76
 
 from .images import HELDOUT, TUNING, load_photo, package_photo, resize
 from .methods import METHODS, Output, availability
@@ -53,8 +53,8 @@ PEERS = ("pillow_mediancut", "pillow_octree", "libimagequant")
 
 
 def mean_delta_e(out: NDArray[np.uint8], ref: NDArray[np.uint8]) -> float:
-    """Mean ΔE76 between two uint8 RGB images."""
-    return float(delta_e_76(srgb_to_lab(out / 255.0), srgb_to_lab(ref / 255.0)).mean())
+    """Mean ΔE76 between two uint8 RGB images (:func:`kmeans_quant.metrics.mean_delta_e76`)."""
+    return mean_delta_e76(out, ref)
 
 
 def measure(images: dict[str, NDArray[np.uint8]], ks: tuple[int, ...]) -> list[dict]:

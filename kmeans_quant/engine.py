@@ -324,7 +324,9 @@ def _start(X: NDArray, w: NDArray, s: FitSettings, init: str | NDArray) -> NDArr
     return init.astype(X.dtype, copy=True)
 
 
-def _run(X: NDArray, w: NDArray, s: FitSettings) -> Iterator[tuple[_Record, Callable[[], float]]]:
+def _iterate(
+    X: NDArray, w: NDArray, s: FitSettings
+) -> Iterator[tuple[_Record, Callable[[], float]]]:
     """Clean-input K-Means: centre the data, seed, then yield :func:`_lloyd`'s
     records with the centres shifted back, each with a function that
     computes its inertia (only records that are handed out need one)."""
@@ -355,9 +357,9 @@ def _step(item: tuple[_Record, Callable[[], float]]) -> KMeansStep:
 
 
 def _last(X: NDArray, w: NDArray, s: FitSettings) -> tuple[_Record, Callable[[], float]]:
-    """The last record of :func:`_run` and its inertia function."""
+    """The last record of :func:`_iterate` and its inertia function."""
     # Keep only the newest record while running the loop to its end.
-    (last,) = deque(_run(X, w, s), maxlen=1)
+    (last,) = deque(_iterate(X, w, s), maxlen=1)
     return last
 
 
@@ -584,4 +586,4 @@ def kmeans_steps(
         rng=rng,
         relax=relax,
     )
-    return (_step(item) for item in _run(X, w, settings))
+    return (_step(item) for item in _iterate(X, w, settings))

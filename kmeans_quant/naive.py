@@ -422,7 +422,7 @@ def _running_sum(values: Sequence[float]) -> list[float]:
     return out
 
 
-def _kmeans_plusplus(
+def _plusplus_lists(
     X: Sequence[Point], weights: Sequence[float], k: int, rng: np.random.Generator
 ) -> list[list[float]]:
     """Greedy weighted k-means++ on clean lists; the draws follow the engine's."""
@@ -518,7 +518,7 @@ def kmeans_plusplus(
     k = check_k(k)
     check_k_fits(k, X.shape[0])
     w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-    centers = _kmeans_plusplus(X.tolist(), w.tolist(), k, check_rng(rng))
+    centers = _plusplus_lists(X.tolist(), w.tolist(), k, check_rng(rng))
     return np.array(centers, dtype=X.dtype)
 
 
@@ -618,7 +618,7 @@ def kmeans(
     points = X.tolist()
     weights = w.tolist()
     if isinstance(init, str):
-        centers = _kmeans_plusplus(points, weights, k, gen)
+        centers = _plusplus_lists(points, weights, k, gen)
     else:
         centers = init.tolist()
     tol_abs = scaled_tolerance(points, weights, tol)

@@ -19,14 +19,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from numpy.typing import NDArray
 
+# The measure dithering is judged by; the sections take it from here.
 from kmeans_quant import (
     kmeans_steps,
+    metrics,
     quantize,
     squared_distances,
 )
 from kmeans_quant.colorspace import delta_e_76, srgb_to_lab, srgb_to_oklab
-
-# The measure dithering is judged by; the sections take it from here.
 from kmeans_quant.metrics import block_mean_error  # noqa: F401
 
 # One colour per cluster in the 2-D figures (matplotlib's tab10, colour-blind safer
@@ -170,9 +170,7 @@ def load_photo(path: Path) -> Photo:
 
 def mse_psnr(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> tuple[float, float]:
     """Per-channel MSE and PSNR (dB, peak 255) between two uint8 images."""
-    mse = float(np.mean(np.square(a.astype(np.float64) - b.astype(np.float64))))
-    psnr = float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
-    return mse, psnr
+    return metrics.mse(a, b), metrics.psnr(a, b)
 
 
 def draw_swatch(ax, colors: NDArray, shares: NDArray) -> None:

@@ -60,3 +60,52 @@ def test_expand_by_search_and_by_lookup_table_agree(monkeypatch):
     np.testing.assert_array_equal(t.expand(values), by_table)
     _, inverse = np.unique(pixels, axis=0, return_inverse=True)
     np.testing.assert_array_equal(by_table, values[inverse.ravel()])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_pack_and_unpack_round_trip_in_lexicographic_order(dtype, channels):
+    rng = np.random.default_rng(channels)
+    top = np.iinfo(dtype).max
+    colors = rng.integers(0, top + 1, (500, channels)).astype(dtype)
+    colors[:3] = [[0] * channels, [top] * channels, [top] + [0] * (channels - 1)]
+    codes = colors_mod.pack_colors(colors)
+    np.testing.assert_array_equal(
+        colors_mod.unpack_colors(codes, np.dtype(dtype), channels), colors
+    )
+    # Code order is the rows' lexicographic order.
+    lexicographic = np.lexsort(colors.T[::-1])
+    np.testing.assert_array_equal(colors[np.argsort(codes, kind="stable")], colors[lexicographic])
+
+
+def test_grid_cells_and_pool_match_a_plain_grouping():
+    rng = np.random.default_rng(7)
+    digits = [rng.integers(0, 5, 300), rng.integers(0, 5, 300)]
+    index, cells = colors_mod.grid_cells(digits, 5)
+    codes = digits[0] * 5 + digits[1]
+    np.testing.assert_array_equal(cells, np.unique(codes))
+    np.testing.assert_array_equal(cells[index], codes)
+    X = rng.normal(size=(300, 2))
+    w = rng.random(300)
+    means, weights = colors_mod.pool(X, w, index, cells.size)
+    for g, code in enumerate(cells):
+        members = codes == code
+        np.testing.assert_allclose(weights[g], w[members].sum())
+        np.testing.assert_allclose(means[g], np.average(X[members], axis=0, weights=w[members]))
+
+
+@pytest.mark.parametrize(
+    "alpha, rule, expected",
+    [
+        (None, "auto", [2, 1]),
+        ([255, 0, 255], "auto", [1, 1]),  # the transparent first pixel drops out
+        ([0, 0, 0], "auto", [2, 1]),  # nothing visible: everything counts
+        ([0, 0, 0], "skip", [0, 0]),
+        ([255, 0, 255], "count", [2, 1]),
+    ],
+)
+def test_visible_counts_rules(alpha, rule, expected):
+    pixels = np.array([[5, 5, 5], [5, 5, 5], [9, 9, 9]], dtype=np.uint8)
+    table = colors_mod.color_table(pixels)
+    a = None if alpha is None else np.array(alpha, dtype=np.uint8)
+    np.testing.assert_array_equal(table.visible_counts(a, rule), expected)
