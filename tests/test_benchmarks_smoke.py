@@ -122,7 +122,10 @@ def test_mse_and_psnr_by_hand():
     assert psnr(255.0**2) == pytest.approx(0.0)
     # uint8 differences must not wrap around
     assert mse(np.full((1, 1, 3), 255, np.uint8), np.zeros((1, 1, 3), np.uint8)) == 255**2
-    with pytest.raises(ValueError, match=r"images must have the same shape and dtype, got \(1, 1, 3\) uint8 and \(2, 2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"images must have the same shape and dtype, got \(1, 1, 3\) uint8 and \(2, 2, 3\)",
+    ):
         mse(np.zeros((1, 1, 3), np.uint8), ref)
 
 
