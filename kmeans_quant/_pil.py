@@ -31,14 +31,17 @@ def is_pil_image(obj: Any) -> bool:
 def pil_to_array(im: Any) -> NDArray:
     """The pixels of a Pillow image as ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)``.
 
-    ``P`` images give RGB, or RGBA when they have transparency; ``1`` gives
+    ``P`` images give RGB, RGBA when they have transparency, or grey when
+    every palette entry is grey; ``1`` gives
     uint8 0/255; ``L`` grey uint8; ``LA`` and premultiplied modes RGBA;
     ``CMYK``, ``YCbCr``, ``LAB`` and ``HSV`` RGB; ``I;16`` (and ``I`` with
     values in 0-65535) grey uint16; ``F`` float when its values lie in
     [0, 1]. Anything else is converted to RGB or RGBA by Pillow.
     """
     mode = im.mode
-    if mode == "P" or mode == "PA":
+    if mode == "P" and "transparency" not in im.info and _grey_palette(im):
+        im = im.convert("L")
+    elif mode == "P" or mode == "PA":
         im = im.convert("RGBA" if mode == "PA" or "transparency" in im.info else "RGB")
     elif mode == "1":
         im = im.convert("L")
@@ -57,6 +60,13 @@ def pil_to_array(im: Any) -> NDArray:
             )
         return arr.astype(np.uint16)
     return np.ascontiguousarray(arr)
+
+
+def _grey_palette(im: Any) -> bool:
+    """Whether every colour of a "P" image's palette is grey (R = G = B)."""
+    raw = im.getpalette("RGB") or []
+    entries = np.asarray(raw, dtype=np.uint8).reshape(-1, 3)
+    return bool((entries == entries[:, :1]).all())
 
 
 def as_array(image: Any) -> Any:
