@@ -355,7 +355,7 @@ def process_job(
 ) -> tuple[Palette, str]:
     """Quantize one image, write it, and return its used palette and report line."""
     if palette8 is None:
-        alpha = _alpha_mode(image, args)
+        alpha = _alpha_mode(image, fit_kw, map_kw)
         out = quantize(image, k, rng=args.seed, alpha=alpha, **{**fit_kw, **map_kw})
         reference = image
     else:
@@ -389,11 +389,16 @@ def merge_palettes(palettes: list[Palette]) -> Palette:
     return by_count(colors, counts)
 
 
-def _alpha_mode(image: NDArray, args: argparse.Namespace) -> str:
+def _alpha_mode(image: NDArray, fit_kw: dict, map_kw: dict) -> str:
     """Fit alpha as part of the colour (pngquant's way) for RGBA inputs, where it combines."""
     see_through = image.ndim == 3 and image.shape[2] == 4
     see_through = see_through and bool(image[..., 3].min() < full_scale(image.dtype))
-    plain = (args.method, args.space, args.dither) == ("kmeans", "rgb", "none")
+    chosen = (
+        fit_kw.get("method", "kmeans"),
+        fit_kw.get("space", "rgb"),
+        map_kw.get("dither", "none"),
+    )
+    plain = chosen == ("kmeans", "rgb", "none")
     return "fit" if see_through and plain else "keep"
 
 
@@ -415,7 +420,7 @@ def process_animation(
     job: Job, anim: Animation, args: argparse.Namespace, k: int, *, fit_kw: dict, map_kw: dict
 ) -> tuple[Palette, str]:
     """Quantize every frame, write the animation, return the used palette and report line."""
-    alpha = _alpha_mode(anim.frames[0], args)
+    alpha = _alpha_mode(anim.frames[0], fit_kw, map_kw)
     out = quantize_frames(
         anim.frames,
         k,
