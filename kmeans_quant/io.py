@@ -214,7 +214,7 @@ def open_image(path: str | os.PathLike) -> ImageFile:
                 import imageio.v3 as iio
 
                 # tifffile (through imageio) keeps 16-bit and float samples.
-                arr = np.asarray(iio.imread(name, index=0))
+                arr = np.asarray(iio.imread(name, page=0))
             else:
                 im.seek(0)
                 arr = pil_to_array(im)
