@@ -34,7 +34,7 @@ from ._validation import DITHERS, METHODS, SPACES
 from .color_table import color_table, merge_tables
 from .frames import ANIMATION_EXTENSIONS, Animation, read_frames, write_frames
 from .image import extract_palette, quantize, quantize_frames, recolor
-from .io import IMAGE_EXTENSIONS, open_image, read_image, write_image
+from .io import IMAGE_EXTENSIONS, open_image, write_image
 from .metrics import mse, psnr
 from .palette import Palette, by_count
 from .palette_io import PALETTE_EXTENSIONS, load_palette, save_palette
@@ -534,19 +534,18 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         for i, job in enumerate(jobs):
             progress.show(i, job.source.name)
             try:
-                if i in images:
-                    image, icc = images.pop(i), None
-                else:
-                    image, icc = _read_input(job.source, stderr)
-                if isinstance(image, Animation) and palette8 is None:
+                read: tuple[NDArray | Animation, bytes | None] = (
+                    (images.pop(i), None) if i in images else _read_input(job.source, stderr)
+                )
+                content, icc = read
+                if isinstance(content, Animation) and palette8 is None:
                     used, line = process_animation(
-                        job, image, args, k, fit_kw=fit_kw, map_kw=map_kw
+                        job, content, args, k, fit_kw=fit_kw, map_kw=map_kw
                     )
                 else:
-                    if isinstance(image, Animation):
-                        image = image.frames[0]
+                    first = content.frames[0] if isinstance(content, Animation) else content
                     used, line = process_job(
-                        job, image, args, k, palette8, fit_kw, map_kw, icc_profile=icc
+                        job, first, args, k, palette8, fit_kw, map_kw, icc_profile=icc
                     )
                     _note_truecolour(job, used, stderr)
             except (RunError, OSError, ValueError, TypeError) as exc:

@@ -144,7 +144,7 @@ def read_frames(path: str | os.PathLike) -> Animation:
     return Animation(frames, durations, None if loop is None else int(loop), icc)
 
 
-def _check_frames(frames: Sequence[Any]) -> list[NDArray[np.uint8]]:
+def _check_frames(frames: Sequence[Any] | Animation) -> list[NDArray[np.uint8]]:
     """The frames as uint8 RGB or RGBA arrays of one shape."""
     from ._pil import as_array
 
@@ -346,7 +346,6 @@ def write_frames(
 def _pillow_frames(arrays: list[NDArray[np.uint8]], ext: str) -> list[Any]:
     """Pillow images for the frames: palette images sharing one palette where they fit."""
     from PIL import Image
-
 
     if ext == ".webp":
         return [Image.fromarray(f) for f in arrays]

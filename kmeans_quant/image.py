@@ -636,11 +636,32 @@ def quantize_frames(
         raise TypeError(f"frames must be a list or tuple of images, got {type(frames).__name__}")
     if len(frames) == 0:
         raise ValueError("frames is empty; give at least one frame")
-    options = {"rng": check_rng(rng), "method": method, "space": space}
-    options.update(max_iter=max_iter, tol=tol, alpha=alpha)
+    gen = check_rng(rng)
     if per_frame_palette:
-        return [quantize(f, k, dither=dither, **options) for f in frames]
-    palette = extract_palette(list(frames), k, **options)
+        return [
+            quantize(
+                f,
+                k,
+                rng=gen,
+                method=method,
+                space=space,
+                dither=dither,
+                max_iter=max_iter,
+                tol=tol,
+                alpha=alpha,
+            )
+            for f in frames
+        ]
+    palette = extract_palette(
+        list(frames),
+        k,
+        rng=gen,
+        method=method,
+        space=space,
+        max_iter=max_iter,
+        tol=tol,
+        alpha=alpha,
+    )
     return [recolor(f, palette, dither=dither, space=space) for f in frames]
 
 

@@ -368,10 +368,10 @@ def _index(image8: NDArray[np.uint8], palette: NDArray[np.uint8] | None, gif: bo
             raise ValueError(
                 f"a GIF with transparency can hold at most 255 colours, got a palette of {n}"
             )
-        idx = np.where(clear, n, idx).astype(np.uint8)
+        with_clear = np.where(clear, n, idx).astype(np.uint8)
         entries = np.vstack([palette, np.zeros((1, 3), np.uint8)])
         opacity = np.append(np.full(n, 255, np.uint8), np.uint8(0))
-        return IndexedImage(idx.reshape(h, w), entries, opacity)
+        return IndexedImage(with_clear.reshape(h, w), entries, opacity)
     pairs = idx.astype(np.uint32) << 8 | alpha
     pairs[alpha == 0] = 0  # one entry for everything invisible
     used, inverse = np.unique(pairs, return_inverse=True)
@@ -460,9 +460,7 @@ def index_image(image: NDArray, palette: Palette | ArrayLike | None = None) -> I
     rgb, pal_rgb = _as_rgb(data, pal8)
     ix = _index(rgb, pal_rgb, gif=False)
     if ix is None:
-        raise ValueError(
-            "image has more than 256 distinct colours (with alpha); quantize it first"
-        )
+        raise ValueError("image has more than 256 distinct colours (with alpha); quantize it first")
     return ix
 
 

@@ -500,3 +500,13 @@ def test_py_typed_is_shipped():
 def test_animation_dataclass_len():
     anim = Animation([np.zeros((2, 2, 3), np.uint8)] * 3, [10, 10, 10])
     assert len(anim) == 3 and anim.loop == 0
+
+
+def test_icon_benchmark_quick(tmp_path):
+    from benchmarks import icons
+
+    assert icons.main(["--quick", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "icons.md").read_text()
+    assert "| 16 | kmeans_quant |" in text
+    # a peer is either measured or said to be skipped
+    assert ("| 16 | pngquant |" in text) != ("pngquant skipped" in text)
