@@ -20,7 +20,7 @@ import contextlib
 import importlib.resources
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -343,6 +343,23 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _report(job: Job, what: str) -> str:
+    """The line printed for a written output: what it holds and the file sizes."""
+    before, after = job.source.stat().st_size, job.output.stat().st_size
+    return f"{job.source.name} -> {job.output}: {what}, {_size(before)} -> {_size(after)}"
+
+
+@contextlib.contextmanager
+def _writing(output: Path) -> Iterator[None]:
+    """Turn a failed write of ``output`` into a one-line RunError."""
+    try:
+        yield
+    except FileExistsError:
+        raise RunError(f"{str(output)!r} already exists; use --force to overwrite it") from None
+    except OSError as exc:
+        raise RunError(f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
+
+
 def process_job(
     job: Job,
     image: NDArray,
@@ -362,19 +379,10 @@ def process_job(
         reference, colors = _match_palette(image, palette8)
         out = recolor(reference, colors, **map_kw)
     used = _used_palette(out)
-    try:
+    with _writing(job.output):
         write_image(job.output, out, palette=used, force=args.force, icc_profile=icc_profile)
-    except FileExistsError:
-        raise RunError(f"{str(job.output)!r} already exists; use --force to overwrite it") from None
-    except OSError as exc:
-        raise RunError(f"cannot write {str(job.output)!r}: {exc.strerror or exc}") from None
-    before, after = job.source.stat().st_size, job.output.stat().st_size
-    line = (
-        f"{job.source.name} -> {job.output}: {len(used)} colours, "
-        f"MSE {mse(reference, out):.2f}, PSNR {psnr(reference, out):.2f} dB, "
-        f"{_size(before)} -> {_size(after)}"
-    )
-    return used, line
+    scores = f"MSE {mse(reference, out):.2f}, PSNR {psnr(reference, out):.2f} dB"
+    return used, _report(job, f"{len(used)} colours, {scores}")
 
 
 def merge_palettes(palettes: list[Palette]) -> Palette:
@@ -434,7 +442,7 @@ def process_animation(
             f"{str(job.source)!r} has {len(anim)} frames; write it as one of "
             f"{', '.join(ANIMATION_EXTENSIONS)} to keep them"
         )
-    try:
+    with _writing(job.output):
         write_frames(
             job.output,
             out,
@@ -443,18 +451,9 @@ def process_animation(
             force=args.force,
             icc_profile=anim.icc_profile,
         )
-    except FileExistsError:
-        raise RunError(f"{str(job.output)!r} already exists; use --force to overwrite it") from None
-    except OSError as exc:
-        raise RunError(f"cannot write {str(job.output)!r}: {exc.strerror or exc}") from None
     used = merge_palettes([_used_palette(f) for f in out])
-    before, after = job.source.stat().st_size, job.output.stat().st_size
-    line = (
-        f"{job.source.name} -> {job.output}: {len(anim)} frames, "
-        f"{'palettes per frame' if args.per_frame_palette else f'{len(used)} colours'}, "
-        f"{_size(before)} -> {_size(after)}"
-    )
-    return used, line
+    colours = "palettes per frame" if args.per_frame_palette else f"{len(used)} colours"
+    return used, _report(job, f"{len(anim)} frames, {colours}")
 
 
 def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -36,7 +36,7 @@ from ._dtypes import to_uint8
 from .color_table import merge_tables
 from .histogram import ColorHistogram, merge
 from .image import quantize_frames
-from .io import IndexedImage, open_pillow, palette_indices, pil_indexed
+from .io import IndexedImage, destination, open_pillow, palette_indices, pil_indexed
 
 __all__ = [
     "Animation",
@@ -297,13 +297,7 @@ def write_frames(
     ...     im.n_frames, im.info["duration"]
     (4, 100)
     """
-    dest = Path(os.fspath(path))
-    ext = dest.suffix.lower()
-    if ext not in _FORMATS:
-        raise ValueError(
-            f"cannot write the animation {str(dest)!r}: unsupported extension "
-            f"{dest.suffix or '(none)'!r}; use one of {', '.join(ANIMATION_EXTENSIONS)}"
-        )
+    dest, ext = destination(path, ANIMATION_EXTENSIONS, "the animation ")
     if isinstance(frames, Animation):
         durations_ms = frames.durations_ms if durations_ms is None else durations_ms
         icc_profile = frames.icc_profile if icc_profile is None else icc_profile

@@ -527,6 +527,18 @@ def _save_pillow(im: Any, tmp: Path, ext: str, icc_profile: bytes | None) -> Non
     im.save(tmp, **kwargs)
 
 
+def destination(path: str | os.PathLike, allowed: tuple[str, ...], what: str) -> tuple[Path, str]:
+    """``path`` as a Path and its lower-case extension, which must be in ``allowed``."""
+    dest = Path(os.fspath(path))
+    ext = dest.suffix.lower()
+    if ext not in allowed:
+        raise ValueError(
+            f"cannot write {what}{str(dest)!r}: unsupported extension "
+            f"{dest.suffix or '(none)'!r}; use one of {', '.join(allowed)}"
+        )
+    return dest, ext
+
+
 def write_image(
     path: str | os.PathLike,
     image: NDArray,
@@ -612,13 +624,7 @@ def write_image(
     ...         print(im.mode, len(im.getpalette()) // 3)
     P 2
     """
-    dest = Path(os.fspath(path))
-    ext = dest.suffix.lower()
-    if ext not in IMAGE_EXTENSIONS:
-        raise ValueError(
-            f"cannot write {str(dest)!r}: unsupported extension {dest.suffix!r}; "
-            f"use one of {', '.join(IMAGE_EXTENSIONS)}"
-        )
+    dest, ext = destination(path, IMAGE_EXTENSIONS, "")
     check_image(image)
     if ext in _NO_ALPHA and image.ndim == 3 and image.shape[2] == 4:
         raise ValueError(
