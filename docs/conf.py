@@ -36,6 +36,7 @@ exclude_patterns = [
     "**/.ipynb_checkpoints",
     "benchmarks.md",  # benchmark reports, read on GitHub beside their data
     "quality.md",
+    "icons.md",
     "bench/**",
     "make_figures/**",
     "examples/**",  # the gallery's sources; sphinx-gallery writes auto_examples/

@@ -9,7 +9,7 @@ Only NumPy (and imageio, for files) is needed.
 
 from .engine import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, kmeans_steps
 from .histogram import ColorHistogram
-from .image import extract_palette, fit_palette, quantize, recolor
+from .image import extract_palette, fit_palette, quantize, quantize_frames, recolor
 from .palette import Palette
 from .seeding import kmeans_plusplus
 from .steps import assign_labels, squared_distances, update_centers
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "quantize",
+    "quantize_frames",
     "extract_palette",
     "recolor",
     "fit_palette",

@@ -24,6 +24,7 @@ RNGLike = int | np.random.Generator | None
 METHODS = ("kmeans", "median-cut", "uniform")
 SPACES = ("rgb", "oklab")
 DITHERS = ("none", "floyd-steinberg", "ordered")
+ALPHAS = ("keep", "fit")
 
 
 def check_k(k: Any, name: str = "k") -> int:

@@ -20,7 +20,7 @@ import contextlib
 import importlib.resources
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -29,11 +29,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import __version__
-from ._dtypes import from_uint8, to_uint8
+from ._dtypes import from_uint8, full_scale, to_uint8
 from ._validation import DITHERS, METHODS, SPACES
 from .color_table import color_table, merge_tables
-from .image import extract_palette, quantize, recolor
-from .io import IMAGE_EXTENSIONS, read_image, write_image
+from .frames import ANIMATION_EXTENSIONS, Animation, read_frames, write_frames
+from .image import extract_palette, quantize, quantize_frames, recolor
+from .io import IMAGE_EXTENSIONS, open_image, write_image
 from .metrics import mse, psnr
 from .palette import Palette, by_count
 from .palette_io import PALETTE_EXTENSIONS, load_palette, save_palette
@@ -130,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--shared-palette", action="store_true", help="fit one palette on all inputs together"
+    )
+    p.add_argument(
+        "--per-frame-palette",
+        action="store_true",
+        help="animations: fit one palette per frame (default: one for all frames)",
     )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     engine = p.add_mutually_exclusive_group()
@@ -323,10 +329,35 @@ class _Progress:
             self._len = 0
 
 
+def _note_truecolour(job: Job, used: Palette, stderr: TextIO) -> None:
+    if len(used) > 256 and job.output.suffix.lower() == ".png":
+        _notes(
+            [f"{job.output}: {len(used)} colours do not fit a palette; written as truecolour"],
+            stderr,
+        )
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror and exc.filename:
         return f"{exc.filename}: {exc.strerror}"
     return str(exc) or type(exc).__name__
+
+
+def _report(job: Job, what: str) -> str:
+    """The line printed for a written output: what it holds and the file sizes."""
+    before, after = job.source.stat().st_size, job.output.stat().st_size
+    return f"{job.source.name} -> {job.output}: {what}, {_size(before)} -> {_size(after)}"
+
+
+@contextlib.contextmanager
+def _writing(output: Path) -> Iterator[None]:
+    """Turn a failed write of ``output`` into a one-line RunError."""
+    try:
+        yield
+    except FileExistsError:
+        raise RunError(f"{str(output)!r} already exists; use --force to overwrite it") from None
+    except OSError as exc:
+        raise RunError(f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
 
 
 def process_job(
@@ -337,36 +368,92 @@ def process_job(
     palette8: NDArray | None,
     fit_kw: dict,
     map_kw: dict,
+    icc_profile: bytes | None = None,
 ) -> tuple[Palette, str]:
     """Quantize one image, write it, and return its used palette and report line."""
     if palette8 is None:
-        out = quantize(image, k, rng=args.seed, **{**fit_kw, **map_kw})
+        alpha = _alpha_mode(image, fit_kw, map_kw)
+        out = quantize(image, k, rng=args.seed, alpha=alpha, **{**fit_kw, **map_kw})
         reference = image
     else:
         reference, colors = _match_palette(image, palette8)
         out = recolor(reference, colors, **map_kw)
     used = _used_palette(out)
-    try:
-        write_image(job.output, out, palette=used, force=args.force)
-    except FileExistsError:
-        raise RunError(f"{str(job.output)!r} already exists; use --force to overwrite it") from None
-    except OSError as exc:
-        raise RunError(f"cannot write {str(job.output)!r}: {exc.strerror or exc}") from None
-    before, after = job.source.stat().st_size, job.output.stat().st_size
-    line = (
-        f"{job.source.name} -> {job.output}: {len(used)} colours, "
-        f"MSE {mse(reference, out):.2f}, PSNR {psnr(reference, out):.2f} dB, "
-        f"{_size(before)} -> {_size(after)}"
-    )
-    return used, line
+    with _writing(job.output):
+        write_image(job.output, out, palette=used, force=args.force, icc_profile=icc_profile)
+    scores = f"MSE {mse(reference, out):.2f}, PSNR {psnr(reference, out):.2f} dB"
+    return used, _report(job, f"{len(used)} colours, {scores}")
 
 
 def merge_palettes(palettes: list[Palette]) -> Palette:
-    """Colours of several used palettes with their counts added up."""
+    """Colours of several used palettes with their counts added up, in 8 bits.
+
+    Palettes of 16-bit outputs are rounded to 8 bits first, so files of
+    mixed depths merge in one scale.
+    """
     colors, counts = merge_tables(
-        [(np.asarray(p.colors).reshape(len(p), -1), p.counts) for p in palettes]
+        [(to_uint8(np.asarray(p.colors).reshape(len(p), -1)), p.counts) for p in palettes]
     )
     return by_count(colors, counts)
+
+
+def _alpha_mode(image: NDArray, fit_kw: dict, map_kw: dict) -> str:
+    """Fit alpha as part of the colour (pngquant's way) for RGBA inputs, where it combines."""
+    see_through = image.ndim == 3 and image.shape[2] == 4
+    see_through = see_through and bool(image[..., 3].min() < full_scale(image.dtype))
+    chosen = (
+        fit_kw.get("method", "kmeans"),
+        fit_kw.get("space", "rgb"),
+        map_kw.get("dither", "none"),
+    )
+    plain = chosen == ("kmeans", "rgb", "none")
+    return "fit" if see_through and plain else "keep"
+
+
+def _notes(notes: Sequence[str], stderr: TextIO) -> None:
+    for note in notes:
+        print(f"{PROG}: note: {note}", file=stderr)
+
+
+def _read_input(path: Path, stderr: TextIO) -> tuple[NDArray | Animation, bytes | None]:
+    """An input's first frame (notes printed), or all its frames when it is animated."""
+    info = open_image(path)
+    _notes(info.notes, stderr)
+    if info.n_frames > 1 and path.suffix.lower() in ANIMATION_EXTENSIONS:
+        return read_frames(path), info.icc_profile
+    return info.image, info.icc_profile
+
+
+def process_animation(
+    job: Job, anim: Animation, args: argparse.Namespace, k: int, *, fit_kw: dict, map_kw: dict
+) -> tuple[Palette, str]:
+    """Quantize every frame, write the animation, return the used palette and report line."""
+    alpha = _alpha_mode(anim.frames[0], fit_kw, map_kw)
+    out = quantize_frames(
+        anim.frames,
+        k,
+        per_frame_palette=args.per_frame_palette,
+        rng=args.seed,
+        alpha=alpha,
+        **{**fit_kw, **map_kw},
+    )
+    if job.output.suffix.lower() not in ANIMATION_EXTENSIONS:
+        raise RunError(
+            f"{str(job.source)!r} has {len(anim)} frames; write it as one of "
+            f"{', '.join(ANIMATION_EXTENSIONS)} to keep them"
+        )
+    with _writing(job.output):
+        write_frames(
+            job.output,
+            out,
+            durations_ms=anim.durations_ms,
+            loop=anim.loop,
+            force=args.force,
+            icc_profile=anim.icc_profile,
+        )
+    used = merge_palettes([_used_palette(f) for f in out])
+    colours = "palettes per frame" if args.per_frame_palette else f"{len(used)} colours"
+    return used, _report(job, f"{len(anim)} frames, {colours}")
 
 
 def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -434,7 +521,9 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if args.shared_palette and palette8 is None:
             for i, job in enumerate(jobs):
                 try:
-                    images[i] = read_image(job.source)
+                    info = open_image(job.source)
+                    _notes(info.notes, stderr)
+                    images[i] = info.image
                 except (OSError, ValueError) as exc:
                     raise RunError(_describe(exc)) from None
             palette8 = _shared_palette(list(images.values()), k, args.seed, fit_kw)
@@ -444,8 +533,20 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         for i, job in enumerate(jobs):
             progress.show(i, job.source.name)
             try:
-                image = images.pop(i) if i in images else read_image(job.source)
-                used, line = process_job(job, image, args, k, palette8, fit_kw, map_kw)
+                read: tuple[NDArray | Animation, bytes | None] = (
+                    (images.pop(i), None) if i in images else _read_input(job.source, stderr)
+                )
+                content, icc = read
+                if isinstance(content, Animation) and palette8 is None:
+                    used, line = process_animation(
+                        job, content, args, k, fit_kw=fit_kw, map_kw=map_kw
+                    )
+                else:
+                    first = content.frames[0] if isinstance(content, Animation) else content
+                    used, line = process_job(
+                        job, first, args, k, palette8, fit_kw, map_kw, icc_profile=icc
+                    )
+                    _note_truecolour(job, used, stderr)
             except (RunError, OSError, ValueError, TypeError) as exc:
                 progress.clear()
                 print(f"{PROG}: error: {_describe(exc)}", file=stderr)

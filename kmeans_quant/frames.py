@@ -1,44 +1,163 @@
-"""Write a sequence of RGB frames as one animated file.
+r"""Frame sequences: animated GIF, APNG and animated WebP, read and written whole.
 
-An animated GIF holds at most 256 colours per frame. Rather than let the
-encoder pick a palette per frame (frames then flicker where their palettes
-differ), :func:`write_frames` fits *one* palette to all frames with the
-library's own :func:`~kmeans_quant.extract_palette` and maps every frame
-onto it with :func:`~kmeans_quant.recolor`, so a colour that stays put in
-the picture stays the same index in every frame.
+:func:`read_frames` gives an :class:`Animation`: every frame as a full
+picture (Pillow composes each frame onto what the previous ones left, by
+their disposal and blend settings), each frame's duration, the loop count
+and the colour profile. :func:`write_frames` writes one back, keeping the
+frame count, the durations, the loop count and the transparency.
 
-Pillow (which imageio already installs) encodes the GIF; the file is
-written to a temporary name and moved into place, so a failure never
-leaves a partial file behind.
+Quantize the frames with :func:`kmeans_quant.quantize_frames`: one palette
+fitted on the frames' merged colour histogram (no flicker) or one per
+frame. A GIF holds at most 256 colours per frame; :func:`write_frames`
+writes all frames with one palette, so a colour that stays put in the
+picture keeps its index in every frame.
+
+Memory: the frames are held as uint8 (4 bytes per pixel with alpha, 3
+without); the fit works on their merged histogram and each frame is
+recoloured on its own, so no frame is ever held as float. An animation
+whose frames together exceed :data:`MAX_ANIMATION_PIXELS` pixels is refused
+before any frame is decoded. Files are written to a temporary name and
+moved into place: a failure (a corrupt frame, a full disk) leaves nothing.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._atomic import atomic_write
-from .image import extract_palette, recolor
+from ._dtypes import to_uint8
+from .color_table import merge_tables
+from .histogram import ColorHistogram, merge
+from .image import quantize_frames
+from .io import IndexedImage, destination, open_pillow, palette_indices, pil_indexed
 
-__all__ = ["write_frames"]
+__all__ = [
+    "Animation",
+    "read_frames",
+    "write_frames",
+    "ANIMATION_EXTENSIONS",
+    "MAX_ANIMATION_PIXELS",
+]
+
+#: Extensions :func:`write_frames` writes: GIF, APNG (``.png``/``.apng``), WebP.
+ANIMATION_EXTENSIONS = (".gif", ".png", ".apng", ".webp")
+
+#: Frames x height x width above which :func:`read_frames` refuses a file
+#: (2**30 pixels: 4 GiB as RGBA).
+MAX_ANIMATION_PIXELS = 1 << 30
 
 _MAX_GIF_COLORS = 256
+_FORMATS = {".gif": "GIF", ".png": "PNG", ".apng": "PNG", ".webp": "WEBP"}
 
 
-def _check_frames(frames: Sequence[NDArray]) -> list[NDArray[np.uint8]]:
-    """Validate the frames: at least one, all uint8 RGB of one size."""
-    frames = [np.asarray(f) for f in frames]
-    if not frames:
-        raise ValueError("expected at least one frame, got none")
-    first = frames[0].shape
-    for i, f in enumerate(frames):
-        if f.dtype != np.uint8 or f.ndim != 3 or f.shape[2] != 3:
+@dataclass(frozen=True, eq=False)
+class Animation:
+    """The frames of an animation and how they are played.
+
+    Attributes
+    ----------
+    frames : list of ndarray
+        Full pictures, uint8, all of one shape ``(H, W, 3)``, or
+        ``(H, W, 4)`` when any frame has transparency.
+    durations_ms : list of int
+        How long each frame is shown, in milliseconds.
+    loop : int or None
+        Times the animation repeats (0: forever); None when the file
+        stores no loop setting (it plays once).
+    icc_profile : bytes or None
+        The embedded ICC colour profile, if any.
+    """
+
+    frames: list[NDArray[np.uint8]]
+    durations_ms: list[int]
+    loop: int | None = 0
+    icc_profile: bytes | None = field(default=None)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+
+def read_frames(path: str | os.PathLike) -> Animation:
+    """Read every frame of an animated GIF, APNG or WebP (or any image: one frame).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    Animation
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        ``path`` is missing or a folder.
+    ValueError
+        Not an image, too many pixels over all frames (more than
+        :data:`MAX_ANIMATION_PIXELS`, checked before decoding), or a frame
+        that cannot be decoded (the message names it).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> from kmeans_quant.frames import read_frames, write_frames
+    >>> frames = [np.full((4, 6, 3), v, np.uint8) for v in (0, 120, 240)]
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "fade.gif"
+    >>> _ = write_frames(out, frames, durations_ms=[100, 200, 300], loop=2)
+    >>> anim = read_frames(out)
+    >>> len(anim), anim.durations_ms, anim.loop, anim.frames[1][0, 0].tolist()
+    (3, [100, 200, 300], 2, [120, 120, 120])
+    """
+    name = os.fspath(path)
+    with open_pillow(name) as (im, _):
+        n = int(getattr(im, "n_frames", 1))
+        w, h = im.size
+        if n * w * h > MAX_ANIMATION_PIXELS:
             raise ValueError(
-                f"expected uint8 frames of shape (H, W, 3), frame {i} has dtype "
+                f"cannot read {name!r}: {n} frames of {w}x{h} are {n * w * h} pixels, "
+                f"more than the {MAX_ANIMATION_PIXELS} an animation may have"
+            )
+        loop = im.info.get("loop")
+        icc = im.info.get("icc_profile") or None
+        frames: list[NDArray[np.uint8]] = []
+        durations: list[int] = []
+        for i in range(n):
+            try:
+                im.seek(i)
+                frames.append(np.asarray(im.convert("RGBA")))
+            except Exception as exc:  # Pillow raises many types for broken data
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise ValueError(
+                    f"cannot read frame {i + 1} of {n} of {name!r}: {reason or type(exc).__name__}"
+                ) from exc
+            durations.append(int(round(float(im.info.get("duration", 0) or 0))))
+    if all((f[..., 3] == 255).all() for f in frames):
+        frames = [np.ascontiguousarray(f[..., :3]) for f in frames]
+    return Animation(frames, durations, None if loop is None else int(loop), icc)
+
+
+def _check_frames(frames: Sequence[Any] | Animation) -> list[NDArray[np.uint8]]:
+    """The frames as uint8 RGB or RGBA arrays of one shape."""
+    from ._pil import as_array
+
+    if isinstance(frames, Animation):
+        frames = frames.frames
+    arrays = [np.asarray(as_array(f)) for f in frames]
+    if not arrays:
+        raise ValueError("expected at least one frame, got none")
+    first = arrays[0].shape
+    for i, f in enumerate(arrays):
+        if f.dtype not in (np.uint8, np.uint16) or f.ndim != 3 or f.shape[2] not in (3, 4):
+            raise ValueError(
+                f"expected uint8 frames of shape (H, W, 3) or (H, W, 4), frame {i} has dtype "
                 f"{f.dtype} and shape {f.shape}"
             )
         if f.shape != first:
@@ -46,7 +165,7 @@ def _check_frames(frames: Sequence[NDArray]) -> list[NDArray[np.uint8]]:
                 f"all frames must have the same shape, frame 0 is {first} and "
                 f"frame {i} is {f.shape}"
             )
-    return frames
+    return [to_uint8(f) for f in arrays]
 
 
 def _check_durations(durations_ms: int | Sequence[int], n: int) -> list[int]:
@@ -62,36 +181,91 @@ def _check_durations(durations_ms: int | Sequence[int], n: int) -> list[int]:
     return durations
 
 
+def shared_colors(frames: list[NDArray[np.uint8]]) -> NDArray[np.uint8]:
+    """The distinct RGB colours of all frames (alpha ignored), from their merged histograms."""
+    hist = merge(ColorHistogram.from_image(f[..., :3], transparent="count") for f in frames)
+    return hist.colors
+
+
+def _index_frames(
+    frames: list[NDArray[np.uint8]], gif: bool
+) -> tuple[list[NDArray[np.uint8]], IndexedImage] | None:
+    """Index every frame into one palette, or None if more than 256 entries are needed.
+
+    The palette is the colours of all frames (RGB), or for RGBA frames the
+    (colour, alpha) pairs, every fully transparent pixel on one entry (for
+    GIF: alpha below 128 on the one transparent entry).
+    """
+    if frames[0].shape[2] == 3:
+        colors = shared_colors(frames)
+        if colors.shape[0] > 256:
+            return None
+        maps = [palette_indices(f.reshape(-1, 3), colors).astype(np.uint8) for f in frames]
+        return [m.reshape(f.shape[:2]) for m, f in zip(maps, frames, strict=True)], IndexedImage(
+            maps[0].reshape(frames[0].shape[:2]), colors, None
+        )
+    threshold = 128 if gif else 1
+    rgba = []
+    for f in frames:
+        px = f.reshape(-1, 4).copy()
+        clear = px[:, 3] < threshold
+        px[clear] = 0
+        if gif:
+            px[~clear, 3] = 255
+        rgba.append(px)
+    distinct = [np.unique(px, axis=0) for px in rgba]
+    entries, _ = merge_tables([(u, np.ones(u.shape[0], np.int64)) for u in distinct])
+    if entries.shape[0] > 256:
+        return None
+    order = np.argsort(entries[:, 3] == 255, kind="stable")  # see-through entries first
+    entries = entries[order]
+    maps = [
+        palette_indices(px, entries).astype(np.uint8).reshape(f.shape[:2])
+        for px, f in zip(rgba, frames, strict=True)
+    ]
+    opacity = entries[:, 3].copy()
+    return maps, IndexedImage(maps[0], entries[:, :3].copy(), opacity)
+
+
 def write_frames(
     path: str | os.PathLike,
-    frames: Sequence[NDArray[np.uint8]],
+    frames: Sequence[Any] | Animation,
     *,
-    durations_ms: int | Sequence[int],
-    loop: int = 0,
+    durations_ms: int | Sequence[int] | None = None,
+    loop: int | None = 0,
     force: bool = False,
+    icc_profile: bytes | None = None,
 ) -> Path:
-    r"""Save RGB frames as an animated GIF with one shared palette.
+    r"""Save frames as an animated GIF, APNG or WebP, by the extension.
 
-    The palette is the K-Means palette of all frames together (their colour
-    histograms summed), with at most 256 colours; every frame is then
-    mapped to its nearest palette colours. When the frames hold 256
-    distinct colours or fewer in total, the palette is exactly those
-    colours and the GIF is lossless.
+    The frames are written as they are when they fit the format. For GIF
+    (at most 256 colours) and APNG, frames with at most 256 colours in
+    total (RGBA: (colour, alpha) pairs, all fully transparent pixels
+    counting as one) are written as palette images sharing one palette;
+    GIF frames with more colours are first mapped to one K-Means palette
+    of 256 colours fitted on all frames together
+    (:func:`kmeans_quant.quantize_frames`), so the GIF never flickers.
+    WebP is written lossless.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Destination, normally ending in ``.gif``.
-    frames : sequence of ndarray, each uint8 of shape (H, W, 3)
-        The pictures, in order, all the same size.
+        Destination ending in ``.gif``, ``.png``/``.apng`` or ``.webp``.
+    frames : sequence of ndarray or PIL.Image.Image, or Animation
+        The pictures, in order, all the same size; uint8 (or uint16,
+        written as 8-bit) RGB or RGBA. An :class:`Animation` brings its
+        durations, loop count and profile (the keywords override them).
     durations_ms : int or sequence of int
         How long each frame is shown, in milliseconds: one number for all,
         or one per frame. GIF stores hundredths of a second, so durations
         are rounded to 10 ms by the format.
-    loop : int, default 0
-        Times the animation repeats; 0 means forever.
+    loop : int or None, default 0
+        Times the animation repeats; 0 means forever, None stores no loop
+        setting (played once).
     force : bool, default False
         Overwrite ``path`` if it exists.
+    icc_profile : bytes, optional
+        Colour profile to embed (APNG and WebP).
 
     Returns
     -------
@@ -101,8 +275,9 @@ def write_frames(
     Raises
     ------
     ValueError
-        If there are no frames, a frame is not uint8 RGB, the frames differ
-        in shape, or the durations are not one positive number per frame.
+        No frames, a frame that is not uint8 RGB/RGBA, frames that differ in
+        shape, durations that are not one positive number per frame, or an
+        extension that is not an animation format.
     FileExistsError
         If ``path`` exists and ``force`` is False.
 
@@ -122,35 +297,57 @@ def write_frames(
     ...     im.n_frames, im.info["duration"]
     (4, 100)
     """
-    frames = _check_frames(frames)
-    durations = _check_durations(durations_ms, len(frames))
-    palette = extract_palette(frames, _MAX_GIF_COLORS)
-    colors = np.clip(np.rint(palette.colors), 0, 255).astype(np.uint8)
+    dest, ext = destination(path, ANIMATION_EXTENSIONS, "the animation ")
+    if isinstance(frames, Animation):
+        durations_ms = frames.durations_ms if durations_ms is None else durations_ms
+        icc_profile = frames.icc_profile if icc_profile is None else icc_profile
+    if durations_ms is None:
+        raise ValueError("durations_ms is required (one number, or one per frame)")
+    arrays = _check_frames(frames)
+    durations = _check_durations(durations_ms, len(arrays))
+    images = _pillow_frames(arrays, ext)
 
-    from PIL import Image  # Pillow comes with imageio
+    from PIL import Image
 
-    # Every recoloured pixel is exactly a palette colour, so Pillow's own
-    # nearest-colour conversion only looks up its index: a distance of 0.
-    swatch = Image.new("P", (1, 1))
-    swatch.putpalette(colors.reshape(-1).tolist())
-    images = [
-        Image.fromarray(recolor(f, palette)).quantize(palette=swatch, dither=Image.Dither.NONE)
-        for f in frames
-    ]
+    options: dict[str, Any] = {"format": _FORMATS[ext], "save_all": True, "duration": durations}
+    if loop is not None:
+        options["loop"] = int(loop)
+    transparent = arrays[0].shape[2] == 4
+    if ext == ".gif":
+        # Full frames: each replaces the last (restored to the background
+        # first when frames have transparency); optimize=False keeps the
+        # shared palette as it is.
+        options.update(disposal=2 if transparent else 1, optimize=False)
+    elif ext == ".webp":
+        options.update(lossless=True)
+        if icc_profile:
+            options["icc_profile"] = icc_profile
+    else:
+        options.update(disposal=0, blend=0, default_image=False)
+        if icc_profile:
+            options["icc_profile"] = icc_profile
+    if "transparency" in images[0].info:
+        options["transparency"] = images[0].info["transparency"]
+    first: Image.Image = images[0]
 
     def write(tmp: Path) -> None:
-        # disposal=1 keeps each full frame; optimize=False stops Pillow from
-        # re-ordering the shared palette per frame.
-        images[0].save(
-            tmp,
-            format="GIF",
-            save_all=True,
-            append_images=images[1:],
-            duration=durations,
-            loop=loop,
-            disposal=1,
-            optimize=False,
-        )
+        first.save(tmp, append_images=images[1:], **options)
 
-    atomic_write(path, write, force=force)
-    return Path(path)
+    atomic_write(dest, write, force=force)
+    return dest
+
+
+def _pillow_frames(arrays: list[NDArray[np.uint8]], ext: str) -> list[Any]:
+    """Pillow images for the frames: palette images sharing one palette where they fit."""
+    from PIL import Image
+
+    if ext == ".webp":
+        return [Image.fromarray(f) for f in arrays]
+    indexed = _index_frames(arrays, gif=ext == ".gif")
+    if indexed is None and ext == ".gif":
+        arrays = quantize_frames(arrays, _MAX_GIF_COLORS - (arrays[0].shape[2] == 4))
+        indexed = _index_frames(arrays, gif=True)
+    if indexed is None:
+        return [Image.fromarray(f) for f in arrays]
+    maps, shared = indexed
+    return [pil_indexed(shared._replace(indices=m)) for m in maps]

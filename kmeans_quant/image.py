@@ -38,9 +38,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._alpha_fit import fit_rgba, map_rgba
 from ._fit_space import fit_to_image, image_to_fit
 from ._palette_fit import fit_colors
+from ._pil import as_array
 from ._validation import (
+    ALPHAS,
     DITHERS,
     METHODS,
     SPACES,
@@ -62,7 +65,7 @@ from .histogram import ColorHistogram, merge
 from .palette import Palette
 from .steps import label_points
 
-__all__ = ["quantize", "extract_palette", "recolor", "fit_palette"]
+__all__ = ["quantize", "quantize_frames", "extract_palette", "recolor", "fit_palette"]
 
 
 # --------------------------------------------------------------------------
@@ -80,7 +83,7 @@ class _Source:
 
 
 def _source(image: Any, name: str = "image") -> _Source:
-    prep = check_image(image, name)
+    prep = check_image(as_array(image), name)
     table = color_table(prep.pixels)
     # Fully transparent pixels show nothing, so they do not pull the
     # palette; an image with no visible pixel at all is fitted whole.
@@ -251,6 +254,65 @@ def _sources(images: Any) -> list[_Source]:
     return [_source(images)]
 
 
+@dataclass(frozen=True, eq=False)
+class _RGBASource:
+    """A checked RGBA image and the table of its distinct (colour, alpha) values."""
+
+    prep: PreparedImage
+    table: ColorTable
+
+
+def _check_alpha_fit(alpha: Any, *, method: str, space: str, dither: str) -> bool:
+    """Whether alpha is fitted as part of the colour; refuses what that cannot combine with."""
+    if check_choice(alpha, "alpha", ALPHAS) == "keep":
+        return False
+    for name, value, only in (
+        ("method", method, "kmeans"),
+        ("space", space, "rgb"),
+        ("dither", dither, "none"),
+    ):
+        if value != only:
+            raise ValueError(
+                f"alpha='fit' works with {name}={only!r} only (K-Means in premultiplied "
+                f"RGBA), got {name}={value!r}"
+            )
+    return True
+
+
+def _rgba_source(image: Any, name: str = "image") -> _RGBASource:
+    prep = check_image(as_array(image), name)
+    if prep.alpha is None:
+        raise ValueError(
+            f"alpha='fit' needs an RGBA {name} of shape (H, W, 4), got shape {prep.shape}"
+        )
+    rgba = np.concatenate([prep.pixels, prep.alpha.reshape(-1, 1)], axis=1)
+    return _RGBASource(prep, color_table(rgba))
+
+
+def _rgba_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions):
+    """Fit and map an RGBA colour table: the mapping of :func:`map_rgba`."""
+    fitted = fit_rgba(
+        colors, counts, prep, k=opt.k, rng=opt.rng, max_iter=opt.max_iter, tol=opt.tol
+    )
+    return map_rgba(colors, counts, fitted, prep)
+
+
+def _alpha_palette(entries: NDArray, counts: NDArray) -> Palette:
+    return Palette(entries[:, :3], counts, alpha=entries[:, 3].copy())
+
+
+def _recolor_rgba(src: _RGBASource, palette: Palette) -> NDArray:
+    """Map an RGBA image onto a palette that carries alpha."""
+    prep = src.prep
+    colors = check_palette(palette, channels=3, dtype=prep.dtype)
+    alpha = check_palette(np.asarray(palette.alpha).reshape(-1, 1), channels=1, dtype=prep.dtype)
+    if alpha.shape[0] != colors.shape[0]:
+        raise ValueError(f"palette has {colors.shape[0]} colours but {alpha.shape[0]} alpha values")
+    entries = np.concatenate([colors, alpha], axis=1)
+    mapping = map_rgba(src.table.colors, src.table.counts, entries, prep)
+    return src.table.expand(mapping.palette[mapping.labels]).reshape(prep.shape)
+
+
 # --------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------
@@ -265,6 +327,7 @@ def extract_palette(
     space: str = "rgb",
     max_iter: int = 300,
     tol: float = 1e-4,
+    alpha: str = "keep",
 ) -> Palette:
     r"""The ``k`` colours that best represent an image (or several), by K-Means.
 
@@ -277,11 +340,13 @@ def extract_palette(
 
     Parameters
     ----------
-    image : ndarray, or list/tuple of ndarrays
+    image : ndarray or PIL.Image.Image, or list/tuple of them
         Shape (H, W), (H, W, 3) or (H, W, 4); uint8, uint16, or float with
         values in [0, 1]. Several images must share channel layout and dtype
         (their sizes may differ). Fully transparent pixels of RGBA images
-        are left out of the fit.
+        are left out of the fit. A Pillow image is converted by its mode
+        (``P`` to RGB or RGBA, ``LA`` to RGBA, ``CMYK`` to RGB, ``I;16``
+        to uint16 grey, ...).
     k : int
         Maximum number of colours, at least 1.
     rng : int or numpy.random.Generator, default 0
@@ -296,6 +361,13 @@ def extract_palette(
         Maximum Lloyd iterations of the main fit.
     tol : float, default 1e-4
         Relative tolerance on centre shift (see :func:`kmeans_quant.kmeans`).
+    alpha : {'keep', 'fit'}, default 'keep'
+        For RGBA images: ``'keep'`` fits the colours only (alpha is left as
+        it is); ``'fit'`` makes alpha part of the colour, fitting K-Means in
+        premultiplied RGBA (see :mod:`kmeans_quant._alpha_fit`), so the
+        palette has at most ``k`` (colour, alpha) entries, all fully
+        transparent pixels on one entry of colour and alpha 0. ``'fit'``
+        needs RGBA images and the defaults of ``method`` and ``space``.
 
     Returns
     -------
@@ -303,6 +375,8 @@ def extract_palette(
         ``colors`` (m, c) in the image's dtype with ``m <= k``, ``counts``
         summing to the number of (visible) pixels, most frequent first, and
         ``proportions``. An image with at most ``k`` colours gives them as is.
+        With ``alpha='fit'`` the palette also has ``alpha`` (m,) and the
+        counts include the transparent pixels.
 
     Raises
     ------
@@ -331,8 +405,16 @@ def extract_palette(
     >>> extract_palette([img, frame2], 8).counts
     array([12,  4,  4])
     """
-    srcs = _sources(image)
     opt = _fit_options(k, rng, max_iter, tol, method, space)
+    if _check_alpha_fit(alpha, method=opt.method, space=opt.space, dither="none"):
+        if isinstance(image, (list, tuple)) and not image:
+            raise ValueError("images is an empty sequence; give at least one image")
+        many = image if isinstance(image, (list, tuple)) else [image]
+        rgba = [_rgba_source(im, f"images[{i}]") for i, im in enumerate(many)]
+        colors, counts = merge_tables([(r.table.colors, r.table.counts) for r in rgba])
+        mapping = _rgba_palette(colors, counts, rgba[0].prep, opt)
+        return _alpha_palette(mapping.palette, mapping.counts)
+    srcs = _sources(image)
     if len(srcs) == 1:
         return _palette_of(srcs[0], opt)[0]
     prep = srcs[0].prep
@@ -357,6 +439,7 @@ def quantize(
     dither: str = "none",
     max_iter: int = 300,
     tol: float = 1e-4,
+    alpha: str = "keep",
 ) -> NDArray:
     r"""Reduce an image to at most ``k`` colours with K-Means.
 
@@ -368,8 +451,10 @@ def quantize(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W), (H, W, 3) or (H, W, 4)
-        uint8, uint16, or float with values in [0, 1]. Alpha is kept as is.
+    image : ndarray, shape (H, W), (H, W, 3) or (H, W, 4), or PIL.Image.Image
+        uint8, uint16, or float with values in [0, 1]. Alpha is kept as is
+        (unless ``alpha='fit'``). A Pillow image is converted as in
+        :func:`extract_palette` and the result is an ndarray.
     k : int
         Maximum number of colours, at least 1. An image with at most ``k``
         colours comes back unchanged.
@@ -383,8 +468,10 @@ def quantize(
         Plain nearest-colour mapping, Floyd-Steinberg error diffusion, or
         ordered dithering (Knoll's mixing plans on an 8x8 Bayer matrix); see
         :mod:`kmeans_quant.dither`.
-    max_iter, tol
-        As for :func:`extract_palette`.
+    max_iter, tol, alpha
+        As for :func:`extract_palette`. With ``alpha='fit'`` the result has
+        at most ``k`` distinct (colour, alpha) values, fully transparent
+        pixels all ``(0, 0, 0, 0)``.
 
     Returns
     -------
@@ -410,11 +497,15 @@ def quantize(
     >>> sorted(np.unique(dithered).round(2).tolist())
     [0.25, 0.75]
     """
-    src = _source(image)
     opt = _fit_options(k, rng, max_iter, tol, method, space)
     dither = check_choice(dither, "dither", DITHERS)
+    if _check_alpha_fit(alpha, method=opt.method, space=opt.space, dither=dither):
+        rgba = _rgba_source(image)
+        mapping = _rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt)
+        return rgba.table.expand(mapping.palette[mapping.labels]).reshape(rgba.prep.shape)
+    src = _source(image)
     if src.table.colors.shape[0] <= opt.k:
-        return image.copy()
+        return src.prep.rebuild(src.prep.pixels.copy())
     palette, labels = _palette_of(src, opt)
     if dither != "none":
         return _dithered(src, palette.colors, dither, opt.space)
@@ -437,11 +528,15 @@ def recolor(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W), (H, W, 3) or (H, W, 4)
-        uint8, uint16, or float with values in [0, 1]. Alpha is kept as is.
+    image : ndarray, shape (H, W), (H, W, 3) or (H, W, 4), or PIL.Image.Image
+        uint8, uint16, or float with values in [0, 1]. Alpha is kept as is,
+        unless ``palette`` carries alpha. A Pillow image is converted as in
+        :func:`extract_palette`.
     palette : Palette or array_like, shape (m, 3) (``(m,)`` or ``(m, 1)`` for grayscale)
         Colours in the image's own value range (0-255 for uint8, [0, 1]
-        for float); values are rounded to the image's dtype.
+        for float); values are rounded to the image's dtype. A Palette with
+        ``alpha`` (from ``alpha='fit'``) maps an RGBA image in premultiplied
+        RGBA, colour and alpha together.
     dither : {'none', 'floyd-steinberg', 'ordered'}, default 'none'
         Nearest colour, Floyd-Steinberg error diffusion, or ordered dithering.
     space : {'rgb', 'oklab'}, default 'rgb'
@@ -467,14 +562,107 @@ def recolor(
     array([[[  0,   0,   0],
             [255, 255, 255]]], dtype=uint8)
     """
-    src = _source(image)
-    colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
     dither = check_choice(dither, "dither", DITHERS)
     space = check_choice(space, "space", SPACES)
+    if isinstance(palette, Palette) and palette.alpha is not None:
+        _check_alpha_fit("fit", method="kmeans", space=space, dither=dither)
+        return _recolor_rgba(_rgba_source(image), palette)
+    src = _source(image)
+    colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
     if dither != "none":
         return _dithered(src, colors, dither, space)
     canon = np.unique(colors, axis=0)
     return _expand(src, canon, _nearest(src.table.colors, canon, src.prep, space))
+
+
+def quantize_frames(
+    frames: Sequence[NDArray],
+    k: int,
+    *,
+    per_frame_palette: bool = False,
+    rng: RNGLike = 0,
+    method: str = "kmeans",
+    space: str = "rgb",
+    dither: str = "none",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    alpha: str = "keep",
+) -> list[NDArray]:
+    r"""Reduce the frames of an animation to at most ``k`` colours, without flicker.
+
+    By default all frames share one palette: :func:`extract_palette` of the
+    frames together (their colour histograms merged, so the fit is K-Means
+    over every pixel of every frame), and every frame is mapped onto it
+    with :func:`recolor`. A colour that stays put in the picture then keeps
+    the same palette colour in every frame. With ``per_frame_palette=True``
+    each frame is quantized on its own (:func:`quantize`), which fits each
+    frame better but lets still areas flicker.
+
+    Parameters
+    ----------
+    frames : sequence of ndarray or PIL.Image.Image
+        The frames, each as :func:`quantize` accepts; all share channel
+        layout and dtype (their sizes may differ).
+    k : int
+        Maximum number of colours (per frame with ``per_frame_palette``).
+    per_frame_palette : bool, default False
+        One palette per frame instead of one for all.
+    rng, method, space, dither, max_iter, tol, alpha
+        As for :func:`quantize`.
+
+    Returns
+    -------
+    list of ndarray
+        One quantized frame per input frame, each of its frame's shape and
+        dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`quantize`; an empty ``frames``; frames that cannot
+        share a palette.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import quantize_frames
+    >>> rng = np.random.default_rng(0)
+    >>> frames = [rng.integers(0, 256, size=(16, 16, 3), dtype=np.uint8) for _ in range(3)]
+    >>> out = quantize_frames(frames, 4)
+    >>> len(np.unique(np.concatenate([f.reshape(-1, 3) for f in out]), axis=0))
+    4
+    """
+    if isinstance(frames, (str, bytes)) or not isinstance(frames, Sequence):
+        raise TypeError(f"frames must be a list or tuple of images, got {type(frames).__name__}")
+    if len(frames) == 0:
+        raise ValueError("frames is empty; give at least one frame")
+    gen = check_rng(rng)
+    if per_frame_palette:
+        return [
+            quantize(
+                f,
+                k,
+                rng=gen,
+                method=method,
+                space=space,
+                dither=dither,
+                max_iter=max_iter,
+                tol=tol,
+                alpha=alpha,
+            )
+            for f in frames
+        ]
+    palette = extract_palette(
+        list(frames),
+        k,
+        rng=gen,
+        method=method,
+        space=space,
+        max_iter=max_iter,
+        tol=tol,
+        alpha=alpha,
+    )
+    return [recolor(f, palette, dither=dither, space=space) for f in frames]
 
 
 def fit_palette(

@@ -26,7 +26,13 @@ class Palette:
         frequent first; ``c`` is 3 for RGB and RGBA images, 1 for grayscale.
     counts : ndarray of int64, shape (m,)
         Pixels mapped to each colour. They sum to the image's pixel count
-        (for RGBA images: its pixels that are not fully transparent).
+        (for RGBA images fitted with ``alpha="keep"``: its pixels that are
+        not fully transparent).
+    alpha : ndarray, shape (m,), or None
+        The opacity of each entry, in the image's dtype, when the palette
+        was fitted with alpha as part of the colour
+        (``extract_palette(rgba, k, alpha="fit")``); the fully transparent
+        pixels then share one entry of alpha 0 and colour 0. None otherwise.
 
     Examples
     --------
@@ -38,6 +44,7 @@ class Palette:
 
     colors: NDArray
     counts: NDArray[np.int64]
+    alpha: NDArray | None = None
 
     @property
     def proportions(self) -> NDArray[np.float64]:
@@ -53,9 +60,28 @@ class Palette:
     def __len__(self) -> int:
         return int(self.colors.shape[0])
 
+    @property
+    def rgba(self) -> NDArray:
+        """The entries as ``(m, 4)`` colour and alpha (alpha at full scale if None).
 
-def by_count(colors: NDArray, counts: NDArray) -> Palette:
+        >>> import numpy as np
+        >>> pal = Palette(np.array([[9, 9, 9]], np.uint8), np.array([1]))
+        >>> pal.rgba
+        array([[  9,   9,   9, 255]], dtype=uint8)
+        """
+        colors = self.colors.reshape(len(self), -1)
+        if colors.shape[1] == 1:
+            colors = np.repeat(colors, 3, axis=1)
+        if self.alpha is not None:
+            alpha = self.alpha.astype(colors.dtype)
+        else:
+            top = 1 if colors.dtype.kind == "f" else np.iinfo(colors.dtype).max
+            alpha = np.full(len(self), top, dtype=colors.dtype)
+        return np.concatenate([colors, alpha[:, None]], axis=1)
+
+
+def by_count(colors: NDArray, counts: NDArray, alpha: NDArray | None = None) -> Palette:
     """A :class:`Palette` of ``colors`` ordered most frequent first (ties: given order)."""
     counts = np.asarray(counts).astype(np.int64)
     order = np.argsort(-counts, kind="stable")
-    return Palette(colors[order], counts[order])
+    return Palette(colors[order], counts[order], None if alpha is None else alpha[order])

@@ -1,0 +1,139 @@
+r"""Palettes with alpha: K-Means in premultiplied RGBA (pngquant's approach).
+
+A pixel of colour :math:`(r, g, b)` and opacity :math:`a \in [0, 1]` is
+the point
+
+.. math:: x = (a r,\; a g,\; a b,\; 255 a)
+
+in 0-255 units. Over a background :math:`B`, the pixel shows
+:math:`a\,c + (1 - a) B`, so two pixels whose premultiplied points are
+close look alike over any background, and a colour change under low
+alpha moves the point (and costs) proportionally less. K-Means on these
+points, weighted by pixel counts, minimises
+
+.. math:: \sum_{\text{pixels } p} \min_j \lVert x_p - c_j \rVert^2 .
+
+Fully transparent pixels all show nothing: they share one palette entry
+of colour and alpha 0 and are left out of the fit, which gets ``k - 1``
+entries for the visible pixels (``k`` if no pixel is transparent).
+Centres are turned back into straight colour and alpha (divide by the
+alpha) and rounded to the image's dtype.
+
+Four channels have too many grid cells for the coarse-to-fine fit of
+:mod:`kmeans_quant._palette_fit`; large colour tables are pooled on a
+6-bit grid (cells 4 units wide, :math:`2^{24}` codes) for the k-means++
+starts, then refined on the distinct colours themselves.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._validation import PreparedImage, to_dtype
+from .color_table import pool_on_grid
+from .engine import FitSettings, fit_weighted, fit_weighted_centers
+from .steps import label_points
+
+# Distinct colours per cluster below which the colours are fitted directly.
+_POOL_MIN_RATIO = 8
+_POOL_BITS = 6
+_STARTS = 3
+_REFINE_ITER = 20
+
+
+class RGBAMapping(NamedTuple):
+    """An RGBA palette (most frequent first), each colour's index, the counts."""
+
+    palette: NDArray  # (m, 4), image dtype
+    labels: NDArray[np.intp]  # per distinct colour
+    counts: NDArray[np.int64]  # per palette entry
+
+
+def premultiply(rgba: NDArray, prep: PreparedImage) -> NDArray[np.float64]:
+    """``(m, 4)`` colours in the image's dtype -> premultiplied points in 0-255 units."""
+    units = rgba.astype(np.float64) * prep.to_units
+    out = np.empty_like(units)
+    out[:, :3] = units[:, :3] * (units[:, 3:] / 255.0)
+    out[:, 3] = units[:, 3]
+    return out
+
+
+def unpremultiply(points: NDArray, prep: PreparedImage) -> NDArray:
+    """Premultiplied points -> ``(m, 4)`` straight colours in the image's dtype."""
+    alpha = np.clip(points[:, 3], 0.0, 255.0)
+    rgb = np.zeros((points.shape[0], 3))
+    seen = alpha > 0
+    rgb[seen] = np.clip(points[seen, :3] * (255.0 / alpha[seen, None]), 0.0, 255.0)
+    colors = to_dtype(np.concatenate([rgb, alpha[:, None]], axis=1) / prep.to_units, prep.dtype)
+    colors[colors[:, 3] == 0] = 0  # one transparent colour
+    return colors
+
+
+def _fit_points(
+    X: NDArray, w: NDArray, k: int, *, rng: np.random.Generator, max_iter: int, tol: float
+) -> NDArray:
+    """Weighted K-Means centres for ``k < len(X)`` premultiplied points."""
+    plain = FitSettings(k=k, init="k-means++", max_iter=max_iter, tol=tol, rng=rng)
+    if X.shape[0] < _POOL_MIN_RATIO * k:
+        return fit_weighted_centers(X, w, plain)
+    means, weight = pool_on_grid(X, w, _POOL_BITS)
+    if means.shape[0] <= k:
+        return fit_weighted_centers(X, w, plain)
+    runs = [fit_weighted(means, weight, plain) for _ in range(_STARTS)]
+    start = min(runs, key=lambda r: r.inertia).centers
+    refine = FitSettings(k=k, init=start, max_iter=min(_REFINE_ITER, max_iter), tol=tol, rng=rng)
+    return fit_weighted_centers(X, w, refine)
+
+
+def fit_rgba(
+    colors: NDArray,
+    counts: NDArray,
+    prep: PreparedImage,
+    *,
+    k: int,
+    rng: np.random.Generator,
+    max_iter: int,
+    tol: float,
+) -> NDArray:
+    """Palette entries ``(m, 4)``, ``m <= k``, for distinct RGBA ``colors`` with ``counts``."""
+    clear = colors[:, 3] == 0
+    visible = ~clear & (counts > 0)
+    entries = [np.zeros((1, 4), prep.dtype)] if clear.any() or not visible.any() else []
+    k_visible = k - len(entries)
+    vis = colors[visible]
+    if vis.shape[0] and k_visible > 0:
+        if vis.shape[0] <= k_visible:
+            entries.append(vis)
+        else:
+            X = premultiply(vis, prep)
+            w = counts[visible].astype(np.float64)
+            centers = _fit_points(X, w, k_visible, rng=rng, max_iter=max_iter, tol=tol)
+            entries.append(unpremultiply(centers, prep))
+    return np.unique(np.concatenate(entries), axis=0)
+
+
+def map_rgba(
+    colors: NDArray, counts: NDArray, palette: NDArray, prep: PreparedImage
+) -> RGBAMapping:
+    """Map distinct RGBA ``colors`` onto ``palette``; drop unused entries; sort by count.
+
+    Fully transparent colours go to the palette's transparent entry when it
+    has one, every other colour to the entry nearest in premultiplied RGBA
+    (ties: the lexicographically smallest entry).
+    """
+    canon = np.unique(palette, axis=0)
+    labels = label_points(premultiply(colors, prep), premultiply(canon, prep))
+    transparent = np.flatnonzero(canon[:, 3] == 0)
+    if transparent.size:
+        labels[colors[:, 3] == 0] = transparent[0]
+    m = canon.shape[0]
+    used = np.bincount(labels, minlength=m) > 0
+    totals = np.bincount(labels, weights=counts, minlength=m).round().astype(np.int64)
+    order = np.lexsort((np.arange(m), -totals))
+    order = order[used[order]]
+    rank = np.empty(m, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return RGBAMapping(canon[order], rank[labels], totals[order])
