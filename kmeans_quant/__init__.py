@@ -8,8 +8,9 @@ Only NumPy (and imageio, for files) is needed.
 """
 
 from .engine import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, kmeans_steps
+from .frames import quantize_frames
 from .histogram import ColorHistogram
-from .image import extract_palette, fit_palette, quantize, quantize_frames, recolor
+from .image import extract_palette, fit_palette, quantize, recolor
 from .palette import Palette
 from .seeding import kmeans_plusplus
 from .steps import assign_labels, squared_distances, update_centers

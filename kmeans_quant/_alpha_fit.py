@@ -27,14 +27,17 @@ starts, then refined on the distinct colours themselves.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import PreparedImage, to_dtype
-from .color_table import pool_on_grid
+from ._pil import as_array
+from ._validation import ALPHAS, PreparedImage, check_choice, check_image, check_palette, to_dtype
+from .color_table import ColorTable, color_table, pool_on_grid
 from .engine import FitSettings, fit_weighted, fit_weighted_centers
+from .palette import Palette
 from .steps import label_points
 
 # Distinct colours per cluster below which the colours are fitted directly.
@@ -137,3 +140,54 @@ def map_rgba(
     rank = np.empty(m, dtype=np.intp)
     rank[order] = np.arange(order.size)
     return RGBAMapping(canon[order], rank[labels], totals[order])
+
+
+@dataclass(frozen=True, eq=False)
+class RGBASource:
+    """A checked RGBA image and the table of its distinct (colour, alpha) values."""
+
+    prep: PreparedImage
+    table: ColorTable
+
+
+def check_alpha_fit(alpha: Any, *, method: str, space: str, dither: str) -> bool:
+    """Whether alpha is fitted as part of the colour; refuses what that cannot combine with."""
+    if check_choice(alpha, "alpha", ALPHAS) == "keep":
+        return False
+    for name, value, only in (
+        ("method", method, "kmeans"),
+        ("space", space, "rgb"),
+        ("dither", dither, "none"),
+    ):
+        if value != only:
+            raise ValueError(
+                f"alpha='fit' works with {name}={only!r} only (K-Means in premultiplied "
+                f"RGBA), got {name}={value!r}"
+            )
+    return True
+
+
+def rgba_source(image: Any, name: str = "image") -> RGBASource:
+    prep = check_image(as_array(image), name)
+    if prep.alpha is None:
+        raise ValueError(
+            f"alpha='fit' needs an RGBA {name} of shape (H, W, 4), got shape {prep.shape}"
+        )
+    rgba = np.concatenate([prep.pixels, prep.alpha.reshape(-1, 1)], axis=1)
+    return RGBASource(prep, color_table(rgba))
+
+
+def alpha_palette(entries: NDArray, counts: NDArray) -> Palette:
+    return Palette(entries[:, :3], counts, alpha=entries[:, 3].copy())
+
+
+def recolor_rgba(src: RGBASource, palette: Palette) -> NDArray:
+    """Map an RGBA image onto a palette that carries alpha."""
+    prep = src.prep
+    colors = check_palette(palette, channels=3, dtype=prep.dtype)
+    alpha = check_palette(np.asarray(palette.alpha).reshape(-1, 1), channels=1, dtype=prep.dtype)
+    if alpha.shape[0] != colors.shape[0]:
+        raise ValueError(f"palette has {colors.shape[0]} colours but {alpha.shape[0]} alpha values")
+    entries = np.concatenate([colors, alpha], axis=1)
+    mapping = map_rgba(src.table.colors, src.table.counts, entries, prep)
+    return src.table.expand(mapping.palette[mapping.labels]).reshape(prep.shape)

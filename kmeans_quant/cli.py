@@ -32,8 +32,8 @@ from . import __version__
 from ._dtypes import from_uint8, full_scale, to_uint8
 from ._validation import DITHERS, METHODS, SPACES
 from .color_table import color_table, merge_tables
-from .frames import ANIMATION_EXTENSIONS, Animation, read_frames, write_frames
-from .image import extract_palette, quantize, quantize_frames, recolor
+from .frames import ANIMATION_EXTENSIONS, Animation, quantize_frames, read_frames, write_frames
+from .image import extract_palette, quantize, recolor
 from .io import IMAGE_EXTENSIONS, open_image, write_image
 from .metrics import mse, psnr
 from .palette import Palette, by_count

@@ -6,4 +6,4 @@ import importlib.util
 # cannot even be imported, and tests/test_dask.py skips itself.
 collect_ignore = []
 if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
-    collect_ignore.append("dask.py")
+    collect_ignore.append("dask")

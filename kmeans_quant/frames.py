@@ -33,10 +33,12 @@ from numpy.typing import NDArray
 
 from ._atomic import atomic_write
 from ._dtypes import to_uint8
+from ._validation import RNGLike, check_rng
 from .color_table import merge_tables
 from .histogram import ColorHistogram, merge
-from .image import quantize_frames
-from .io import IndexedImage, destination, open_pillow, palette_indices, pil_indexed
+from .image import extract_palette, quantize, recolor
+from .indexed import IndexedImage, palette_indices, pil_indexed
+from .io import destination, open_pillow
 
 __all__ = [
     "Animation",
@@ -351,3 +353,93 @@ def _pillow_frames(arrays: list[NDArray[np.uint8]], ext: str) -> list[Any]:
         return [Image.fromarray(f) for f in arrays]
     maps, shared = indexed
     return [pil_indexed(shared._replace(indices=m)) for m in maps]
+
+
+def quantize_frames(
+    frames: Sequence[NDArray],
+    k: int,
+    *,
+    per_frame_palette: bool = False,
+    rng: RNGLike = 0,
+    method: str = "kmeans",
+    space: str = "rgb",
+    dither: str = "none",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    alpha: str = "keep",
+) -> list[NDArray]:
+    r"""Reduce the frames of an animation to at most ``k`` colours, without flicker.
+
+    By default all frames share one palette: :func:`extract_palette` of the
+    frames together (their colour histograms merged, so the fit is K-Means
+    over every pixel of every frame), and every frame is mapped onto it
+    with :func:`recolor`. A colour that stays put in the picture then keeps
+    the same palette colour in every frame. With ``per_frame_palette=True``
+    each frame is quantized on its own (:func:`quantize`), which fits each
+    frame better but lets still areas flicker.
+
+    Parameters
+    ----------
+    frames : sequence of ndarray or PIL.Image.Image
+        The frames, each as :func:`quantize` accepts; all share channel
+        layout and dtype (their sizes may differ).
+    k : int
+        Maximum number of colours (per frame with ``per_frame_palette``).
+    per_frame_palette : bool, default False
+        One palette per frame instead of one for all.
+    rng, method, space, dither, max_iter, tol, alpha
+        As for :func:`quantize`.
+
+    Returns
+    -------
+    list of ndarray
+        One quantized frame per input frame, each of its frame's shape and
+        dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`quantize`; an empty ``frames``; frames that cannot
+        share a palette.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import quantize_frames
+    >>> rng = np.random.default_rng(0)
+    >>> frames = [rng.integers(0, 256, size=(16, 16, 3), dtype=np.uint8) for _ in range(3)]
+    >>> out = quantize_frames(frames, 4)
+    >>> len(np.unique(np.concatenate([f.reshape(-1, 3) for f in out]), axis=0))
+    4
+    """
+    if isinstance(frames, (str, bytes)) or not isinstance(frames, Sequence):
+        raise TypeError(f"frames must be a list or tuple of images, got {type(frames).__name__}")
+    if len(frames) == 0:
+        raise ValueError("frames is empty; give at least one frame")
+    gen = check_rng(rng)
+    if per_frame_palette:
+        return [
+            quantize(
+                f,
+                k,
+                rng=gen,
+                method=method,
+                space=space,
+                dither=dither,
+                max_iter=max_iter,
+                tol=tol,
+                alpha=alpha,
+            )
+            for f in frames
+        ]
+    palette = extract_palette(
+        list(frames),
+        k,
+        rng=gen,
+        method=method,
+        space=space,
+        max_iter=max_iter,
+        tol=tol,
+        alpha=alpha,
+    )
+    return [recolor(f, palette, dither=dither, space=space) for f in frames]

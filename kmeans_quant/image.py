@@ -1,32 +1,26 @@
-r"""The image API: :func:`quantize`, :func:`extract_palette`, :func:`recolor`.
+r"""The image API: :func:`quantize`, :func:`extract_palette`, :func:`recolor`, :func:`fit_palette`.
 
-All three work on plain ndarrays: uint8 or uint16 images of shape (H, W),
-(H, W, 3) or (H, W, 4), and float images with values in [0, 1]. Alpha is
-carried through unchanged; a 2-D array is a grayscale image.
+They take uint8, uint16 or float ([0, 1]) arrays of shape (H, W), (H, W, 3)
+or (H, W, 4), or PIL images. Alpha is carried through unchanged, unless
+``alpha="fit"`` makes it part of the colour (:mod:`kmeans_quant._alpha_fit`).
 
 How a palette is fitted
-    The image's distinct colours are counted (:mod:`kmeans_quant.color_table`)
-    and clustered with their counts as weights, which is the K-Means
-    objective over all pixels,
+    The distinct colours (:mod:`kmeans_quant.color_table`) are clustered with
+    their pixel counts as weights, which is the K-Means objective over all
+    pixels at a cost that follows the number of colours:
 
-    .. math:: \mathrm{SSE} = \sum_{\text{pixels } p}
-              \min_j \lVert x_p - c_j \rVert^2
-              = \sum_{\text{colours } u} n_u \min_j \lVert u - c_j \rVert^2 ,
+    .. math:: \sum_{\text{pixels } p} \min_j \lVert x_p - c_j \rVert^2
+              = \sum_{\text{colours } u} n_u \min_j \lVert u - c_j \rVert^2 .
 
-    at a cost that follows the number of colours, not of pixels. The fit
-    runs coarse to fine (:mod:`kmeans_quant._palette_fit`): several
-    k-means++ starts on a coarse colour grid, the best one refined on a
-    finer grid. Centres are rounded to the image's dtype to give the palette.
-    With ``method=`` the palette comes from a classic baseline instead, and
-    with ``space="oklab"`` everything happens in Oklab.
+    The fit runs coarse to fine (:mod:`kmeans_quant._palette_fit`); centres
+    are rounded to the image's dtype. ``method=`` picks a classic baseline
+    instead, and ``space="oklab"`` fits and maps in Oklab.
 
 How pixels are mapped
-    Every distinct colour goes to its nearest palette colour, with ties
-    going to the lexicographically smallest palette colour, so the result
-    depends only on the set of palette colours and not on their order.
-    For uint8 images this search is exact (integer distances computed
-    without round-off). :func:`quantize` is therefore exactly
-    ``recolor(image, extract_palette(image, k))``.
+    Every distinct colour goes to its nearest palette colour, ties to the
+    lexicographically smallest, so the result depends only on the set of
+    palette colours. For uint8 images the search is exact, and
+    :func:`quantize` is exactly ``recolor(image, extract_palette(image, k))``.
 """
 
 from __future__ import annotations
@@ -38,12 +32,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._alpha_fit import fit_rgba, map_rgba
+from ._alpha_fit import (
+    alpha_palette,
+    check_alpha_fit,
+    fit_rgba,
+    map_rgba,
+    recolor_rgba,
+    rgba_source,
+)
 from ._fit_space import fit_to_image, image_to_fit
 from ._palette_fit import fit_colors
 from ._pil import as_array
 from ._validation import (
-    ALPHAS,
     DITHERS,
     METHODS,
     SPACES,
@@ -65,7 +65,7 @@ from .histogram import ColorHistogram, merge
 from .palette import Palette
 from .steps import label_points
 
-__all__ = ["quantize", "quantize_frames", "extract_palette", "recolor", "fit_palette"]
+__all__ = ["quantize", "extract_palette", "recolor", "fit_palette"]
 
 
 # --------------------------------------------------------------------------
@@ -254,63 +254,12 @@ def _sources(images: Any) -> list[_Source]:
     return [_source(images)]
 
 
-@dataclass(frozen=True, eq=False)
-class _RGBASource:
-    """A checked RGBA image and the table of its distinct (colour, alpha) values."""
-
-    prep: PreparedImage
-    table: ColorTable
-
-
-def _check_alpha_fit(alpha: Any, *, method: str, space: str, dither: str) -> bool:
-    """Whether alpha is fitted as part of the colour; refuses what that cannot combine with."""
-    if check_choice(alpha, "alpha", ALPHAS) == "keep":
-        return False
-    for name, value, only in (
-        ("method", method, "kmeans"),
-        ("space", space, "rgb"),
-        ("dither", dither, "none"),
-    ):
-        if value != only:
-            raise ValueError(
-                f"alpha='fit' works with {name}={only!r} only (K-Means in premultiplied "
-                f"RGBA), got {name}={value!r}"
-            )
-    return True
-
-
-def _rgba_source(image: Any, name: str = "image") -> _RGBASource:
-    prep = check_image(as_array(image), name)
-    if prep.alpha is None:
-        raise ValueError(
-            f"alpha='fit' needs an RGBA {name} of shape (H, W, 4), got shape {prep.shape}"
-        )
-    rgba = np.concatenate([prep.pixels, prep.alpha.reshape(-1, 1)], axis=1)
-    return _RGBASource(prep, color_table(rgba))
-
-
 def _rgba_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions):
     """Fit and map an RGBA colour table: the mapping of :func:`map_rgba`."""
     fitted = fit_rgba(
         colors, counts, prep, k=opt.k, rng=opt.rng, max_iter=opt.max_iter, tol=opt.tol
     )
     return map_rgba(colors, counts, fitted, prep)
-
-
-def _alpha_palette(entries: NDArray, counts: NDArray) -> Palette:
-    return Palette(entries[:, :3], counts, alpha=entries[:, 3].copy())
-
-
-def _recolor_rgba(src: _RGBASource, palette: Palette) -> NDArray:
-    """Map an RGBA image onto a palette that carries alpha."""
-    prep = src.prep
-    colors = check_palette(palette, channels=3, dtype=prep.dtype)
-    alpha = check_palette(np.asarray(palette.alpha).reshape(-1, 1), channels=1, dtype=prep.dtype)
-    if alpha.shape[0] != colors.shape[0]:
-        raise ValueError(f"palette has {colors.shape[0]} colours but {alpha.shape[0]} alpha values")
-    entries = np.concatenate([colors, alpha], axis=1)
-    mapping = map_rgba(src.table.colors, src.table.counts, entries, prep)
-    return src.table.expand(mapping.palette[mapping.labels]).reshape(prep.shape)
 
 
 # --------------------------------------------------------------------------
@@ -406,14 +355,14 @@ def extract_palette(
     array([12,  4,  4])
     """
     opt = _fit_options(k, rng, max_iter, tol, method, space)
-    if _check_alpha_fit(alpha, method=opt.method, space=opt.space, dither="none"):
+    if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither="none"):
         if isinstance(image, (list, tuple)) and not image:
             raise ValueError("images is an empty sequence; give at least one image")
         many = image if isinstance(image, (list, tuple)) else [image]
-        rgba = [_rgba_source(im, f"images[{i}]") for i, im in enumerate(many)]
+        rgba = [rgba_source(im, f"images[{i}]") for i, im in enumerate(many)]
         colors, counts = merge_tables([(r.table.colors, r.table.counts) for r in rgba])
         mapping = _rgba_palette(colors, counts, rgba[0].prep, opt)
-        return _alpha_palette(mapping.palette, mapping.counts)
+        return alpha_palette(mapping.palette, mapping.counts)
     srcs = _sources(image)
     if len(srcs) == 1:
         return _palette_of(srcs[0], opt)[0]
@@ -499,8 +448,8 @@ def quantize(
     """
     opt = _fit_options(k, rng, max_iter, tol, method, space)
     dither = check_choice(dither, "dither", DITHERS)
-    if _check_alpha_fit(alpha, method=opt.method, space=opt.space, dither=dither):
-        rgba = _rgba_source(image)
+    if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither=dither):
+        rgba = rgba_source(image)
         mapping = _rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt)
         return rgba.table.expand(mapping.palette[mapping.labels]).reshape(rgba.prep.shape)
     src = _source(image)
@@ -565,104 +514,14 @@ def recolor(
     dither = check_choice(dither, "dither", DITHERS)
     space = check_choice(space, "space", SPACES)
     if isinstance(palette, Palette) and palette.alpha is not None:
-        _check_alpha_fit("fit", method="kmeans", space=space, dither=dither)
-        return _recolor_rgba(_rgba_source(image), palette)
+        check_alpha_fit("fit", method="kmeans", space=space, dither=dither)
+        return recolor_rgba(rgba_source(image), palette)
     src = _source(image)
     colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
     if dither != "none":
         return _dithered(src, colors, dither, space)
     canon = np.unique(colors, axis=0)
     return _expand(src, canon, _nearest(src.table.colors, canon, src.prep, space))
-
-
-def quantize_frames(
-    frames: Sequence[NDArray],
-    k: int,
-    *,
-    per_frame_palette: bool = False,
-    rng: RNGLike = 0,
-    method: str = "kmeans",
-    space: str = "rgb",
-    dither: str = "none",
-    max_iter: int = 300,
-    tol: float = 1e-4,
-    alpha: str = "keep",
-) -> list[NDArray]:
-    r"""Reduce the frames of an animation to at most ``k`` colours, without flicker.
-
-    By default all frames share one palette: :func:`extract_palette` of the
-    frames together (their colour histograms merged, so the fit is K-Means
-    over every pixel of every frame), and every frame is mapped onto it
-    with :func:`recolor`. A colour that stays put in the picture then keeps
-    the same palette colour in every frame. With ``per_frame_palette=True``
-    each frame is quantized on its own (:func:`quantize`), which fits each
-    frame better but lets still areas flicker.
-
-    Parameters
-    ----------
-    frames : sequence of ndarray or PIL.Image.Image
-        The frames, each as :func:`quantize` accepts; all share channel
-        layout and dtype (their sizes may differ).
-    k : int
-        Maximum number of colours (per frame with ``per_frame_palette``).
-    per_frame_palette : bool, default False
-        One palette per frame instead of one for all.
-    rng, method, space, dither, max_iter, tol, alpha
-        As for :func:`quantize`.
-
-    Returns
-    -------
-    list of ndarray
-        One quantized frame per input frame, each of its frame's shape and
-        dtype.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As for :func:`quantize`; an empty ``frames``; frames that cannot
-        share a palette.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from kmeans_quant import quantize_frames
-    >>> rng = np.random.default_rng(0)
-    >>> frames = [rng.integers(0, 256, size=(16, 16, 3), dtype=np.uint8) for _ in range(3)]
-    >>> out = quantize_frames(frames, 4)
-    >>> len(np.unique(np.concatenate([f.reshape(-1, 3) for f in out]), axis=0))
-    4
-    """
-    if isinstance(frames, (str, bytes)) or not isinstance(frames, Sequence):
-        raise TypeError(f"frames must be a list or tuple of images, got {type(frames).__name__}")
-    if len(frames) == 0:
-        raise ValueError("frames is empty; give at least one frame")
-    gen = check_rng(rng)
-    if per_frame_palette:
-        return [
-            quantize(
-                f,
-                k,
-                rng=gen,
-                method=method,
-                space=space,
-                dither=dither,
-                max_iter=max_iter,
-                tol=tol,
-                alpha=alpha,
-            )
-            for f in frames
-        ]
-    palette = extract_palette(
-        list(frames),
-        k,
-        rng=gen,
-        method=method,
-        space=space,
-        max_iter=max_iter,
-        tol=tol,
-        alpha=alpha,
-    )
-    return [recolor(f, palette, dither=dither, space=space) for f in frames]
 
 
 def fit_palette(
@@ -677,29 +536,18 @@ def fit_palette(
 ) -> Palette:
     r"""The ``k``-colour palette of the pixels a histogram counts.
 
-    Runs the fit of :func:`kmeans_quant.extract_palette` on the histogram's
-    colours weighted by their counts, which minimises the same objective
-    over the pixels,
-
-    .. math:: \sum_{\text{colours } u} n_u \min_j \lVert u - c_j \rVert^2 ,
-
-    so for the histogram of an image (or the merge of histograms of its
-    blocks, or of several images) the result equals ``extract_palette``
-    of the same pixels bit for bit: same colours, same counts, same order.
+    Runs the fit of :func:`extract_palette` on the histogram's colours
+    weighted by their counts, the same objective over the same pixels, so
+    for the histogram of an image (or the merge of the histograms of its
+    blocks, or of several images) the result equals ``extract_palette`` of
+    those pixels bit for bit: same colours, same counts, same order.
 
     Parameters
     ----------
     histogram : ColorHistogram
         At least one counted pixel.
-    k : int
-        Maximum number of colours, at least 1.
-    rng : int or numpy.random.Generator, default 0
-        Seed for k-means++ (as in :func:`kmeans_quant.extract_palette`).
-    method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
-    space : {'rgb', 'oklab'}, default 'rgb'
-    max_iter : int, default 300
-    tol : float, default 1e-4
-        As in :func:`kmeans_quant.extract_palette`.
+    k, rng, method, space, max_iter, tol
+        As for :func:`extract_palette`.
 
     Returns
     -------

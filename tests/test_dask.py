@@ -79,7 +79,9 @@ def test_palette_equals_in_memory_for_any_chunking(client, kind):
 def test_many_blocks_go_through_a_tree_of_merges(client):
     img = make_quadrants(96, 80, noise=30, seed=4)
     x = da.from_array(img, chunks=(7, 9, 3))  # 14 x 9 = 126 blocks: three levels
-    assert x.npartitions > kd._FAN_IN**2
+    from kmeans_quant.dask._reduce import FAN_IN
+
+    assert x.npartitions > FAN_IN**2
     _same_palette(
         kd.extract_palette(x, 12, space="oklab"),
         kmeans_quant.extract_palette(img, 12, space="oklab"),
@@ -300,7 +302,7 @@ def test_an_unreadable_file_fails_the_run_and_writes_nothing(client, photos, tmp
 
 def _slow_writes(seconds):
     """Run on a worker: make every file write sleep first."""
-    import kmeans_quant.dask as m
+    import kmeans_quant.dask._files as m
 
     original = m._write_one
 
