@@ -8,7 +8,7 @@ run and side by side:
 * the scikit-learn recipe, ``KMeans(n_clusters=k, random_state=0)`` on all
   pixels with the centres rounded to the image's dtype: its MSE. These fits
   take minutes in total, so their MSEs are cached in
-  ``benchmarks/sklearn_mse.json`` (keyed by image name, a hash of its
+  ``benchmarks/sweep_sklearn_mse.json`` (keyed by image name, a hash of its
   pixels and k) and refilled only for missing entries (``--fill-sklearn``).
 
 MSE is the mean over pixels and channels of the squared error in 8-bit
@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from .kinds import KINDS, sweep_images, to_uint8
 
 KS = (2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-SKLEARN_CACHE = Path(__file__).with_name("sklearn_mse.json")
+SKLEARN_CACHE = Path(__file__).with_name("sweep_sklearn_mse.json")
 
 
 def fingerprint(image: NDArray) -> str:
@@ -155,13 +155,21 @@ def sweep(
             rows.append(row)
             sk = row["sk_mse"]
             ratio = f"{row['kq_mse'] / sk:.3f}" if sk else "  -  "
+            lib = f"{row['kq_mse'] / row['lib_mse']:.3f}" if row["lib_mse"] else "  -  "
             print(
-                f"{name:22s} k={k:3d} mse/sk={ratio} mse/lib={row['kq_mse'] / row['lib_mse']:.3f}"
+                f"{name:22s} k={k:3d} mse/sk={ratio} mse/lib={lib}"
                 f" t={t_kq * 1e3:7.1f} ms lib/kq={t_lib / t_kq:5.2f}",
                 file=sys.stderr,
                 flush=True,
             )
     return rows
+
+
+def write_json(path: Path | None, obj: object) -> None:
+    """Write ``obj`` as indented JSON to ``path`` (folders made as needed); nothing if None."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(obj, indent=1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,10 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fill_sklearn:
         fill_sklearn(images, ks, args.cache)
         return 0
-    rows = sweep(images, ks, args.repeats, load_cache(args.cache))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(rows, indent=1))
+    write_json(args.out, sweep(images, ks, args.repeats, load_cache(args.cache)))
     return 0
 
 

@@ -14,14 +14,21 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
    is a constant), at a small fraction of the work.
 2. K-Means has local optima, so several k-means++ starts (``_n_starts``:
    many for small k, where runs are cheap and optima far apart) each run
-   Lloyd's iterations to convergence on the cells; the lowest inertia wins.
+   up to ``_START_ITER`` Lloyd iterations on the cells; the lowest inertia
+   wins.
 3. Refine from those centres on a fine grid (``_REFINE_BITS`` bits: cells 2
-   units wide, at most 8 colours each) with up to ``_REFINE_ITER``
+   units wide, at most 8 colours each; one bit less above
+   ``_REFINE_MAX_CELLS`` cells) with up to ``_REFINE_ITER``
    over-relaxed Lloyd iterations (``_REFINE_RELAX``), which lets the coarse
    cells split across cluster boundaries.
 
-Small colour tables skip the coarse stage. How the constants were tuned,
-and what each stage costs in error, is in ``docs/internals.md``.
+The coarse stage pays only when there are many colours per centre: with
+fewer than ``_COARSE_MIN_RATIO`` per centre (flat graphics), or little work
+in all, the exact colours are fitted directly, from several starts when
+that is cheap (:func:`_exact_starts`), to stable labels. For uint8 RGB
+images the centres are then polished on the integer lattice
+(:func:`_polish`). How the constants were tuned, and what each stage costs
+in error, is in ``docs/internals.md``.
 """
 
 from __future__ import annotations
@@ -46,8 +53,13 @@ _EXACT_MAX_STARTS = 24
 # Starts: max(1, min(_MAX_STARTS, _START_BUDGET // k)).
 _START_BUDGET = 256
 _MAX_STARTS = 6
+# Lloyd iterations of each coarse start at most (the refinement goes on).
+_START_ITER = 30
 _REFINE_BITS = 7
-_REFINE_ITER = 20
+# A fine grid with more cells than this is coarsened by a bit: colours
+# spread so evenly (noise) gain nothing from the finer cells.
+_REFINE_MAX_CELLS = 1 << 17
+_REFINE_ITER = 10
 # Over-relaxation of the refinement (see kmeans_quant.engine).
 _REFINE_RELAX = 3.0
 # Most rounds of Lloyd's iterations on the integer lattice (see _polish).
@@ -138,9 +150,15 @@ def _coarse_to_fine(
         means, weight = pool_on_grid(X, w, bits)
     if means.shape[0] <= k:
         return fit_weighted_centers(X, w, plain), X, w
-    centers = _best_of(means, weight, plain, _n_starts(k))
+    starts = FitSettings(
+        k=k, init="k-means++", max_iter=min(_START_ITER, max_iter), tol=plain.tol, rng=plain.rng
+    )
+    centers = _best_of(means, weight, starts, _n_starts(k))
     if bits < _REFINE_BITS:
-        X, w = pool_on_grid(X, w, _REFINE_BITS)
+        fine, fine_w = pool_on_grid(X, w, _REFINE_BITS)
+        if fine.shape[0] > _REFINE_MAX_CELLS and bits < _REFINE_BITS - 1:
+            fine, fine_w = pool_on_grid(X, w, _REFINE_BITS - 1)
+        X, w = fine, fine_w
     refine = FitSettings(
         k=k,
         init=centers,
