@@ -14,14 +14,21 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
    is a constant), at a small fraction of the work.
 2. K-Means has local optima, so several k-means++ starts (``_n_starts``:
    many for small k, where runs are cheap and optima far apart) each run
-   Lloyd's iterations to convergence on the cells; the lowest inertia wins.
+   up to ``_START_ITER`` Lloyd iterations on the cells; the lowest inertia
+   wins.
 3. Refine from those centres on a fine grid (``_REFINE_BITS`` bits: cells 2
-   units wide, at most 8 colours each) with up to ``_REFINE_ITER``
+   units wide, at most 8 colours each; one bit less above
+   ``_REFINE_MAX_CELLS`` cells) with up to ``_REFINE_ITER``
    over-relaxed Lloyd iterations (``_REFINE_RELAX``), which lets the coarse
    cells split across cluster boundaries.
 
-Small colour tables skip the coarse stage. How the constants were tuned,
-and what each stage costs in error, is in ``docs/internals.md``.
+The coarse stage pays only when there are many colours per centre: with
+fewer than ``_COARSE_MIN_RATIO`` per centre (flat graphics), or little work
+in all, the exact colours are fitted directly, from several starts when
+that is cheap (:func:`_exact_starts`), to stable labels. For uint8 RGB
+images the centres are then polished on the integer lattice
+(:func:`_polish`). How the constants were tuned, and what each stage costs
+in error, is in ``docs/internals.md``.
 """
 
 from __future__ import annotations
@@ -31,22 +38,67 @@ from numpy.typing import NDArray
 
 from .color_table import pool_on_grid
 from .engine import FitSettings, fit_weighted, fit_weighted_centers
+from .steps import assign_labels, update_centers
 
 _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4
-# Colours per cluster below which the coarse stage is not worth it.
-_COARSE_MIN_RATIO = 8
+# The exact colours are fitted directly when there are fewer than
+# _COARSE_MIN_RATIO per cluster, or when colours * k is below _EXACT_MAX_WORK.
+_COARSE_MIN_RATIO = 64
+_EXACT_MAX_WORK = 1 << 16
+# Exact fits: starts while colours * k * starts stays within this budget,
+# at most _EXACT_MAX_STARTS.
+_EXACT_START_BUDGET = 1 << 24
+_EXACT_MAX_STARTS = 24
 # Starts: max(1, min(_MAX_STARTS, _START_BUDGET // k)).
 _START_BUDGET = 256
 _MAX_STARTS = 6
+# Lloyd iterations of each coarse start at most (the refinement goes on).
+_START_ITER = 30
 _REFINE_BITS = 7
+# A fine grid with more cells than this is coarsened by a bit: colours
+# spread so evenly (noise) gain nothing from the finer cells.
+_REFINE_MAX_CELLS = 1 << 17
 _REFINE_ITER = 10
 # Over-relaxation of the refinement (see kmeans_quant.engine).
 _REFINE_RELAX = 3.0
+# Most rounds of Lloyd's iterations on the integer lattice (see _polish).
+_POLISH_ITER = 5
 
 
 def _n_starts(k: int) -> int:
     return max(1, min(_MAX_STARTS, _START_BUDGET // k))
+
+
+def _exact_starts(n: int, k: int) -> int:
+    return max(1, min(_EXACT_MAX_STARTS, _EXACT_START_BUDGET // (n * k)))
+
+
+def _best_of(X: NDArray, w: NDArray, s: FitSettings, starts: int) -> NDArray:
+    """Centres of the lowest-inertia run among ``starts`` k-means++ starts."""
+    if starts == 1:
+        return fit_weighted_centers(X, w, s)
+    runs = [fit_weighted(X, w, s) for _ in range(starts)]
+    return min(runs, key=lambda r: r.inertia).centers
+
+
+def _polish(X: NDArray, w: NDArray, centers: NDArray) -> NDArray:
+    r"""Lloyd's iterations with the centres kept on the integer lattice.
+
+    For fixed labels the best integer centre of a cluster is its mean
+    rounded channel by channel (the squared error separates by channel), and
+    for fixed centres the nearest ones are the best labels, so neither step
+    can raise the error of the rounded palette. Stops when the rounded
+    centres no longer move.
+    """
+    c = np.rint(centers)
+    for _ in range(_POLISH_ITER):
+        labels, dist = assign_labels(X, c)
+        new = np.rint(update_centers(X, labels, c.shape[0], sample_weight=w, min_sq_dist=dist))
+        if np.array_equal(new, c):
+            break
+        c = new
+    return c
 
 
 def fit_colors(
@@ -57,31 +109,62 @@ def fit_colors(
     rng: np.random.Generator,
     max_iter: int,
     tol: float,
+    lattice: bool = False,
 ) -> NDArray:
     """Centres ``(k, c)`` for colours ``X`` (0-255 units) weighted by ``w``.
 
-    Requires ``k < len(X)``.
+    Requires ``k < len(X)``. With ``lattice``, the centres are whole numbers,
+    polished on the integer lattice (:func:`_polish`) after the fit.
     """
     plain = FitSettings(k=k, init="k-means++", max_iter=max_iter, tol=tol, rng=rng)
-    if X.shape[0] < _COARSE_MIN_RATIO * k:
-        return fit_weighted_centers(X, w, plain)
+    n = X.shape[0]
+    if n < _COARSE_MIN_RATIO * k or n * k <= _EXACT_MAX_WORK:
+        # Few colours per centre: fit them exactly, from several starts
+        # when they are cheap, to stable labels.
+        exact = FitSettings(k=k, init="k-means++", max_iter=max_iter, tol=0.0, rng=rng)
+        runs = [fit_weighted_centers(X, w, exact) for _ in range(_exact_starts(n, k))]
+        if lattice:
+            runs = [_polish(X, w, c) for c in runs]
+        return min(runs, key=lambda c: _sse(X, w, c)) if len(runs) > 1 else runs[0]
+    centers, fine, fine_w = _coarse_to_fine(X, w, plain, max_iter=max_iter)
+    return _polish(fine, fine_w, centers) if lattice else centers
+
+
+def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
+    """Weighted sum of squared distances of the colours to their nearest centre."""
+    return float(w.astype(np.float64) @ assign_labels(X, centers)[1].astype(np.float64))
+
+
+def _coarse_to_fine(
+    X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Starts on coarse grid cells, the best refined on the fine grid.
+
+    Returns the centres and the fine grid's cell means and weights.
+    """
+    k = plain.k
     bits = _COARSE_BITS
     means, weight = pool_on_grid(X, w, bits)
     while means.shape[0] < _COARSE_MIN_CELLS_PER_K * k and bits < 7:
         bits += 1
         means, weight = pool_on_grid(X, w, bits)
     if means.shape[0] <= k:
-        return fit_weighted_centers(X, w, plain)
-    runs = [fit_weighted(means, weight, plain) for _ in range(_n_starts(k))]
-    centers = min(runs, key=lambda r: r.inertia).centers
+        return fit_weighted_centers(X, w, plain), X, w
+    starts = FitSettings(
+        k=k, init="k-means++", max_iter=min(_START_ITER, max_iter), tol=plain.tol, rng=plain.rng
+    )
+    centers = _best_of(means, weight, starts, _n_starts(k))
     if bits < _REFINE_BITS:
-        X, w = pool_on_grid(X, w, _REFINE_BITS)
+        fine, fine_w = pool_on_grid(X, w, _REFINE_BITS)
+        if fine.shape[0] > _REFINE_MAX_CELLS and bits < _REFINE_BITS - 1:
+            fine, fine_w = pool_on_grid(X, w, _REFINE_BITS - 1)
+        X, w = fine, fine_w
     refine = FitSettings(
         k=k,
         init=centers,
         max_iter=min(_REFINE_ITER, max_iter),
-        tol=tol,
-        rng=rng,
+        tol=plain.tol,
+        rng=plain.rng,
         relax=_REFINE_RELAX,
     )
-    return fit_weighted_centers(X, w, refine)
+    return fit_weighted_centers(X, w, refine), X, w

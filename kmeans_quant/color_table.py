@@ -171,6 +171,33 @@ def distinct_codes(codes: NDArray[np.uint32]) -> tuple[NDArray[np.uint32], NDArr
     return ordered[starts], np.diff(np.append(starts, ordered.size))
 
 
+def _radix_order(codes: NDArray, n_bits: int) -> NDArray[np.intp]:
+    """Stable order that sorts ``codes`` (of at most ``n_bits`` bits), 16 bits at a time.
+
+    Least significant digit first, each pass a stable sort of 16-bit keys,
+    which NumPy does by radix in linear time.
+    """
+    order = np.argsort(codes.astype(np.uint16), kind="stable")
+    for shift in range(16, n_bits, 16):
+        digits = codes[order] >> np.asarray(shift, codes.dtype)
+        order = order[np.argsort(digits.astype(np.uint16), kind="stable")]
+    return order
+
+
+def _sorted_table(codes: NDArray, n_bits: int) -> tuple[NDArray, NDArray, NDArray]:
+    """Distinct ``codes`` in increasing order, their counts, and each code's index among them."""
+    order = _radix_order(codes, n_bits)
+    ordered = codes[order]
+    new = np.empty(ordered.size, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    index_dtype = np.int32 if starts.size < 2**31 else np.intp
+    inverse = np.empty(codes.size, dtype=index_dtype)
+    inverse[order] = np.cumsum(new, dtype=index_dtype) - 1
+    return ordered[starts], np.diff(np.append(starts, ordered.size)), inverse
+
+
 def color_table(pixels: NDArray) -> ColorTable:
     """Count the distinct colours of ``pixels``, shape ``(n, c)``.
 
@@ -209,6 +236,11 @@ def color_table(pixels: NDArray) -> ColorTable:
             color_codes, counts = distinct_codes(codes)
         colors = unpack_colors(color_codes, np.dtype(np.uint8), c)
         return ColorTable(colors, counts.astype(np.int64), codes, color_codes, None)
+    if pixels.dtype == np.uint16 and c <= 3:
+        # Packed 16c-bit codes, sorted by radix: linear in the pixels.
+        color_codes, counts, inverse = _sorted_table(pack_colors(pixels), 16 * c)
+        colors = unpack_colors(color_codes, np.dtype(np.uint16), c)
+        return ColorTable(colors, counts.astype(np.int64), None, None, inverse)
     colors, inverse, counts = np.unique(pixels, axis=0, return_inverse=True, return_counts=True)
     return ColorTable(colors, counts.astype(np.int64), None, None, inverse.reshape(-1))
 

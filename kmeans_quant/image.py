@@ -178,7 +178,13 @@ def _fit_palette(
         centers = median_cut(X, counts, opt.k)
     else:
         centers = fit_colors(
-            X, counts.astype(np.float32), opt.k, rng=opt.rng, max_iter=opt.max_iter, tol=opt.tol
+            X,
+            counts.astype(np.float32),
+            opt.k,
+            rng=opt.rng,
+            max_iter=opt.max_iter,
+            tol=opt.tol,
+            lattice=opt.space == "rgb" and prep.dtype == np.uint8,
         )
     return fit_to_image(centers, prep, opt.space)
 

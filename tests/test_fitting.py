@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kmeans_quant.color_table import distinct_codes, pool_on_grid
+from kmeans_quant._palette_fit import fit_colors
+from kmeans_quant.color_table import color_table, distinct_codes, pool_on_grid
 from kmeans_quant.steps import _cluster_sums
 
 
@@ -66,3 +67,35 @@ def test_spread_cluster_sums_equal_plain_sums(n, k):
             sums[j], (w[mine, None] * X[mine]).sum(axis=0), rtol=1e-12, atol=1e-12
         )
         np.testing.assert_allclose(weights[j], w[mine].sum(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("n", [1, 5, 40000])
+def test_uint16_table_by_radix_matches_numpy_unique(n, channels):
+    rng = np.random.default_rng(n + channels)
+    px = rng.integers(0, 1 << 16, size=(n, channels)).astype(np.uint16)
+    px[n // 2 :] = px[: n - n // 2]  # repeats
+    px[0] = 65535  # top bits of every 16-bit digit set
+    table = color_table(px)
+    colors, inverse, counts = np.unique(px, axis=0, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(table.colors, colors)
+    np.testing.assert_array_equal(table.counts, counts)
+    np.testing.assert_array_equal(table.pixel_index(), inverse.reshape(-1))
+
+
+def _sse(X, w, centers):
+    d = ((X[:, None, :].astype(np.float64) - centers[None]) ** 2).sum(axis=2).min(axis=1)
+    return float(w @ d)
+
+
+@pytest.mark.parametrize("n, k", [(300, 12), (5000, 8)])  # both fit the exact colours
+def test_lattice_fit_gives_whole_numbers_no_worse_than_rounding(n, k):
+    rng = np.random.default_rng(n)
+    X = np.clip(rng.normal(128, 50, size=(n, 3)), 0, 255).round().astype(np.float32)
+    w = rng.integers(1, 30, size=n).astype(np.float32)
+    plain = fit_colors(X, w, k, rng=np.random.default_rng(1), max_iter=300, tol=1e-4)
+    lattice = fit_colors(
+        X, w, k, rng=np.random.default_rng(1), max_iter=300, tol=1e-4, lattice=True
+    )
+    np.testing.assert_array_equal(lattice, np.rint(lattice))
+    assert _sse(X, w, lattice) <= _sse(X, w, np.rint(plain)) * (1 + 1e-9)
