@@ -25,8 +25,8 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
 The coarse stage pays only when there are many colours per centre: with
 fewer than ``_COARSE_MIN_RATIO`` per centre (flat graphics), or little work
 in all, the exact colours are fitted directly, from several starts when
-that is cheap (:func:`_exact_starts`), to stable labels. For uint8 RGB
-images the centres are then polished on the integer lattice
+that is cheap (:func:`_exact_starts`), to stable labels; for uint8 RGB
+images those centres are then polished on the integer lattice
 (:func:`_polish`). How the constants were tuned, and what each stage costs
 in error, is in ``docs/internals.md``.
 """
@@ -113,8 +113,9 @@ def fit_colors(
 ) -> NDArray:
     """Centres ``(k, c)`` for colours ``X`` (0-255 units) weighted by ``w``.
 
-    Requires ``k < len(X)``. With ``lattice``, the centres are whole numbers,
-    polished on the integer lattice (:func:`_polish`) after the fit.
+    Requires ``k < len(X)``. With ``lattice``, the exact-colour fits (few
+    colours per centre) end with whole-number centres polished on the
+    integer lattice (:func:`_polish`).
     """
     plain = FitSettings(k=k, init="k-means++", max_iter=max_iter, tol=tol, rng=rng)
     n = X.shape[0]
@@ -126,8 +127,7 @@ def fit_colors(
         if lattice:
             runs = [_polish(X, w, c) for c in runs]
         return min(runs, key=lambda c: _sse(X, w, c)) if len(runs) > 1 else runs[0]
-    centers, fine, fine_w = _coarse_to_fine(X, w, plain, max_iter=max_iter)
-    return _polish(fine, fine_w, centers) if lattice else centers
+    return _coarse_to_fine(X, w, plain, max_iter=max_iter)
 
 
 def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
@@ -135,13 +135,8 @@ def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
     return float(w.astype(np.float64) @ assign_labels(X, centers)[1].astype(np.float64))
 
 
-def _coarse_to_fine(
-    X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
-) -> tuple[NDArray, NDArray, NDArray]:
-    """Starts on coarse grid cells, the best refined on the fine grid.
-
-    Returns the centres and the fine grid's cell means and weights.
-    """
+def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int) -> NDArray:
+    """Starts on coarse grid cells, the best refined on the fine grid: the centres."""
     k = plain.k
     bits = _COARSE_BITS
     means, weight = pool_on_grid(X, w, bits)
@@ -149,7 +144,7 @@ def _coarse_to_fine(
         bits += 1
         means, weight = pool_on_grid(X, w, bits)
     if means.shape[0] <= k:
-        return fit_weighted_centers(X, w, plain), X, w
+        return fit_weighted_centers(X, w, plain)
     starts = FitSettings(
         k=k, init="k-means++", max_iter=min(_START_ITER, max_iter), tol=plain.tol, rng=plain.rng
     )
@@ -167,4 +162,4 @@ def _coarse_to_fine(
         rng=plain.rng,
         relax=_REFINE_RELAX,
     )
-    return fit_weighted_centers(X, w, refine), X, w
+    return fit_weighted_centers(X, w, refine)
