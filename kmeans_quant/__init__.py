@@ -9,7 +9,7 @@ Only NumPy (and imageio, for files) is needed.
 
 from .engine import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, kmeans_steps
 from .histogram import ColorHistogram
-from .image import extract_palette, fit_palette, quantize, recolor
+from .image import choose_k, extract_palette, fit_palette, quantize, recolor
 from .palette import Palette
 from .seeding import kmeans_plusplus
 from .steps import assign_labels, squared_distances, update_centers
@@ -21,6 +21,7 @@ __all__ = [
     "extract_palette",
     "recolor",
     "fit_palette",
+    "choose_k",
     "ColorHistogram",
     "Palette",
     "kmeans",

@@ -20,7 +20,9 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
    over-relaxed Lloyd iterations (``_REFINE_RELAX``), which lets the coarse
    cells split across cluster boundaries.
 
-Small colour tables skip the coarse stage. How the constants were tuned,
+Small colour tables skip the coarse stage. ``fixed`` centres are the first
+rows of every start and never move (:func:`kmeans_quant.engine.fit_weighted`
+with ``n_fixed``), so only the others are fitted. How the constants were tuned,
 and what each stage costs in error, is in ``docs/internals.md``.
 """
 
@@ -57,12 +59,16 @@ def fit_colors(
     rng: np.random.Generator,
     max_iter: int,
     tol: float,
+    fixed: NDArray | None = None,
 ) -> NDArray:
     """Centres ``(k, c)`` for colours ``X`` (0-255 units) weighted by ``w``.
 
-    Requires ``k < len(X)``.
+    Requires ``k < len(X)``. With ``fixed`` (f, c), ``f < k``, the first
+    ``f`` centres are exactly ``fixed`` and the other ``k - f`` are fitted.
     """
-    plain = FitSettings(k=k, init="k-means++", max_iter=max_iter, tol=tol, rng=rng)
+    n_fixed = 0 if fixed is None else fixed.shape[0]
+    start = "k-means++" if fixed is None else fixed.astype(X.dtype)
+    plain = FitSettings(k=k, init=start, max_iter=max_iter, tol=tol, rng=rng, n_fixed=n_fixed)
     if X.shape[0] < _COARSE_MIN_RATIO * k:
         return fit_weighted_centers(X, w, plain)
     bits = _COARSE_BITS
@@ -83,5 +89,6 @@ def fit_colors(
         tol=tol,
         rng=rng,
         relax=_REFINE_RELAX,
+        n_fixed=n_fixed,
     )
     return fit_weighted_centers(X, w, refine)
