@@ -208,7 +208,9 @@ def check_image(image: Any, name: str = "image") -> PreparedImage:
     dt = image.dtype
     if not (dt in INT_MAX or dt.kind == "f"):
         hint = ""
-        if dt.kind in "iu":
+        if dt.kind == "u" and dt.itemsize == 2:  # uint16 in the other byte order
+            hint = "; it is 16-bit data in the other byte order: use image.astype(np.uint16)"
+        elif dt.kind in "iu":
             hint = "; convert 0-255 data with image.astype(np.uint8)"
         raise TypeError(
             f"{name} dtype must be uint8, uint16 or float with values in [0, 1], got {dt}{hint}"

@@ -101,8 +101,9 @@ def read_image(path: str | os.PathLike) -> NDArray:
     IsADirectoryError
         ``path`` is a folder.
     ValueError
-        The file is not an image imageio can decode, or holds pixel data
-        (shape or value range) that no image function accepts.
+        The file is empty or not an image ("not an image file"), cannot be
+        decoded, or holds pixel data (shape or value range) that no image
+        function accepts.
 
     Examples
     --------
@@ -136,6 +137,10 @@ def read_image(path: str | os.PathLike) -> NDArray:
         arr = np.asarray(iio.imread(name, index=0, **kwargs))
     except Exception as exc:  # imageio raises many types for undecodable data
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if p.stat().st_size == 0:
+            reason = "not an image file (it is empty)"
+        elif "Could not find a backend" in reason or "cannot identify image" in reason:
+            reason = "not an image file (no reader recognises its contents)"
         raise ValueError(f"cannot read image {name!r}: {reason}") from exc
     return _normalise_read(arr, name)
 
@@ -216,12 +221,19 @@ def _indexed_image(image8: NDArray[np.uint8], palette: NDArray[np.uint8], gif: b
     return im
 
 
-def _save_pillow(im, tmp: Path, ext: str) -> None:
+# zlib level of PNGs written without optimize=True: the measured trade-off
+# of size against time is in docs/benchmarks.md ("End to end").
+_PNG_LEVEL = 6
+
+
+def _save_pillow(im, tmp: Path, ext: str, optimize: bool) -> None:
     kwargs: dict[str, Any] = {"format": "GIF" if ext == ".gif" else "PNG"}
     if ext == ".gif":
         kwargs["optimize"] = False  # keep our palette order exactly
+    elif optimize:
+        kwargs["optimize"] = True  # Pillow: zlib level 9, the most effort
     else:
-        kwargs["optimize"] = True
+        kwargs["compress_level"] = _PNG_LEVEL
     if "transparency" in im.info:
         kwargs["transparency"] = im.info["transparency"]
     im.save(tmp, **kwargs)
@@ -233,6 +245,7 @@ def write_image(
     *,
     palette: Palette | ArrayLike | None = None,
     force: bool = False,
+    optimize: bool = False,
 ) -> Path:
     """Write an image file atomically, as a palette-mode PNG or GIF when possible.
 
@@ -270,6 +283,9 @@ def write_image(
     force : bool, default False
         Replace an existing file at ``path``; without it an existing file is
         an error and is left untouched.
+    optimize : bool, default False
+        Compress palette-mode PNGs with the most zlib effort (level 9):
+        a few per cent smaller, many times slower. By default level 6.
 
     Returns
     -------
@@ -342,7 +358,7 @@ def write_image(
         pal_rgb = pal8 if pal8.shape[1] == 3 else np.repeat(pal8, 3, axis=1)
         indexed = _indexed_image(rgb, np.ascontiguousarray(pal_rgb), ext == ".gif")
         if indexed is not None:
-            atomic_write(dest, lambda tmp: _save_pillow(indexed, tmp, ext), force=force)
+            atomic_write(dest, lambda tmp: _save_pillow(indexed, tmp, ext, optimize), force=force)
             return dest
 
     kwargs: dict[str, Any] = {}
