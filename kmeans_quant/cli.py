@@ -18,19 +18,20 @@ temporary or partial file is left behind, whatever stops the run.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import importlib.resources
-import os
-import signal
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, NoReturn, TextIO
 
 try:  # Ctrl-C while the modules load: a message, no traceback
+    import argparse
+    import contextlib
+    import importlib.resources
+    import os
+    import signal
+    import tempfile
+    from collections.abc import Callable, Sequence
+    from dataclasses import dataclass
+    from pathlib import Path
+    from typing import Any, NoReturn, TextIO
+
     import numpy as np
     from numpy.typing import NDArray
 
@@ -585,8 +586,9 @@ def process_job(
     """
     stage = stage or (lambda name: None)
     fixed = fit_kw.get("fixed")
+    dither = map_kw.get("dither", "none")
     if palette8 is None:
-        if map_kw["dither"] != "none" and "quality" not in fit_kw:
+        if dither != "none" and "quality" not in fit_kw:
             # Two steps, so that progress can tell the fit from the dithering;
             # quantize(...) equals recolor(extract_palette(...)) exactly.
             stage("fit")
@@ -594,7 +596,7 @@ def process_job(
             stage("dither")
             out = recolor(image, pal, **map_kw)
         else:
-            stage("fit + " + ("map" if map_kw["dither"] == "none" else "dither"))
+            stage("fit + " + ("map" if dither == "none" else "dither"))
             try:
                 out = quantize(image, k, rng=args.seed, **{**fit_kw, **map_kw})
             except QualityTooLow as exc:
@@ -602,7 +604,7 @@ def process_job(
         reference = image
     else:
         reference, colors = _match_palette(image, palette8)
-        stage("dither" if map_kw["dither"] != "none" else "map")
+        stage("dither" if dither != "none" else "map")
         out = recolor(reference, colors, **map_kw)
     used = _used_palette(out)
     stage("write")
@@ -821,6 +823,19 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_QUALITY if missed else EXIT_SKIPPED if skipped else 0
 
 
+def _join_ext(argv: Sequence[str]) -> list[str]:
+    """``--ext -fs8.png`` as ``--ext=-fs8.png``: argparse would take the
+    suffix, which starts with a dash, for an option."""
+    out: list[str] = []
+    it = iter(argv)
+    for word in it:
+        if word == "--ext":
+            out.append(f"--ext={next(it, '')}")
+        else:
+            out.append(word)
+    return out
+
+
 class _Stopped(KeyboardInterrupt):
     """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so temporary files go."""
 
@@ -882,7 +897,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     try:
         with _signals_unwind():
-            args = build_parser().parse_args(argv)
+            args = build_parser().parse_args(_join_ext(sys.argv[1:] if argv is None else argv))
             return _run(args, stdout, stderr)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0

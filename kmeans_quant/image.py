@@ -564,6 +564,7 @@ def quantize(
         return image.copy()
     else:
         palette, labels = _palette_of(src, opt)
+    palette = _keep_fixed(palette, opt.fixed)  # the same entries as extract_palette's
     if dither != "none":
         return _dithered(src, palette.colors, dither, opt.space, strength)
     return _expand(src, palette.colors, labels)
