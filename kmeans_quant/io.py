@@ -76,6 +76,24 @@ def _normalise_read(arr: NDArray, path: str) -> NDArray:
     )
 
 
+def _header(name: str) -> dict[str, Any]:
+    """Mode and info of an image file without decoding its pixels.
+
+    Pillow reads only the header; imageio's ``immeta`` also looks for EXIF,
+    which for a PNG means decoding the whole image once more. Files Pillow
+    cannot open go to imageio.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(name) as im:
+            return {**im.info, "mode": im.mode}
+    except (UnidentifiedImageError, OSError, ValueError):
+        import imageio.v3 as iio
+
+        return dict(iio.immeta(name, index=0))
+
+
 def read_image(path: str | os.PathLike) -> NDArray:
     """Read an image file into an array the image API accepts.
 
@@ -125,7 +143,7 @@ def read_image(path: str | os.PathLike) -> NDArray:
     if p.is_dir():
         raise IsADirectoryError(f"expected an image file, got the folder {name!r}")
     try:
-        meta = iio.immeta(name, index=0)
+        meta = _header(name)
         mode = meta.get("mode")
         kwargs: dict[str, Any] = {}
         if mode in ("P", "PA") and ("transparency" in meta or mode == "PA"):

@@ -331,15 +331,20 @@ def test_signal_leaves_no_file(tmp_path, signame, code):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3])
-def test_ctrl_c_during_start_up_prints_no_traceback(tmp_path, delay):
+@pytest.mark.parametrize("extra", [0.02, 0.06, 0.12])
+def test_ctrl_c_during_start_up_prints_no_traceback(tmp_path, extra):
     write_image(tmp_path / "a.png", make_quadrants(12, 14))
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    bare = time.perf_counter() - t0  # the interpreter alone, before any of our code
     proc = subprocess.Popen(
         _command("a.png"), cwd=tmp_path, env=_env(), stderr=subprocess.PIPE, stdout=subprocess.PIPE
     )
-    time.sleep(delay)
+    time.sleep(bare + extra)
     proc.send_signal(signal.SIGINT)
     err = proc.communicate(timeout=60)[1].decode()
+    if "Could not import runpy module" in err:
+        pytest.skip("the signal arrived while the interpreter itself was starting")
     assert "Traceback" not in err, err
     assert proc.returncode in (0, 130, -signal.SIGINT), err
     assert sorted(os.listdir(tmp_path)) in (["a.png"], ["a.png", "a_k16.png"])
