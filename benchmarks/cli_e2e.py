@@ -179,33 +179,39 @@ def measure(quick: bool, repeats: int) -> tuple[list[Run], dict]:
         folder = Path(tmp)
         cases = _inputs(quick, folder)
         for case, sources in cases.items():
-            pixels = sum(int(np.prod(read_image(s).shape[:2])) for s in sources)
+            sizes = [int(np.prod(read_image(s).shape[:2])) for s in sources]
+            pixels, decoded = sum(sizes), 3 * max(sizes)
             for k in (16,) if quick else (16, 256):
+                plans = {}
                 for tool in tools:
                     out = folder / f"out-{tool}-{k}-{case.split()[0]}{case.split()[-1]}"
                     out.mkdir()
-                    cmd, outputs = _commands(tool, k, sources, out)
-                    n = 1 if (quick or case == "12 MP") and repeats > 1 else repeats
-                    timings = [_timed(cmd, folder) for _ in range(max(1, n))]
+                    plans[tool] = _commands(tool, k, sources, out)
+                # Repeats alternate the tools, so that both see the same load.
+                n = 1 if (quick or case == "12 MP") and repeats > 1 else repeats
+                timings: dict[str, list[tuple[float, float]]] = {t: [] for t in tools}
+                for _ in range(max(1, n)):
+                    for tool in tools:
+                        timings[tool].append(_timed(plans[tool][0], folder))
+                for tool in tools:
+                    outputs = plans[tool][1]
                     runs.append(
                         Run(
                             case=case,
                             tool=tool,
                             k=k,
-                            seconds=min(t for t, _ in timings),
-                            peak_rss_mib=max(m for _, m in timings),
+                            seconds=min(t for t, _ in timings[tool]),
+                            peak_rss_mib=max(m for _, m in timings[tool]),
                             output_bytes=sum(o.stat().st_size for o in outputs),
                             mse=_error(sources, outputs),
                             megapixels=pixels / 1e6,
-                            decoded_mib=3
-                            * max(int(np.prod(read_image(s).shape[:2])) for s in sources)
-                            / 2**20,
+                            decoded_mib=decoded / 2**20,
                         )
                     )
+                    r = runs[-1]
                     print(
-                        f"{case:14s} k={k:3d} {tool:12s} {runs[-1].seconds:7.2f} s "
-                        f"{runs[-1].peak_rss_mib:7.0f} MiB {runs[-1].output_bytes:10d} B "
-                        f"MSE {runs[-1].mse:.2f}",
+                        f"{case:14s} k={k:3d} {tool:12s} {r.seconds:7.2f} s "
+                        f"{r.peak_rss_mib:7.0f} MiB {r.output_bytes:10d} B MSE {r.mse:.2f}",
                         file=sys.stderr,
                     )
         settings = png_settings({c: cases[c][0] for c in ("photo 0.3 MP", "12 MP")}, folder)

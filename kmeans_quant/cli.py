@@ -519,12 +519,12 @@ def _describe(exc: BaseException) -> str:
 
 def _file_palette(used: Palette, fixed: NDArray | None) -> NDArray:
     """The palette written into the file: the used colours (plus any fixed
-    colours no pixel took), ordered by luma, which makes neighbouring
+    colours, in the image's units, that no pixel took), ordered by luma, which makes neighbouring
     indices similar colours and the PNG smaller (see docs/benchmarks.md)."""
     colors = np.asarray(used.colors).reshape(len(used), -1)
-    if fixed is not None and colors.shape[1] == 3:
+    if fixed is not None and fixed.shape[1] == colors.shape[1]:
         missing = ~(fixed[:, None, :] == colors[None, :, :]).all(axis=2).any(axis=1)
-        colors = np.concatenate([colors, from_uint8(fixed[missing], colors.dtype)])
+        colors = np.concatenate([colors, fixed[missing].astype(colors.dtype)])
     luma = colors.astype(np.float64) @ ([0.299, 0.587, 0.114] if colors.shape[1] == 3 else [1.0])
     return colors[np.argsort(luma, kind="stable")]
 

@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,10 +49,12 @@ from ._validation import (
     PreparedImage,
     RNGLike,
     check_choice,
+    check_fraction,
     check_image,
     check_k,
     check_palette,
     check_positive_int,
+    check_quality,
     check_rng,
     check_tol,
     to_dtype,
@@ -67,7 +67,6 @@ from .palette import Palette
 from .quality import (
     QualityChoice,
     QualityTooLow,
-    check_quality,
     mse_to_quality,
     quality_to_mse,
     search_k,
@@ -141,13 +140,8 @@ def _with_fixed(opt: _FitOptions, fixed: Any, prep: PreparedImage) -> _FitOption
 def _check_dither(dither: Any, strength: Any) -> tuple[str, float]:
     """The dither name (None means 'none') and a strength in [0, 1]."""
     dither = check_choice("none" if dither is None else dither, "dither", DITHERS)
-    if isinstance(strength, (bool, np.bool_)) or not isinstance(strength, numbers.Real):
-        raise TypeError(f"dither_strength must be a number in [0, 1], got {strength!r}")
-    if not math.isfinite(strength) or not 0 <= strength <= 1:
-        raise ValueError(f"dither_strength must lie in [0, 1], got {strength!r}")
-    if strength == 0:
-        dither = "none"
-    return dither, float(strength)
+    fraction = check_fraction(strength, "dither_strength")
+    return ("none" if fraction == 0 else dither), fraction
 
 
 def _nearest(

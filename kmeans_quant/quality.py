@@ -46,8 +46,7 @@ The search for k
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -114,22 +113,6 @@ class QualityTooLow(ValueError):
     def __init__(self, message: str, choice: QualityChoice) -> None:
         super().__init__(message)
         self.choice = choice
-
-
-def check_quality(quality: Any) -> tuple[int, int]:
-    """``(min, max)`` integers with ``0 <= min <= max <= 100``, else raise."""
-    if (
-        not isinstance(quality, (tuple, list))
-        or len(quality) != 2
-        or not all(
-            isinstance(q, numbers.Integral) and not isinstance(q, (bool, np.bool_)) for q in quality
-        )
-    ):
-        raise TypeError(f"quality must be a pair of integers (min, max), got {quality!r}")
-    lo, hi = int(quality[0]), int(quality[1])
-    if not 0 <= lo <= hi <= 100:
-        raise ValueError(f"quality must satisfy 0 <= min <= max <= 100, got {quality!r}")
-    return lo, hi
 
 
 def _grow(X: NDArray, w: NDArray, centers: NDArray, k: int, rng: np.random.Generator) -> NDArray:

@@ -26,13 +26,6 @@ from kmeans_quant.quality import quality_to_mse
 REPO = Path(kmeans_quant.__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def work(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_image(tmp_path / "a.png", make_quadrants(24, 30, noise=20, seed=1))
-    return tmp_path
-
-
 def _one_error(err, pattern):
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
