@@ -551,10 +551,14 @@ def _write_output(
         sys.stdout.buffer.flush()
         return len(data)
     try:
+        if limit is None:
+            write_image(job.output, out, palette=palette, force=args.force, optimize=optimize)
+            return job.output.stat().st_size
+        # Written in full beside the destination, measured, then renamed or dropped.
         with atomic_path(job.output, force=args.force) as tmp:
             write_image(tmp, out, palette=palette, force=True, optimize=optimize)
             size = tmp.stat().st_size
-            if limit is not None and size >= limit:
+            if size >= limit:
                 raise Skipped(
                     f"{str(job.output)!r} not written: {_size(size)} is not smaller than "
                     f"the input's {_size(limit)}"
