@@ -586,7 +586,8 @@ def process_job(
 ) -> tuple[Palette, str]:
     """Quantize one image, write it, and return its used palette and report line.
 
-    ``stage`` is called with the name of each step as it starts.
+    ``stage`` is called with the name of each step as it starts. With
+    ``args.quiet`` the report line is empty.
     """
     stage = stage or (lambda name: None)
     fixed = fit_kw.get("fixed")
@@ -616,6 +617,8 @@ def process_job(
     limit = before if getattr(args, "skip_if_larger", False) else None
     fixed8 = None if fixed is None else np.asarray(fixed)
     after = _write_output(job, out, _file_palette(used, fixed8), args, limit)
+    if getattr(args, "quiet", False):
+        return used, ""  # nobody reads the report: its error measure is not computed
     err = mse(reference, out)
     peak = full_scale(out.dtype)
     quality = f"PSNR {10 * np.log10(peak**2 / err):.2f} dB" if err else "PSNR inf dB"
