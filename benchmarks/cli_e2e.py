@@ -188,7 +188,7 @@ def measure(quick: bool, repeats: int) -> tuple[list[Run], dict]:
                     out.mkdir()
                     plans[tool] = _commands(tool, k, sources, out)
                 # Repeats alternate the tools, so that both see the same load.
-                n = 1 if (quick or case == "12 MP") and repeats > 1 else repeats
+                n = 1 if quick else min(repeats, 2) if case == "12 MP" else repeats
                 timings: dict[str, list[tuple[float, float]]] = {t: [] for t in tools}
                 for _ in range(max(1, n)):
                     for tool in tools:
@@ -217,6 +217,11 @@ def measure(quick: bool, repeats: int) -> tuple[list[Run], dict]:
         singles = {c: cases[c][0] for c in ("photo 0.3 MP", "12 MP")}
         settings = png_settings(singles, folder)
         search = quality_search(singles)
+        profile = {
+            f"{c}, k={k}": stage_profile(singles[c], k, folder)
+            for c in singles
+            for k in ((16,) if quick else (16, 256))
+        }
     baseline = {
         "python_numpy_import_s": min(
             _timed([sys.executable, "-c", "import numpy"], REPO)[0] for _ in range(3)
@@ -224,6 +229,7 @@ def measure(quick: bool, repeats: int) -> tuple[list[Run], dict]:
         "pngquant_version": _version(),
         "png_settings": settings,
         "quality_search": search,
+        "stage_profile": profile,
     }
     return runs, baseline
 
@@ -259,6 +265,53 @@ def png_settings(sources: dict[str, Path], folder: Path) -> list[dict]:
                             "bytes": dest.stat().st_size,
                         }
                     )
+    return rows
+
+
+def stage_profile(path: Path, k: int, folder: Path) -> list[dict]:
+    """Where one kmeans-quant run on ``path`` spends time and memory, in-process.
+
+    The steps the command takes, each timed, with the peak of the memory
+    it allocates on top of what was live before (tracemalloc, which sees
+    NumPy's buffers too), plus the start-up a child process pays first.
+    """
+    import tracemalloc
+
+    from kmeans_quant import quantize
+    from kmeans_quant.color_table import color_table
+
+    start_up = min(
+        _timed([sys.executable, "-c", "import kmeans_quant.cli"], REPO)[0] for _ in range(3)
+    )
+    rows = [{"step": "start Python, import the command", "seconds": start_up, "peak_mib": None}]
+    live: dict[str, object] = {}
+    steps = [
+        ("read (decode PNG)", lambda: live.update(image=read_image(path))),
+        ("quantize (colour table, fit, map)", lambda: live.update(out=quantize(live["image"], k))),
+        (
+            "colours used (table of the output)",
+            lambda: live.update(used=color_table(live["out"].reshape(-1, 3))),
+        ),
+        (
+            "write (indexed PNG, zlib 6)",
+            lambda: write_image(
+                folder / "profile.png", live["out"], palette=live["used"].colors, force=True
+            ),
+        ),
+        ("report (MSE in bands)", lambda: mse(live["image"], live["out"])),
+    ]
+    tracemalloc.start()
+    try:
+        for name, step in steps:
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            t0 = time.perf_counter()
+            step()
+            seconds = time.perf_counter() - t0
+            peak = (tracemalloc.get_traced_memory()[1] - before) / 2**20
+            rows.append({"step": name, "seconds": seconds, "peak_mib": peak})
+    finally:
+        tracemalloc.stop()
     return rows
 
 
@@ -326,13 +379,17 @@ def bars(runs: list[Run]) -> list[Bar]:
             time_ok, want = ratio < 1.0, "faster than pngquant"
         rss_ok = kq.peak_rss_mib <= pq.peak_rss_mib + kq.decoded_mib
         size_ok = kq.output_bytes <= pq.output_bytes
+        memory = (
+            f"(allowance +{kq.decoded_mib:.0f} MiB: {'ok' if rss_ok else 'over'})"
+            if case.startswith("12")
+            else "(no memory bar)"
+        )
         out.append(
             Bar(
                 f"{case}, k={k}",
                 time_ok and size_ok and (rss_ok or not case.startswith("12")),
                 f"time {kq.seconds:.2f} s vs {pq.seconds:.2f} s ({ratio:.2f}x; want {want}); "
-                f"peak RSS {kq.peak_rss_mib:.0f} vs {pq.peak_rss_mib:.0f} MiB "
-                f"(allowance +{kq.decoded_mib:.0f} MiB: {'ok' if rss_ok else 'over'}); "
+                f"peak RSS {kq.peak_rss_mib:.0f} vs {pq.peak_rss_mib:.0f} MiB {memory}; "
                 f"size {kq.output_bytes} vs {pq.output_bytes} B "
                 f"({'ok' if size_ok else 'larger'}); MSE {kq.mse:.2f} vs {pq.mse:.2f}",
             )
@@ -365,6 +422,18 @@ def markdown(runs: list[Run], baseline: dict, quick: bool, command: str) -> str:
     for b in bars(runs):
         verdict = "n/a" if b.met is None else ("met" if b.met else "NOT MET")
         lines.append(f"* **{b.title}: {verdict}**: {b.detail}")
+    lines += [
+        "",
+        "Where a kmeans-quant run goes (in one process; peak = memory allocated by the "
+        "step on top of what was live, by tracemalloc):",
+        "",
+        "| run | step | time (s) | peak (MiB) |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for run, rows in baseline["stage_profile"].items():
+        for row in rows:
+            peak = "" if row["peak_mib"] is None else f"{row['peak_mib']:.0f}"
+            lines.append(f"| {run} | {row['step']} | {row['seconds']:.2f} | {peak} |")
     lines += [
         "",
         "PNG settings, on the same images quantized in one process (`write_image`): "

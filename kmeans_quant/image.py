@@ -35,7 +35,7 @@ import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -259,13 +259,17 @@ def _keep_fixed(palette: Palette, fixed: NDArray | None) -> Palette:
     )
 
 
-def _choose(
-    src: _Source, opt: _FitOptions, quality: tuple[int, int]
-) -> tuple[QualityChoice, Palette, NDArray[np.intp]]:
-    """The fewest colours (at most ``opt.k``) that reach ``quality``'s max.
+class _Chosen(NamedTuple):
+    """A quality target's choice, its palette and each distinct colour's index."""
 
-    Returns the choice, the palette fitted with that many colours and each
-    distinct colour's index into it. Raises QualityTooLow below the min.
+    choice: QualityChoice
+    palette: Palette
+    labels: NDArray[np.intp]
+
+
+def _choose(src: _Source, opt: _FitOptions, quality: tuple[int, int]) -> _Chosen:
+    """The fewest colours (at most ``opt.k``) that reach ``quality``'s max,
+    fitted. Raises QualityTooLow below the min.
     """
     if opt.method != "kmeans" or opt.fixed is not None:
         raise ValueError("quality needs method='kmeans' and no fixed colours")
@@ -291,7 +295,7 @@ def _choose(
             f"the minimum {quality[0]}",
             choice,
         )
-    return choice, palette, labels
+    return _Chosen(choice, palette, labels)
 
 
 def _expand(src: _Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
@@ -553,7 +557,8 @@ def quantize(
     opt = _with_fixed(_fit_options(k, rng, max_iter, tol, method, space), fixed, src.prep)
     dither, strength = _check_dither(dither, dither_strength)
     if quality is not None:
-        _, palette, labels = _choose(src, opt, quality)
+        chosen = _choose(src, opt, quality)
+        palette, labels = chosen.palette, chosen.labels
     elif src.table.colors.shape[0] <= opt.k:
         return image.copy()
     else:
@@ -621,7 +626,7 @@ def choose_k(
     src = _source(image)
     bounds = check_quality(quality)
     opt = _fit_options(k_max, rng, max_iter, tol, "kmeans", space)
-    return _choose(src, opt, bounds)[0]
+    return _choose(src, opt, bounds).choice
 
 
 def recolor(

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._atomic import atomic_write
 from ._dtypes import to_uint8
 from ._validation import check_image, check_palette
-from .color_table import color_table, pack_colors
+from .color_table import color_table, index_of_codes, pack_colors
 from .palette import Palette
 
 __all__ = ["read_image", "write_image", "IMAGE_EXTENSIONS"]
@@ -87,11 +87,33 @@ def _header(name: str) -> dict[str, Any]:
 
     try:
         with Image.open(name) as im:
-            return {**im.info, "mode": im.mode}
+            return {**im.info, "mode": im.mode, "format": im.format}
     except (UnidentifiedImageError, OSError, ValueError):
         import imageio.v3 as iio
 
         return dict(iio.immeta(name, index=0))
+
+
+# Formats decoded by Pillow directly, as imageio's Pillow plugin would; this
+# spares the command line imageio's import. Others go through imageio.
+_PILLOW_FORMATS = ("PNG", "JPEG", "BMP")
+
+
+def _decode(name: str, fmt: str | None, mode: str | None) -> NDArray:
+    """The first frame's pixels, converted to ``mode`` if given."""
+    if fmt in _PILLOW_FORMATS:
+        from PIL import Image
+
+        with Image.open(name) as im:
+            if mode is not None:
+                im = im.convert(mode)
+            elif im.mode == "P":
+                im = im.convert("RGB")
+            return np.asarray(im)
+    import imageio.v3 as iio
+
+    kwargs = {} if mode is None else {"mode": mode}
+    return np.asarray(iio.imread(name, index=0, **kwargs))
 
 
 def read_image(path: str | os.PathLike) -> NDArray:
@@ -134,8 +156,6 @@ def read_image(path: str | os.PathLike) -> NDArray:
     >>> back.shape, back.dtype, bool((back == img).all())
     ((2, 3, 3), dtype('uint8'), True)
     """
-    import imageio.v3 as iio
-
     name = os.fspath(path)
     p = Path(name)
     if not p.exists():
@@ -152,7 +172,7 @@ def read_image(path: str | os.PathLike) -> NDArray:
             kwargs["mode"] = "RGBA"  # undo premultiplied alpha
         elif mode in _TO_RGB_MODES:
             kwargs["mode"] = "RGB"
-        arr = np.asarray(iio.imread(name, index=0, **kwargs))
+        arr = _decode(name, meta.get("format"), kwargs.get("mode"))
     except Exception as exc:  # imageio raises many types for undecodable data
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if p.stat().st_size == 0:
@@ -182,19 +202,15 @@ def _distinct_colors(image8: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 def _palette_indices(rgb: NDArray[np.uint8], palette: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """Index into ``palette`` of every pixel of ``rgb`` (n, c), which must be exact."""
-    pal_codes = pack_colors(palette)
-    order = np.argsort(pal_codes, kind="stable")
-    sorted_codes = pal_codes[order]
-    codes = pack_colors(rgb)
-    pos = np.minimum(np.searchsorted(sorted_codes, codes), sorted_codes.size - 1)
-    missing = sorted_codes[pos] != codes
+    index = index_of_codes(pack_colors(rgb), pack_colors(palette), rgb.shape[1])
+    missing = index < 0
     if missing.any():
         raise ValueError(
             f"{int(missing.sum())} pixels have colours that are not in the palette "
             f"(first one: {rgb[np.argmax(missing)].tolist()}); pass the palette the "
             "image was recoloured with, or palette=None"
         )
-    return order[pos].astype(np.uint8)
+    return index.astype(np.uint8)
 
 
 def _indexed_image(image8: NDArray[np.uint8], palette: NDArray[np.uint8], gif: bool):
