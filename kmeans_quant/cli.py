@@ -690,6 +690,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             ("--shared-palette", args.shared_palette),
             ("--fixed-colors", args.fixed_colors),
             ("--workers/--scheduler", args.workers or args.scheduler),
+            (f"--method {args.method}", args.method != "kmeans"),
         ):
             if on:
                 raise UsageError(f"--quality cannot be combined with {flag}")

@@ -77,9 +77,17 @@ def test_bad_quality_is_a_usage_error(work, capsys, value, msg):
     _one_error(capsys.readouterr().err, msg)
 
 
-def test_quality_with_shared_palette_is_refused(work, capsys):
-    assert main(["a.png", "--quality", "60-80", "--shared-palette"]) == 2
-    _one_error(capsys.readouterr().err, r"--quality cannot be combined with --shared-palette")
+@pytest.mark.parametrize(
+    "extra, flag",
+    [
+        (["--shared-palette"], "--shared-palette"),
+        (["--fixed-colors", "#fff"], "--fixed-colors"),
+        (["--method", "uniform"], "--method uniform"),
+    ],
+)
+def test_quality_with_what_it_cannot_combine_with(work, capsys, extra, flag):
+    assert main(["a.png", "--quality", "60-80", *extra]) == 2
+    _one_error(capsys.readouterr().err, rf"--quality cannot be combined with {flag}")
 
 
 # ------------------------------------------------------------------ pngquant's conveniences
@@ -347,3 +355,19 @@ def test_palette_round_trip_with_swatch(work, capsys):
     pal = extract_palette(read_image(work / "a.png"), 4)
     save_palette(pal, work / "sw.png")
     assert main(["a.png", "--palette-in", "sw.png", "-o", "m.png"]) == 0
+
+
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (
+            ["a.png", "--ext", "-x.png", "-o", "o.png"],
+            r"--ext and -o/--output both name the output",
+        ),
+        (["-", "-"], r"standard input \('-'\) can be read only once"),
+        (["-", "a.png"], r"only one image can be written to standard output"),
+    ],
+)
+def test_new_usage_errors(work, capsys, args, msg):
+    assert main(args) == 2
+    _one_error(capsys.readouterr().err, msg)
