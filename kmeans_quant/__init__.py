@@ -5,17 +5,38 @@ sits on a general K-Means engine (:func:`kmeans`, :func:`kmeans_plusplus`,
 :func:`kmeans_steps`) built from public step functions
 (:func:`squared_distances`, :func:`assign_labels`, :func:`update_centers`).
 Only NumPy (and imageio, for files) is needed.
+
+The names below are loaded on first use (PEP 562), so that importing a
+submodule such as :mod:`kmeans_quant.cli` does not load all the others.
 """
 
-from .engine import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, kmeans_steps
-from .frames import quantize_frames
-from .histogram import ColorHistogram
-from .image import extract_palette, fit_palette, quantize, recolor
-from .palette import Palette
-from .seeding import kmeans_plusplus
-from .steps import assign_labels, squared_distances, update_centers
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_HOME = {
+    "quantize": "image",
+    "extract_palette": "image",
+    "recolor": "image",
+    "fit_palette": "image",
+    "choose_k": "image",
+    "quantize_frames": "frames",
+    "ColorHistogram": "histogram",
+    "Palette": "palette",
+    "kmeans": "engine",
+    "kmeans_plusplus": "seeding",
+    "kmeans_steps": "engine",
+    "KMeansResult": "engine",
+    "KMeansStep": "engine",
+    "DuplicateCentersWarning": "engine",
+    "squared_distances": "steps",
+    "assign_labels": "steps",
+    "update_centers": "steps",
+}
 
 __all__ = [
     "quantize",
@@ -23,6 +44,7 @@ __all__ = [
     "extract_palette",
     "recolor",
     "fit_palette",
+    "choose_k",
     "ColorHistogram",
     "Palette",
     "kmeans",
@@ -35,3 +57,24 @@ __all__ = [
     "assign_labels",
     "update_centers",
 ]
+
+if TYPE_CHECKING:
+    from .engine import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, kmeans_steps
+    from .frames import quantize_frames
+    from .histogram import ColorHistogram
+    from .image import choose_k, extract_palette, fit_palette, quantize, recolor
+    from .palette import Palette
+    from .seeding import kmeans_plusplus
+    from .steps import assign_labels, squared_distances, update_centers
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

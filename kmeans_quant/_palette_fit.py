@@ -27,7 +27,9 @@ fewer than ``_COARSE_MIN_RATIO`` per centre (flat graphics), or little work
 in all, the exact colours are fitted directly, from several starts when
 that is cheap (:func:`_exact_starts`), to stable labels; for uint8 RGB
 images those centres are then polished on the integer lattice
-(:func:`_polish`). How the constants were tuned, and what each stage costs
+(:func:`_polish`). ``fixed`` centres are the first rows of every start and never move
+(:func:`kmeans_quant.engine.fit_weighted` with ``n_fixed``), so only the
+others are fitted. How the constants were tuned, and what each stage costs
 in error, is in ``docs/internals.md``.
 """
 
@@ -110,21 +112,26 @@ def fit_colors(
     max_iter: int,
     tol: float,
     lattice: bool = False,
+    fixed: NDArray | None = None,
 ) -> NDArray:
     """Centres ``(k, c)`` for colours ``X`` (0-255 units) weighted by ``w``.
 
-    Requires ``k < len(X)``. With ``lattice``, the exact-colour fits (few
-    colours per centre) end with whole-number centres polished on the
-    integer lattice (:func:`_polish`).
+    Requires ``k < len(X)``. With ``fixed`` (f, c), ``f < k``, the first
+    ``f`` centres are exactly ``fixed`` and the other ``k - f`` are fitted.
+    With ``lattice`` (and no ``fixed``), the exact-colour fits (few colours
+    per centre) end with whole-number centres polished on the integer
+    lattice (:func:`_polish`).
     """
-    plain = FitSettings(k=k, init="k-means++", max_iter=max_iter, tol=tol, rng=rng)
+    n_fixed = 0 if fixed is None else fixed.shape[0]
+    start = "k-means++" if fixed is None else fixed.astype(X.dtype)
+    plain = FitSettings(k=k, init=start, max_iter=max_iter, tol=tol, rng=rng, n_fixed=n_fixed)
     n = X.shape[0]
     if n < _COARSE_MIN_RATIO * k or n * k <= _EXACT_MAX_WORK:
         # Few colours per centre: fit them exactly, from several starts
         # when they are cheap, to stable labels.
-        exact = FitSettings(k=k, init="k-means++", max_iter=max_iter, tol=0.0, rng=rng)
+        exact = FitSettings(k=k, init=start, max_iter=max_iter, tol=0.0, rng=rng, n_fixed=n_fixed)
         runs = [fit_weighted_centers(X, w, exact) for _ in range(_exact_starts(n, k))]
-        if lattice:
+        if lattice and not n_fixed:  # the polish would move fixed centres
             runs = [_polish(X, w, c) for c in runs]
         return min(runs, key=lambda c: _sse(X, w, c)) if len(runs) > 1 else runs[0]
     return _coarse_to_fine(X, w, plain, max_iter=max_iter)
@@ -137,7 +144,7 @@ def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
 
 def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int) -> NDArray:
     """Starts on coarse grid cells, the best refined on the fine grid: the centres."""
-    k = plain.k
+    k, n_fixed = plain.k, plain.n_fixed
     bits = _COARSE_BITS
     means, weight = pool_on_grid(X, w, bits)
     while means.shape[0] < _COARSE_MIN_CELLS_PER_K * k and bits < 7:
@@ -146,7 +153,12 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
     if means.shape[0] <= k:
         return fit_weighted_centers(X, w, plain)
     starts = FitSettings(
-        k=k, init="k-means++", max_iter=min(_START_ITER, max_iter), tol=plain.tol, rng=plain.rng
+        k=k,
+        init=plain.init,
+        max_iter=min(_START_ITER, max_iter),
+        tol=plain.tol,
+        rng=plain.rng,
+        n_fixed=n_fixed,
     )
     centers = _best_of(means, weight, starts, _n_starts(k))
     if bits < _REFINE_BITS:
@@ -161,5 +173,6 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         tol=plain.tol,
         rng=plain.rng,
         relax=_REFINE_RELAX,
+        n_fixed=n_fixed,
     )
     return fit_weighted_centers(X, w, refine)

@@ -79,6 +79,32 @@ def check_tol(tol: Any) -> float:
     return float(tol)
 
 
+def check_fraction(value: Any, name: str) -> float:
+    """Return ``value`` as a float, or raise unless it is a number in [0, 1]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or not 0 <= number <= 1:
+        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+    return number
+
+
+def check_quality(quality: Any) -> tuple[int, int]:
+    """``(min, max)`` integers with ``0 <= min <= max <= 100``, else raise."""
+    if (
+        not isinstance(quality, (tuple, list))
+        or len(quality) != 2
+        or not all(
+            isinstance(q, numbers.Integral) and not isinstance(q, (bool, np.bool_)) for q in quality
+        )
+    ):
+        raise TypeError(f"quality must be a pair of integers (min, max), got {quality!r}")
+    lo, hi = int(quality[0]), int(quality[1])
+    if not 0 <= lo <= hi <= 100:
+        raise ValueError(f"quality must satisfy 0 <= min <= max <= 100, got {quality!r}")
+    return lo, hi
+
+
 # Largest over-relaxation factor accepted. The palette fit uses 3; much
 # longer steps throw the trial centres far past their clusters.
 MAX_RELAX = 8.0
@@ -209,7 +235,9 @@ def check_image(image: Any, name: str = "image") -> PreparedImage:
     dt = image.dtype
     if not (dt in INT_MAX or dt.kind == "f"):
         hint = ""
-        if dt.kind in "iu":
+        if dt.kind == "u" and dt.itemsize == 2:  # uint16 in the other byte order
+            hint = "; it is 16-bit data in the other byte order: use image.astype(np.uint16)"
+        elif dt.kind in "iu":
             hint = "; convert 0-255 data with image.astype(np.uint8)"
         raise TypeError(
             f"{name} dtype must be uint8, uint16 or float with values in [0, 1], got {dt}{hint}"

@@ -37,6 +37,7 @@ __all__ = [
     "pack_colors",
     "unpack_colors",
     "distinct_codes",
+    "index_of_codes",
     "grid_cells",
     "pool",
     "pool_on_grid",
@@ -155,6 +156,30 @@ def unpack_colors(codes: NDArray, dtype: np.dtype, channels: int) -> NDArray:
     shifts = (bits * np.arange(channels - 1, -1, -1)).astype(code_dtype)
     mask = np.asarray((1 << bits) - 1, dtype=code_dtype)
     return ((codes[:, None] >> shifts) & mask).astype(dtype)
+
+
+def index_of_codes(codes: NDArray, known: NDArray, channels: int) -> NDArray:
+    """Index into ``known`` (distinct 8-bit codes, any order) of every code; -1 if absent.
+
+    ``codes`` and ``known`` pack ``channels`` uint8 channels
+    (:func:`pack_colors`). Many codes (an eighth of the code space or more)
+    go through a lookup table over the code space (one gather each, int16
+    when ``known`` is short: 2 bytes per possible code and per code); fewer
+    go through a sorted search.
+
+    >>> import numpy as np
+    >>> index_of_codes(np.array([7, 3, 9], np.uint32), np.array([9, 7], np.uint32), 1)
+    array([ 1, -1,  0], dtype=int16)
+    """
+    small = np.int16 if known.size < 2**15 else np.int32
+    # The table costs 2 bytes per possible code: worth it for many codes only.
+    if codes.size < _code_space(channels) // 8:
+        order = np.argsort(known, kind="stable")
+        pos = np.minimum(np.searchsorted(known[order], codes), known.size - 1)
+        return np.where(known[order[pos]] == codes, order[pos], -1).astype(small)
+    lut = np.full(_code_space(channels), -1, dtype=small)
+    lut[known] = np.arange(known.size, dtype=small)
+    return lut[codes]
 
 
 def distinct_codes(codes: NDArray[np.uint32]) -> tuple[NDArray[np.uint32], NDArray[np.intp]]:

@@ -246,8 +246,25 @@ def _relaxed_step(
     return None
 
 
+def _held(sums: tuple[NDArray, NDArray], n_fixed: int) -> tuple[NDArray, NDArray]:
+    """Cluster sums in which an empty fixed cluster does not count as empty,
+    so that the update does not hand it a point it would then not move to."""
+    weights = sums[1]
+    if n_fixed == 0 or weights[:n_fixed].all():
+        return sums
+    weights = weights.copy()
+    weights[:n_fixed][weights[:n_fixed] == 0] = 1
+    return sums[0], weights
+
+
 def _lloyd(
-    pts: _Points, centers: NDArray, *, max_iter: int, tol_abs: float, relax: float = 1.0
+    pts: _Points,
+    centers: NDArray,
+    *,
+    max_iter: int,
+    tol_abs: float,
+    relax: float = 1.0,
+    n_fixed: int = 0,
 ) -> Iterator[_Record]:
     """Lloyd's iterations from ``centers``: one record per iteration.
 
@@ -256,7 +273,9 @@ def _lloyd(
     (update), then every point to its nearest centre (assignment), and
     stops by the rule in this module's docstring. With ``relax > 1`` each
     update but the last allowed one first tries the over-relaxed step
-    (:func:`_relaxed_step`).
+    (:func:`_relaxed_step`). The first ``n_fixed`` centres never move:
+    the update leaves them where they are, so each step still minimises
+    the inertia over the centres that are free.
     """
     k = centers.shape[0]
     labels = pts.assign(centers)
@@ -265,7 +284,8 @@ def _lloyd(
     for iteration in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
         sums = known or pts.sums(labels, k)
-        means = pts.means(labels, sums, centers)
+        means = pts.means(labels, _held(sums, n_fixed), centers)
+        means[:n_fixed] = centers[:n_fixed]
         relaxed = None
         if relax != 1.0 and iteration < max_iter:
             relaxed = _relaxed_step(
@@ -309,14 +329,20 @@ class FitSettings:
     """
 
     k: int
-    init: str | NDArray  # 'k-means++', 'random' or (k, d) centres
+    init: str | NDArray  # 'k-means++', 'random' or (g, d) centres, g <= k
     max_iter: int
     tol: float
     rng: np.random.Generator
     relax: float = 1.0
+    # The first n_fixed rows of an array `init` stay put (fixed palette entries).
+    n_fixed: int = 0
 
 
 def _start(X: NDArray, w: NDArray, s: FitSettings, init: str | NDArray) -> NDArray:
+    """Starting centres; an array ``init`` of fewer than ``k`` rows is
+    completed by k-means++ (a warm start, or fixed centres plus free ones)."""
+    if not isinstance(init, str) and init.shape[0] < s.k:
+        return _kmeans_plusplus(X, w, s.k, s.rng, given=init.astype(X.dtype))
     if isinstance(init, str):
         if init == "k-means++":
             return _kmeans_plusplus(X, w, s.k, s.rng)
@@ -335,7 +361,12 @@ def _iterate(
     centers = _start(Xc, w, s, s.init if isinstance(s.init, str) else s.init - mean)
     pts = _Points.of(Xc, w, s.k)
     for rec in _lloyd(
-        pts, centers, max_iter=s.max_iter, tol_abs=_tol_abs(Xc, w, s.tol), relax=s.relax
+        pts,
+        centers,
+        max_iter=s.max_iter,
+        tol_abs=_tol_abs(Xc, w, s.tol),
+        relax=s.relax,
+        n_fixed=s.n_fixed,
     ):
         yield (
             rec._replace(centers=rec.centers + mean),

@@ -25,9 +25,11 @@ How pixels are mapped
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -50,10 +52,12 @@ from ._validation import (
     PreparedImage,
     RNGLike,
     check_choice,
+    check_fraction,
     check_image,
     check_k,
     check_palette,
     check_positive_int,
+    check_quality,
     check_rng,
     check_tol,
     to_dtype,
@@ -63,9 +67,17 @@ from .color_table import CODE_LAYOUT, ColorTable, color_table, merge_tables, pac
 from .dither import dither_indices
 from .histogram import ColorHistogram, merge
 from .palette import Palette
+from .quality import (
+    QualityChoice,
+    QualityTooLow,
+    mse_to_quality,
+    quality_to_mse,
+    search_k,
+    table_mse,
+)
 from .steps import label_points
 
-__all__ = ["quantize", "extract_palette", "recolor", "fit_palette"]
+__all__ = ["quantize", "extract_palette", "recolor", "fit_palette", "choose_k"]
 
 
 # --------------------------------------------------------------------------
@@ -100,6 +112,7 @@ class _FitOptions:
     rng: np.random.Generator
     max_iter: int
     tol: float
+    fixed: NDArray | None = None  # palette entries kept exactly, image dtype
 
 
 def _fit_options(
@@ -113,6 +126,25 @@ def _fit_options(
         max_iter=check_positive_int(max_iter, "max_iter"),
         tol=check_tol(tol),
     )
+
+
+def _with_fixed(opt: _FitOptions, fixed: Any, prep: PreparedImage) -> _FitOptions:
+    """``opt`` with the checked ``fixed`` colours (image dtype, distinct)."""
+    if fixed is None:
+        return opt
+    colors = np.unique(check_palette(fixed, channels=prep.channels, dtype=prep.dtype), axis=0)
+    if colors.shape[0] > opt.k:
+        raise ValueError(f"fixed has {colors.shape[0]} distinct colours, more than k={opt.k}")
+    if opt.method != "kmeans":
+        raise ValueError(f"fixed colours need method='kmeans', got method={opt.method!r}")
+    return dataclasses.replace(opt, fixed=colors)
+
+
+def _check_dither(dither: Any, strength: Any) -> tuple[str, float]:
+    """The dither name (None means 'none') and a strength in [0, 1]."""
+    dither = check_choice("none" if dither is None else dither, "dither", DITHERS)
+    fraction = check_fraction(strength, "dither_strength")
+    return ("none" if fraction == 0 else dither), fraction
 
 
 def _nearest(
@@ -163,14 +195,29 @@ def _fit_palette(
     colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions
 ) -> NDArray:
     """Palette colours (image dtype, possibly repeated) for a colour table."""
-    if colors.shape[0] <= opt.k:
+    n_free = opt.k - (0 if opt.fixed is None else opt.fixed.shape[0])
+    if colors.shape[0] <= n_free:
         # Every colour keeps itself (transparent ones too), so the image
         # comes back unchanged.
-        return colors
+        return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
     keep = counts > 0
     colors, counts = colors[keep], counts[keep]
-    if colors.shape[0] <= opt.k:
-        return colors
+    if colors.shape[0] <= n_free:
+        return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
+    if opt.fixed is not None:
+        fixed_fit = image_to_fit(opt.fixed, prep, opt.space)
+        centers = fit_colors(
+            image_to_fit(colors, prep, opt.space),
+            counts.astype(np.float32),
+            opt.k,
+            rng=opt.rng,
+            max_iter=opt.max_iter,
+            tol=opt.tol,
+            fixed=fixed_fit,
+        )
+        palette = fit_to_image(centers, prep, opt.space)
+        palette[: opt.fixed.shape[0]] = opt.fixed  # exact, whatever the rounding did
+        return palette
     if opt.method == "uniform":
         return to_dtype(uniform_palette(opt.k, colors.shape[1]) / prep.to_units, prep.dtype)
     X = image_to_fit(colors, prep, opt.space)
@@ -207,6 +254,59 @@ def _palette_of(src: _Source, opt: _FitOptions) -> tuple[Palette, NDArray[np.int
     return Palette(pal, counts), labels
 
 
+def _keep_fixed(palette: Palette, fixed: NDArray | None) -> Palette:
+    """``palette`` plus the ``fixed`` colours no pixel maps to, with count 0, last."""
+    if fixed is None:
+        return palette
+    colors = np.asarray(palette.colors).reshape(len(palette), -1)
+    missing = ~(fixed[:, None, :] == colors[None, :, :]).all(axis=2).any(axis=1)
+    if not missing.any():
+        return palette
+    return Palette(
+        np.concatenate([colors, fixed[missing]]),
+        np.concatenate([palette.counts, np.zeros(int(missing.sum()), np.int64)]),
+    )
+
+
+class _Chosen(NamedTuple):
+    """A quality target's choice, its palette and each distinct colour's index."""
+
+    choice: QualityChoice
+    palette: Palette
+    labels: NDArray[np.intp]
+
+
+def _choose(src: _Source, opt: _FitOptions, quality: tuple[int, int]) -> _Chosen:
+    """The fewest colours (at most ``opt.k``) that reach ``quality``'s max,
+    fitted. Raises QualityTooLow below the min.
+    """
+    if opt.method != "kmeans" or opt.fixed is not None:
+        raise ValueError("quality needs method='kmeans' and no fixed colours")
+    visible = src.fit_counts > 0
+    colors = src.table.colors[visible] if visible.any() else src.table.colors
+    counts = src.fit_counts[visible] if visible.any() else src.table.counts
+    k = search_k(
+        image_to_fit(colors, src.prep, "rgb"),
+        counts.astype(np.float64),
+        target_mse=quality_to_mse(quality[1]),
+        k_max=opt.k,
+        # A copy, so the final fit draws what quantize(image, k) would.
+        rng=copy.deepcopy(opt.rng),
+    )
+    palette, labels = _palette_of(src, dataclasses.replace(opt, k=k))
+    err = table_mse(
+        src.table.colors, src.fit_counts, np.asarray(palette.colors)[labels], src.prep.to_units
+    )
+    choice = QualityChoice(k=len(palette), mse=err, quality=mse_to_quality(err))
+    if choice.quality < quality[0]:
+        raise QualityTooLow(
+            f"quality {choice.quality} (MSE {err:.2f}) with {choice.k} colours is below "
+            f"the minimum {quality[0]}",
+            choice,
+        )
+    return _Chosen(choice, palette, labels)
+
+
 def _expand(src: _Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
     """Paint every pixel with ``palette[label of its colour]``."""
     small = np.uint8 if palette.shape[0] <= 256 else np.uint16
@@ -214,7 +314,9 @@ def _expand(src: _Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray
     return src.prep.rebuild(palette[pixel_labels])
 
 
-def _dithered(src: _Source, palette: NDArray, dither: str, space: str) -> NDArray:
+def _dithered(
+    src: _Source, palette: NDArray, dither: str, space: str, strength: float = 1.0
+) -> NDArray:
     """Map every pixel onto ``palette`` with error diffusion or a Bayer map.
 
     Dithering works on the image's colour table, in the space of the
@@ -237,6 +339,7 @@ def _dithered(src: _Source, palette: NDArray, dither: str, space: str) -> NDArra
         inverse=table.pixel_index(),
         palette=pal,
         shape=(prep.shape[0], prep.shape[1]),
+        strength=strength,
     )
     return prep.rebuild(canon[labels.reshape(-1)])
 
@@ -283,6 +386,7 @@ def extract_palette(
     max_iter: int = 300,
     tol: float = 1e-4,
     alpha: str = "keep",
+    fixed: ArrayLike | None = None,
 ) -> Palette:
     r"""The ``k`` colours that best represent an image (or several), by K-Means.
 
@@ -323,6 +427,11 @@ def extract_palette(
         palette has at most ``k`` (colour, alpha) entries, all fully
         transparent pixels on one entry of colour and alpha 0. ``'fit'``
         needs RGBA images and the defaults of ``method`` and ``space``.
+    fixed : array_like, shape (f, c), optional
+        Colours (in the image's units, ``f <= k``) that the palette must
+        contain exactly, such as white and black; the other ``k - f`` are
+        fitted around them (K-Means with these centres held still). Fixed
+        colours no pixel is nearest to come last, with count 0.
 
     Returns
     -------
@@ -359,9 +468,17 @@ def extract_palette(
     >>> frame2 = np.full((2, 2, 3), 255, dtype=np.uint8)
     >>> extract_palette([img, frame2], 8).counts
     array([12,  4,  4])
+
+    Keeping white in a 2-colour palette:
+
+    >>> extract_palette(img, 2, fixed=[[255, 255, 255]]).colors
+    array([[150,  22,  22],
+           [255, 255, 255]], dtype=uint8)
     """
     opt = _fit_options(k, rng, max_iter, tol, method, space)
     if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither="none"):
+        if fixed is not None:
+            raise ValueError("fixed colours work with alpha='keep' only, got alpha='fit'")
         if isinstance(image, (list, tuple)) and not image:
             raise ValueError("images is an empty sequence; give at least one image")
         many = image if isinstance(image, (list, tuple)) else [image]
@@ -370,8 +487,9 @@ def extract_palette(
         mapping = _rgba_palette(colors, counts, rgba[0].prep, opt)
         return alpha_palette(mapping.palette, mapping.counts)
     srcs = _sources(image)
+    opt = _with_fixed(opt, fixed, srcs[0].prep)
     if len(srcs) == 1:
-        return _palette_of(srcs[0], opt)[0]
+        return _keep_fixed(_palette_of(srcs[0], opt)[0], opt.fixed)
     prep = srcs[0].prep
     if prep.dtype in CODE_LAYOUT:  # histograms merge packed codes, linear in colours
         merged = merge(
@@ -381,20 +499,23 @@ def extract_palette(
         colors, counts = merged.colors, merged.counts
     else:
         colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
-    return _palette_of_table(colors, counts, prep, opt)
+    return _keep_fixed(_palette_of_table(colors, counts, prep, opt), opt.fixed)
 
 
 def quantize(
     image: NDArray,
-    k: int,
+    k: int | None = None,
     *,
     rng: RNGLike = 0,
     method: str = "kmeans",
     space: str = "rgb",
-    dither: str = "none",
+    dither: str | None = "none",
     max_iter: int = 300,
     tol: float = 1e-4,
     alpha: str = "keep",
+    quality: tuple[int, int] | None = None,
+    fixed: ArrayLike | None = None,
+    dither_strength: float = 1.0,
 ) -> NDArray:
     r"""Reduce an image to at most ``k`` colours with K-Means.
 
@@ -410,23 +531,36 @@ def quantize(
         uint8, uint16, or float with values in [0, 1]. Alpha is kept as is
         (unless ``alpha='fit'``). A Pillow image is converted as in
         :func:`extract_palette` and the result is an ndarray.
-    k : int
+    k : int, optional
         Maximum number of colours, at least 1. An image with at most ``k``
-        colours comes back unchanged.
+        colours comes back unchanged. Required unless ``quality`` is
+        given, when it defaults to 256.
     rng : int or numpy.random.Generator, default 0
         Seed for k-means++; the same call always gives the same output.
     method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
         How the palette is chosen (see :func:`extract_palette`).
     space : {'rgb', 'oklab'}, default 'rgb'
         Colour space of the fit, of "nearest" and of the dithering.
-    dither : {'none', 'floyd-steinberg', 'ordered'}, default 'none'
-        Plain nearest-colour mapping, Floyd-Steinberg error diffusion, or
-        ordered dithering (Knoll's mixing plans on an 8x8 Bayer matrix); see
-        :mod:`kmeans_quant.dither`.
+    dither : {'none', 'floyd-steinberg', 'ordered'} or None, default 'none'
+        Plain nearest-colour mapping (also None), Floyd-Steinberg error
+        diffusion, or ordered dithering (Knoll's mixing plans on an 8x8
+        Bayer matrix); see :mod:`kmeans_quant.dither`.
     max_iter, tol, alpha
         As for :func:`extract_palette`. With ``alpha='fit'`` the result has
         at most ``k`` distinct (colour, alpha) values, fully transparent
-        pixels all ``(0, 0, 0, 0)``.
+        pixels all ``(0, 0, 0, 0)``; it works without ``quality`` and
+        ``fixed``.
+    quality : (int, int), optional
+        ``(min, max)`` on the 0-100 scale of :mod:`kmeans_quant.quality`:
+        use the fewest colours (at most ``k``) whose MSE reaches quality
+        ``max`` (:func:`choose_k`); raise :class:`~kmeans_quant.quality.QualityTooLow`
+        if even ``k`` colours stay below ``min``.
+    fixed : array_like, shape (f, c), optional
+        Colours the palette keeps exactly (see :func:`extract_palette`).
+    dither_strength : float, default 1.0
+        In [0, 1]: the share of the error Floyd-Steinberg passes on, or how
+        far ordered dithering mixes towards a colour from its nearest
+        palette entry; 0 is no dithering.
 
     Returns
     -------
@@ -436,7 +570,10 @@ def quantize(
     Raises
     ------
     TypeError, ValueError
-        As for :func:`extract_palette`, or an unknown ``dither``.
+        As for :func:`extract_palette`, an unknown ``dither``, a bad
+        ``dither_strength`` or ``quality``.
+    QualityTooLow
+        ``quality``'s minimum is out of reach with ``k`` colours.
 
     Examples
     --------
@@ -451,28 +588,106 @@ def quantize(
     >>> dithered = quantize(grey, 2, dither="floyd-steinberg")
     >>> sorted(np.unique(dithered).round(2).tolist())
     [0.25, 0.75]
+
+    Few enough colours to reach quality 90 (MSE at most 2.9):
+
+    >>> ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    >>> len(np.unique(quantize(ramp, quality=(0, 90)).reshape(-1, 3), axis=0))
+    51
     """
+    if quality is not None:
+        quality = check_quality(quality)
+        k = 256 if k is None else k
     opt = _fit_options(k, rng, max_iter, tol, method, space)
-    dither = check_choice(dither, "dither", DITHERS)
+    dither, strength = _check_dither(dither, dither_strength)
     if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither=dither):
+        if quality is not None or fixed is not None:
+            raise ValueError("alpha='fit' works without quality and fixed colours")
         rgba = rgba_source(image)
         mapping = _rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt)
         return rgba.table.expand(mapping.palette[mapping.labels]).reshape(rgba.prep.shape)
     src = _source(image)
-    if src.table.colors.shape[0] <= opt.k:
+    opt = _with_fixed(opt, fixed, src.prep)
+    if quality is not None:
+        chosen = _choose(src, opt, quality)
+        palette, labels = chosen.palette, chosen.labels
+    elif src.table.colors.shape[0] <= opt.k:
         return src.prep.rebuild(src.prep.pixels.copy())
-    palette, labels = _palette_of(src, opt)
+    else:
+        palette, labels = _palette_of(src, opt)
+    palette = _keep_fixed(palette, opt.fixed)  # the same entries as extract_palette's
     if dither != "none":
-        return _dithered(src, palette.colors, dither, opt.space)
+        return _dithered(src, palette.colors, dither, opt.space, strength)
     return _expand(src, palette.colors, labels)
+
+
+def choose_k(
+    image: NDArray,
+    quality: tuple[int, int],
+    *,
+    k_max: int = 256,
+    rng: RNGLike = 0,
+    space: str = "rgb",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+) -> QualityChoice:
+    r"""The fewest colours (at most ``k_max``) whose palette reaches a quality.
+
+    The quality scale maps 0-100 onto a largest per-channel MSE
+    (:func:`kmeans_quant.quality.quality_to_mse`). ``k`` is searched on the
+    image's colour histogram with warm-started fits (see
+    :mod:`kmeans_quant.quality`); the palette for the chosen ``k`` is then
+    fitted as :func:`extract_palette` does and its MSE measured exactly, so
+    ``quantize(image, k_max, quality=quality)`` equals
+    ``quantize(image, choose_k(image, quality, k_max=k_max).k)``.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W), (H, W, 3) or (H, W, 4)
+        As for :func:`quantize`.
+    quality : (int, int)
+        ``(min, max)`` with ``0 <= min <= max <= 100``.
+    k_max : int, default 256
+        Most colours allowed.
+    rng, space, max_iter, tol
+        As for :func:`extract_palette`.
+
+    Returns
+    -------
+    QualityChoice
+        ``k`` (colours in the palette), ``mse`` (per channel, 0-255 units, of
+        nearest-colour mapping, visible pixels) and ``quality``.
+
+    Raises
+    ------
+    QualityTooLow
+        Even ``k_max`` colours stay below quality ``min``; its ``choice``
+        says what they reached.
+    TypeError, ValueError
+        Bad image, ``quality``, ``k_max`` or other options.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import choose_k
+    >>> ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    >>> choice = choose_k(ramp, (0, 90))
+    >>> choice.k, choice.quality >= 90, round(choice.mse, 2)
+    (51, True, 2.34)
+    """
+    src = _source(image)
+    bounds = check_quality(quality)
+    opt = _fit_options(k_max, rng, max_iter, tol, "kmeans", space)
+    return _choose(src, opt, bounds).choice
 
 
 def recolor(
     image: NDArray,
     palette: Palette | ArrayLike,
     *,
-    dither: str = "none",
+    dither: str | None = "none",
     space: str = "rgb",
+    dither_strength: float = 1.0,
 ) -> NDArray:
     r"""Replace every pixel by its nearest palette colour.
 
@@ -492,10 +707,13 @@ def recolor(
         for float); values are rounded to the image's dtype. A Palette with
         ``alpha`` (from ``alpha='fit'``) maps an RGBA image in premultiplied
         RGBA, colour and alpha together.
-    dither : {'none', 'floyd-steinberg', 'ordered'}, default 'none'
-        Nearest colour, Floyd-Steinberg error diffusion, or ordered dithering.
+    dither : {'none', 'floyd-steinberg', 'ordered'} or None, default 'none'
+        Nearest colour (also None), Floyd-Steinberg error diffusion, or
+        ordered dithering.
     space : {'rgb', 'oklab'}, default 'rgb'
         Space in which "nearest" (and the dithering error) is measured.
+    dither_strength : float, default 1.0
+        In [0, 1], as for :func:`quantize`.
 
     Returns
     -------
@@ -517,7 +735,7 @@ def recolor(
     array([[[  0,   0,   0],
             [255, 255, 255]]], dtype=uint8)
     """
-    dither = check_choice(dither, "dither", DITHERS)
+    dither, strength = _check_dither(dither, dither_strength)
     space = check_choice(space, "space", SPACES)
     if isinstance(palette, Palette) and palette.alpha is not None:
         check_alpha_fit("fit", method="kmeans", space=space, dither=dither)
@@ -525,7 +743,7 @@ def recolor(
     src = _source(image)
     colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
     if dither != "none":
-        return _dithered(src, colors, dither, space)
+        return _dithered(src, colors, dither, space, strength)
     canon = np.unique(colors, axis=0)
     return _expand(src, canon, _nearest(src.table.colors, canon, src.prep, space))
 

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._dtypes import to_uint8
 from ._validation import check_image, check_palette
-from .color_table import color_table, pack_colors
+from .color_table import color_table, index_of_codes, pack_colors
 from .palette import Palette
 
 __all__ = ["IndexedImage", "index_image", "to_pil_image", "palette_indices", "pil_indexed"]
@@ -39,30 +39,36 @@ def distinct_colors(image8: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return color_table(np.ascontiguousarray(px)).colors
 
 
-def palette_indices(colors: NDArray, palette: NDArray) -> NDArray[np.intp]:
+def palette_indices(colors: NDArray, palette: NDArray) -> NDArray[np.signedinteger]:
     """Index into ``palette`` (m, c) of every row of ``colors`` (n, c), which must be exact.
 
-    Both are uint8 or uint16 of the same dtype. Raises ValueError naming the
-    first colour that is not in the palette.
+    Both are uint8 or uint16 of the same dtype; the indices come in the
+    smallest signed integer type that holds them (int16 for short uint8
+    palettes). Raises ValueError naming the first colour that is not in the
+    palette.
 
     >>> import numpy as np
     >>> palette_indices(np.array([[9, 9, 9], [0, 0, 0]], np.uint8),
     ...                 np.array([[0, 0, 0], [9, 9, 9]], np.uint8))
-    array([1, 0])
+    array([1, 0], dtype=int16)
     """
-    pal_codes = pack_colors(palette)
-    order = np.argsort(pal_codes, kind="stable")
-    sorted_codes = pal_codes[order]
-    codes = pack_colors(colors)
-    pos = np.minimum(np.searchsorted(sorted_codes, codes), sorted_codes.size - 1)
-    missing = sorted_codes[pos] != codes
+    if colors.dtype == np.uint8:  # a lookup table over the code space when it pays
+        index = index_of_codes(pack_colors(colors), pack_colors(palette), colors.shape[1])
+        missing = index < 0
+    else:
+        pal_codes = pack_colors(palette)
+        order = np.argsort(pal_codes, kind="stable")
+        codes = pack_colors(colors)
+        pos = np.minimum(np.searchsorted(pal_codes[order], codes), pal_codes.size - 1)
+        missing = pal_codes[order[pos]] != codes
+        index = order[pos]
     if missing.any():
         raise ValueError(
             f"{int(missing.sum())} pixels have colours that are not in the palette "
             f"(first one: {colors[np.argmax(missing)].tolist()}); pass the palette the "
             "image was recoloured with, or palette=None"
         )
-    return order[pos]
+    return index
 
 
 class IndexedImage(NamedTuple):

@@ -179,7 +179,12 @@ def open_pillow(name: str) -> Iterator[_Opened]:
             "refused as a possible decompression bomb"
         ) from None
     except Exception as exc:  # Pillow raises many types for undecodable data
-        raise ValueError(f"cannot read image {name!r}: {_reason(exc)}") from exc
+        reason = _reason(exc)
+        if p.stat().st_size == 0:
+            reason = "not an image file (it is empty)"
+        elif isinstance(exc, Image.UnidentifiedImageError):
+            reason = "not an image file (no reader recognises its contents)"
+        raise ValueError(f"cannot read image {name!r}: {reason}") from exc
     notes = [
         f"{name}: {str(w.message).split(', could be')[0]} (large; reading it anyway)"
         for w in caught
@@ -263,9 +268,9 @@ def read_image(path: str | os.PathLike) -> NDArray:
     IsADirectoryError
         ``path`` is a folder.
     ValueError
-        The file is not an image Pillow can decode, is larger than Pillow's
-        decompression-bomb limit, or holds pixel data (shape or value
-        range) that no image function accepts.
+        The file is empty or not an image ("not an image file"), cannot be
+        decoded, is larger than Pillow's decompression-bomb limit, or holds
+        pixel data (shape or value range) that no image function accepts.
 
     Examples
     --------
@@ -286,12 +291,22 @@ def read_image(path: str | os.PathLike) -> NDArray:
 # --------------------------------------------------------------------------
 
 
-def _save_pillow(im: Any, tmp: Path, ext: str, icc_profile: bytes | None) -> None:
+# zlib level of PNGs written without optimize=True: the measured trade-off
+# of size against time is in docs/benchmarks.md ("End to end").
+_PNG_LEVEL = 6
+
+
+def _save_pillow(
+    im: Any, tmp: Path, *, ext: str, icc_profile: bytes | None, optimize: bool
+) -> None:
     kwargs: dict[str, Any] = {"format": "GIF" if ext == ".gif" else "PNG"}
     if ext == ".gif":
         kwargs["optimize"] = False  # keep our palette order exactly
     else:
-        kwargs["optimize"] = True
+        if optimize:
+            kwargs["optimize"] = True  # Pillow: zlib level 9, the most effort
+        else:
+            kwargs["compress_level"] = _PNG_LEVEL
         if icc_profile:
             kwargs["icc_profile"] = icc_profile
     if "transparency" in im.info:
@@ -318,6 +333,7 @@ def write_image(
     palette: Palette | ArrayLike | None = None,
     force: bool = False,
     icc_profile: bytes | None = None,
+    optimize: bool = False,
 ) -> Path:
     """Write an image file atomically, as a palette-mode PNG or GIF when possible.
 
@@ -366,6 +382,9 @@ def write_image(
     icc_profile : bytes, optional
         An ICC colour profile to embed (for instance
         ``open_image(src).icc_profile``), where the format holds one.
+    optimize : bool, default False
+        Compress palette-mode PNGs with the most zlib effort (level 9):
+        a few per cent smaller, many times slower. By default level 6.
 
     Returns
     -------
@@ -419,7 +438,13 @@ def write_image(
         indexed = index_rgb(rgb, pal_rgb, gif=ext == ".gif")
         if indexed is not None:
             im = pil_indexed(indexed)
-            atomic_write(dest, lambda tmp: _save_pillow(im, tmp, ext, icc_profile), force=force)
+            atomic_write(
+                dest,
+                lambda tmp: _save_pillow(
+                    im, tmp, ext=ext, icc_profile=icc_profile, optimize=optimize
+                ),
+                force=force,
+            )
             return dest
     if ext == ".gif":
         # Left to Pillow, more than 256 colours would be re-quantized silently.

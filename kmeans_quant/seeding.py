@@ -36,8 +36,13 @@ def _kmeans_plusplus(
     w: NDArray,
     k: int,
     rng: np.random.Generator,
+    given: NDArray | None = None,
 ) -> NDArray:
     """Greedy weighted k-means++ on clean input. Returns ``(k, d)`` centres.
+
+    With ``given`` (g, d), ``1 <= g <= k``, those are the first ``g``
+    centres and the other ``k - g`` are drawn as if k-means++ had chosen
+    them: a warm start, or centres that must stay where they are.
 
     Works in float64 on the points laid out as the rows of
     ``[X^T; 1; ||x||^2]``, so that one product with ``[-2c, ||c||^2, 1]``
@@ -64,15 +69,25 @@ def _kmeans_plusplus(
         np.maximum(D, 0, out=D)
         return D
 
-    # First centre: one point drawn with probability proportional to weight.
-    cum_w = np.cumsum(w64)
-    first = min(int(np.searchsorted(cum_w, rng.uniform() * cum_w[-1], side="right")), n - 1)
-    centers[0] = X[first]
-    closest = sq_dist(np.array([first]))[0]
+    if given is None:
+        # First centre: one point drawn with probability proportional to weight.
+        cum_w = np.cumsum(w64)
+        first = min(int(np.searchsorted(cum_w, rng.uniform() * cum_w[-1], side="right")), n - 1)
+        centers[0] = X[first]
+        closest = sq_dist(np.array([first]))[0]
+        n_given = 1
+    else:
+        # D(x)^2 to the nearest given centre, one centre at a time.
+        n_given = given.shape[0]
+        centers[:n_given] = given
+        closest = np.full(n, np.inf)
+        for g in given.astype(np.float64):
+            np.minimum(closest, points[d + 1] - 2 * (g @ points[:d]) + g @ g, out=closest)
+        np.maximum(closest, 0, out=closest)
     weighted = np.empty(n)
     cdf = np.empty(n)
 
-    for c in range(1, k):  # the k sequential picks: inherently a loop
+    for c in range(n_given, k):  # the k sequential picks: inherently a loop
         # Draw candidates with probability w_i * D(x_i)^2 by inverting the CDF.
         np.cumsum(np.multiply(w64, closest, out=weighted), out=cdf)
         targets = rng.uniform(size=n_local_trials) * cdf[-1]

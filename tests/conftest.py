@@ -38,3 +38,13 @@ def blobs(n_per: int = 60, seed: int = 0, d: int = 2) -> np.ndarray:
     rng = np.random.default_rng(seed)
     means = np.array([[0.0] * d, [8.0] + [0.0] * (d - 1), [0.0] + [8.0] * (d - 1)])
     return np.concatenate([m + rng.normal(size=(n_per, d)) for m in means])
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    """An empty current folder holding one small photo-like input, a.png."""
+    from kmeans_quant.io import write_image
+
+    monkeypatch.chdir(tmp_path)
+    write_image(tmp_path / "a.png", make_quadrants(24, 30, noise=20, seed=1))
+    return tmp_path

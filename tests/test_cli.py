@@ -25,14 +25,6 @@ from kmeans_quant.palette_io import load_palette, save_palette
 REPO = Path(kmeans_quant.__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def work(tmp_path, monkeypatch):
-    """An empty current folder holding one small photo-like input, a.png."""
-    monkeypatch.chdir(tmp_path)
-    write_image(tmp_path / "a.png", make_quadrants(24, 30, noise=20, seed=1))
-    return tmp_path
-
-
 def _colours(img):
     px = img.reshape(-1, img.shape[-1] if img.ndim == 3 else 1)[:, :3]
     return {tuple(c) for c in px}

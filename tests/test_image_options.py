@@ -157,7 +157,7 @@ def test_transparent_pixels_do_not_pull_the_palette():
         ),
         ({"space": "lab"}, r"space must be one of 'rgb', 'oklab', got 'lab'"),
         ({"dither": "fs"}, r"dither must be one of 'none', 'floyd-steinberg', 'ordered', got 'fs'"),
-        ({"dither": None}, r"dither must be one of .* got None"),
+        ({"dither": 3}, r"dither must be one of .* got 3"),
     ],
 )
 def test_bad_option_values(kw, msg):

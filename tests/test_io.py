@@ -437,3 +437,16 @@ def test_palette_object_and_array_agree(tmp_path, q4):
     b = write_image(tmp_path / "b.png", img, palette=Palette(pal.colors, pal.counts))
     c = write_image(tmp_path / "c.png", img, palette=pal.colors.tolist())
     assert a.read_bytes() == b.read_bytes() == c.read_bytes()
+
+
+def test_palette_index_lookup_table_and_search_agree():
+    from kmeans_quant.color_table import index_of_codes
+
+    rng = np.random.default_rng(0)
+    known = rng.choice(1 << 24, 300, replace=False).astype(np.uint32)
+    absent = np.setdiff1d(np.arange(10, dtype=np.uint32), known)[:2]
+    codes = np.concatenate([known[rng.integers(0, 300, (1 << 21) + 5)], absent])
+    table = index_of_codes(codes, known, 3)  # many codes: the lookup table
+    search = index_of_codes(codes[-1000:], known, 3)  # few: the sorted search
+    assert np.array_equal(table[-1000:], search)
+    assert np.array_equal(known[table[:-2]], codes[:-2]) and table[-2:].tolist() == [-1, -1]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ..steps import label_points
 from ._error_diffusion import FS_WEIGHTS, floyd_steinberg
 from ._gamut import Hull, hull_distance_sq, project_to_hull
 from ._ordered import MAX_GOALS, bayer_matrix, mixing_plans, ordered, plan_goals
@@ -49,12 +50,20 @@ def dither_indices(
     inverse: NDArray,
     palette: NDArray,
     shape: tuple[int, int],
+    strength: float = 1.0,
 ) -> NDArray[np.intp]:
-    """Palette index of every pixel, shape ``(H, W)``, by ``method``.
+    r"""Palette index of every pixel, shape ``(H, W)``, by ``method``.
 
     ``method`` is ``"floyd-steinberg"`` or ``"ordered"``; the other
     arguments are those of :func:`floyd_steinberg` and :func:`ordered`.
+    ``strength`` in [0, 1] scales the dithering: Floyd-Steinberg passes on
+    that share of each error, and ordered dithering plans for
+    :math:`p + s (g - p)` instead of each colour :math:`g`, with :math:`p`
+    its nearest palette colour.
     """
     if method == "floyd-steinberg":
-        return floyd_steinberg(colors, inverse, palette, shape)
+        return floyd_steinberg(colors, inverse, palette, shape, strength=strength)
+    if strength != 1.0:
+        nearest = palette[label_points(colors, palette.astype(colors.dtype))]
+        colors = (nearest + strength * (colors - nearest)).astype(colors.dtype)
     return ordered(colors, counts, inverse, palette, shape)

@@ -76,7 +76,12 @@ class _NearestSearch:
 
 
 def floyd_steinberg(
-    colors: NDArray, inverse: NDArray, palette: NDArray, shape: tuple[int, int]
+    colors: NDArray,
+    inverse: NDArray,
+    palette: NDArray,
+    shape: tuple[int, int],
+    *,
+    strength: float = 1.0,
 ) -> NDArray[np.intp]:
     r"""Floyd-Steinberg error diffusion onto a palette, after gamut mapping.
 
@@ -104,6 +109,10 @@ def floyd_steinberg(
         Palette colours, cast to ``colors``' dtype.
     shape : (int, int)
         ``(H, W)``.
+    strength : float, default 1.0
+        Share of each pixel's error :math:`e` that is passed on (the
+        weights above are multiplied by it); 0 is nearest-colour mapping
+        of the gamut-mapped colours.
 
     Returns
     -------
@@ -132,6 +141,8 @@ def floyd_steinberg(
     right, down_left, down, down_right = FS_WEIGHTS
     # Scatter weights in the order the scatter below uses them.
     weights = np.array([down_left, right, down, down_right], dtype=dtype)[:, None, None]
+    if strength != 1.0:
+        weights *= dtype.type(strength)
     # Everything per wavefront is channel-first, (c, n), so inner loops run
     # along the wavefront rather than over 1-3 channels.
     pal_t = np.ascontiguousarray(pal.T)
