@@ -27,265 +27,56 @@ try:  # Ctrl-C while the modules load: a message, no traceback
     import os
     import signal
     import tempfile
-    from collections.abc import Callable, Iterator, Sequence
-    from dataclasses import dataclass
+    from collections.abc import Sequence
     from pathlib import Path
-    from typing import Any, NoReturn, TextIO
+    from typing import Any, TextIO
 
     import numpy as np
     from numpy.typing import NDArray
 
-    from . import __version__
-    from ._atomic import atomic_path
-    from ._dtypes import from_uint8, full_scale, to_uint8
-    from ._validation import DITHERS, METHODS, SPACES
-    from .color_table import color_table, merge_tables
-    from .frames import (
-        ANIMATION_EXTENSIONS,
-        Animation,
-        quantize_frames,
-        read_frames,
-        write_frames,
+    from ._cli_args import (
+        DEFAULT_K,
+        EXIT_QUALITY,
+        EXIT_SKIPPED,
+        SAMPLE,
+        UsageError,
+        build_parser,
     )
-    from .image import extract_palette, quantize, recolor
-    from .io import IMAGE_EXTENSIONS, open_image, write_image
-    from .metrics import mse
-    from .palette import Palette, by_count
+    from ._cli_jobs import (
+        PROG,
+        STDIO,
+        Job,
+        QualityMissed,
+        RunError,
+        Skipped,
+        describe_error,
+        fixed_for,
+        merge_palettes,
+        note_truecolour,
+        print_notes,
+        process_animation,
+        process_job,
+        read_input,
+        read_stdin,
+        shared_palette,
+    )
+    from .frames import (
+        Animation,
+    )
+    from .io import IMAGE_EXTENSIONS, open_image
     from .palette_io import PALETTE_EXTENSIONS, load_palette, save_palette
-    from .quality import QualityTooLow
 except KeyboardInterrupt:
     sys.stderr.write("kmeans-quant: interrupted\n")
     sys.exit(130)
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
-PROG = "kmeans-quant"
-DEFAULT_K = 16
-SAMPLE = "chelsea.png"
-_CHOICES = {"dither": DITHERS, "space": SPACES, "method": METHODS}
-
-
-class UsageError(Exception):
-    """The command line itself is wrong: exit status 2."""
-
-
-class RunError(Exception):
-    """A file or the data let us down: exit status 1."""
-
-
-class Skipped(RunError):
-    """``--skip-if-larger`` kept an output from being written: exit status 98."""
-
-
-class QualityMissed(RunError):
-    """``--quality``'s minimum was out of reach, nothing written: exit status 99."""
-
-
-EXIT_SKIPPED = 98
-EXIT_QUALITY = 99
-#: Stands for standard input (as an input) and standard output (as an output).
-STDIO = "-"
 _SIGNALS = ("SIGTERM", "SIGHUP")
-
-
-class _Parser(argparse.ArgumentParser):
-    # argparse prints the whole usage and exits; we want one line and to
-    # decide the exit ourselves, so main() can also be called from Python.
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
-    return value
-
-
-def _quality(text: str) -> tuple[int, int]:
-    lo_text, sep, hi_text = text.partition("-")
-    try:
-        lo, hi = (int(lo_text) if lo_text else 0), int(hi_text if sep else lo_text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be MIN-MAX, e.g. 65-80, got {text!r}") from None
-    if not 0 <= lo <= hi <= 100:
-        raise argparse.ArgumentTypeError(f"needs 0 <= MIN <= MAX <= 100, got {text!r}")
-    return lo, hi
-
-
-def _strength(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}")
-    return value
-
-
-def _hex_colors(text: str) -> list[tuple[int, int, int]]:
-    colors = []
-    for item in text.split(","):
-        h = item.strip().lstrip("#")
-        if len(h) == 3:
-            h = "".join(c * 2 for c in h)
-        try:
-            if len(h) != 6:
-                raise ValueError
-            colors.append((int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"must be hex colours like '#ffffff,#000000', got {item.strip()!r}"
-            ) from None
-    return colors
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``kmeans-quant`` (for ``--help`` and docs)."""
-    p = _Parser(
-        prog=PROG,
-        description=(
-            "Reduce images to k colours with K-Means. Writes palette-mode PNG (or GIF) "
-            "when the output ends in .png (.gif), other formats by extension. "
-            f"With no IN, quantizes the bundled sample photo ({SAMPLE}) into the "
-            "current folder together with its palette."
-        ),
-        epilog=(
-            "Outputs default to STEM_kK.png (STEM_qMIN-MAX.png with --quality, "
-            "STEM_PALETTE.png with --palette-in, STEM + SUFFIX with --ext) in the "
-            "current folder or --out-dir; '-' as the input reads standard input and "
-            "writes standard output. "
-            "Existing files are never replaced without --force, inputs never. "
-            "Progress is shown on a terminal only (or with --verbose). "
-            "Exit status: 0 ok, 1 a file could not be read or written, 2 bad command line, "
-            "98 --skip-if-larger skipped an output, 99 --quality's MIN not reached."
-        ),
-    )
-    p.add_argument(
-        "inputs", nargs="*", metavar="IN", help="image files or folders, '-' for standard input"
-    )
-    p.add_argument(
-        "-k",
-        "--colors",
-        dest="k",
-        type=_positive_int,
-        default=None,
-        help=f"number of colours (default {DEFAULT_K}; the most colours with --quality, "
-        "default 256)",
-    )
-    p.add_argument(
-        "--quality",
-        metavar="MIN-MAX",
-        type=_quality,
-        help="use the fewest colours that reach quality MAX (0-100, MSE-based as "
-        "pngquant's); write nothing and exit 99 if MIN is out of reach",
-    )
-    p.add_argument(
-        "--skip-if-larger",
-        action="store_true",
-        help="write no output that would not be smaller than its input (exit 98)",
-    )
-    p.add_argument(
-        "--ext",
-        metavar="SUFFIX",
-        help="output name is STEM + SUFFIX, e.g. --ext -fs8.png",
-    )
-    p.add_argument(
-        "-r", "--recursive", action="store_true", help="quantize the images in folder inputs"
-    )
-    p.add_argument(
-        "--fixed-colors",
-        metavar="COLOURS",
-        type=_hex_colors,
-        help="colours the palette keeps exactly, e.g. '#ffffff,#000000'",
-    )
-    p.add_argument(
-        "--dither-strength",
-        metavar="S",
-        type=_strength,
-        default=1.0,
-        help="share of the dithering, 0..1 (default 1)",
-    )
-    p.add_argument(
-        "--optimize",
-        action="store_true",
-        help="compress PNGs with the most effort (a few per cent smaller, much slower)",
-    )
-    talk = p.add_mutually_exclusive_group()
-    talk.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-    talk.add_argument(
-        "-v", "--verbose", action="store_true", help="show progress even when not on a terminal"
-    )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "-o",
-        "--output",
-        metavar="OUT",
-        help="output file (only with one input); format from extension",
-    )
-    where.add_argument("--out-dir", metavar="DIR", help="folder for the outputs (created)")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    for name, choices in _CHOICES.items():
-        p.add_argument(
-            f"--{name}", choices=choices, default=choices[0], help=f"default {choices[0]}"
-        )
-    p.add_argument(
-        "--palette-out", metavar="FILE", help="also write the palette (.json, .gpl or .png swatch)"
-    )
-    p.add_argument(
-        "--palette-in",
-        metavar="FILE",
-        help="map the images onto this palette instead of fitting one",
-    )
-    p.add_argument(
-        "--shared-palette", action="store_true", help="fit one palette on all inputs together"
-    )
-    p.add_argument(
-        "--per-frame-palette",
-        action="store_true",
-        help="animations: fit one palette per frame (default: one for all frames)",
-    )
-    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
-    engine = p.add_mutually_exclusive_group()
-    engine.add_argument(
-        "--workers",
-        type=_positive_int,
-        metavar="N",
-        help="run on a local Dask cluster of N processes (kmeans_quant[dask])",
-    )
-    engine.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786",
-    )
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    return p
 
 
 # --------------------------------------------------------------------------
 # checking the plan before doing any work
 # --------------------------------------------------------------------------
-
-
-@dataclass
-class Job:
-    """One input file and the output it is written to."""
-
-    source: Path
-    output: Path
 
 
 def _api_keywords(args: argparse.Namespace) -> tuple[dict, dict]:
@@ -428,57 +219,6 @@ def _check_files(
 # --------------------------------------------------------------------------
 
 
-def _match_palette(image: NDArray, colors8: NDArray) -> tuple[NDArray, NDArray]:
-    """``image`` and palette colours made compatible for :func:`recolor`.
-
-    A grey image meets a colour palette by becoming RGB, unless the palette
-    is all grey, when it stays grey; an RGB image takes a grey palette as
-    grey RGB colours.
-    """
-    if colors8.shape[1] == 3 and image.ndim == 2:
-        if (colors8 == colors8[:, :1]).all():
-            colors8 = colors8[:, :1]
-        else:
-            image = np.repeat(image[..., None], 3, axis=2)
-    elif colors8.shape[1] == 1 and image.ndim == 3:
-        colors8 = np.repeat(colors8, 3, axis=1)
-    return image, from_uint8(colors8, image.dtype)
-
-
-def _shared_palette(images: list[NDArray], k: int, seed: int, fit_kw: dict) -> NDArray:
-    """One uint8 palette fitted on the pixels of all images together.
-
-    The pixels are stacked into one ``(N, 1, c)`` image, so the fit is the
-    K-Means objective over every pixel of every image.
-    """
-    colour = any(im.ndim == 3 for im in images)
-    columns = []
-    for im in images:
-        px = to_uint8(im if im.ndim == 2 else im[..., :3])
-        if colour and px.ndim == 2:
-            px = np.repeat(px[..., None], 3, axis=2)
-        columns.append(px.reshape(-1, 1, *px.shape[2:]))
-    stacked = np.concatenate(columns, axis=0)
-    pal = extract_palette(stacked, k, rng=seed, **fit_kw)
-    colors = np.asarray(pal.colors)
-    return colors.reshape(-1, 1) if colors.ndim == 1 else colors
-
-
-def _used_palette(out: NDArray) -> Palette:
-    """The colours ``out`` actually uses, with counts, most frequent first."""
-    pixels = out if out.ndim == 2 else out[..., :3]
-    table = color_table(np.ascontiguousarray(pixels).reshape(out.shape[0] * out.shape[1], -1))
-    return by_count(table.colors, table.counts)
-
-
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    if n < 1024**2:
-        return f"{n / 1024:.1f} KiB"
-    return f"{n / 1024**2:.1f} MiB"
-
-
 class _Progress:
     """Files and stages on one line of stderr, redrawn in place on a terminal.
 
@@ -523,239 +263,6 @@ class _Progress:
             self._len = 0
 
 
-def _note_truecolour(job: Job, used: Palette, stderr: TextIO) -> None:
-    if len(used) > 256 and job.output.suffix.lower() == ".png":
-        _notes(
-            [f"{job.output}: {len(used)} colours do not fit a palette; written as truecolour"],
-            stderr,
-        )
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror and exc.filename:
-        return f"{exc.filename}: {exc.strerror}"
-    return str(exc) or type(exc).__name__
-
-
-def _report(job: Job, what: str) -> str:
-    """The line printed for a written output: what it holds and the file sizes."""
-    before, after = job.source.stat().st_size, job.output.stat().st_size
-    return f"{job.source.name} -> {job.output}: {what}, {_size(before)} -> {_size(after)}"
-
-
-@contextlib.contextmanager
-def _writing(output: Path) -> Iterator[None]:
-    """Turn a failed write of ``output`` into a one-line RunError."""
-    try:
-        yield
-    except FileExistsError:
-        raise RunError(f"{str(output)!r} already exists; use --force to overwrite it") from None
-    except OSError as exc:
-        raise RunError(f"cannot write {str(output)!r}: {exc.strerror or exc}") from None
-
-
-def _file_palette(used: Palette, fixed: NDArray | None) -> NDArray:
-    """The palette written into the file: the used colours (plus any fixed
-    colours, in the image's units, that no pixel took), ordered by luma, which makes neighbouring
-    indices similar colours and the PNG smaller (see docs/benchmarks.md)."""
-    colors = np.asarray(used.colors).reshape(len(used), -1)
-    if fixed is not None and fixed.shape[1] == colors.shape[1]:
-        missing = ~(fixed[:, None, :] == colors[None, :, :]).all(axis=2).any(axis=1)
-        colors = np.concatenate([colors, fixed[missing].astype(colors.dtype)])
-    luma = colors.astype(np.float64) @ ([0.299, 0.587, 0.114] if colors.shape[1] == 3 else [1.0])
-    return colors[np.argsort(luma, kind="stable")]
-
-
-def _write_output(
-    job: Job,
-    out: NDArray,
-    palette: NDArray,
-    args: argparse.Namespace,
-    limit: int | None,
-    *,
-    icc_profile: bytes | None = None,
-) -> int:
-    """Write ``out`` to ``job.output`` (a file, atomically, or stdout); return its size.
-
-    With ``limit``, an output of ``limit`` bytes or more is not written
-    (Skipped). A file is complete and renamed into place only at the end.
-    """
-    optimize = bool(getattr(args, "optimize", False))
-    if str(job.output) == STDIO:
-        with tempfile.TemporaryDirectory() as folder:
-            tmp = Path(folder) / f"out{Path(job.source).suffix.lower() or '.png'}"
-            if tmp.suffix not in (".png", ".gif"):
-                tmp = tmp.with_suffix(".png")
-            write_image(tmp, out, palette=palette, optimize=optimize, icc_profile=icc_profile)
-            data = tmp.read_bytes()
-        if limit is not None and len(data) >= limit:
-            raise Skipped(f"{_name(job.source)}: not written, {len(data)} B is not smaller")
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return len(data)
-    try:
-        if limit is None:
-            write_image(
-                job.output,
-                out,
-                palette=palette,
-                force=args.force,
-                optimize=optimize,
-                icc_profile=icc_profile,
-            )
-            return job.output.stat().st_size
-        # Written in full beside the destination, measured, then renamed or dropped.
-        with atomic_path(job.output, force=args.force) as tmp:
-            write_image(
-                tmp, out, palette=palette, force=True, optimize=optimize, icc_profile=icc_profile
-            )
-            size = tmp.stat().st_size
-            if size >= limit:
-                raise Skipped(
-                    f"{str(job.output)!r} not written: {_size(size)} is not smaller than "
-                    f"the input's {_size(limit)}"
-                )
-    except FileExistsError:
-        raise RunError(f"{str(job.output)!r} already exists; use --force to overwrite it") from None
-    except OSError as exc:
-        raise RunError(f"cannot write {str(job.output)!r}: {exc.strerror or exc}") from None
-    return size
-
-
-def _name(path: Path) -> str:
-    return "stdin" if str(path) == STDIO else path.name
-
-
-def process_job(
-    job: Job,
-    image: NDArray,
-    args: argparse.Namespace,
-    k: int,
-    palette8: NDArray | None,
-    fit_kw: dict,
-    map_kw: dict,
-    icc_profile: bytes | None = None,
-    stage: Callable[[str], None] | None = None,
-) -> tuple[Palette, str]:
-    """Quantize one image, write it, and return its used palette and report line.
-
-    ``stage`` is called with the name of each step as it starts. With
-    ``args.quiet`` the report line is empty.
-    """
-    stage = stage or (lambda name: None)
-    fixed = fit_kw.get("fixed")
-    dither = map_kw.get("dither", "none")
-    if palette8 is None:
-        if dither != "none" and "quality" not in fit_kw:
-            # Two steps, so that progress can tell the fit from the dithering;
-            # quantize(...) equals recolor(extract_palette(...)) exactly.
-            stage("fit")
-            pal = extract_palette(image, k, rng=args.seed, **fit_kw)
-            stage("dither")
-            out = recolor(image, pal, **map_kw)
-        else:
-            stage("fit + " + ("map" if dither == "none" else "dither"))
-            alpha = _alpha_mode(image, fit_kw, map_kw)
-            try:
-                out = quantize(image, k, rng=args.seed, alpha=alpha, **{**fit_kw, **map_kw})
-            except QualityTooLow as exc:
-                raise QualityMissed(f"{_name(job.source)}: {exc}; not written") from None
-        reference = image
-    else:
-        reference, colors = _match_palette(image, palette8)
-        stage("dither" if dither != "none" else "map")
-        out = recolor(reference, colors, **map_kw)
-    used = _used_palette(out)
-    stage("write")
-    before = None if str(job.source) == STDIO else job.source.stat().st_size
-    limit = before if getattr(args, "skip_if_larger", False) else None
-    fixed8 = None if fixed is None else np.asarray(fixed)
-    after = _write_output(
-        job, out, _file_palette(used, fixed8), args, limit, icc_profile=icc_profile
-    )
-    if getattr(args, "quiet", False):
-        return used, ""  # nobody reads the report: its error measure is not computed
-    err = mse(reference, out)
-    peak = full_scale(out.dtype)
-    quality = f"PSNR {10 * np.log10(peak**2 / err):.2f} dB" if err else "PSNR inf dB"
-    line = (
-        f"{_name(job.source)} -> {job.output}: {len(used)} colours, MSE {err:.2f}, {quality}, "
-        f"{'stdin' if before is None else _size(before)} -> {_size(after)}"
-    )
-    return used, line
-
-
-def merge_palettes(palettes: list[Palette]) -> Palette:
-    """Colours of several used palettes with their counts added up, in 8 bits.
-
-    Palettes of 16-bit outputs are rounded to 8 bits first, so files of
-    mixed depths merge in one scale.
-    """
-    colors, counts = merge_tables(
-        [(to_uint8(np.asarray(p.colors).reshape(len(p), -1)), p.counts) for p in palettes]
-    )
-    return by_count(colors, counts)
-
-
-def _alpha_mode(image: NDArray, fit_kw: dict, map_kw: dict) -> str:
-    """Fit alpha as part of the colour (pngquant's way) for RGBA inputs, where it combines."""
-    see_through = image.ndim == 3 and image.shape[2] == 4
-    see_through = see_through and bool(image[..., 3].min() < full_scale(image.dtype))
-    chosen = (
-        fit_kw.get("method", "kmeans"),
-        fit_kw.get("space", "rgb"),
-        map_kw.get("dither", "none"),
-    )
-    plain = chosen == ("kmeans", "rgb", "none")
-    return "fit" if see_through and plain else "keep"
-
-
-def _notes(notes: Sequence[str], stderr: TextIO) -> None:
-    for note in notes:
-        print(f"{PROG}: note: {note}", file=stderr)
-
-
-def _read_input(path: Path, stderr: TextIO) -> tuple[NDArray | Animation, bytes | None]:
-    """An input's first frame (notes printed), or all its frames when it is animated."""
-    info = open_image(path)
-    _notes(info.notes, stderr)
-    if info.n_frames > 1 and path.suffix.lower() in ANIMATION_EXTENSIONS:
-        return read_frames(path), info.icc_profile
-    return info.image, info.icc_profile
-
-
-def process_animation(
-    job: Job, anim: Animation, args: argparse.Namespace, k: int, *, fit_kw: dict, map_kw: dict
-) -> tuple[Palette, str]:
-    """Quantize every frame, write the animation, return the used palette and report line."""
-    alpha = _alpha_mode(anim.frames[0], fit_kw, map_kw)
-    out = quantize_frames(
-        anim.frames,
-        k,
-        per_frame_palette=args.per_frame_palette,
-        rng=args.seed,
-        alpha=alpha,
-        **{**fit_kw, **map_kw},
-    )
-    if job.output.suffix.lower() not in ANIMATION_EXTENSIONS:
-        raise RunError(
-            f"{str(job.source)!r} has {len(anim)} frames; write it as one of "
-            f"{', '.join(ANIMATION_EXTENSIONS)} to keep them"
-        )
-    with _writing(job.output):
-        write_frames(
-            job.output,
-            out,
-            durations_ms=anim.durations_ms,
-            loop=anim.loop,
-            force=args.force,
-            icc_profile=anim.icc_profile,
-        )
-    used = merge_palettes([_used_palette(f) for f in out])
-    colours = "palettes per frame" if args.per_frame_palette else f"{len(used)} colours"
-    return used, _report(job, f"{len(anim)} frames, {colours}")
-
-
 class _Lines:
     """Report lines on a stream that may close (``... | head -1``).
 
@@ -777,23 +284,6 @@ class _Lines:
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, self.stream.fileno())
-
-
-def _read_stdin(folder: str) -> Path:
-    """Standard input saved to a file in ``folder`` (imageio reads files)."""
-    path = Path(folder) / "stdin"
-    path.write_bytes(sys.stdin.buffer.read())
-    return path
-
-
-def _fixed_for(image: NDArray, fit_kw: dict) -> dict:
-    """``fit_kw`` with the uint8 ``--fixed-colors`` in ``image``'s units and channels."""
-    fixed = fit_kw.get("fixed")
-    if fixed is None:
-        return fit_kw
-    if image.ndim == 2 and (fixed == fixed[:, :1]).all():
-        fixed = fixed[:, :1]
-    return {**fit_kw, "fixed": from_uint8(fixed, image.dtype)}
 
 
 def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -859,14 +349,14 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             try:
                 palette8 = np.asarray(load_palette(args.palette_in).colors)
             except (OSError, ValueError) as exc:
-                raise RunError(_describe(exc)) from None
+                raise RunError(describe_error(exc)) from None
             if palette8.shape[0] > 256:
                 raise RunError(
                     f"--palette-in {args.palette_in!r} has {palette8.shape[0]} colours, more "
                     "than the 256 a palette holds; is it a photo rather than a swatch?"
                 )
         if any(str(s) == STDIO for s in sources):
-            stdin_file = _read_stdin(stack.enter_context(tempfile.TemporaryDirectory()))
+            stdin_file = read_stdin(stack.enter_context(tempfile.TemporaryDirectory()))
             jobs = [Job(stdin_file, j.output) if str(j.source) == STDIO else j for j in jobs]
             names = {stdin_file: "stdin"}
         else:
@@ -898,11 +388,11 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             for i, job in enumerate(jobs):
                 try:
                     info = open_image(job.source)
-                    _notes(info.notes, stderr)
+                    print_notes(info.notes, stderr)
                     images[i] = info.image
                 except (OSError, ValueError) as exc:
-                    raise RunError(_describe(exc)) from None
-            palette8 = _shared_palette(list(images.values()), k, args.seed, fit_kw)
+                    raise RunError(describe_error(exc)) from None
+            palette8 = shared_palette(list(images.values()), k, args.seed, fit_kw)
 
         progress = _Progress(len(jobs), stderr, verbose=args.verbose)
         used_palettes, failed, missed, skipped = [], 0, 0, 0
@@ -911,7 +401,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             try:
                 progress.stage("read")
                 content, icc = (
-                    (images.pop(i), None) if i in images else _read_input(job.source, stderr)
+                    (images.pop(i), None) if i in images else read_input(job.source, stderr)
                 )
                 if isinstance(content, Animation) and palette8 is None:
                     used, line = process_animation(
@@ -925,12 +415,12 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                         args,
                         k,
                         palette8,
-                        _fixed_for(first, fit_kw),
+                        fixed_for(first, fit_kw),
                         map_kw,
                         icc_profile=icc,
                         stage=progress.stage,
                     )
-                    _note_truecolour(job, used, stderr)
+                    note_truecolour(job, used, stderr)
             except (RunError, OSError, ValueError, TypeError) as exc:
                 progress.clear()
                 if isinstance(exc, Skipped):
@@ -940,7 +430,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                     continue
                 missed += isinstance(exc, QualityMissed)
                 failed += not isinstance(exc, QualityMissed)
-                print(f"{PROG}: error: {_describe(exc)}", file=stderr)
+                print(f"{PROG}: error: {describe_error(exc)}", file=stderr)
                 continue
             progress.clear()
             if to_stdout:
@@ -955,7 +445,9 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             try:
                 save_palette(merged, palette_out, force=args.force)
             except OSError as exc:
-                raise RunError(f"cannot write {str(palette_out)!r}: {_describe(exc)}") from None
+                raise RunError(
+                    f"cannot write {str(palette_out)!r}: {describe_error(exc)}"
+                ) from None
             lines.print(f"palette ({len(merged)} colours) -> {palette_out}")
     if failed:
         return 1

@@ -17,7 +17,8 @@ from conftest import make_quadrants
 from PIL import Image
 
 import kmeans_quant
-from kmeans_quant import cli, extract_palette, quantize, recolor
+from kmeans_quant import _cli_jobs, cli, extract_palette, quantize, recolor
+from kmeans_quant._cli_jobs import human_size
 from kmeans_quant.cli import main
 from kmeans_quant.io import read_image, write_image
 from kmeans_quant.palette_io import load_palette, save_palette
@@ -76,11 +77,11 @@ def test_report_line_has_true_figures(work, capsys):
     assert line.startswith(f"a.png -> a_k4.png: {len(_colours(q))} colours, ")
     assert f"MSE {mse:.2f}, PSNR {psnr:.2f} dB" in line
     size_in, size_out = os.path.getsize("a.png"), os.path.getsize("a_k4.png")
-    assert line.endswith(f"{cli._size(size_in)} -> {cli._size(size_out)}")
+    assert line.endswith(f"{human_size(size_in)} -> {human_size(size_out)}")
 
 
 def test_sizes_are_human_readable():
-    assert [cli._size(n) for n in (5, 2048, 3 * 1024**2)] == ["5 B", "2.0 KiB", "3.0 MiB"]
+    assert [human_size(n) for n in (5, 2048, 3 * 1024**2)] == ["5 B", "2.0 KiB", "3.0 MiB"]
 
 
 def test_out_dir_is_created_and_used(work, capsys):
@@ -407,7 +408,7 @@ def test_interrupt(work, capsys, monkeypatch):
     def stop(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "quantize", stop)
+    monkeypatch.setattr(_cli_jobs, "quantize", stop)
     assert main(["a.png"]) == 130
     assert capsys.readouterr().err.strip() == "kmeans-quant: interrupted"
     assert sorted(os.listdir(work)) == ["a.png"]

@@ -17,11 +17,10 @@ import dask
 import numpy as np
 from numpy.typing import NDArray
 
-from .._dtypes import to_uint8
-
 # The command line's own per-file step runs on the workers, which is what
 # makes the files identical to a one-process run.
-from ..cli import Job, RunError, merge_palettes, process_job
+from .._cli_jobs import Job, RunError, merge_palettes, process_job
+from .._dtypes import to_uint8
 from ..histogram import ColorHistogram
 from ..image import fit_palette
 from ..io import read_image
