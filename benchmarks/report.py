@@ -398,7 +398,7 @@ def stages_section(results) -> str:
             "(`color_table.color_table`, `color_table.pool_on_grid`, `seeding._kmeans_plusplus`, "
             "`engine._lloyd` with its assignment (`_Points.assign`) and update "
             "(`_Points.sums`, `_Points.means`) calls, "
-            "`image._map_to_palette`, `image._expand`). The profiler adds a little overhead, "
+            "`_pipeline.map_to_palette`, `_pipeline.expand`). The profiler adds a little overhead, "
             "so totals run slightly above the plain timings.",
             "",
             table(head, body),

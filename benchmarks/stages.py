@@ -22,8 +22,8 @@ STAGES = (
     ("coarse pooling", "color_table.py", "pool_on_grid"),
     ("seeding (k-means++)", "seeding.py", "_kmeans_plusplus"),
     ("Lloyd iterations", "engine.py", "_lloyd"),
-    ("map colours to palette", "image.py", "_map_to_palette"),
-    ("expand to pixels", "image.py", "_expand"),
+    ("map colours to palette", "_pipeline.py", "map_to_palette"),
+    ("expand to pixels", "_pipeline.py", "expand"),
 )
 # Parts of the Lloyd stage: the two steps (methods of engine._Points),
 # counted only when called from the loop or its over-relaxed step.

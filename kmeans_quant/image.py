@@ -25,11 +25,7 @@ How pixels are mapped
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -37,339 +33,40 @@ from numpy.typing import ArrayLike, NDArray
 from ._alpha_fit import (
     alpha_palette,
     check_alpha_fit,
-    fit_rgba,
-    map_rgba,
     recolor_rgba,
     rgba_source,
 )
-from ._fit_space import fit_to_image, image_to_fit
-from ._palette_fit import fit_colors
-from ._pil import as_array
 from ._validation import (
-    DITHERS,
-    METHODS,
     SPACES,
     PreparedImage,
     RNGLike,
     check_choice,
-    check_fraction,
-    check_image,
-    check_k,
     check_palette,
-    check_positive_int,
     check_quality,
-    check_rng,
-    check_tol,
-    to_dtype,
 )
-from .baselines import median_cut, uniform_palette
-from .color_table import CODE_LAYOUT, ColorTable, color_table, merge_tables, pack_colors
-from .dither import dither_indices
+from .color_table import CODE_LAYOUT, merge_tables, pack_colors
 from .histogram import ColorHistogram, merge
 from .palette import Palette
 from .quality import (
     QualityChoice,
-    QualityTooLow,
-    mse_to_quality,
-    quality_to_mse,
-    search_k,
-    table_mse,
 )
-from .steps import label_points
 
 __all__ = ["quantize", "extract_palette", "recolor", "fit_palette", "choose_k"]
-
-
-# --------------------------------------------------------------------------
-# private kernels
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class _Source:
-    """A checked image, its colour table, and the pixel counts that fit."""
-
-    prep: PreparedImage
-    table: ColorTable
-    fit_counts: NDArray[np.int64]  # per distinct colour: visible pixels only
-
-
-def _source(image: Any, name: str = "image") -> _Source:
-    prep = check_image(as_array(image), name)
-    table = color_table(prep.pixels)
-    # Fully transparent pixels show nothing, so they do not pull the
-    # palette; an image with no visible pixel at all is fitted whole.
-    return _Source(prep, table, table.visible_counts(prep.alpha))
-
-
-@dataclass(frozen=True, eq=False)
-class _FitOptions:
-    """The validated options of a palette fit."""
-
-    k: int
-    method: str
-    space: str
-    rng: np.random.Generator
-    max_iter: int
-    tol: float
-    fixed: NDArray | None = None  # palette entries kept exactly, image dtype
-
-
-def _fit_options(
-    k: Any, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any
-) -> _FitOptions:
-    return _FitOptions(
-        k=check_k(k),
-        method=check_choice(method, "method", METHODS),
-        space=check_choice(space, "space", SPACES),
-        rng=check_rng(rng),
-        max_iter=check_positive_int(max_iter, "max_iter"),
-        tol=check_tol(tol),
-    )
-
-
-def _with_fixed(opt: _FitOptions, fixed: Any, prep: PreparedImage) -> _FitOptions:
-    """``opt`` with the checked ``fixed`` colours (image dtype, distinct)."""
-    if fixed is None:
-        return opt
-    colors = np.unique(check_palette(fixed, channels=prep.channels, dtype=prep.dtype), axis=0)
-    if colors.shape[0] > opt.k:
-        raise ValueError(f"fixed has {colors.shape[0]} distinct colours, more than k={opt.k}")
-    if opt.method != "kmeans":
-        raise ValueError(f"fixed colours need method='kmeans', got method={opt.method!r}")
-    return dataclasses.replace(opt, fixed=colors)
-
-
-def _check_dither(dither: Any, strength: Any) -> tuple[str, float]:
-    """The dither name (None means 'none') and a strength in [0, 1]."""
-    dither = check_choice("none" if dither is None else dither, "dither", DITHERS)
-    fraction = check_fraction(strength, "dither_strength")
-    return ("none" if fraction == 0 else dither), fraction
-
-
-def _nearest(
-    colors: NDArray, palette: NDArray, prep: PreparedImage, space: str
-) -> NDArray[np.intp]:
-    """Index into ``palette`` of the nearest entry for every colour.
-
-    Both arrays are in the image's dtype and ``palette`` is sorted and
-    unique, so the lowest-index tie-break is a lexicographic one. For
-    uint8 in RGB the work is done in float32 on values centred on 128:
-    every intermediate is an integer below 2**24, hence exact. Other cases
-    compute in float64, in the chosen colour space.
-    """
-    if space == "rgb" and colors.dtype == np.uint8:
-        X = colors.astype(np.float32) - 128
-        P = palette.astype(np.float32) - 128
-    elif space == "rgb":
-        X = colors.astype(np.float64)
-        P = palette.astype(np.float64)
-    else:
-        X = image_to_fit(colors, prep, space).astype(np.float64)
-        P = image_to_fit(palette, prep, space).astype(np.float64)
-    return label_points(X, P)
-
-
-def _map_to_palette(
-    colors: NDArray, counts: NDArray, palette: NDArray, prep: PreparedImage, space: str
-) -> tuple[NDArray, NDArray[np.intp], NDArray[np.int64]]:
-    """Map a colour table onto ``palette``; drop unused entries; sort by count.
-
-    Returns the palette (most frequent first), each colour's index into it,
-    and the pixel count of each palette entry. A palette entry is kept when
-    at least one colour maps to it, even if only invisible pixels have it.
-    """
-    canon = np.unique(palette, axis=0)
-    labels = _nearest(colors, canon, prep, space)
-    used = np.bincount(labels, minlength=canon.shape[0]) > 0
-    counts = np.rint(np.bincount(labels, weights=counts, minlength=canon.shape[0]))
-    counts = counts.astype(np.int64)
-    order = np.lexsort((np.arange(canon.shape[0]), -counts))
-    order = order[used[order]]
-    rank = np.empty(canon.shape[0], dtype=np.intp)
-    rank[order] = np.arange(order.size)
-    return canon[order], rank[labels], counts[order]
-
-
-def _fit_palette(
-    colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions
-) -> NDArray:
-    """Palette colours (image dtype, possibly repeated) for a colour table."""
-    n_free = opt.k - (0 if opt.fixed is None else opt.fixed.shape[0])
-    if colors.shape[0] <= n_free:
-        # Every colour keeps itself (transparent ones too), so the image
-        # comes back unchanged.
-        return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
-    keep = counts > 0
-    colors, counts = colors[keep], counts[keep]
-    if colors.shape[0] <= n_free:
-        return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
-    if opt.fixed is not None:
-        fixed_fit = image_to_fit(opt.fixed, prep, opt.space)
-        centers = fit_colors(
-            image_to_fit(colors, prep, opt.space),
-            counts.astype(np.float32),
-            opt.k,
-            rng=opt.rng,
-            max_iter=opt.max_iter,
-            tol=opt.tol,
-            fixed=fixed_fit,
-        )
-        palette = fit_to_image(centers, prep, opt.space)
-        palette[: opt.fixed.shape[0]] = opt.fixed  # exact, whatever the rounding did
-        return palette
-    if opt.method == "uniform":
-        return to_dtype(uniform_palette(opt.k, colors.shape[1]) / prep.to_units, prep.dtype)
-    X = image_to_fit(colors, prep, opt.space)
-    if opt.method == "median-cut":
-        centers = median_cut(X, counts, opt.k)
-    else:
-        centers = fit_colors(
-            X,
-            counts.astype(np.float32),
-            opt.k,
-            rng=opt.rng,
-            max_iter=opt.max_iter,
-            tol=opt.tol,
-            lattice=opt.space == "rgb" and prep.dtype == np.uint8,
-        )
-    return fit_to_image(centers, prep, opt.space)
-
-
-def _palette_of_table(
-    colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions
-) -> Palette:
-    """Fit and map a colour table (colours sorted, counts of visible pixels)."""
-    fitted = _fit_palette(colors, counts, prep, opt)
-    pal, _, pal_counts = _map_to_palette(colors, counts, fitted, prep, opt.space)
-    return Palette(pal, pal_counts)
-
-
-def _palette_of(src: _Source, opt: _FitOptions) -> tuple[Palette, NDArray[np.intp]]:
-    """Fit and map one image: its palette and each distinct colour's index."""
-    colors = _fit_palette(src.table.colors, src.fit_counts, src.prep, opt)
-    pal, labels, counts = _map_to_palette(
-        src.table.colors, src.fit_counts, colors, src.prep, opt.space
-    )
-    return Palette(pal, counts), labels
-
-
-def _keep_fixed(palette: Palette, fixed: NDArray | None) -> Palette:
-    """``palette`` plus the ``fixed`` colours no pixel maps to, with count 0, last."""
-    if fixed is None:
-        return palette
-    colors = np.asarray(palette.colors).reshape(len(palette), -1)
-    missing = ~(fixed[:, None, :] == colors[None, :, :]).all(axis=2).any(axis=1)
-    if not missing.any():
-        return palette
-    return Palette(
-        np.concatenate([colors, fixed[missing]]),
-        np.concatenate([palette.counts, np.zeros(int(missing.sum()), np.int64)]),
-    )
-
-
-class _Chosen(NamedTuple):
-    """A quality target's choice, its palette and each distinct colour's index."""
-
-    choice: QualityChoice
-    palette: Palette
-    labels: NDArray[np.intp]
-
-
-def _choose(src: _Source, opt: _FitOptions, quality: tuple[int, int]) -> _Chosen:
-    """The fewest colours (at most ``opt.k``) that reach ``quality``'s max,
-    fitted. Raises QualityTooLow below the min.
-    """
-    if opt.method != "kmeans" or opt.fixed is not None:
-        raise ValueError("quality needs method='kmeans' and no fixed colours")
-    visible = src.fit_counts > 0
-    colors = src.table.colors[visible] if visible.any() else src.table.colors
-    counts = src.fit_counts[visible] if visible.any() else src.table.counts
-    k = search_k(
-        image_to_fit(colors, src.prep, "rgb"),
-        counts.astype(np.float64),
-        target_mse=quality_to_mse(quality[1]),
-        k_max=opt.k,
-        # A copy, so the final fit draws what quantize(image, k) would.
-        rng=copy.deepcopy(opt.rng),
-    )
-    palette, labels = _palette_of(src, dataclasses.replace(opt, k=k))
-    err = table_mse(
-        src.table.colors, src.fit_counts, np.asarray(palette.colors)[labels], src.prep.to_units
-    )
-    choice = QualityChoice(k=len(palette), mse=err, quality=mse_to_quality(err))
-    if choice.quality < quality[0]:
-        raise QualityTooLow(
-            f"quality {choice.quality} (MSE {err:.2f}) with {choice.k} colours is below "
-            f"the minimum {quality[0]}",
-            choice,
-        )
-    return _Chosen(choice, palette, labels)
-
-
-def _expand(src: _Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
-    """Paint every pixel with ``palette[label of its colour]``."""
-    small = np.uint8 if palette.shape[0] <= 256 else np.uint16
-    pixel_labels = src.table.expand(labels.astype(small))
-    return src.prep.rebuild(palette[pixel_labels])
-
-
-def _dithered(
-    src: _Source, palette: NDArray, dither: str, space: str, strength: float = 1.0
-) -> NDArray:
-    """Map every pixel onto ``palette`` with error diffusion or a Bayer map.
-
-    Dithering works on the image's colour table, in the space of the
-    mapping: image units for RGB (float32, or float64 for float64 images),
-    the fit space of :mod:`kmeans_quant._fit_space` for Oklab.
-    """
-    prep, table = src.prep, src.table
-    canon = np.unique(palette, axis=0)
-    colors: NDArray
-    pal: NDArray
-    if space == "rgb":
-        work = np.float64 if prep.dtype == np.float64 else np.float32
-        colors, pal = table.colors.astype(work), canon.astype(work)
-    else:
-        colors, pal = image_to_fit(table.colors, prep, space), image_to_fit(canon, prep, space)
-    labels = dither_indices(
-        dither,
-        colors=colors,
-        counts=table.counts,
-        inverse=table.pixel_index(),
-        palette=pal,
-        shape=(prep.shape[0], prep.shape[1]),
-        strength=strength,
-    )
-    return prep.rebuild(canon[labels.reshape(-1)])
-
-
-def _sources(images: Any) -> list[_Source]:
-    """One image, or a list/tuple of images sharing a channel layout and dtype."""
-    if isinstance(images, (list, tuple)):
-        if not images:
-            raise ValueError("images is an empty sequence; give at least one image")
-        srcs = [_source(im, f"images[{i}]") for i, im in enumerate(images)]
-        first = srcs[0].prep
-        for i, s in enumerate(srcs[1:], start=1):
-            if (s.prep.channels, s.prep.dtype) != (first.channels, first.dtype):
-                raise ValueError(
-                    "images for a shared palette must have the same number of colour "
-                    f"channels and dtype: images[0] is {first.channels}-channel "
-                    f"{first.dtype}, images[{i}] is {s.prep.channels}-channel "
-                    f"{s.prep.dtype}"
-                )
-        return srcs
-    return [_source(images)]
-
-
-def _rgba_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: _FitOptions):
-    """Fit and map an RGBA colour table: the mapping of :func:`map_rgba`."""
-    fitted = fit_rgba(
-        colors, counts, prep, k=opt.k, rng=opt.rng, max_iter=opt.max_iter, tol=opt.tol
-    )
-    return map_rgba(colors, counts, fitted, prep)
-
+from ._pipeline import (
+    check_dither,
+    choose,
+    dithered,
+    expand,
+    fit_options,
+    keep_fixed,
+    nearest,
+    palette_of,
+    palette_of_table,
+    rgba_palette,
+    source,
+    sources,
+    with_fixed,
+)
 
 # --------------------------------------------------------------------------
 # public functions
@@ -475,7 +172,7 @@ def extract_palette(
     array([[150,  22,  22],
            [255, 255, 255]], dtype=uint8)
     """
-    opt = _fit_options(k, rng, max_iter, tol, method, space)
+    opt = fit_options(k, rng, max_iter, tol, method, space)
     if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither="none"):
         if fixed is not None:
             raise ValueError("fixed colours work with alpha='keep' only, got alpha='fit'")
@@ -484,12 +181,12 @@ def extract_palette(
         many = image if isinstance(image, (list, tuple)) else [image]
         rgba = [rgba_source(im, f"images[{i}]") for i, im in enumerate(many)]
         colors, counts = merge_tables([(r.table.colors, r.table.counts) for r in rgba])
-        mapping = _rgba_palette(colors, counts, rgba[0].prep, opt)
+        mapping = rgba_palette(colors, counts, rgba[0].prep, opt)
         return alpha_palette(mapping.palette, mapping.counts)
-    srcs = _sources(image)
-    opt = _with_fixed(opt, fixed, srcs[0].prep)
+    srcs = sources(image)
+    opt = with_fixed(opt, fixed, srcs[0].prep)
     if len(srcs) == 1:
-        return _keep_fixed(_palette_of(srcs[0], opt)[0], opt.fixed)
+        return keep_fixed(palette_of(srcs[0], opt)[0], opt.fixed)
     prep = srcs[0].prep
     if prep.dtype in CODE_LAYOUT:  # histograms merge packed codes, linear in colours
         merged = merge(
@@ -499,7 +196,7 @@ def extract_palette(
         colors, counts = merged.colors, merged.counts
     else:
         colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
-    return _keep_fixed(_palette_of_table(colors, counts, prep, opt), opt.fixed)
+    return keep_fixed(palette_of_table(colors, counts, prep, opt), opt.fixed)
 
 
 def quantize(
@@ -598,27 +295,27 @@ def quantize(
     if quality is not None:
         quality = check_quality(quality)
         k = 256 if k is None else k
-    opt = _fit_options(k, rng, max_iter, tol, method, space)
-    dither, strength = _check_dither(dither, dither_strength)
+    opt = fit_options(k, rng, max_iter, tol, method, space)
+    dither, strength = check_dither(dither, dither_strength)
     if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither=dither):
         if quality is not None or fixed is not None:
             raise ValueError("alpha='fit' works without quality and fixed colours")
         rgba = rgba_source(image)
-        mapping = _rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt)
+        mapping = rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt)
         return rgba.table.expand(mapping.palette[mapping.labels]).reshape(rgba.prep.shape)
-    src = _source(image)
-    opt = _with_fixed(opt, fixed, src.prep)
+    src = source(image)
+    opt = with_fixed(opt, fixed, src.prep)
     if quality is not None:
-        chosen = _choose(src, opt, quality)
+        chosen = choose(src, opt, quality)
         palette, labels = chosen.palette, chosen.labels
     elif src.table.colors.shape[0] <= opt.k:
         return src.prep.rebuild(src.prep.pixels.copy())
     else:
-        palette, labels = _palette_of(src, opt)
-    palette = _keep_fixed(palette, opt.fixed)  # the same entries as extract_palette's
+        palette, labels = palette_of(src, opt)
+    palette = keep_fixed(palette, opt.fixed)  # the same entries as extract_palette's
     if dither != "none":
-        return _dithered(src, palette.colors, dither, opt.space, strength)
-    return _expand(src, palette.colors, labels)
+        return dithered(src, palette.colors, dither, opt.space, strength)
+    return expand(src, palette.colors, labels)
 
 
 def choose_k(
@@ -675,10 +372,10 @@ def choose_k(
     >>> choice.k, choice.quality >= 90, round(choice.mse, 2)
     (51, True, 2.34)
     """
-    src = _source(image)
+    src = source(image)
     bounds = check_quality(quality)
-    opt = _fit_options(k_max, rng, max_iter, tol, "kmeans", space)
-    return _choose(src, opt, bounds).choice
+    opt = fit_options(k_max, rng, max_iter, tol, "kmeans", space)
+    return choose(src, opt, bounds).choice
 
 
 def recolor(
@@ -735,17 +432,17 @@ def recolor(
     array([[[  0,   0,   0],
             [255, 255, 255]]], dtype=uint8)
     """
-    dither, strength = _check_dither(dither, dither_strength)
+    dither, strength = check_dither(dither, dither_strength)
     space = check_choice(space, "space", SPACES)
     if isinstance(palette, Palette) and palette.alpha is not None:
         check_alpha_fit("fit", method="kmeans", space=space, dither=dither)
         return recolor_rgba(rgba_source(image), palette)
-    src = _source(image)
+    src = source(image)
     colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
     if dither != "none":
-        return _dithered(src, colors, dither, space, strength)
+        return dithered(src, colors, dither, space, strength)
     canon = np.unique(colors, axis=0)
-    return _expand(src, canon, _nearest(src.table.colors, canon, src.prep, space))
+    return expand(src, canon, nearest(src.table.colors, canon, src.prep, space))
 
 
 def fit_palette(
@@ -801,7 +498,7 @@ def fit_palette(
     """
     if not isinstance(histogram, ColorHistogram):
         raise TypeError(f"histogram must be a ColorHistogram, got {type(histogram).__name__}")
-    opt = _fit_options(k, rng, max_iter, tol, method, space)
+    opt = fit_options(k, rng, max_iter, tol, method, space)
     if histogram.n_pixels == 0:
         raise ValueError(
             "histogram counts no pixels (an empty histogram, or only fully transparent "
@@ -814,4 +511,4 @@ def fit_palette(
         (0, histogram.channels),
         histogram.dtype,
     )
-    return _palette_of_table(histogram.colors, histogram.counts, prep, opt)
+    return palette_of_table(histogram.colors, histogram.counts, prep, opt)

@@ -1,0 +1,340 @@
+"""The steps of the image pipeline behind :mod:`kmeans_quant.image`.
+
+An image becomes a :class:`Source` (checked pixels, alpha, colour table and
+the counts that fit); :func:`palette_of` fits a palette to its colour table
+(:func:`fit_table`) and maps every colour onto it (:func:`map_to_palette`);
+:func:`expand` paints the pixels, :func:`dithered` dithers them; with a
+quality target, :func:`choose` searches the number of colours. The public
+functions in :mod:`kmeans_quant.image` validate their options into a
+:class:`FitOptions` and chain these steps. No input validation here beyond
+what those functions have done.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._alpha_fit import (
+    fit_rgba,
+    map_rgba,
+)
+from ._fit_space import fit_to_image, image_to_fit
+from ._palette_fit import fit_colors
+from ._pil import as_array
+from ._validation import (
+    DITHERS,
+    METHODS,
+    SPACES,
+    PreparedImage,
+    RNGLike,
+    check_choice,
+    check_fraction,
+    check_image,
+    check_k,
+    check_palette,
+    check_positive_int,
+    check_rng,
+    check_tol,
+    to_dtype,
+)
+from .baselines import median_cut, uniform_palette
+from .color_table import ColorTable, color_table
+from .dither import dither_indices
+from .palette import Palette
+from .quality import (
+    QualityChoice,
+    QualityTooLow,
+    mse_to_quality,
+    quality_to_mse,
+    search_k,
+    table_mse,
+)
+from .steps import label_points
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """A checked image, its colour table, and the pixel counts that fit."""
+
+    prep: PreparedImage
+    table: ColorTable
+    fit_counts: NDArray[np.int64]  # per distinct colour: visible pixels only
+
+
+def source(image: Any, name: str = "image") -> Source:
+    prep = check_image(as_array(image), name)
+    table = color_table(prep.pixels)
+    # Fully transparent pixels show nothing, so they do not pull the
+    # palette; an image with no visible pixel at all is fitted whole.
+    return Source(prep, table, table.visible_counts(prep.alpha))
+
+
+@dataclass(frozen=True, eq=False)
+class FitOptions:
+    """The validated options of a palette fit."""
+
+    k: int
+    method: str
+    space: str
+    rng: np.random.Generator
+    max_iter: int
+    tol: float
+    fixed: NDArray | None = None  # palette entries kept exactly, image dtype
+
+
+def fit_options(
+    k: Any, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any
+) -> FitOptions:
+    return FitOptions(
+        k=check_k(k),
+        method=check_choice(method, "method", METHODS),
+        space=check_choice(space, "space", SPACES),
+        rng=check_rng(rng),
+        max_iter=check_positive_int(max_iter, "max_iter"),
+        tol=check_tol(tol),
+    )
+
+
+def with_fixed(opt: FitOptions, fixed: Any, prep: PreparedImage) -> FitOptions:
+    """``opt`` with the checked ``fixed`` colours (image dtype, distinct)."""
+    if fixed is None:
+        return opt
+    colors = np.unique(check_palette(fixed, channels=prep.channels, dtype=prep.dtype), axis=0)
+    if colors.shape[0] > opt.k:
+        raise ValueError(f"fixed has {colors.shape[0]} distinct colours, more than k={opt.k}")
+    if opt.method != "kmeans":
+        raise ValueError(f"fixed colours need method='kmeans', got method={opt.method!r}")
+    return dataclasses.replace(opt, fixed=colors)
+
+
+def check_dither(dither: Any, strength: Any) -> tuple[str, float]:
+    """The dither name (None means 'none') and a strength in [0, 1]."""
+    dither = check_choice("none" if dither is None else dither, "dither", DITHERS)
+    fraction = check_fraction(strength, "dither_strength")
+    return ("none" if fraction == 0 else dither), fraction
+
+
+def nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str) -> NDArray[np.intp]:
+    """Index into ``palette`` of the nearest entry for every colour.
+
+    Both arrays are in the image's dtype and ``palette`` is sorted and
+    unique, so the lowest-index tie-break is a lexicographic one. For
+    uint8 in RGB the work is done in float32 on values centred on 128:
+    every intermediate is an integer below 2**24, hence exact. Other cases
+    compute in float64, in the chosen colour space.
+    """
+    if space == "rgb" and colors.dtype == np.uint8:
+        X = colors.astype(np.float32) - 128
+        P = palette.astype(np.float32) - 128
+    elif space == "rgb":
+        X = colors.astype(np.float64)
+        P = palette.astype(np.float64)
+    else:
+        X = image_to_fit(colors, prep, space).astype(np.float64)
+        P = image_to_fit(palette, prep, space).astype(np.float64)
+    return label_points(X, P)
+
+
+def map_to_palette(
+    colors: NDArray, counts: NDArray, palette: NDArray, prep: PreparedImage, space: str
+) -> tuple[NDArray, NDArray[np.intp], NDArray[np.int64]]:
+    """Map a colour table onto ``palette``; drop unused entries; sort by count.
+
+    Returns the palette (most frequent first), each colour's index into it,
+    and the pixel count of each palette entry. A palette entry is kept when
+    at least one colour maps to it, even if only invisible pixels have it.
+    """
+    canon = np.unique(palette, axis=0)
+    labels = nearest(colors, canon, prep, space)
+    used = np.bincount(labels, minlength=canon.shape[0]) > 0
+    counts = np.rint(np.bincount(labels, weights=counts, minlength=canon.shape[0]))
+    counts = counts.astype(np.int64)
+    order = np.lexsort((np.arange(canon.shape[0]), -counts))
+    order = order[used[order]]
+    rank = np.empty(canon.shape[0], dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return canon[order], rank[labels], counts[order]
+
+
+def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOptions) -> NDArray:
+    """Palette colours (image dtype, possibly repeated) for a colour table."""
+    n_free = opt.k - (0 if opt.fixed is None else opt.fixed.shape[0])
+    if colors.shape[0] <= n_free:
+        # Every colour keeps itself (transparent ones too), so the image
+        # comes back unchanged.
+        return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
+    keep = counts > 0
+    colors, counts = colors[keep], counts[keep]
+    if colors.shape[0] <= n_free:
+        return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
+    if opt.fixed is not None:
+        fixed_fit = image_to_fit(opt.fixed, prep, opt.space)
+        centers = fit_colors(
+            image_to_fit(colors, prep, opt.space),
+            counts.astype(np.float32),
+            opt.k,
+            rng=opt.rng,
+            max_iter=opt.max_iter,
+            tol=opt.tol,
+            fixed=fixed_fit,
+        )
+        palette = fit_to_image(centers, prep, opt.space)
+        palette[: opt.fixed.shape[0]] = opt.fixed  # exact, whatever the rounding did
+        return palette
+    if opt.method == "uniform":
+        return to_dtype(uniform_palette(opt.k, colors.shape[1]) / prep.to_units, prep.dtype)
+    X = image_to_fit(colors, prep, opt.space)
+    if opt.method == "median-cut":
+        centers = median_cut(X, counts, opt.k)
+    else:
+        centers = fit_colors(
+            X,
+            counts.astype(np.float32),
+            opt.k,
+            rng=opt.rng,
+            max_iter=opt.max_iter,
+            tol=opt.tol,
+            lattice=opt.space == "rgb" and prep.dtype == np.uint8,
+        )
+    return fit_to_image(centers, prep, opt.space)
+
+
+def palette_of_table(
+    colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOptions
+) -> Palette:
+    """Fit and map a colour table (colours sorted, counts of visible pixels)."""
+    fitted = fit_table(colors, counts, prep, opt)
+    pal, _, pal_counts = map_to_palette(colors, counts, fitted, prep, opt.space)
+    return Palette(pal, pal_counts)
+
+
+def palette_of(src: Source, opt: FitOptions) -> tuple[Palette, NDArray[np.intp]]:
+    """Fit and map one image: its palette and each distinct colour's index."""
+    colors = fit_table(src.table.colors, src.fit_counts, src.prep, opt)
+    pal, labels, counts = map_to_palette(
+        src.table.colors, src.fit_counts, colors, src.prep, opt.space
+    )
+    return Palette(pal, counts), labels
+
+
+def keep_fixed(palette: Palette, fixed: NDArray | None) -> Palette:
+    """``palette`` plus the ``fixed`` colours no pixel maps to, with count 0, last."""
+    if fixed is None:
+        return palette
+    colors = np.asarray(palette.colors).reshape(len(palette), -1)
+    missing = ~(fixed[:, None, :] == colors[None, :, :]).all(axis=2).any(axis=1)
+    if not missing.any():
+        return palette
+    return Palette(
+        np.concatenate([colors, fixed[missing]]),
+        np.concatenate([palette.counts, np.zeros(int(missing.sum()), np.int64)]),
+    )
+
+
+class Chosen(NamedTuple):
+    """A quality target's choice, its palette and each distinct colour's index."""
+
+    choice: QualityChoice
+    palette: Palette
+    labels: NDArray[np.intp]
+
+
+def choose(src: Source, opt: FitOptions, quality: tuple[int, int]) -> Chosen:
+    """The fewest colours (at most ``opt.k``) that reach ``quality``'s max,
+    fitted. Raises QualityTooLow below the min.
+    """
+    if opt.method != "kmeans" or opt.fixed is not None:
+        raise ValueError("quality needs method='kmeans' and no fixed colours")
+    visible = src.fit_counts > 0
+    colors = src.table.colors[visible] if visible.any() else src.table.colors
+    counts = src.fit_counts[visible] if visible.any() else src.table.counts
+    k = search_k(
+        image_to_fit(colors, src.prep, "rgb"),
+        counts.astype(np.float64),
+        target_mse=quality_to_mse(quality[1]),
+        k_max=opt.k,
+        # A copy, so the final fit draws what quantize(image, k) would.
+        rng=copy.deepcopy(opt.rng),
+    )
+    palette, labels = palette_of(src, dataclasses.replace(opt, k=k))
+    err = table_mse(
+        src.table.colors, src.fit_counts, np.asarray(palette.colors)[labels], src.prep.to_units
+    )
+    choice = QualityChoice(k=len(palette), mse=err, quality=mse_to_quality(err))
+    if choice.quality < quality[0]:
+        raise QualityTooLow(
+            f"quality {choice.quality} (MSE {err:.2f}) with {choice.k} colours is below "
+            f"the minimum {quality[0]}",
+            choice,
+        )
+    return Chosen(choice, palette, labels)
+
+
+def expand(src: Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
+    """Paint every pixel with ``palette[label of its colour]``."""
+    small = np.uint8 if palette.shape[0] <= 256 else np.uint16
+    pixel_labels = src.table.expand(labels.astype(small))
+    return src.prep.rebuild(palette[pixel_labels])
+
+
+def dithered(
+    src: Source, palette: NDArray, dither: str, space: str, strength: float = 1.0
+) -> NDArray:
+    """Map every pixel onto ``palette`` with error diffusion or a Bayer map.
+
+    Dithering works on the image's colour table, in the space of the
+    mapping: image units for RGB (float32, or float64 for float64 images),
+    the fit space of :mod:`kmeans_quant._fit_space` for Oklab.
+    """
+    prep, table = src.prep, src.table
+    canon = np.unique(palette, axis=0)
+    colors: NDArray
+    pal: NDArray
+    if space == "rgb":
+        work = np.float64 if prep.dtype == np.float64 else np.float32
+        colors, pal = table.colors.astype(work), canon.astype(work)
+    else:
+        colors, pal = image_to_fit(table.colors, prep, space), image_to_fit(canon, prep, space)
+    labels = dither_indices(
+        dither,
+        colors=colors,
+        counts=table.counts,
+        inverse=table.pixel_index(),
+        palette=pal,
+        shape=(prep.shape[0], prep.shape[1]),
+        strength=strength,
+    )
+    return prep.rebuild(canon[labels.reshape(-1)])
+
+
+def sources(images: Any) -> list[Source]:
+    """One image, or a list/tuple of images sharing a channel layout and dtype."""
+    if isinstance(images, (list, tuple)):
+        if not images:
+            raise ValueError("images is an empty sequence; give at least one image")
+        srcs = [source(im, f"images[{i}]") for i, im in enumerate(images)]
+        first = srcs[0].prep
+        for i, s in enumerate(srcs[1:], start=1):
+            if (s.prep.channels, s.prep.dtype) != (first.channels, first.dtype):
+                raise ValueError(
+                    "images for a shared palette must have the same number of colour "
+                    f"channels and dtype: images[0] is {first.channels}-channel "
+                    f"{first.dtype}, images[{i}] is {s.prep.channels}-channel "
+                    f"{s.prep.dtype}"
+                )
+        return srcs
+    return [source(images)]
+
+
+def rgba_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOptions):
+    """Fit and map an RGBA colour table: the mapping of :func:`map_rgba`."""
+    fitted = fit_rgba(
+        colors, counts, prep, k=opt.k, rng=opt.rng, max_iter=opt.max_iter, tol=opt.tol
+    )
+    return map_rgba(colors, counts, fitted, prep)
