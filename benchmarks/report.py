@@ -396,8 +396,8 @@ def stages_section(results) -> str:
             "One call of `quantize` per column under cProfile, in a fresh process after a warm-up "
             "call; each stage is the cumulative time of the library function that does it "
             "(`color_table.color_table`, `color_table.pool_on_grid`, `seeding._kmeans_plusplus`, "
-            "`engine._lloyd` with its assignment (`_Points.assign`) and update "
-            "(`_Points.sums`, `_Points.means`) calls, "
+            "`engine._lloyd` with its assignment (`Points.assign`) and update "
+            "(`Points.sums`, `Points.means`) calls, "
             "`_pipeline.map_to_palette`, `_pipeline.expand`). The profiler adds a little overhead, "
             "so totals run slightly above the plain timings.",
             "",

@@ -25,11 +25,11 @@ STAGES = (
     ("map colours to palette", "_pipeline.py", "map_to_palette"),
     ("expand to pixels", "_pipeline.py", "expand"),
 )
-# Parts of the Lloyd stage: the two steps (methods of engine._Points),
+# Parts of the Lloyd stage: the two steps (methods of steps.Points),
 # counted only when called from the loop or its over-relaxed step.
 LLOYD_PARTS = (
-    ("  of which assignment", "engine.py", ("assign",)),
-    ("  of which update", "engine.py", ("sums", "means")),
+    ("  of which assignment", "steps.py", ("assign",)),
+    ("  of which update", "steps.py", ("sums", "means")),
 )
 LLOYD_CALLERS = (("engine.py", "_lloyd"), ("engine.py", "_relaxed_step"))
 

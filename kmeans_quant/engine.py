@@ -26,20 +26,13 @@ Over-relaxation (``relax`` > 1)
 
     .. math:: \tilde c^{(t)} = c^{(t-1)} + a\,(m^{(t)} - c^{(t-1)}),
 
-    where :math:`m^{(t)}` are the cluster means that plain Lloyd would take,
-    and assigns the points to :math:`\tilde c^{(t)}`. The plain step's
-    inertia is at most :math:`J(m^{(t)}, l^{(t-1)})`, the means with the
-    labels they were computed from; the stretched step is kept only if its
-    inertia (after the new assignment) is strictly below that bound, and
-    otherwise the plain step is taken. Inertia therefore still never rises,
-    and an accepted trial always beats what plain Lloyd guarantees. (Merely
-    beating the inertia before the update is too weak: at ``relax = 2`` the
-    centres can then bounce around their means for hundreds of iterations.)
-    A trial that changes no label is rejected too, since for fixed labels
-    the means are the best centres. So the loop still ends on a plain step
-    with unchanged labels, or on the shift rule, which applies to every
-    step; the last allowed iteration is always plain. The cost is one extra
-    assignment for each rejected trial.
+    where :math:`m^{(t)}` are the cluster means plain Lloyd would take. The
+    trial is kept only if it moves some label and its inertia is strictly
+    below :math:`J(m^{(t)}, l^{(t-1)})`, the bound the plain step is sure to
+    reach; otherwise the plain step is taken. Inertia therefore never
+    rises, the last allowed iteration is plain, and the cost is one extra
+    assignment per rejected trial (``docs/internals.md`` says why the bound,
+    and not the inertia before the update, is the test).
 """
 
 from __future__ import annotations
@@ -67,16 +60,7 @@ from ._validation import (
     check_tol,
 )
 from .seeding import _kmeans_plusplus, _random_init
-from .steps import (
-    _assign,
-    _augment_points,
-    _centers_from_sums,
-    _cluster_sums,
-    _row_norms_sq,
-    _spread_offsets,
-    _sq_dist_to,
-    _weighted_points_t,
-)
+from .steps import Points, _sq_dist_to
 
 __all__ = ["KMeansResult", "KMeansStep", "DuplicateCentersWarning", "kmeans", "kmeans_steps"]
 
@@ -159,50 +143,6 @@ class _Record(NamedTuple):
     relaxed: bool  # the update was the over-relaxed one
 
 
-@dataclass(frozen=True, eq=False)
-class _Points:
-    """Weighted points with the layouts the steps want, computed once per fit."""
-
-    X: NDArray  # (n, d)
-    w: NDArray  # (n,)
-    Xa: NDArray  # [X, 1] for the assignment's product
-    x_sq: NDArray  # ||x||^2
-    wXT: NDArray  # (w[:, None] * X).T for the update's sums
-    offsets: NDArray[np.intp]  # histogram copy of each point in the update
-
-    @classmethod
-    def of(cls, X: NDArray, w: NDArray, k: int) -> _Points:
-        return cls(
-            X,
-            w,
-            _augment_points(X),
-            _row_norms_sq(X),
-            _weighted_points_t(X, w),
-            _spread_offsets(X.shape[0], k),
-        )
-
-    def assign(self, centers: NDArray) -> NDArray[np.intp]:
-        """Assignment step: the nearest centre of every point."""
-        return _assign(self.Xa, self.x_sq, centers, want_min=False)[0]
-
-    def sums(self, labels: NDArray[np.intp], k: int) -> tuple[NDArray, NDArray]:
-        """Per-cluster sums of ``w x`` and ``w`` for ``labels``."""
-        return _cluster_sums(self.wXT, self.w, labels, k, self.offsets)
-
-    def means(
-        self, labels: NDArray[np.intp], sums: tuple[NDArray, NDArray], old: NDArray
-    ) -> NDArray:
-        """Update step: cluster means from their sums, empty clusters relocated."""
-        return _centers_from_sums(
-            self.X,
-            self.w,
-            self.wXT,
-            labels,
-            *sums,
-            far_sq=partial(_sq_dist_to, self.X, old, labels),
-        )
-
-
 def _energy(centers: NDArray, sums: NDArray, weights: NDArray) -> float:
     r"""Inertia up to a constant, from the cluster sums of an assignment.
 
@@ -220,7 +160,7 @@ def _energy(centers: NDArray, sums: NDArray, weights: NDArray) -> float:
 
 
 def _relaxed_step(
-    pts: _Points,
+    pts: Points,
     *,
     old: NDArray,
     means: NDArray,
@@ -258,7 +198,7 @@ def _held(sums: tuple[NDArray, NDArray], n_fixed: int) -> tuple[NDArray, NDArray
 
 
 def _lloyd(
-    pts: _Points,
+    pts: Points,
     centers: NDArray,
     *,
     max_iter: int,
@@ -359,7 +299,7 @@ def _iterate(
     mean = ((w.astype(np.float64) @ X) / w.sum(dtype=np.float64)).astype(X.dtype)
     Xc = X - mean
     centers = _start(Xc, w, s, s.init if isinstance(s.init, str) else s.init - mean)
-    pts = _Points.of(Xc, w, s.k)
+    pts = Points.of(Xc, w, s.k)
     for rec in _lloyd(
         pts,
         centers,
@@ -484,14 +424,11 @@ def kmeans(
         Seed or generator for the random starts. The same int gives the same
         result; None draws fresh entropy.
     relax : float, default 1.0
-        Over-relaxation factor in ``[1, 8]``. ``1`` is plain Lloyd. Above 1,
-        each update first tries moving the centres ``relax`` times as far as
-        plain Lloyd would and keeps that step only if it ends below the
-        inertia plain Lloyd guarantees (see :mod:`kmeans_quant.engine`).
-        It usually helps most when the
-        start is already close to an optimum, as in the palette fit's
-        refinement stage; from a cold start it may land in a different local
-        optimum than plain Lloyd.
+        Over-relaxation factor in ``[1, 8]``; ``1`` is plain Lloyd. Above 1,
+        each update first tries moving the centres ``relax`` times as far
+        and keeps that step only if it beats what plain Lloyd guarantees
+        (see :mod:`kmeans_quant.engine`); from a cold start it may land in
+        a different local optimum than plain Lloyd.
 
     Returns
     -------

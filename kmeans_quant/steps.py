@@ -29,6 +29,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from typing import cast
 
 import numpy as np
@@ -367,6 +369,54 @@ def _update(
 def _weighted_points_t(X: NDArray, w: NDArray) -> NDArray:
     """``(w[:, None] * X).T``, C-contiguous: the layout :func:`_update` wants."""
     return np.ascontiguousarray((w[:, None] * X).T)
+
+
+@dataclass(frozen=True, eq=False)
+class Points:
+    """Weighted points with the layouts the kernels want, computed once per fit.
+
+    The engine's loop (:func:`kmeans_quant.engine._lloyd`) runs its two
+    steps through :meth:`assign` and :meth:`sums` / :meth:`means`.
+    """
+
+    X: NDArray  # (n, d)
+    w: NDArray  # (n,)
+    Xa: NDArray  # [X, 1] for the assignment's product
+    x_sq: NDArray  # ||x||^2
+    wXT: NDArray  # (w[:, None] * X).T for the update's sums
+    offsets: NDArray[np.intp]  # histogram copy of each point in the update
+
+    @classmethod
+    def of(cls, X: NDArray, w: NDArray, k: int) -> Points:
+        return cls(
+            X,
+            w,
+            _augment_points(X),
+            _row_norms_sq(X),
+            _weighted_points_t(X, w),
+            _spread_offsets(X.shape[0], k),
+        )
+
+    def assign(self, centers: NDArray) -> NDArray[np.intp]:
+        """Assignment step: the nearest centre of every point."""
+        return _assign(self.Xa, self.x_sq, centers, want_min=False)[0]
+
+    def sums(self, labels: NDArray[np.intp], k: int) -> tuple[NDArray, NDArray]:
+        """Per-cluster sums of ``w x`` and ``w`` for ``labels``."""
+        return _cluster_sums(self.wXT, self.w, labels, k, self.offsets)
+
+    def means(
+        self, labels: NDArray[np.intp], sums: tuple[NDArray, NDArray], old: NDArray
+    ) -> NDArray:
+        """Update step: cluster means from their sums, empty clusters relocated."""
+        return _centers_from_sums(
+            self.X,
+            self.w,
+            self.wXT,
+            labels,
+            *sums,
+            far_sq=partial(_sq_dist_to, self.X, old, labels),
+        )
 
 
 # --------------------------------------------------------------------------
