@@ -19,7 +19,15 @@ import pytest
 import kmeans_quant
 import kmeans_quant.dither as dither
 from kmeans_quant import extract_palette, naive, recolor
-from kmeans_quant.dither import bayer_matrix, hull_distance_sq, mixing_plans, project_to_hull
+from kmeans_quant.dither import (
+    MAX_GOALS,
+    MIN_GOALS,
+    bayer_matrix,
+    goal_budget,
+    hull_distance_sq,
+    mixing_plans,
+    project_to_hull,
+)
 from kmeans_quant.metrics import block_mean_error
 
 
@@ -357,6 +365,15 @@ def test_plan_goals_pool_colours_on_a_grid_when_many(scale):
         )
     spread = np.abs(flat - goals[inverse]).max()
     assert 0 < spread < 0.5 * 256 * scale
+
+
+def test_goal_budget_scales_with_pixels_and_shrinks_with_the_palette():
+    assert goal_budget(10**6, 16) == 4 * 10**6 // 64
+    assert goal_budget(10**6, 256) < goal_budget(10**6, 16)
+    assert goal_budget(4 * 10**6, 16) > goal_budget(10**6, 16)
+    assert goal_budget(100, 256) == MIN_GOALS  # small images keep their plans
+    assert goal_budget(10**9, 2) == MAX_GOALS
+    assert goal_budget(10**9, 2, max_goals=64) == 64
 
 
 def test_ordered_with_pooled_goals_still_dithers():

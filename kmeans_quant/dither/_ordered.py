@@ -23,12 +23,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..color_table import grid_cells, pool
-from ..steps import BLAS_ONE_THREAD, FirstMin
 
-__all__ = ["bayer_matrix", "plan_goals", "mixing_plans", "ordered", "MAX_GOALS"]
+__all__ = [
+    "bayer_matrix",
+    "goal_budget",
+    "plan_goals",
+    "mixing_plans",
+    "ordered",
+    "MAX_GOALS",
+    "MIN_GOALS",
+]
 
 #: Most mixing plans made for one image; more distinct colours are pooled.
 MAX_GOALS = 1 << 18
+#: Fewest mixing plans the pixel budget of :func:`goal_budget` goes down to.
+MIN_GOALS = 1 << 14
 # Pixels per band when reading labels out of the plans.
 _LABEL_BAND = 1 << 20
 
@@ -62,6 +71,28 @@ def _as_uint8(colors: NDArray) -> NDArray[np.uint8] | None:
         return None
     u8 = colors.astype(np.uint8)
     return u8 if np.array_equal(u8, colors) else None
+
+
+def goal_budget(pixels: int, n_colors: int, max_goals: int = MAX_GOALS) -> int:
+    r"""How many mixing plans to make for ``pixels`` pixels and a palette of ``n_colors``.
+
+    A plan step costs about :math:`48 + m` units for a palette of :math:`m`
+    colours, so making plans for
+
+    .. math:: \min\Bigl(\texttt{max\_goals},\ \max\bigl(2^{14},\
+              \Bigl\lfloor \frac{4 P}{48 + m} \Bigr\rfloor\bigr)\Bigr)
+
+    goals keeps their cost proportional to the :math:`P` pixels, as
+    nearest-colour mapping's is; small images keep up to :math:`2^{14}`
+    plans.
+
+    Examples
+    --------
+    >>> from kmeans_quant.dither import goal_budget
+    >>> goal_budget(1_000_000, 16), goal_budget(1_000_000, 256), goal_budget(1000, 16)
+    (62500, 16384, 16384)
+    """
+    return min(max_goals, max(MIN_GOALS, 4 * pixels // (48 + n_colors)))
 
 
 def plan_goals(
@@ -179,26 +210,23 @@ def mixing_plans(goals: NDArray, palette: NDArray, n_plan: int) -> NDArray:
     pal = np.asarray(palette, dtype=np.float64)
     n, c = g.shape
     m = pal.shape[0]
-    # Channel-first: distances (m, b) come out of one product, and the
-    # first minimum of each column is found along the batch (FirstMin).
-    coef = np.hstack([-2.0 * pal, np.einsum("ij,ij->i", pal, pal)[:, None]])  # (m, c+1)
+    # Distances (b, m) come out of one product, and each row's first
+    # minimum is one contiguous argmin; goals and errors stay channel-first.
+    coef_t = np.vstack([-2.0 * pal.T, np.einsum("ij,ij->i", pal, pal)[None]])  # (c+1, m)
     pal_t = np.ascontiguousarray(pal.T)
     plans = np.empty((n_plan, n), dtype=np.min_scalar_type(m - 1))
-    # Goals per block: the product stays on one BLAS thread.
-    block = max(1, BLAS_ONE_THREAD // (m * (c + 1)))
-    b_max = min(n, block)
-    dist = np.empty((m, b_max))
-    nearest = FirstMin(m, b_max)
+    block = min(max(256, (1 << 14) // m), 1024)
+    dist = np.empty((min(n, block), m))
     for s0 in range(0, n, block):
         gb = np.ascontiguousarray(g[s0 : s0 + block].T)  # (c, b)
         b = gb.shape[1]
         t = np.ones((c + 1, b))  # goal + accumulated error, then a row of 1
         target = t[:c]
         target[:] = gb
-        d = dist[:, :b]
+        d = dist[:b]
         for i in range(n_plan):
-            np.matmul(coef, t, out=d)
-            j = nearest(d)[0]
+            np.matmul(t.T, coef_t, out=d)
+            j = d.argmin(axis=1)
             plans[i, s0 : s0 + b] = j
             target += gb
             target -= np.take(pal_t, j, axis=1)
@@ -244,7 +272,8 @@ def ordered(
         Side of the Bayer matrix, a power of two; plans have ``size**2``
         entries.
     max_goals : int, default MAX_GOALS
-        Most plans to make; more distinct colours are pooled on a grid.
+        Most plans to make; more distinct colours than
+        :func:`goal_budget` allows are pooled on a grid.
 
     Returns
     -------
@@ -268,7 +297,8 @@ def ordered(
     labels = np.zeros((H, W), dtype=np.intp)
     if palette.shape[0] == 1 or H * W == 0:
         return labels
-    goals, goal_of_color = plan_goals(colors, counts, max_goals)
+    budget = goal_budget(H * W, palette.shape[0], max_goals)
+    goals, goal_of_color = plan_goals(colors, counts, budget)
     bayer = bayer_matrix(size)
     n = bayer.shape[0]
     plans = mixing_plans(goals, palette, n * n).ravel()
