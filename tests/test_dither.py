@@ -149,6 +149,26 @@ def test_fs_equals_reference(shape, c, dtype):
     np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c", [1, 3])
+@pytest.mark.parametrize("shape", [(1, 6000), (6000, 1)])
+def test_fs_on_long_lines_equals_reference(shape, c, dtype):
+    # One-pixel lines are walked in segments speculated in parallel; many
+    # segments, on noise, on a smooth ramp, and with tied palette entries.
+    rng = np.random.default_rng(c + 7 * shape[0])
+    ramp = np.linspace(0, 255, shape[0] * shape[1]).reshape(shape + (1,))
+    for img, pal in (
+        (rng.uniform(0, 255, shape + (c,)), rng.uniform(0, 255, (12, c))),
+        (np.repeat(ramp, c, axis=2), np.linspace(0, 255, 5)[:, None].repeat(c, axis=1)),
+        (
+            rng.integers(0, 4, shape + (c,)) * 85.0,
+            np.repeat(np.array([[170.0], [85.0], [0.0], [255.0], [85.0]]), c, axis=1),
+        ),
+    ):
+        img, pal = img.astype(dtype), pal.astype(dtype)
+        np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
+
+
 # --------------------------------------------------------------------------
 # Projection onto the palette's convex hull
 # --------------------------------------------------------------------------

@@ -21,6 +21,11 @@ row-major flat image a wavefront is a strided slice (flat index
 ``t+2`` and ``t+3`` only, so the pending error lives in a ring of four
 small buffers indexed by channel and row.
 
+A one-pixel row or column is a single chain, one pixel per wavefront;
+it is cut into segments walked together from guessed incoming errors and
+re-walked until those settle (:func:`_diffuse_chain`), which gives the
+same labels.
+
 Exactness: the scatter adds the four contributions to each target pixel in
 the same order as the raster loop of :func:`kmeans_quant.naive.floyd_steinberg`,
 into an accumulator that starts at zero and is added to the pixel last,
@@ -73,6 +78,82 @@ class _NearestSearch:
         for ch in range(1, c):
             dist += diff[ch]
         return self.first_min(dist)[0]
+
+
+def _diffuse_chain(
+    values: NDArray, pal: NDArray, weight: float, max_passes: int = 8
+) -> NDArray[np.intp] | None:
+    r"""Error diffusion along one line of pixels, by segments speculated in parallel.
+
+    Pixel :math:`i` of the line takes :math:`v_i = x_i + a_i`,
+    :math:`l_i = \arg\min_j \lVert v_i - p_j\rVert^2`, and passes
+    :math:`a_{i+1} = w (v_i - p_{l_i})` on (:math:`a_0 = 0`). The line is cut
+    into :math:`S` segments of :math:`L` pixels, all walked together, each
+    from a guessed incoming :math:`a`; a pass then restarts every segment
+    whose incoming :math:`a` (the end of the previous segment) changed,
+    stopping a segment as soon as its :math:`a` equals, bit for bit, the one
+    the previous pass had at that pixel (from there on the previous pass's
+    results hold). When no incoming value changes, every segment started
+    from the exact end of the one before it, segment 0 from the exact
+    :math:`a_0`, so the labels are those of the sequential walk. The
+    arithmetic is the wavefront kernel's, operation for operation.
+
+    Parameters
+    ----------
+    values : ndarray, shape (c, n)
+        The line's gamut-mapped values.
+    pal : ndarray, shape (m, c)
+        The palette, in ``values``' dtype.
+    weight : float
+        :math:`w`, the share of the error passed to the next pixel.
+    max_passes : int, default 8
+        Passes to try before giving up.
+
+    Returns
+    -------
+    ndarray of intp, shape (n,), or None
+        The labels; None when the passes did not settle.
+    """
+    c, n = values.shape
+    dtype = values.dtype
+    w = dtype.type(weight)
+    seg = max(128, int(np.sqrt(n)))
+    n_seg = -(-n // seg)
+    vals = np.zeros((c, n_seg * seg), dtype=dtype)
+    vals[:, :n] = values
+    # Step i of every segment: vals[i] has shape (c, n_seg).
+    vals = np.ascontiguousarray(vals.reshape(c, n_seg, seg).transpose(2, 0, 1))
+    labels = np.zeros((seg, n_seg), dtype=np.intp)
+    passed = np.zeros((seg, c, n_seg), dtype=dtype)  # a passed on after each step
+    pal_t = np.ascontiguousarray(pal.T)
+    nearest = _NearestSearch(pal, n_seg)
+    incoming = np.zeros((c, n_seg), dtype=dtype)
+    active = np.arange(n_seg)
+    for p in range(max_passes):
+        carry = incoming[:, active]
+        for i in range(seg):
+            v = vals[i][:, active]
+            v += carry
+            lab = nearest(v)
+            e = np.subtract(v, np.take(pal_t, lab, axis=1), out=v)
+            carry = np.multiply(e, w, out=e)
+            if p > 0:  # segments back on the previous pass's track stop here
+                moved = (carry != passed[i][:, active]).any(axis=0)
+                labels[i, active] = lab
+                passed[i][:, active] = carry
+                active, carry = active[moved], carry[:, moved]
+                if active.size == 0:
+                    break
+            else:
+                labels[i] = lab
+                passed[i] = carry
+        new_incoming = np.zeros_like(incoming)
+        new_incoming[:, 1:] = passed[-1][:, :-1]
+        active = np.flatnonzero((new_incoming != incoming).any(axis=0))
+        incoming = new_incoming
+        if active.size == 0:
+            return labels.T.reshape(-1)[:n]
+    return None
 
 
 def floyd_steinberg(
@@ -130,6 +211,12 @@ def floyd_steinberg(
         return labels
     mapped = project_to_hull(colors, pal).astype(dtype)
     right, down_left, down, down_right = FS_WEIGHTS
+    if H == 1 or W == 1:  # one line: error only goes along it
+        line = _diffuse_chain(
+            np.ascontiguousarray(mapped.T)[:, inverse], pal, right if H == 1 else down
+        )
+        if line is not None:
+            return line.reshape(H, W)
     # Scatter weights in the order the scatter below uses them.
     weights = np.array([down_left, right, down, down_right], dtype=dtype)[:, None, None]
     # Everything per wavefront is channel-first, (c, n), so inner loops run
