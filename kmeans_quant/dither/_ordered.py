@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Most mixing plans made for one image; more distinct colours are pooled.
-MAX_GOALS = 1 << 18
+MAX_GOALS = 1 << 17
 #: Fewest mixing plans the pixel budget of :func:`goal_budget` goes down to.
 MIN_GOALS = 1 << 14
 # Pixels per band when reading labels out of the plans.
@@ -302,14 +302,20 @@ def ordered(
     bayer = bayer_matrix(size)
     n = bayer.shape[0]
     plans = mixing_plans(goals, palette, n * n).ravel()
+    # Where each colour's plan starts in the flat plans.
+    offset = np.int32 if plans.size < 2**31 else np.intp
+    start = np.arange(goals.shape[0], dtype=offset) * offset(n * n)
+    if goal_of_color is not None:
+        start = start[goal_of_color]
     # Plan entry of every pixel of a band of whole tile rows: the Bayer
     # matrix tiled across the width, so every band starts in phase.
     rows = -(-max(1, _LABEL_BAND // W) // n) * n
-    band_slot = np.tile(bayer, (rows // n, -(-W // n)))[:, :W].reshape(-1)
+    band_slot = np.tile(bayer.astype(offset), (rows // n, -(-W // n)))[:, :W].reshape(-1)
     flat_labels = labels.reshape(-1)
     for y0 in range(0, H, rows):
         y1 = min(H, y0 + rows)
         band = slice(y0 * W, y1 * W)
-        goal = inverse[band] if goal_of_color is None else goal_of_color[inverse[band]]
-        flat_labels[band] = plans[goal * (n * n) + band_slot[: (y1 - y0) * W]]
+        entry = np.take(start, inverse[band])
+        entry += band_slot[: (y1 - y0) * W]
+        flat_labels[band] = np.take(plans, entry)
     return labels
