@@ -151,6 +151,21 @@ def test_fs_equals_reference(shape, c, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("c", [1, 3])
+def test_fs_with_large_palettes_equals_reference(c, dtype):
+    # Large palettes are screened by a matrix product, near-ties searched
+    # exactly: duplicated, equidistant and nearly equidistant entries.
+    rng = np.random.default_rng(40 + c)
+    img = rng.uniform(0, 255, (13, 17, c)).astype(dtype)
+    pal = rng.uniform(0, 255, (64, c))
+    np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
+    levels = np.repeat(np.arange(0, 256, 8.0)[:, None], c, axis=1)  # 32 levels
+    pal = np.vstack([levels, levels[::3], levels + np.spacing(levels.astype(dtype))])
+    img = (rng.integers(0, 64, (13, 17, c)) * 4.0).astype(dtype)
+    np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c", [1, 3])
 @pytest.mark.parametrize("shape", [(1, 6000), (6000, 1)])
 def test_fs_on_long_lines_equals_reference(shape, c, dtype):
     # One-pixel lines are walked in segments speculated in parallel; many

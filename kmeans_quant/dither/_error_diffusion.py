@@ -21,6 +21,11 @@ row-major flat image a wavefront is a strided slice (flat index
 ``t+2`` and ``t+3`` only, so the pending error lives in a ring of four
 small buffers indexed by channel and row.
 
+For palettes of more than 24 colours the nearest-colour search is
+screened by one matrix product per block of pixels, and only near-ties,
+where its float64 estimate could order two colours differently from the
+channel-order sum, are searched by that sum (:class:`_ScreenedSearch`).
+
 A one-pixel row or column is a single chain, one pixel per wavefront;
 it is cut into segments walked together from guessed incoming errors and
 re-walked until those settle (:func:`_diffuse_chain`), which gives the
@@ -52,6 +57,8 @@ __all__ = ["floyd_steinberg", "FS_WEIGHTS"]
 #: Floyd-Steinberg weights (right, down-left, down, down-right). All are
 #: dyadic, so they are exact in any float type.
 FS_WEIGHTS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
+# Palettes of more colours than this are searched by :class:`_ScreenedSearch`.
+_SCREEN_ABOVE = 24
 
 
 class _NearestSearch:
@@ -78,6 +85,66 @@ class _NearestSearch:
         for ch in range(1, c):
             dist += diff[ch]
         return self.first_min(dist)[0]
+
+
+class _ScreenedSearch:
+    r"""The labels of :class:`_NearestSearch`, screened by one matrix product.
+
+    The squared distances are first estimated in float64 as
+    :math:`E_j = \lVert p_j\rVert^2 - 2\,v\cdot p_j + \lVert v\rVert^2`
+    (one product, then a contiguous arg-min per pixel), within
+    :math:`\delta = 32\,\epsilon_{64} (\lVert v\rVert^2 + \max_j
+    \lVert p_j\rVert^2)` of the true :math:`T_j`. The channel-order sum
+    :math:`D_j` in ``values``' dtype (unit roundoff :math:`\epsilon`) is
+    within :math:`5\epsilon T_j` of :math:`T_j`, every term being
+    non-negative. So when the runner-up :math:`E_{j_2}` exceeds the minimum
+    :math:`E_{j_1}` by more than :math:`8\epsilon (E_{j_1} + E_{j_2}) + 4\delta`,
+    :math:`D_{j_1}` is the strict minimum of every :math:`D_j` and
+    :math:`j_1` is the label the exact search gives; the other pixels
+    (near-ties) are searched exactly by :class:`_NearestSearch`.
+    """
+
+    def __init__(self, pal: NDArray, n_max: int) -> None:
+        m, c = pal.shape
+        p64 = pal.astype(np.float64)
+        self.coef = np.vstack([-2.0 * p64.T, np.einsum("ij,ij->i", p64, p64)[None]])
+        self.exact = _NearestSearch(pal, n_max)
+        self.rel = 8 * float(np.finfo(pal.dtype).eps)
+        self.abs = 4 * 32 * float(np.finfo(np.float64).eps)
+        self.pal_sq = float(self.coef[c].max())
+        # Pixels per product: the (block, m) distances stay in cache.
+        self.block = min(n_max, max(64, (1 << 16) // m))
+        self.t = np.ones((c + 1, n_max))
+        self.dist = np.empty((self.block, m))
+
+    def __call__(self, values: NDArray) -> NDArray[np.intp]:
+        c, n = values.shape
+        t = self.t[:, :n]
+        t[:c] = values
+        v_sq = np.einsum("cn,cn->n", t[:c], t[:c])
+        lab = np.empty(n, dtype=np.intp)
+        tied = np.zeros(n, dtype=bool)
+        for s0 in range(0, n, self.block):
+            s1 = min(n, s0 + self.block)
+            d = np.matmul(t[:, s0:s1].T, self.coef, out=self.dist[: s1 - s0])
+            rows = np.arange(s1 - s0)
+            j = d.argmin(axis=1)
+            lab[s0:s1] = j
+            first = d[rows, j]
+            d[rows, j] = np.inf
+            second = d[rows, d.argmin(axis=1)]
+            vs = v_sq[s0:s1]
+            slack = self.rel * (first + second + 2 * vs) + self.abs * (vs + self.pal_sq)
+            tied[s0:s1] = second - first <= slack
+        if tied.any():
+            idx = np.flatnonzero(tied)
+            lab[idx] = self.exact(np.ascontiguousarray(values[:, idx]))
+        return lab
+
+
+def _nearest_search(pal: NDArray, n_max: int) -> _NearestSearch | _ScreenedSearch:
+    """The nearest-colour search for batches of up to ``n_max`` pixels."""
+    return (_ScreenedSearch if pal.shape[0] > _SCREEN_ABOVE else _NearestSearch)(pal, n_max)
 
 
 def _diffuse_chain(
@@ -126,7 +193,7 @@ def _diffuse_chain(
     labels = np.zeros((seg, n_seg), dtype=np.intp)
     passed = np.zeros((seg, c, n_seg), dtype=dtype)  # a passed on after each step
     pal_t = np.ascontiguousarray(pal.T)
-    nearest = _NearestSearch(pal, n_seg)
+    nearest = _nearest_search(pal, n_seg)
     incoming = np.zeros((c, n_seg), dtype=dtype)
     active = np.arange(n_seg)
     for p in range(max_passes):
@@ -231,7 +298,7 @@ def floyd_steinberg(
     # channel and row y; row H catches error pushed below the last row.
     pending = np.zeros((4, c, H + 1), dtype=dtype)
     n_max = min(H, (W + 1) // 2)
-    nearest = _NearestSearch(pal, n_max)
+    nearest = _nearest_search(pal, n_max)
     value_buf = np.empty((c, n_max), dtype=dtype)
     color_buf = np.empty((c, n_max), dtype=dtype)
     share_buf = np.empty((4, c, n_max), dtype=dtype)
