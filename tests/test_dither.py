@@ -184,6 +184,19 @@ def test_fs_on_long_lines_equals_reference(shape, c, dtype):
         np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
 
 
+def test_fs_line_falls_back_to_wavefronts_when_passes_do_not_settle(monkeypatch):
+    import kmeans_quant.dither._error_diffusion as ed
+
+    rng = np.random.default_rng(5)
+    img = rng.uniform(0, 255, (1, 3000, 3)).astype(np.float32)
+    pal = rng.uniform(0, 255, (8, 3)).astype(np.float32)
+    colors, inverse, _, p, shape = _table(img, pal)
+    values = np.ascontiguousarray(project_to_hull(colors, p).T)[:, inverse]
+    assert ed._diffuse_chain(values, p, 7 / 16, max_passes=1) is None
+    monkeypatch.setattr(ed, "_diffuse_chain", lambda *args: None)
+    np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
+
+
 # --------------------------------------------------------------------------
 # Projection onto the palette's convex hull
 # --------------------------------------------------------------------------
