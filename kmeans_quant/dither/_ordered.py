@@ -7,7 +7,8 @@ along the plan (:func:`mixing_plans`) and sorted by brightness; the pixel at
 colour, with :math:`B_n` the Bayer matrix (:func:`bayer_matrix`). A flat
 area thus shows its whole plan in every :math:`n \times n` tile. Plans are
 made once per distinct colour, all colours advancing together; above
-``max_goals`` distinct colours, colours are pooled on a grid first
+:func:`goal_budget` distinct colours (a number proportional to the pixels
+over the palette size), colours are pooled on a grid first
 (:func:`plan_goals`). How the plan length and the other choices were made
 is in ``docs/internals.md``.
 
