@@ -129,7 +129,10 @@ def plan_goals(
     g, c = colors.shape
     if g <= max_goals:
         return colors.astype(np.float64), None
-    lo, hi = colors.min(axis=0), colors.max(axis=0)
+    # Column by column: a contiguous pass each, where an axis-0 reduction
+    # of a (g, c) array walks c values at a time.
+    lo = np.array([colors[:, ch].min() for ch in range(c)])
+    hi = np.array([colors[:, ch].max() for ch in range(c)])
     u8 = _as_uint8(colors)
     span = float((hi - lo).max())
     unit = 1.0 if u8 is not None or span == 0 else span / 255
