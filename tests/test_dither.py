@@ -19,7 +19,15 @@ import pytest
 import kmeans_quant
 import kmeans_quant.dither as dither
 from kmeans_quant import extract_palette, naive, recolor
-from kmeans_quant.dither import bayer_matrix, hull_distance_sq, mixing_plans, project_to_hull
+from kmeans_quant.dither import (
+    MAX_GOALS,
+    MIN_GOALS,
+    bayer_matrix,
+    goal_budget,
+    hull_distance_sq,
+    mixing_plans,
+    project_to_hull,
+)
 from kmeans_quant.metrics import block_mean_error
 
 
@@ -138,6 +146,54 @@ def test_fs_equals_reference(shape, c, dtype):
     # levels with duplicated and equidistant palette entries.
     img = (rng.integers(0, 4, shape + (c,)) * 85).astype(dtype)
     pal = np.repeat(np.array([[170.0], [85.0], [0.0], [255.0], [85.0]], dtype=dtype), c, axis=1)
+    np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c", [1, 3])
+def test_fs_with_large_palettes_equals_reference(c, dtype):
+    # Large palettes are screened by a matrix product, near-ties searched
+    # exactly: duplicated, equidistant and nearly equidistant entries.
+    rng = np.random.default_rng(40 + c)
+    img = rng.uniform(0, 255, (13, 17, c)).astype(dtype)
+    pal = rng.uniform(0, 255, (64, c))
+    np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
+    levels = np.repeat(np.arange(0, 256, 8.0)[:, None], c, axis=1)  # 32 levels
+    pal = np.vstack([levels, levels[::3], levels + np.spacing(levels.astype(dtype))])
+    img = (rng.integers(0, 64, (13, 17, c)) * 4.0).astype(dtype)
+    np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c", [1, 3])
+@pytest.mark.parametrize("shape", [(1, 6000), (6000, 1)])
+def test_fs_on_long_lines_equals_reference(shape, c, dtype):
+    # One-pixel lines are walked in segments speculated in parallel; many
+    # segments, on noise, on a smooth ramp, and with tied palette entries.
+    rng = np.random.default_rng(c + 7 * shape[0])
+    ramp = np.linspace(0, 255, shape[0] * shape[1]).reshape(shape + (1,))
+    for img, pal in (
+        (rng.uniform(0, 255, shape + (c,)), rng.uniform(0, 255, (12, c))),
+        (np.repeat(ramp, c, axis=2), np.linspace(0, 255, 5)[:, None].repeat(c, axis=1)),
+        (
+            rng.integers(0, 4, shape + (c,)) * 85.0,
+            np.repeat(np.array([[170.0], [85.0], [0.0], [255.0], [85.0]]), c, axis=1),
+        ),
+    ):
+        img, pal = img.astype(dtype), pal.astype(dtype)
+        np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
+
+
+def test_fs_line_falls_back_to_wavefronts_when_passes_do_not_settle(monkeypatch):
+    import kmeans_quant.dither._error_diffusion as ed
+
+    rng = np.random.default_rng(5)
+    img = rng.uniform(0, 255, (1, 3000, 3)).astype(np.float32)
+    pal = rng.uniform(0, 255, (8, 3)).astype(np.float32)
+    colors, inverse, _, p, shape = _table(img, pal)
+    values = np.ascontiguousarray(project_to_hull(colors, p).T)[:, inverse]
+    assert ed._diffuse_chain(values, p, 7 / 16, max_passes=1) is None
+    monkeypatch.setattr(ed, "_diffuse_chain", lambda *args: None)
     np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
 
 
@@ -357,6 +413,15 @@ def test_plan_goals_pool_colours_on_a_grid_when_many(scale):
         )
     spread = np.abs(flat - goals[inverse]).max()
     assert 0 < spread < 0.5 * 256 * scale
+
+
+def test_goal_budget_scales_with_pixels_and_shrinks_with_the_palette():
+    assert goal_budget(10**6, 16) == 4 * 10**6 // 64
+    assert goal_budget(10**6, 256) < goal_budget(10**6, 16)
+    assert goal_budget(4 * 10**6, 16) > goal_budget(10**6, 16)
+    assert goal_budget(100, 256) == MIN_GOALS  # small images keep their plans
+    assert goal_budget(10**9, 2) == MAX_GOALS
+    assert goal_budget(10**9, 2, max_goals=64) == 64
 
 
 def test_ordered_with_pooled_goals_still_dithers():

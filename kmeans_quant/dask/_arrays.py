@@ -211,7 +211,7 @@ def recolor(
         As in :func:`kmeans_quant.recolor`.
     dither : {'none', 'ordered'}, default 'none'
         Nearest colour, or ordered dithering with the Bayer phase continued
-        across blocks (exact for images of at most 65,536 distinct colours;
+        across blocks (exact for images of at most 16,384 distinct colours;
         see the module notes). Floyd-Steinberg is refused.
     space : {'rgb', 'oklab'}, default 'rgb'
 

@@ -25,7 +25,15 @@ from numpy.typing import NDArray
 from ..steps import label_points
 from ._error_diffusion import FS_WEIGHTS, floyd_steinberg
 from ._gamut import Hull, hull_distance_sq, project_to_hull
-from ._ordered import MAX_GOALS, bayer_matrix, mixing_plans, ordered, plan_goals
+from ._ordered import (
+    MAX_GOALS,
+    MIN_GOALS,
+    bayer_matrix,
+    goal_budget,
+    mixing_plans,
+    ordered,
+    plan_goals,
+)
 
 __all__ = [
     "dither_indices",
@@ -37,8 +45,10 @@ __all__ = [
     "bayer_matrix",
     "mixing_plans",
     "plan_goals",
+    "goal_budget",
     "FS_WEIGHTS",
     "MAX_GOALS",
+    "MIN_GOALS",
 ]
 
 

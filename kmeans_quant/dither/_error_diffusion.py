@@ -21,6 +21,16 @@ row-major flat image a wavefront is a strided slice (flat index
 ``t+2`` and ``t+3`` only, so the pending error lives in a ring of four
 small buffers indexed by channel and row.
 
+For palettes of more than 24 colours the nearest-colour search is
+screened by one matrix product per block of pixels, and only near-ties,
+where its float64 estimate could order two colours differently from the
+channel-order sum, are searched by that sum (:class:`_ScreenedSearch`).
+
+A one-pixel row or column is a single chain, one pixel per wavefront;
+it is cut into segments walked together from guessed incoming errors and
+re-walked until those settle (:func:`_diffuse_chain`), which gives the
+same labels.
+
 Exactness: the scatter adds the four contributions to each target pixel in
 the same order as the raster loop of :func:`kmeans_quant.naive.floyd_steinberg`,
 into an accumulator that starts at zero and is added to the pixel last,
@@ -47,6 +57,8 @@ __all__ = ["floyd_steinberg", "FS_WEIGHTS"]
 #: Floyd-Steinberg weights (right, down-left, down, down-right). All are
 #: dyadic, so they are exact in any float type.
 FS_WEIGHTS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
+# Palettes of more colours than this are searched by :class:`_ScreenedSearch`.
+_SCREEN_ABOVE = 24
 
 
 class _NearestSearch:
@@ -73,6 +85,142 @@ class _NearestSearch:
         for ch in range(1, c):
             dist += diff[ch]
         return self.first_min(dist)[0]
+
+
+class _ScreenedSearch:
+    r"""The labels of :class:`_NearestSearch`, screened by one matrix product.
+
+    The squared distances are first estimated in float64 as
+    :math:`E_j = \lVert p_j\rVert^2 - 2\,v\cdot p_j + \lVert v\rVert^2`
+    (one product, then a contiguous arg-min per pixel), within
+    :math:`\delta = 32\,\epsilon_{64} (\lVert v\rVert^2 + \max_j
+    \lVert p_j\rVert^2)` of the true :math:`T_j`. The channel-order sum
+    :math:`D_j` in ``values``' dtype (unit roundoff :math:`\epsilon`) is
+    within :math:`5\epsilon T_j` of :math:`T_j`, every term being
+    non-negative. So when the runner-up :math:`E_{j_2}` exceeds the minimum
+    :math:`E_{j_1}` by more than :math:`8\epsilon (E_{j_1} + E_{j_2}) + 4\delta`,
+    :math:`D_{j_1}` is the strict minimum of every :math:`D_j` and
+    :math:`j_1` is the label the exact search gives; the other pixels
+    (near-ties) are searched exactly by :class:`_NearestSearch`.
+    """
+
+    def __init__(self, pal: NDArray, n_max: int) -> None:
+        m, c = pal.shape
+        p64 = pal.astype(np.float64)
+        self.coef = np.vstack([-2.0 * p64.T, np.einsum("ij,ij->i", p64, p64)[None]])
+        self.exact = _NearestSearch(pal, n_max)
+        self.rel = 8 * float(np.finfo(pal.dtype).eps)
+        self.abs = 4 * 32 * float(np.finfo(np.float64).eps)
+        self.pal_sq = float(self.coef[c].max())
+        # Pixels per product: the (block, m) distances stay in cache.
+        self.block = min(n_max, max(64, (1 << 16) // m))
+        self.t = np.ones((c + 1, n_max))
+        self.dist = np.empty((self.block, m))
+
+    def __call__(self, values: NDArray) -> NDArray[np.intp]:
+        c, n = values.shape
+        t = self.t[:, :n]
+        t[:c] = values
+        v_sq = np.einsum("cn,cn->n", t[:c], t[:c])
+        lab = np.empty(n, dtype=np.intp)
+        tied = np.zeros(n, dtype=bool)
+        for s0 in range(0, n, self.block):
+            s1 = min(n, s0 + self.block)
+            d = np.matmul(t[:, s0:s1].T, self.coef, out=self.dist[: s1 - s0])
+            rows = np.arange(s1 - s0)
+            j = d.argmin(axis=1)
+            lab[s0:s1] = j
+            first = d[rows, j]
+            d[rows, j] = np.inf
+            second = d[rows, d.argmin(axis=1)]
+            vs = v_sq[s0:s1]
+            slack = self.rel * (first + second + 2 * vs) + self.abs * (vs + self.pal_sq)
+            tied[s0:s1] = second - first <= slack
+        if tied.any():
+            idx = np.flatnonzero(tied)
+            lab[idx] = self.exact(np.ascontiguousarray(values[:, idx]))
+        return lab
+
+
+def _nearest_search(pal: NDArray, n_max: int) -> _NearestSearch | _ScreenedSearch:
+    """The nearest-colour search for batches of up to ``n_max`` pixels."""
+    return (_ScreenedSearch if pal.shape[0] > _SCREEN_ABOVE else _NearestSearch)(pal, n_max)
+
+
+def _diffuse_chain(
+    values: NDArray, pal: NDArray, weight: float, max_passes: int = 8
+) -> NDArray[np.intp] | None:
+    r"""Error diffusion along one line of pixels, by segments speculated in parallel.
+
+    Pixel :math:`i` of the line takes :math:`v_i = x_i + a_i`,
+    :math:`l_i = \arg\min_j \lVert v_i - p_j\rVert^2`, and passes
+    :math:`a_{i+1} = w (v_i - p_{l_i})` on (:math:`a_0 = 0`). The line is cut
+    into :math:`S` segments of :math:`L` pixels, all walked together, each
+    from a guessed incoming :math:`a`; a pass then restarts every segment
+    whose incoming :math:`a` (the end of the previous segment) changed,
+    stopping a segment as soon as its :math:`a` equals, bit for bit, the one
+    the previous pass had at that pixel (from there on the previous pass's
+    results hold). When no incoming value changes, every segment started
+    from the exact end of the one before it, segment 0 from the exact
+    :math:`a_0`, so the labels are those of the sequential walk. The
+    arithmetic is the wavefront kernel's, operation for operation.
+
+    Parameters
+    ----------
+    values : ndarray, shape (c, n)
+        The line's gamut-mapped values.
+    pal : ndarray, shape (m, c)
+        The palette, in ``values``' dtype.
+    weight : float
+        :math:`w`, the share of the error passed to the next pixel.
+    max_passes : int, default 8
+        Passes to try before giving up.
+
+    Returns
+    -------
+    ndarray of intp, shape (n,), or None
+        The labels; None when the passes did not settle.
+    """
+    c, n = values.shape
+    dtype = values.dtype
+    w = dtype.type(weight)
+    seg = max(128, int(np.sqrt(n)))
+    n_seg = -(-n // seg)
+    vals = np.zeros((c, n_seg * seg), dtype=dtype)
+    vals[:, :n] = values
+    # Step i of every segment: vals[i] has shape (c, n_seg).
+    vals = np.ascontiguousarray(vals.reshape(c, n_seg, seg).transpose(2, 0, 1))
+    labels = np.zeros((seg, n_seg), dtype=np.intp)
+    passed = np.zeros((seg, c, n_seg), dtype=dtype)  # a passed on after each step
+    pal_t = np.ascontiguousarray(pal.T)
+    nearest = _nearest_search(pal, n_seg)
+    incoming = np.zeros((c, n_seg), dtype=dtype)
+    active = np.arange(n_seg)
+    for p in range(max_passes):
+        carry = incoming[:, active]
+        for i in range(seg):
+            v = vals[i][:, active]
+            v += carry
+            lab = nearest(v)
+            e = np.subtract(v, np.take(pal_t, lab, axis=1), out=v)
+            carry = np.multiply(e, w, out=e)
+            if p > 0:  # segments back on the previous pass's track stop here
+                moved = (carry != passed[i][:, active]).any(axis=0)
+                labels[i, active] = lab
+                passed[i][:, active] = carry
+                active, carry = active[moved], carry[:, moved]
+                if active.size == 0:
+                    break
+            else:
+                labels[i] = lab
+                passed[i] = carry
+        new_incoming = np.zeros_like(incoming)
+        new_incoming[:, 1:] = passed[-1][:, :-1]
+        active = np.flatnonzero((new_incoming != incoming).any(axis=0))
+        incoming = new_incoming
+        if active.size == 0:
+            return labels.T.reshape(-1)[:n]
+    return None
 
 
 def floyd_steinberg(
@@ -139,6 +287,12 @@ def floyd_steinberg(
         return labels
     mapped = project_to_hull(colors, pal).astype(dtype)
     right, down_left, down, down_right = FS_WEIGHTS
+    if H == 1 or W == 1:  # one line: error only goes along it
+        line = _diffuse_chain(
+            np.ascontiguousarray(mapped.T)[:, inverse], pal, right if H == 1 else down
+        )
+        if line is not None:
+            return line.reshape(H, W)
     # Scatter weights in the order the scatter below uses them.
     weights = np.array([down_left, right, down, down_right], dtype=dtype)[:, None, None]
     if strength != 1.0:
@@ -155,7 +309,7 @@ def floyd_steinberg(
     # channel and row y; row H catches error pushed below the last row.
     pending = np.zeros((4, c, H + 1), dtype=dtype)
     n_max = min(H, (W + 1) // 2)
-    nearest = _NearestSearch(pal, n_max)
+    nearest = _nearest_search(pal, n_max)
     value_buf = np.empty((c, n_max), dtype=dtype)
     color_buf = np.empty((c, n_max), dtype=dtype)
     share_buf = np.empty((4, c, n_max), dtype=dtype)

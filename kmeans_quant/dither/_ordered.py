@@ -7,7 +7,8 @@ along the plan (:func:`mixing_plans`) and sorted by brightness; the pixel at
 colour, with :math:`B_n` the Bayer matrix (:func:`bayer_matrix`). A flat
 area thus shows its whole plan in every :math:`n \times n` tile. Plans are
 made once per distinct colour, all colours advancing together; above
-``max_goals`` distinct colours, colours are pooled on a grid first
+:func:`goal_budget` distinct colours (a number proportional to the pixels
+over the palette size), colours are pooled on a grid first
 (:func:`plan_goals`). How the plan length and the other choices were made
 is in ``docs/internals.md``.
 
@@ -23,12 +24,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..color_table import grid_cells, pool
-from ..steps import BLAS_ONE_THREAD, FirstMin
 
-__all__ = ["bayer_matrix", "plan_goals", "mixing_plans", "ordered", "MAX_GOALS"]
+__all__ = [
+    "bayer_matrix",
+    "goal_budget",
+    "plan_goals",
+    "mixing_plans",
+    "ordered",
+    "MAX_GOALS",
+    "MIN_GOALS",
+]
 
 #: Most mixing plans made for one image; more distinct colours are pooled.
-MAX_GOALS = 1 << 18
+MAX_GOALS = 1 << 17
+#: Fewest mixing plans the pixel budget of :func:`goal_budget` goes down to.
+MIN_GOALS = 1 << 14
 # Pixels per band when reading labels out of the plans.
 _LABEL_BAND = 1 << 20
 
@@ -64,6 +74,28 @@ def _as_uint8(colors: NDArray) -> NDArray[np.uint8] | None:
     return u8 if np.array_equal(u8, colors) else None
 
 
+def goal_budget(pixels: int, n_colors: int, max_goals: int = MAX_GOALS) -> int:
+    r"""How many mixing plans to make for ``pixels`` pixels and a palette of ``n_colors``.
+
+    A plan step costs about :math:`48 + m` units for a palette of :math:`m`
+    colours, so making plans for
+
+    .. math:: \min\Bigl(\texttt{max\_goals},\ \max\bigl(2^{14},\
+              \Bigl\lfloor \frac{4 P}{48 + m} \Bigr\rfloor\bigr)\Bigr)
+
+    goals keeps their cost proportional to the :math:`P` pixels, as
+    nearest-colour mapping's is; small images keep up to :math:`2^{14}`
+    plans.
+
+    Examples
+    --------
+    >>> from kmeans_quant.dither import goal_budget
+    >>> goal_budget(1_000_000, 16), goal_budget(1_000_000, 256), goal_budget(1000, 16)
+    (62500, 16384, 16384)
+    """
+    return min(max_goals, max(MIN_GOALS, 4 * pixels // (48 + n_colors)))
+
+
 def plan_goals(
     colors: NDArray, counts: NDArray, max_goals: int
 ) -> tuple[NDArray[np.float64], NDArray | None]:
@@ -97,7 +129,10 @@ def plan_goals(
     g, c = colors.shape
     if g <= max_goals:
         return colors.astype(np.float64), None
-    lo, hi = colors.min(axis=0), colors.max(axis=0)
+    # Column by column: a contiguous pass each, where an axis-0 reduction
+    # of a (g, c) array walks c values at a time.
+    lo = np.array([colors[:, ch].min() for ch in range(c)])
+    hi = np.array([colors[:, ch].max() for ch in range(c)])
     u8 = _as_uint8(colors)
     span = float((hi - lo).max())
     unit = 1.0 if u8 is not None or span == 0 else span / 255
@@ -179,26 +214,23 @@ def mixing_plans(goals: NDArray, palette: NDArray, n_plan: int) -> NDArray:
     pal = np.asarray(palette, dtype=np.float64)
     n, c = g.shape
     m = pal.shape[0]
-    # Channel-first: distances (m, b) come out of one product, and the
-    # first minimum of each column is found along the batch (FirstMin).
-    coef = np.hstack([-2.0 * pal, np.einsum("ij,ij->i", pal, pal)[:, None]])  # (m, c+1)
+    # Distances (b, m) come out of one product, and each row's first
+    # minimum is one contiguous argmin; goals and errors stay channel-first.
+    coef_t = np.vstack([-2.0 * pal.T, np.einsum("ij,ij->i", pal, pal)[None]])  # (c+1, m)
     pal_t = np.ascontiguousarray(pal.T)
     plans = np.empty((n_plan, n), dtype=np.min_scalar_type(m - 1))
-    # Goals per block: the product stays on one BLAS thread.
-    block = max(1, BLAS_ONE_THREAD // (m * (c + 1)))
-    b_max = min(n, block)
-    dist = np.empty((m, b_max))
-    nearest = FirstMin(m, b_max)
+    block = min(max(256, (1 << 14) // m), 1024)
+    dist = np.empty((min(n, block), m))
     for s0 in range(0, n, block):
         gb = np.ascontiguousarray(g[s0 : s0 + block].T)  # (c, b)
         b = gb.shape[1]
         t = np.ones((c + 1, b))  # goal + accumulated error, then a row of 1
         target = t[:c]
         target[:] = gb
-        d = dist[:, :b]
+        d = dist[:b]
         for i in range(n_plan):
-            np.matmul(coef, t, out=d)
-            j = nearest(d)[0]
+            np.matmul(t.T, coef_t, out=d)
+            j = d.argmin(axis=1)
             plans[i, s0 : s0 + b] = j
             target += gb
             target -= np.take(pal_t, j, axis=1)
@@ -244,7 +276,8 @@ def ordered(
         Side of the Bayer matrix, a power of two; plans have ``size**2``
         entries.
     max_goals : int, default MAX_GOALS
-        Most plans to make; more distinct colours are pooled on a grid.
+        Most plans to make; more distinct colours than
+        :func:`goal_budget` allows are pooled on a grid.
 
     Returns
     -------
@@ -268,18 +301,25 @@ def ordered(
     labels = np.zeros((H, W), dtype=np.intp)
     if palette.shape[0] == 1 or H * W == 0:
         return labels
-    goals, goal_of_color = plan_goals(colors, counts, max_goals)
+    budget = goal_budget(H * W, palette.shape[0], max_goals)
+    goals, goal_of_color = plan_goals(colors, counts, budget)
     bayer = bayer_matrix(size)
     n = bayer.shape[0]
     plans = mixing_plans(goals, palette, n * n).ravel()
+    # Where each colour's plan starts in the flat plans.
+    offset = np.int32 if plans.size < 2**31 else np.intp
+    start = np.arange(goals.shape[0], dtype=offset) * offset(n * n)
+    if goal_of_color is not None:
+        start = start[goal_of_color]
     # Plan entry of every pixel of a band of whole tile rows: the Bayer
     # matrix tiled across the width, so every band starts in phase.
     rows = -(-max(1, _LABEL_BAND // W) // n) * n
-    band_slot = np.tile(bayer, (rows // n, -(-W // n)))[:, :W].reshape(-1)
+    band_slot = np.tile(bayer.astype(offset), (rows // n, -(-W // n)))[:, :W].reshape(-1)
     flat_labels = labels.reshape(-1)
     for y0 in range(0, H, rows):
         y1 = min(H, y0 + rows)
         band = slice(y0 * W, y1 * W)
-        goal = inverse[band] if goal_of_color is None else goal_of_color[inverse[band]]
-        flat_labels[band] = plans[goal * (n * n) + band_slot[: (y1 - y0) * W]]
+        entry = np.take(start, inverse[band])
+        entry += band_slot[: (y1 - y0) * W]
+        flat_labels[band] = np.take(plans, entry)
     return labels
