@@ -1,4 +1,4 @@
-"""Dithering, memory and stage-profile measures of issue 12, side by side with C peers.
+"""Dithering, memory and stage-profile measures, side by side with C peers.
 
 * dithering: ``recolor`` with Floyd-Steinberg and ordered dithering, a
   plain ``recolor``, Pillow's C Floyd-Steinberg onto the same palette, and

@@ -378,7 +378,7 @@ class Bar:
 
 
 def bars(runs: list[Run]) -> list[Bar]:
-    """The issue's bars, from the runs (None: pngquant was not measured)."""
+    """The end-to-end targets, from the runs (None: pngquant was not measured)."""
     by = {(r.case, r.tool, r.k): r for r in runs}
     out = []
     for (case, tool, k), kq in sorted(by.items()):
