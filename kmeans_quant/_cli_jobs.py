@@ -77,18 +77,19 @@ def match_palette(image: NDArray, colors8: NDArray) -> tuple[NDArray, NDArray]:
 def shared_palette(images: list[NDArray], k: int, seed: int, fit_kw: dict) -> NDArray:
     """One uint8 palette fitted on the pixels of all images together.
 
-    The pixels are stacked into one ``(N, 1, c)`` image, so the fit is the
-    K-Means objective over every pixel of every image.
+    The images, made 8-bit and (when any is colour) RGB, go to
+    :func:`extract_palette` as a list, which adds up their colour
+    histograms: the K-Means objective over every pixel of every image,
+    without a copy of all the pixels.
     """
     colour = any(im.ndim == 3 for im in images)
-    columns = []
+    eight_bit = []
     for im in images:
         px = to_uint8(im if im.ndim == 2 else im[..., :3])
         if colour and px.ndim == 2:
             px = np.repeat(px[..., None], 3, axis=2)
-        columns.append(px.reshape(-1, 1, *px.shape[2:]))
-    stacked = np.concatenate(columns, axis=0)
-    pal = extract_palette(stacked, k, rng=seed, **fit_kw)
+        eight_bit.append(px)
+    pal = extract_palette(eight_bit, k, rng=seed, **fit_kw)
     colors = np.asarray(pal.colors)
     return colors.reshape(-1, 1) if colors.ndim == 1 else colors
 
