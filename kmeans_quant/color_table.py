@@ -9,8 +9,8 @@ look the label up", which is what :func:`kmeans_quant.recolor` does.
 This module is the one home of the operations on colour tables:
 
 * packing 8- and 16-bit colours into integer codes (``r << 16 | g << 8 | b``
-  for 8 bits), so counting is a :func:`numpy.bincount` or a sort of 1-D codes
-  instead of a sort of rows (:func:`pack_colors`, :func:`distinct_codes`); other
+  for 8 bits), so counting is a dense count over all codes or a sort of 1-D
+  codes instead of a sort of rows (:func:`pack_colors`, :func:`distinct_codes`); other
   dtypes fall back to ``numpy.unique(..., axis=0)``;
 * the table itself (:func:`color_table`) and merging tables
   (:func:`merge_tables`);
@@ -23,6 +23,7 @@ How the thresholds below were chosen is in ``docs/internals.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
@@ -43,11 +44,15 @@ __all__ = [
     "pool_on_grid",
 ]
 
-# Above this many pixels a dense bincount over all 2**24 codes beats sorting them.
-_BINCOUNT_MIN_PIXELS = 1 << 23
+# From this many pixels on (and always for one channel) the 8-bit colours are
+# counted in a dense array over all codes, which then becomes the lookup
+# table from code to colour index; fewer are sorted (see docs/internals.md).
+_DENSE_MIN_PIXELS = 1 << 22
 # Below this many pixels, finding each pixel's colour by binary search beats
 # filling a lookup table over all 2**24 codes.
 _LUT_MIN_PIXELS = 1 << 16
+# Pixels per block when codes are formed block by block (1 MiB of codes).
+_BLOCK = 1 << 18
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,13 +70,26 @@ class ColorTable:
 
     colors: NDArray
     counts: NDArray[np.int64]
-    _pixel_codes: NDArray | None  # 8-bit path: code of every pixel
-    _color_codes: NDArray | None  # 8-bit path: code of every distinct colour
+    _pixels: NDArray | None  # 8-bit paths: the pixels themselves (not copied)
+    _color_codes: NDArray | None  # 8-bit sorted path: code of every distinct colour
+    _lut: NDArray | None  # 8-bit dense path: colour index of every possible code
     _inverse: NDArray[np.intp] | None  # generic path: colour index per pixel
 
-    def _codes(self) -> tuple[NDArray, NDArray]:
-        """The 8-bit path's codes: of every pixel, and of every distinct colour."""
-        return cast(NDArray, self._pixel_codes), cast(NDArray, self._color_codes)
+    def _blocks(self, lookup: NDArray | None = None) -> Iterator[tuple[slice, NDArray]]:
+        """``(rows, colour index of those pixels)`` for blocks of the 8-bit pixels.
+
+        With ``lookup`` (an array over all codes) the blocks carry
+        ``lookup[code]`` instead of the colour index.
+        """
+        pixels = cast(NDArray, self._pixels)
+        lookup = self._lut if lookup is None else lookup
+        for start in range(0, pixels.shape[0], _BLOCK):
+            rows = slice(start, start + _BLOCK)
+            codes = pack_colors(pixels[rows])
+            if lookup is not None:
+                yield rows, lookup[codes]
+            else:
+                yield rows, np.searchsorted(cast(NDArray, self._color_codes), codes)
 
     def expand(self, values: NDArray) -> NDArray:
         """Give every pixel the value of its colour: ``values[colour_of_pixel]``.
@@ -80,13 +98,18 @@ class ColorTable:
         """
         if self._inverse is not None:
             return values[self._inverse]
-        pixel_codes, color_codes = self._codes()
-        if pixel_codes.size < _LUT_MIN_PIXELS:
-            return values[np.searchsorted(color_codes, pixel_codes)]
-        # A lookup table indexed by packed code: one gather per pixel, no sort.
-        lut = np.empty((_code_space(self.colors.shape[1]),) + values.shape[1:], values.dtype)
-        lut[color_codes] = values
-        return lut[pixel_codes]
+        pixels = cast(NDArray, self._pixels)
+        out = np.empty((pixels.shape[0],) + values.shape[1:], values.dtype)
+        if self._lut is None and pixels.shape[0] >= _LUT_MIN_PIXELS:
+            # A lookup table by packed code: one gather per pixel, no search.
+            lut = np.empty((_code_space(pixels.shape[1]),) + values.shape[1:], values.dtype)
+            lut[cast(NDArray, self._color_codes)] = values
+            for rows, value in self._blocks(lut):
+                out[rows] = value
+            return out
+        for rows, index in self._blocks():
+            out[rows] = values[index]
+        return out
 
     def pixel_index(self) -> NDArray:
         """Index into ``colors`` of every pixel (int32, or intp for huge tables)."""
@@ -113,11 +136,11 @@ class ColorTable:
         """Pixels of each colour among those where ``mask`` (one flag per pixel) is set."""
         m = self.colors.shape[0]
         if self._inverse is not None:
-            index: NDArray = self._inverse[mask]
-        else:  # the colour codes are sorted: find each masked pixel's colour
-            pixel_codes, color_codes = self._codes()
-            index = np.searchsorted(color_codes, pixel_codes[mask])
-        return np.bincount(index, minlength=m).astype(np.int64)
+            return np.bincount(self._inverse[mask], minlength=m).astype(np.int64)
+        counts = np.zeros(m, dtype=np.int64)
+        for rows, index in self._blocks():
+            np.add.at(counts, index[mask[rows]], np.int64(1))
+        return counts
 
 
 def _code_space(channels: int) -> int:
@@ -251,23 +274,39 @@ def color_table(pixels: NDArray) -> ColorTable:
     """
     n, c = pixels.shape
     if pixels.dtype == np.uint8 and c in (1, 3):
-        codes = pack_colors(pixels)
-        if n >= _BINCOUNT_MIN_PIXELS or c == 1:
-            hist = np.bincount(codes, minlength=_code_space(c))
-            color_codes = np.flatnonzero(hist).astype(np.uint32)
-            counts = hist[color_codes]
-            del hist
-        else:
-            color_codes, counts = distinct_codes(codes)
+        if n >= _DENSE_MIN_PIXELS or c == 1:
+            return _dense_table(pixels)
+        color_codes, counts = distinct_codes(pack_colors(pixels))
         colors = unpack_colors(color_codes, np.dtype(np.uint8), c)
-        return ColorTable(colors, counts.astype(np.int64), codes, color_codes, None)
+        return ColorTable(colors, counts.astype(np.int64), pixels, color_codes, None, None)
     if pixels.dtype == np.uint16 and c <= 3:
         # Packed 16c-bit codes, sorted by radix: linear in the pixels.
         color_codes, counts, inverse = _sorted_table(pack_colors(pixels), 16 * c)
         colors = unpack_colors(color_codes, np.dtype(np.uint16), c)
-        return ColorTable(colors, counts.astype(np.int64), None, None, inverse)
+        return ColorTable(colors, counts.astype(np.int64), None, None, None, inverse)
     colors, inverse, counts = np.unique(pixels, axis=0, return_inverse=True, return_counts=True)
-    return ColorTable(colors, counts.astype(np.int64), None, None, inverse.reshape(-1))
+    return ColorTable(colors, counts.astype(np.int64), None, None, None, inverse.reshape(-1))
+
+
+def _dense_table(pixels: NDArray) -> ColorTable:
+    """The table of 8-bit ``pixels`` counted in one array over all codes.
+
+    The count array (uint32, or uint64 from 2**32 pixels on) is filled block
+    by block, so no code is kept per pixel, and is then overwritten with
+    each occupied code's colour index: the same memory becomes the lookup
+    table that :meth:`ColorTable.expand` reads.
+    """
+    n, c = pixels.shape
+    dtype = np.uint32 if n < 2**32 else np.uint64
+    lut = np.zeros(_code_space(c), dtype=dtype)
+    one = dtype(1)
+    for start in range(0, n, _BLOCK):
+        np.add.at(lut, pack_colors(pixels[start : start + _BLOCK]), one)
+    color_codes = np.flatnonzero(lut).astype(np.uint32)
+    counts = lut[color_codes].astype(np.int64)
+    lut[color_codes] = np.arange(color_codes.size, dtype=dtype)
+    colors = unpack_colors(color_codes, np.dtype(np.uint8), c)
+    return ColorTable(colors, counts, pixels, None, lut, None)
 
 
 def merge_tables(tables: list[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArray[np.int64]]:
@@ -370,7 +409,8 @@ def pool_on_grid(X: NDArray, w: NDArray, bits: int) -> tuple[NDArray, NDArray]:
     (array([[  1.5,   1.5,   1.5],
            [200. ,   0. ,   0. ]]), array([4., 1.]))
     """
-    cell = np.clip(X, 0, 255).astype(np.int32) >> (8 - bits)
-    index, cells = grid_cells([cell[:, j] for j in range(X.shape[1])], 1 << bits)
+    digits = [np.clip(X[:, j], 0, 255).astype(np.int32) >> (8 - bits) for j in range(X.shape[1])]
+    index, cells = grid_cells(digits, 1 << bits)
+    del digits
     means, weights = pool(X, w, index, cells.size)
     return means.astype(X.dtype), weights.astype(X.dtype)

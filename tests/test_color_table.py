@@ -9,11 +9,11 @@ import kmeans_quant.color_table as colors_mod
 from kmeans_quant.color_table import color_table, merge_tables
 
 
-@pytest.fixture(params=["sort", "bincount"])
+@pytest.fixture(params=["sort", "dense"])
 def path(request, monkeypatch):
     """Run each test on both ways of counting 8-bit colours."""
-    if request.param == "bincount":
-        monkeypatch.setattr(colors_mod, "_BINCOUNT_MIN_PIXELS", 0)
+    if request.param == "dense":
+        monkeypatch.setattr(colors_mod, "_DENSE_MIN_PIXELS", 0)
     return request.param
 
 
