@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._dtypes import INT_MAX, full_scale
+from .color_table import CODE_LAYOUT
 from .palette import Palette
 
 RNGLike = int | np.random.Generator | None
@@ -219,6 +220,20 @@ class PreparedImage:
         out[..., :3] = colors.reshape(self.shape[:2] + (3,))
         out[..., 3] = self.alpha
         return out
+
+
+def check_code_dtype(dtype: Any, name: str) -> np.dtype:
+    """``dtype`` as a NumPy dtype whose colours pack into exact codes (uint8, uint16)."""
+    dt = np.dtype(dtype)
+    if dt not in CODE_LAYOUT:
+        hint = ""
+        if dt.kind == "f":
+            hint = (
+                "; float colours have no exact integer code: convert with "
+                "np.rint(image * 255).astype(np.uint8) (or * 65535 to uint16)"
+            )
+        raise TypeError(f"{name} must be uint8 or uint16, got {dt}{hint}")
+    return dt
 
 
 def check_image(image: Any, name: str = "image") -> PreparedImage:

@@ -42,26 +42,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_choice, check_image
+from ._validation import check_choice, check_code_dtype, check_image
 from .color_table import CODE_LAYOUT, color_table, pack_colors, unpack_colors
 
 __all__ = ["ColorHistogram", "merge"]
 
 # How fully transparent RGBA pixels are counted (see ColorHistogram.from_image).
 _TRANSPARENT = ("auto", "skip", "count")
-
-
-def _check_dtype(dtype: Any, name: str) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt not in CODE_LAYOUT:
-        hint = ""
-        if dt.kind == "f":
-            hint = (
-                "; float colours have no exact integer code: convert with "
-                "np.rint(image * 255).astype(np.uint8) (or * 65535 to uint16)"
-            )
-        raise TypeError(f"{name} must be uint8 or uint16, got {dt}{hint}")
-    return dt
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,7 +100,7 @@ class ColorHistogram:
     channels: int
 
     def __post_init__(self) -> None:
-        dt = _check_dtype(self.dtype, "dtype")
+        dt = check_code_dtype(self.dtype, "dtype")
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
         bits, code_dtype = CODE_LAYOUT[dt]
@@ -233,7 +220,7 @@ class ColorHistogram:
         array([2, 1])
         """
         if isinstance(image, np.ndarray):
-            _check_dtype(image.dtype, "image dtype")
+            check_code_dtype(image.dtype, "image dtype")
         check_choice(transparent, "transparent", _TRANSPARENT)
         prep = check_image(image)
         table = color_table(prep.pixels)

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import recolor as _recolor_in_memory
+from .._validation import check_code_dtype
 from ..histogram import ColorHistogram
 from ..image import fit_palette
 from ..palette import Palette
@@ -32,14 +33,7 @@ def _check_array(x: Any, name: str = "x") -> da.Array:
         raise TypeError(f"{name} must be a dask.array.Array, got {type(x).__name__}")
     if not (x.ndim == 2 or (x.ndim == 3 and x.shape[2] in (3, 4))):
         raise ValueError(f"expected {name} of shape (H, W), (H, W, 3) or (H, W, 4), got {x.shape}")
-    if x.dtype not in (np.uint8, np.uint16):
-        hint = ""
-        if x.dtype.kind == "f":
-            hint = (
-                "; float colours have no exact integer code: convert with "
-                "(x * 255).round().astype(np.uint8)"
-            )
-        raise TypeError(f"{name} dtype must be uint8 or uint16, got {x.dtype}{hint}")
+    check_code_dtype(x.dtype, f"{name} dtype")
     if x.size == 0:
         raise ValueError(f"{name} is empty, got shape {x.shape}")
     if x.ndim == 3 and len(x.chunks[2]) > 1:
