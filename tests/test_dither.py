@@ -20,6 +20,7 @@ import kmeans_quant
 import kmeans_quant.dither as dither
 from kmeans_quant import extract_palette, naive, recolor
 from kmeans_quant.dither import (
+    GRID_MIN_COLORS,
     MAX_GOALS,
     MIN_GOALS,
     bayer_matrix,
@@ -416,9 +417,11 @@ def test_plan_goals_pool_colours_on_a_grid_when_many(scale):
 
 
 def test_goal_budget_scales_with_pixels_and_shrinks_with_the_palette():
-    assert goal_budget(10**6, 16) == 4 * 10**6 // 64
-    assert goal_budget(10**6, 256) < goal_budget(10**6, 16)
-    assert goal_budget(4 * 10**6, 16) > goal_budget(10**6, 16)
+    assert goal_budget(4 * 10**6, 16) == 4 * 10**6 // 64
+    assert goal_budget(4 * 10**6, 32) < goal_budget(4 * 10**6, 16)
+    # From GRID_MIN_COLORS colours on, a plan step is a grid look-up.
+    assert goal_budget(4 * 10**6, 256) == goal_budget(4 * 10**6, GRID_MIN_COLORS)
+    assert goal_budget(8 * 10**6, 16) > goal_budget(4 * 10**6, 16)
     assert goal_budget(100, 256) == MIN_GOALS  # small images keep their plans
     assert goal_budget(10**9, 2) == MAX_GOALS
     assert goal_budget(10**9, 2, max_goals=64) == 64
