@@ -240,7 +240,8 @@ def _by_brightness(plans: NDArray, pal: NDArray) -> NDArray:
     order = np.argsort(pal.sum(axis=1), kind="stable")
     rank = np.empty(m, dtype=plans.dtype)
     rank[order] = np.arange(m)
-    return order.astype(plans.dtype)[np.sort(rank[plans.T], axis=1)]
+    # A stable sort of small integers is a radix sort: linear in the entries.
+    return order.astype(plans.dtype)[np.sort(rank[plans.T], axis=1, kind="stable")]
 
 
 def _knoll_steps(g: NDArray, pal: NDArray, n_plan: int) -> NDArray:
@@ -344,6 +345,7 @@ class _NearestGrid(NamedTuple):
     scale: float  # 1 / cell side
     shift: NDArray  # (c, 1): a target t is in cell floor(t * scale + shift)
     levels: tuple[int, ...]  # cells per channel
+    bound: NDArray  # (c, 1): the levels as unsigned integers
     nearest: NDArray  # palette index per cell, raster order
 
     @classmethod
@@ -360,21 +362,24 @@ class _NearestGrid(NamedTuple):
         nearest = label_points(centres, pal).astype(np.min_scalar_type(pal.shape[0] - 1))
         # Cell i is centred on lo + i * side, so t is nearest the centre of
         # cell floor((t - lo) / side + 1/2).
-        return cls(1.0 / side, (0.5 - lo / side)[:, None], levels, nearest)
+        bound = np.array(levels, dtype=np.uintp)[:, None]
+        return cls(1.0 / side, (0.5 - lo / side)[:, None], levels, bound, nearest)
 
     def look_up(self, target: NDArray, out: NDArray, todo: NDArray | None) -> NDArray:
-        """Fill ``out`` at the ``todo`` columns of ``target`` (all if None) that lie
-        on the grid; return those that do not."""
+        """Fill ``out`` at the ``todo`` columns of ``target`` (all if None); return
+        the columns whose target lies off the grid (their entry is a border cell's)."""
         t = target if todo is None else target[:, todo]
         q = t * self.scale
         q += self.shift
-        cells = np.ravel_multi_index(q.astype(np.intp), self.levels, mode="clip")
-        off = ((q < 0) | (q >= np.array(self.levels)[:, None])).any(axis=0)
-        on = ~off
+        cells = q.astype(np.intp)
+        # Negative cells wrap to huge unsigned values, so one comparison
+        # finds the targets off either side.
+        off = (cells.view(np.uintp) >= self.bound).any(axis=0)
+        index = np.ravel_multi_index(cells, self.levels, mode="clip")
         if todo is None:
-            out[on] = self.nearest[cells[on]]
+            np.take(self.nearest, index, out=out)
             return np.flatnonzero(off)
-        out[todo[on]] = self.nearest[cells[on]]
+        out[todo] = self.nearest[index]
         return todo[off]
 
 
