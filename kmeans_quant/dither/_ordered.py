@@ -319,11 +319,15 @@ def grid_mixing_plans(
     grids = [_NearestGrid.around(pal, margin, n_cells) for margin in _GRID_MARGINS]
     pal_t = np.ascontiguousarray(pal.T)
     plans = np.empty((n_plan, n), dtype=np.min_scalar_type(pal.shape[0] - 1))
+    # The first step searches the whole palette; a goal that is a palette
+    # colour leaves no error, so that colour is its whole plan.
+    plans[0] = label_points(g, pal)
+    own = (pal[plans[0]] == g).all(axis=1)
     for s0 in range(0, n, _GRID_BLOCK):
         gb = np.ascontiguousarray(g[s0 : s0 + _GRID_BLOCK].T)  # (c, b)
-        target = gb.copy()
-        for i in range(n_plan):
-            j = np.empty(gb.shape[1], dtype=plans.dtype)
+        target = 2 * gb - np.take(pal_t, plans[0, s0 : s0 + gb.shape[1]], axis=1)
+        for i in range(1, n_plan):
+            j = plans[i, s0 : s0 + gb.shape[1]]
             # Each grid takes the targets the finer one left; the rest are
             # searched over the whole palette.
             todo: NDArray | None = None
@@ -333,9 +337,9 @@ def grid_mixing_plans(
                     break
             else:
                 j[todo] = label_points(target[:, todo].T, pal)
-            plans[i, s0 : s0 + gb.shape[1]] = j
             target += gb
             target -= np.take(pal_t, j, axis=1)
+    plans[:, own] = plans[0, own]
     return _by_brightness(plans, pal)
 
 
