@@ -49,7 +49,7 @@ MAX_GOALS = 1 << 17
 MIN_GOALS = 1 << 14
 #: Palettes of at least this many colours make their plans on a grid of cells.
 GRID_MIN_COLORS = 64
-#: Most cells of the grid of :func:`grid_mixing_plans`.
+#: Most cells of each grid of :func:`grid_mixing_plans`.
 GRID_CELLS = 1 << 16
 # How far the grids of grid_mixing_plans reach beyond the palette's box on
 # every side, as shares of its widest extent: a fine grid near the palette,
@@ -276,16 +276,20 @@ def grid_mixing_plans(
 ) -> NDArray:
     r"""Mixing plans as :func:`mixing_plans` makes them, each step a grid look-up.
 
-    The palette's bounding box, widened on every side by a tenth of its
-    widest extent, is cut into at most ``n_cells`` cubic cells, and every
-    cell notes the palette colour nearest its centre (one nearest-colour
-    search over the cell centres). A plan step then takes the colour of the
-    cell its target :math:`g + \epsilon_i` falls in: the nearest colour,
-    or one at most the cell's half-diagonal farther, whose error the next
-    steps carry on as before. A target off the grid (the error of a goal
-    outside the palette's hull keeps growing) is searched over the whole
-    palette, as in :func:`mixing_plans`. The search over the palette, O(m)
-    per step, becomes O(1) for the targets on the grid.
+    The first step searches the whole palette (a goal that is a palette
+    colour leaves no error and keeps that colour as its whole plan). For
+    the others, two grids of at most ``n_cells`` cubic cells cover the
+    palette's bounding box widened on every side by a tenth of its widest
+    extent (fine cells), and by the whole of it (coarse cells); every cell
+    notes the palette colour nearest its centre (one nearest-colour search
+    over the cell centres). A step takes the colour of the cell its target
+    :math:`g + \epsilon_i` falls in, in the fine grid if it lies there, else
+    in the coarse one: the nearest colour, or one at most the cell's
+    half-diagonal farther, whose error the next steps carry on as before.
+    A target off both grids (the error of a goal outside the palette's
+    hull keeps growing) is searched over the whole palette, as in
+    :func:`mixing_plans`. The O(m) search of a step becomes O(1) for the
+    targets on a grid.
 
     Parameters
     ----------
@@ -296,7 +300,7 @@ def grid_mixing_plans(
     n_plan : int
         Plan length :math:`N`.
     n_cells : int, default GRID_CELLS
-        Most cells of the grid.
+        Most cells of each grid.
 
     Returns
     -------
