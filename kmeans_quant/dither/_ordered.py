@@ -293,19 +293,15 @@ def grid_mixing_plans(
 
     Parameters
     ----------
-    goals : ndarray, shape (g, c)
-        Colours to make plans for.
-    palette : ndarray, shape (m, c)
-        The palette.
-    n_plan : int
-        Plan length :math:`N`.
+    goals, palette, n_plan
+        As for :func:`mixing_plans`.
     n_cells : int, default GRID_CELLS
         Most cells of each grid.
 
     Returns
     -------
     ndarray of unsigned int, shape (g, n_plan)
-        Palette indices of each plan, in brightness order.
+        The plans, as from :func:`mixing_plans`.
 
     Examples
     --------
