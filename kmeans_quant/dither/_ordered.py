@@ -49,7 +49,7 @@ MAX_GOALS = 1 << 17
 MIN_GOALS = 1 << 14
 #: Palettes of at least this many colours make their plans on a grid of cells.
 GRID_MIN_COLORS = 64
-#: Most cells of each grid of :func:`grid_mixing_plans`.
+#: Cells of each grid of :func:`grid_mixing_plans` (within a row of cells per axis).
 GRID_CELLS = 1 << 16
 # How far the grids of grid_mixing_plans reach beyond the palette's box on
 # every side, as shares of its widest extent: a fine grid near the palette,
@@ -278,7 +278,7 @@ def grid_mixing_plans(
 
     The first step searches the whole palette (a goal that is a palette
     colour leaves no error and keeps that colour as its whole plan). For
-    the others, two grids of at most ``n_cells`` cubic cells cover the
+    the others, two grids of about ``n_cells`` cubic cells cover the
     palette's bounding box widened on every side by a tenth of its widest
     extent (fine cells), and by the whole of it (coarse cells); every cell
     notes the palette colour nearest its centre (one nearest-colour search
@@ -296,7 +296,8 @@ def grid_mixing_plans(
     goals, palette, n_plan
         As for :func:`mixing_plans`.
     n_cells : int, default GRID_CELLS
-        Most cells of each grid.
+        Cells of each grid: the cell side is the widened box's widest
+        extent over ``n_cells ** (1 / c)``.
 
     Returns
     -------
@@ -354,7 +355,7 @@ class _NearestGrid(NamedTuple):
 
     @classmethod
     def around(cls, pal: NDArray, margin: float, n_cells: int) -> _NearestGrid:
-        """At most ``n_cells`` cells over the palette's box widened by ``margin`` x its width."""
+        """About ``n_cells`` cells over the palette's box widened by ``margin`` x its width."""
         c = pal.shape[1]
         lo, hi = pal.min(axis=0), pal.max(axis=0)
         widest = float((hi - lo).max())
