@@ -278,7 +278,7 @@ def grid_mixing_plans(
 
     The first step searches the whole palette (a goal that is a palette
     colour leaves no error and keeps that colour as its whole plan). For
-    the others, two grids of about ``n_cells`` cubic cells cover the
+    the others, two grids of about ``n_cells`` equal cubic cells cover the
     palette's bounding box widened on every side by a tenth of its widest
     extent (fine cells), and by the whole of it (coarse cells); every cell
     notes the palette colour nearest its centre (one nearest-colour search
@@ -296,8 +296,8 @@ def grid_mixing_plans(
     goals, palette, n_plan
         As for :func:`mixing_plans`.
     n_cells : int, default GRID_CELLS
-        Cells of each grid: the cell side is the widened box's widest
-        extent over ``n_cells ** (1 / c)``.
+        Cells of each grid: the cell side is the ``c``-th root of the
+        widened box's volume over ``n_cells``.
 
     Returns
     -------
@@ -360,7 +360,10 @@ class _NearestGrid(NamedTuple):
         lo, hi = pal.min(axis=0), pal.max(axis=0)
         widest = float((hi - lo).max())
         lo, hi = lo - margin * widest, hi + margin * widest
-        side = max(widest * (1 + 2 * margin) / n_cells ** (1 / c), np.finfo(np.float64).tiny)
+        # Cubes of the box's volume over n_cells: narrow channels (a and b
+        # of Oklab) get fewer cells, not coarser ones.
+        volume = float(np.prod(hi - lo))
+        side = max((volume / n_cells) ** (1 / c), np.finfo(np.float64).tiny)
         levels = tuple(int(v) for v in np.floor((hi - lo) / side) + 1)
         axes = [lo[ch] + side * np.arange(levels[ch]) for ch in range(c)]
         centres = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, c)
