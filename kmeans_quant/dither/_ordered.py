@@ -58,7 +58,7 @@ _GRID_MARGINS = (0.1, 1.0)
 # Pixels per band when reading labels out of the plans.
 _LABEL_BAND = 1 << 20
 # Goals per block of the grid plan steps.
-_GRID_BLOCK = 4096
+_GRID_BLOCK = 1 << 14
 
 
 def bayer_matrix(size: int) -> NDArray[np.intp]:
