@@ -311,7 +311,9 @@ def dithered(
         shape=(prep.shape[0], prep.shape[1]),
         strength=strength,
     )
-    return prep.rebuild(canon[labels.reshape(-1)])
+    # np.take gathers whole rows in one specialised loop; canon[labels] is
+    # the generic fancy-indexing path.
+    return prep.rebuild(np.take(canon, labels.reshape(-1), axis=0))
 
 
 def sources(images: Any) -> list[Source]:

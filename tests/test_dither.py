@@ -20,10 +20,12 @@ import kmeans_quant
 import kmeans_quant.dither as dither
 from kmeans_quant import extract_palette, naive, recolor
 from kmeans_quant.dither import (
+    GRID_MIN_COLORS,
     MAX_GOALS,
     MIN_GOALS,
     bayer_matrix,
     goal_budget,
+    grid_mixing_plans,
     hull_distance_sq,
     mixing_plans,
     project_to_hull,
@@ -385,6 +387,63 @@ def test_ordered_single_colour_palette():
 
 
 # --------------------------------------------------------------------------
+# Ordered dithering: plans by grid look-ups (palettes of GRID_MIN_COLORS or more)
+# --------------------------------------------------------------------------
+
+# 6 x 6 x 6 colours 50 apart: a goal inside lies in a cube of 8 of them.
+LATTICE = np.stack(np.meshgrid(*[np.arange(0.0, 251, 50)] * 3, indexing="ij"), -1).reshape(-1, 3)
+
+
+def test_grid_plans_mix_to_the_goal_as_the_full_search_does():
+    goals = np.random.default_rng(11).uniform(0, 250, (2000, 3))
+    exact, grid = mixing_plans(goals, LATTICE, 64), grid_mixing_plans(goals, LATTICE, 64)
+    assert not np.array_equal(exact, grid)  # the look-ups do pick other colours
+    # The plan's mean misses the goal by the final error / 64, and the
+    # error stays within a lattice cube (half-diagonal 25 sqrt(3)): at most
+    # 0.68 per channel, where nearest-colour mapping misses by up to 25.
+    for plans in (exact, grid):
+        assert np.abs(LATTICE[plans].mean(axis=1) - goals).max() < 25 * np.sqrt(3) / 64
+    # And the plan's colours stay as close to the goal.
+    spread = [np.linalg.norm(LATTICE[p] - goals[:, None], axis=2).mean() for p in (exact, grid)]
+    assert spread[1] < 1.02 * spread[0]
+
+
+def test_grid_plans_search_the_whole_palette_off_the_grid():
+    # Goals far outside the palette's box: every target is off both grids.
+    goals = np.array([[2000.0, -1500, 900], [-800, 300, 300], [125, 125, 900]])
+    np.testing.assert_array_equal(
+        grid_mixing_plans(goals, LATTICE, 64), mixing_plans(goals, LATTICE, 64)
+    )
+
+
+def test_grid_plans_keep_a_palette_colour_whole():
+    rng = np.random.default_rng(12)
+    pal = rng.integers(0, 256, (100, 3)).astype(np.float64)
+    pal[1] = pal[0] + [1, 0, 0]  # a near twin: a cell centre may be nearer it
+    np.testing.assert_array_equal(
+        grid_mixing_plans(pal, pal, 64), np.repeat(np.arange(100)[:, None], 64, 1)
+    )
+    img = np.broadcast_to(pal[1], (9, 11, 3))
+    np.testing.assert_array_equal(ordered(img, pal), np.full((9, 11), 1))
+
+
+def test_ordered_makes_plans_on_the_grid_for_large_palettes(monkeypatch):
+    calls = []
+    original = dither._ordered.grid_mixing_plans
+
+    def spy(goals, palette, n_plan):
+        calls.append(palette.shape[0])
+        return original(goals, palette, n_plan)
+
+    monkeypatch.setattr(dither._ordered, "grid_mixing_plans", spy)
+    img = np.random.default_rng(13).uniform(0, 250, (24, 40, 3))
+    for m in (GRID_MIN_COLORS - 1, GRID_MIN_COLORS):
+        labels = ordered(img, LATTICE[:m])
+        assert labels.min() >= 0 and labels.max() < m
+    assert calls == [GRID_MIN_COLORS]
+
+
+# --------------------------------------------------------------------------
 # Ordered dithering: which colours get plans
 # --------------------------------------------------------------------------
 
@@ -416,9 +475,11 @@ def test_plan_goals_pool_colours_on_a_grid_when_many(scale):
 
 
 def test_goal_budget_scales_with_pixels_and_shrinks_with_the_palette():
-    assert goal_budget(10**6, 16) == 4 * 10**6 // 64
-    assert goal_budget(10**6, 256) < goal_budget(10**6, 16)
-    assert goal_budget(4 * 10**6, 16) > goal_budget(10**6, 16)
+    assert goal_budget(4 * 10**6, 16) == 4 * 10**6 // 64
+    assert goal_budget(4 * 10**6, 32) < goal_budget(4 * 10**6, 16)
+    # From GRID_MIN_COLORS colours on, a plan step is a grid look-up.
+    assert goal_budget(4 * 10**6, 256) == goal_budget(4 * 10**6, GRID_MIN_COLORS)
+    assert goal_budget(8 * 10**6, 16) > goal_budget(4 * 10**6, 16)
     assert goal_budget(100, 256) == MIN_GOALS  # small images keep their plans
     assert goal_budget(10**9, 2) == MAX_GOALS
     assert goal_budget(10**9, 2, max_goals=64) == 64

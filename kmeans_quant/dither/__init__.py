@@ -8,7 +8,8 @@ each pixel's palette index:
   colour onto the palette's convex hull (:mod:`._gamut`), processed by
   anti-diagonal wavefronts (:mod:`._error_diffusion`);
 * :func:`ordered` — Knoll's pattern dithering with mixing plans on an 8x8
-  Bayer matrix (:mod:`._ordered`).
+  Bayer matrix (:mod:`._ordered`); large palettes make their plans by grid
+  look-ups (:func:`grid_mixing_plans`).
 
 These are internal kernels: no validation beyond what the image API has
 done (:func:`kmeans_quant.recolor` with ``dither=``). Their plain-loops
@@ -26,10 +27,13 @@ from ..steps import label_points
 from ._error_diffusion import FS_WEIGHTS, floyd_steinberg
 from ._gamut import Hull, hull_distance_sq, project_to_hull
 from ._ordered import (
+    GRID_CELLS,
+    GRID_MIN_COLORS,
     MAX_GOALS,
     MIN_GOALS,
     bayer_matrix,
     goal_budget,
+    grid_mixing_plans,
     mixing_plans,
     ordered,
     plan_goals,
@@ -44,11 +48,14 @@ __all__ = [
     "Hull",
     "bayer_matrix",
     "mixing_plans",
+    "grid_mixing_plans",
     "plan_goals",
     "goal_budget",
     "FS_WEIGHTS",
     "MAX_GOALS",
     "MIN_GOALS",
+    "GRID_MIN_COLORS",
+    "GRID_CELLS",
 ]
 
 

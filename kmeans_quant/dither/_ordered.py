@@ -8,9 +8,11 @@ colour, with :math:`B_n` the Bayer matrix (:func:`bayer_matrix`). A flat
 area thus shows its whole plan in every :math:`n \times n` tile. Plans are
 made once per distinct colour, all colours advancing together; above
 :func:`goal_budget` distinct colours (a number proportional to the pixels
-over the palette size), colours are pooled on a grid first
-(:func:`plan_goals`). How the plan length and the other choices were made
-is in ``docs/internals.md``.
+over the cost of a plan step), colours are pooled on a grid first
+(:func:`plan_goals`). For palettes of :data:`GRID_MIN_COLORS` colours or
+more, a plan step looks its colour up on a grid of cells
+(:func:`grid_mixing_plans`) instead of searching the whole palette. How the
+plan length and the other choices were made is in ``docs/internals.md``.
 
 References
 ----------
@@ -20,27 +22,43 @@ https://bisqwit.iki.fi/story/howto/dither/jy/ (Knoll's algorithm).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import NDArray
 
 from ..color_table import grid_cells, pool
+from ..steps import label_points
 
 __all__ = [
     "bayer_matrix",
     "goal_budget",
     "plan_goals",
     "mixing_plans",
+    "grid_mixing_plans",
     "ordered",
     "MAX_GOALS",
     "MIN_GOALS",
+    "GRID_MIN_COLORS",
+    "GRID_CELLS",
 ]
 
 #: Most mixing plans made for one image; more distinct colours are pooled.
 MAX_GOALS = 1 << 17
 #: Fewest mixing plans the pixel budget of :func:`goal_budget` goes down to.
 MIN_GOALS = 1 << 14
+#: Palettes of at least this many colours make their plans on a grid of cells.
+GRID_MIN_COLORS = 64
+#: Cells of each grid of :func:`grid_mixing_plans` (within a row of cells per axis).
+GRID_CELLS = 1 << 16
+# How far the grids of grid_mixing_plans reach beyond the palette's box on
+# every side, as shares of its widest extent: a fine grid near the palette,
+# a coarse one for the targets of goals outside its hull, which run away.
+_GRID_MARGINS = (0.1, 1.0)
 # Pixels per band when reading labels out of the plans.
 _LABEL_BAND = 1 << 20
+# Goals per block of the grid plan steps.
+_GRID_BLOCK = 1 << 14
 
 
 def bayer_matrix(size: int) -> NDArray[np.intp]:
@@ -77,23 +95,25 @@ def _as_uint8(colors: NDArray) -> NDArray[np.uint8] | None:
 def goal_budget(pixels: int, n_colors: int, max_goals: int = MAX_GOALS) -> int:
     r"""How many mixing plans to make for ``pixels`` pixels and a palette of ``n_colors``.
 
-    A plan step costs about :math:`48 + m` units for a palette of :math:`m`
-    colours, so making plans for
+    A plan step costs about :math:`48 + m'` units, with :math:`m' = \min(m,
+    64)` for a palette of :math:`m` colours: a search of the whole palette
+    below :data:`GRID_MIN_COLORS` colours, a grid look-up from there on.
+    Making plans for
 
     .. math:: \min\Bigl(\texttt{max\_goals},\ \max\bigl(2^{14},\
-              \Bigl\lfloor \frac{4 P}{48 + m} \Bigr\rfloor\bigr)\Bigr)
+              \Bigl\lfloor \frac{P}{48 + m'} \Bigr\rfloor\bigr)\Bigr)
 
-    goals keeps their cost proportional to the :math:`P` pixels, as
-    nearest-colour mapping's is; small images keep up to :math:`2^{14}`
-    plans.
+    goals keeps their cost a fraction of nearest-colour mapping's for the
+    :math:`P` pixels; small images keep up to :math:`2^{14}` plans.
 
     Examples
     --------
     >>> from kmeans_quant.dither import goal_budget
-    >>> goal_budget(1_000_000, 16), goal_budget(1_000_000, 256), goal_budget(1000, 16)
-    (62500, 16384, 16384)
+    >>> goal_budget(12_000_000, 16), goal_budget(12_000_000, 256), goal_budget(1000, 16)
+    (131072, 107142, 16384)
     """
-    return min(max_goals, max(MIN_GOALS, 4 * pixels // (48 + n_colors)))
+    step_cost = 48 + min(n_colors, GRID_MIN_COLORS)
+    return min(max_goals, max(MIN_GOALS, pixels // step_cost))
 
 
 def plan_goals(
@@ -210,8 +230,22 @@ def mixing_plans(goals: NDArray, palette: NDArray, n_plan: int) -> NDArray:
     array([[0, 0, 0, 0, 1, 1, 1, 1],
            [0, 0, 0, 0, 0, 0, 1, 1]], dtype=uint8)
     """
-    g = np.asarray(goals, dtype=np.float64)
     pal = np.asarray(palette, dtype=np.float64)
+    return _by_brightness(_knoll_steps(np.asarray(goals, dtype=np.float64), pal, n_plan), pal)
+
+
+def _by_brightness(plans: NDArray, pal: NDArray) -> NDArray:
+    """Plans ``(n_plan, g)`` as rows ``(g, n_plan)`` sorted by palette brightness."""
+    m = pal.shape[0]
+    order = np.argsort(pal.sum(axis=1), kind="stable")
+    rank = np.empty(m, dtype=plans.dtype)
+    rank[order] = np.arange(m)
+    # A stable sort of small integers is a radix sort: linear in the entries.
+    return order.astype(plans.dtype)[np.sort(rank[plans.T], axis=1, kind="stable")]
+
+
+def _knoll_steps(g: NDArray, pal: NDArray, n_plan: int) -> NDArray:
+    """Unsorted plans, shape ``(n_plan, g)``, each step a search of the whole palette."""
     n, c = g.shape
     m = pal.shape[0]
     # Distances (b, m) come out of one product, and each row's first
@@ -234,11 +268,127 @@ def mixing_plans(goals: NDArray, palette: NDArray, n_plan: int) -> NDArray:
             plans[i, s0 : s0 + b] = j
             target += gb
             target -= np.take(pal_t, j, axis=1)
-    plans = plans.T
-    order = np.argsort(pal.sum(axis=1), kind="stable")
-    rank = np.empty(m, dtype=plans.dtype)
-    rank[order] = np.arange(m)
-    return order.astype(plans.dtype)[np.sort(rank[plans], axis=1)]
+    return plans
+
+
+def grid_mixing_plans(
+    goals: NDArray, palette: NDArray, n_plan: int, n_cells: int = GRID_CELLS
+) -> NDArray:
+    r"""Mixing plans as :func:`mixing_plans` makes them, each step a grid look-up.
+
+    The first step searches the whole palette (a goal that is a palette
+    colour leaves no error and keeps that colour as its whole plan). For
+    the others, two grids of about ``n_cells`` equal cubic cells cover the
+    palette's bounding box widened on every side by a tenth of its widest
+    extent (fine cells), and by the whole of it (coarse cells); every cell
+    notes the palette colour nearest its centre (one nearest-colour search
+    over the cell centres). A step takes the colour of the cell its target
+    :math:`g + \epsilon_i` falls in, in the fine grid if it lies there, else
+    in the coarse one: the nearest colour, or one at most the cell's
+    half-diagonal farther, whose error the next steps carry on as before.
+    A target off both grids (the error of a goal outside the palette's
+    hull keeps growing) is searched over the whole palette, as in
+    :func:`mixing_plans`. The O(m) search of a step becomes O(1) for the
+    targets on a grid.
+
+    Parameters
+    ----------
+    goals, palette, n_plan
+        As for :func:`mixing_plans`.
+    n_cells : int, default GRID_CELLS
+        Cells of each grid: the cell side is the ``c``-th root of the
+        widened box's volume over ``n_cells``.
+
+    Returns
+    -------
+    ndarray of unsigned int, shape (g, n_plan)
+        The plans, as from :func:`mixing_plans`.
+
+    Examples
+    --------
+    A grey of 50 between black and 200 is a quarter 200, as with the full
+    search:
+
+    >>> import numpy as np
+    >>> from kmeans_quant.dither import grid_mixing_plans
+    >>> grid_mixing_plans(np.array([[50.0]]), np.array([[0.0], [200.0]]), 8)
+    array([[0, 0, 0, 0, 0, 0, 1, 1]], dtype=uint8)
+    """
+    g = np.asarray(goals, dtype=np.float64)
+    pal = np.asarray(palette, dtype=np.float64)
+    n = g.shape[0]
+    grids = [_NearestGrid.around(pal, margin, n_cells) for margin in _GRID_MARGINS]
+    pal_t = np.ascontiguousarray(pal.T)
+    plans = np.empty((n_plan, n), dtype=np.min_scalar_type(pal.shape[0] - 1))
+    # The first step searches the whole palette; a goal that is a palette
+    # colour leaves no error, so that colour is its whole plan.
+    plans[0] = label_points(g, pal)
+    own = (pal[plans[0]] == g).all(axis=1)
+    for s0 in range(0, n, _GRID_BLOCK):
+        gb = np.ascontiguousarray(g[s0 : s0 + _GRID_BLOCK].T)  # (c, b)
+        target = 2 * gb - np.take(pal_t, plans[0, s0 : s0 + gb.shape[1]], axis=1)
+        for i in range(1, n_plan):
+            j = plans[i, s0 : s0 + gb.shape[1]]
+            # Each grid takes the targets the finer one left; the rest are
+            # searched over the whole palette.
+            todo: NDArray | None = None
+            for grid in grids:
+                todo = grid.look_up(target, j, todo)
+                if todo.size == 0:
+                    break
+            else:
+                j[todo] = label_points(target[:, todo].T, pal)
+            target += gb
+            target -= np.take(pal_t, j, axis=1)
+    plans[:, own] = plans[0, own]
+    return _by_brightness(plans, pal)
+
+
+class _NearestGrid(NamedTuple):
+    """Cubic cells over a box, each noting the palette colour nearest its centre."""
+
+    scale: float  # 1 / cell side
+    shift: NDArray  # (c, 1): a target t is in cell floor(t * scale + shift)
+    levels: tuple[int, ...]  # cells per channel
+    bound: NDArray  # (c, 1): the levels as unsigned integers
+    nearest: NDArray  # palette index per cell, raster order
+
+    @classmethod
+    def around(cls, pal: NDArray, margin: float, n_cells: int) -> _NearestGrid:
+        """About ``n_cells`` cells over the palette's box widened by ``margin`` x its width."""
+        c = pal.shape[1]
+        lo, hi = pal.min(axis=0), pal.max(axis=0)
+        widest = float((hi - lo).max())
+        lo, hi = lo - margin * widest, hi + margin * widest
+        # Cubes of the box's volume over n_cells: narrow channels (a and b
+        # of Oklab) get fewer cells, not coarser ones.
+        volume = float(np.prod(hi - lo))
+        side = max((volume / n_cells) ** (1 / c), np.finfo(np.float64).tiny)
+        levels = tuple(int(v) for v in np.floor((hi - lo) / side) + 1)
+        axes = [lo[ch] + side * np.arange(levels[ch]) for ch in range(c)]
+        centres = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, c)
+        nearest = label_points(centres, pal).astype(np.min_scalar_type(pal.shape[0] - 1))
+        # Cell i is centred on lo + i * side, so t is nearest the centre of
+        # cell floor((t - lo) / side + 1/2).
+        bound = np.array(levels, dtype=np.uintp)[:, None]
+        return cls(1.0 / side, (0.5 - lo / side)[:, None], levels, bound, nearest)
+
+    def look_up(self, target: NDArray, out: NDArray, todo: NDArray | None) -> NDArray:
+        """Fill ``out`` at the ``todo`` columns of ``target`` (all if None); return
+        the columns whose target lies off the grid (their entry is a border cell's)."""
+        t = target if todo is None else target[:, todo]
+        q = t * self.scale
+        q += self.shift
+        cells = q.astype(np.intp)
+        # Negative cells wrap to huge unsigned values, so one comparison
+        # finds the targets off either side.
+        off = (cells.view(np.uintp) >= self.bound).any(axis=0)
+        index = np.ravel_multi_index(cells, self.levels, mode="clip")
+        if todo is None:
+            np.take(self.nearest, index, out=out)
+            return np.flatnonzero(off)
+        out[todo] = self.nearest[index]
+        return todo[off]
 
 
 def ordered(
@@ -305,7 +455,8 @@ def ordered(
     goals, goal_of_color = plan_goals(colors, counts, budget)
     bayer = bayer_matrix(size)
     n = bayer.shape[0]
-    plans = mixing_plans(goals, palette, n * n).ravel()
+    make_plans = grid_mixing_plans if palette.shape[0] >= GRID_MIN_COLORS else mixing_plans
+    plans = make_plans(goals, palette, n * n).ravel()
     # Where each colour's plan starts in the flat plans.
     offset = np.int32 if plans.size < 2**31 else np.intp
     start = np.arange(goals.shape[0], dtype=offset) * offset(n * n)
