@@ -281,7 +281,7 @@ def expand(src: Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
     """Paint every pixel with ``palette[label of its colour]``."""
     small = np.uint8 if palette.shape[0] <= 256 else np.uint16
     pixel_labels = src.table.expand(labels.astype(small))
-    return src.prep.rebuild(palette[pixel_labels])
+    return src.prep.rebuild(np.take(palette, pixel_labels, axis=0))
 
 
 def dithered(
