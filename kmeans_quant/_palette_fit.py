@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .color_table import pool_on_grid
-from .engine import FitSettings, fit_weighted, fit_weighted_centers
+from .engine import FitSettings, fit_best_of, fit_starts, fit_weighted_centers
 from .steps import assign_labels, update_centers
 
 _COARSE_BITS = 5
@@ -48,6 +48,7 @@ _COARSE_MIN_CELLS_PER_K = 4
 # _COARSE_MIN_RATIO per cluster, or when colours * k is below _EXACT_MAX_WORK.
 _COARSE_MIN_RATIO = 64
 _EXACT_MAX_WORK = 1 << 16
+_UPDATE_COST = 4
 # Exact fits: starts while colours * k * starts stays within this budget,
 # at most _EXACT_MAX_STARTS.
 _EXACT_START_BUDGET = 1 << 24
@@ -57,11 +58,14 @@ _START_BUDGET = 256
 _MAX_STARTS = 6
 # Lloyd iterations of each coarse start at most (the refinement goes on).
 _START_ITER = 30
+_START_PROBE = 2
 _REFINE_BITS = 7
 # A fine grid with more cells than this is coarsened by a bit: colours
 # spread so evenly (noise) gain nothing from the finer cells.
 _REFINE_MAX_CELLS = 1 << 17
 _REFINE_ITER = 10
+_MID_ITER = 0
+_SKIP_REFINE_CELLS_PER_K = 1 << 30
 # Over-relaxation of the refinement (see kmeans_quant.engine).
 _REFINE_RELAX = 3.0
 # Most rounds of Lloyd's iterations on the integer lattice (see _polish).
@@ -74,14 +78,6 @@ def _n_starts(k: int) -> int:
 
 def _exact_starts(n: int, k: int) -> int:
     return max(1, min(_EXACT_MAX_STARTS, _EXACT_START_BUDGET // (n * k)))
-
-
-def _best_of(X: NDArray, w: NDArray, s: FitSettings, starts: int) -> NDArray:
-    """Centres of the lowest-inertia run among ``starts`` k-means++ starts."""
-    if starts == 1:
-        return fit_weighted_centers(X, w, s)
-    runs = [fit_weighted(X, w, s) for _ in range(starts)]
-    return min(runs, key=lambda r: r.inertia).centers
 
 
 def _polish(X: NDArray, w: NDArray, centers: NDArray) -> NDArray:
@@ -126,11 +122,11 @@ def fit_colors(
     start = "k-means++" if fixed is None else fixed.astype(X.dtype)
     plain = FitSettings(k=k, init=start, max_iter=max_iter, tol=tol, rng=rng, n_fixed=n_fixed)
     n = X.shape[0]
-    if n < _COARSE_MIN_RATIO * k or n * k <= _EXACT_MAX_WORK:
+    if n < _COARSE_MIN_RATIO * k or n * (k + _UPDATE_COST) <= _EXACT_MAX_WORK:
         # Few colours per centre: fit them exactly, from several starts
         # when they are cheap, to stable labels.
         exact = FitSettings(k=k, init=start, max_iter=max_iter, tol=0.0, rng=rng, n_fixed=n_fixed)
-        runs = [fit_weighted_centers(X, w, exact) for _ in range(_exact_starts(n, k))]
+        runs = fit_starts(X, w, exact, starts=_exact_starts(n, k))
         if lattice and not n_fixed:  # the polish would move fixed centres
             runs = [_polish(X, w, c) for c in runs]
         return min(runs, key=lambda c: _sse(X, w, c)) if len(runs) > 1 else runs[0]
@@ -160,8 +156,14 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         rng=plain.rng,
         n_fixed=n_fixed,
     )
-    centers = _best_of(means, weight, starts, _n_starts(k))
-    if bits < _REFINE_BITS:
+    centers = fit_best_of(means, weight, starts, starts=_n_starts(k), probe=_START_PROBE)
+    if _MID_ITER and bits < _REFINE_BITS - 1:
+        mid, mid_w = pool_on_grid(X, w, _REFINE_BITS - 1)
+        centers = fit_weighted_centers(mid, mid_w, FitSettings(
+            k=k, init=centers, max_iter=min(_MID_ITER, max_iter), tol=plain.tol, rng=plain.rng, relax=_REFINE_RELAX, n_fixed=n_fixed))
+    if means.shape[0] >= _SKIP_REFINE_CELLS_PER_K * k:
+        X, w = means, weight
+    elif bits < _REFINE_BITS:
         fine, fine_w = pool_on_grid(X, w, _REFINE_BITS)
         if fine.shape[0] > _REFINE_MAX_CELLS and bits < _REFINE_BITS - 1:
             fine, fine_w = pool_on_grid(X, w, _REFINE_BITS - 1)
