@@ -70,6 +70,13 @@ _SKIP_REFINE_CELLS_PER_K = 1 << 30
 _REFINE_RELAX = 3.0
 # Most rounds of Lloyd's iterations on the integer lattice (see _polish).
 _POLISH_ITER = 5
+# Single-channel tables are fitted optimally (_optimal_1d) up to this much work.
+_DP_MAX_WORK = 1 << 22
+
+
+def _dp_work(n: int, k: int) -> int:
+    """Cells of the cost matrix and of the bands :func:`_optimal_1d` computes."""
+    return max((n + 1) ** 2, (n - k + 1) ** 2 * k)
 
 
 def _n_starts(k: int) -> int:
@@ -122,6 +129,8 @@ def fit_colors(
     start = "k-means++" if fixed is None else fixed.astype(X.dtype)
     plain = FitSettings(k=k, init=start, max_iter=max_iter, tol=tol, rng=rng, n_fixed=n_fixed)
     n = X.shape[0]
+    if X.shape[1] == 1 and not n_fixed and _dp_work(n, k) <= _DP_MAX_WORK:
+        return _optimal_1d(X, w, k, lattice=lattice)
     if n < _COARSE_MIN_RATIO * k or n * (k + _UPDATE_COST) <= _EXACT_MAX_WORK:
         # Few colours per centre: fit them exactly, from several starts
         # when they are cheap, to stable labels.
@@ -131,6 +140,56 @@ def fit_colors(
             runs = [_polish(X, w, c) for c in runs]
         return min(runs, key=lambda c: _sse(X, w, c)) if len(runs) > 1 else runs[0]
     return _coarse_to_fine(X, w, plain, max_iter=max_iter)
+
+
+def _optimal_1d(x: NDArray, w: NDArray, k: int, *, lattice: bool) -> NDArray:
+    r"""The globally optimal ``k`` centres ``(k, 1)`` of values ``x`` weighted by ``w``.
+
+    In one dimension every cluster of an optimal solution is a run of
+    consecutive sorted values, so the best partition of the first ``j``
+    values into ``m`` runs satisfies
+
+    .. math:: E_m(j) = \min_{i < j} \; E_{m-1}(i) + \mathrm{cost}(i, j),
+              \qquad \mathrm{cost}(i, j) = Q_{ij} - 2 c_{ij} S_{ij} + c_{ij}^2 W_{ij},
+
+    with :math:`W, S, Q` the sums of :math:`w, wx, wx^2` over values
+    ``i .. j-1`` and :math:`c_{ij}` their mean (dynamic programming,
+    Bellman 1973). With ``lattice`` the mean is rounded, which gives the
+    best whole-number centre of the run (the error is a parabola in
+    :math:`c`). Only ``j`` that leave room for the remaining runs are
+    computed, so step ``m`` is an ``(n - k + 1)``-square band of the cost
+    matrix. ``x`` holds distinct values, more than ``k`` of them.
+    """
+    order = np.argsort(x[:, 0], kind="stable")
+    v = x[order, 0].astype(np.float64)
+    wt = w[order].astype(np.float64)
+    n = v.size
+    W, S, Q = (np.concatenate(([0.0], np.cumsum(a))) for a in (wt, wt * v, wt * v * v))
+    # cost[j, i] of the run i .. j-1 (rows j = end, columns i = start); inf unless i < j.
+    Wd = W[:, None] - W[None, :]
+    Sd = S[:, None] - S[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = Sd / Wd
+    if lattice:
+        c = np.rint(c)
+    cost = (Q[:, None] - Q[None, :]) - 2 * c * Sd + c * c * Wd
+    cost[np.tril_indices(n + 1, 0)[::-1]] = np.inf
+    band = n - k + 1
+    best = cost[1 : band + 1, 0].copy()  # E_1(j), j = 1 .. band
+    starts = np.empty((k, band), dtype=np.intp)
+    starts[0] = 0
+    for m in range(2, k + 1):  # E_m(j), j = m .. m + band - 1, from E_{m-1}(i), i = m-1 ..
+        step = cost[m : m + band, m - 1 : m - 1 + band] + best[None, :]
+        starts[m - 1] = np.argmin(step, axis=1)
+        best = step[np.arange(band), starts[m - 1]]
+    # Walk back from j = n: run m covers values i .. j-1.
+    centers = np.empty((k, 1))
+    j = n
+    for m in range(k, 0, -1):  # k sequential look-ups
+        i = m - 1 + int(starts[m - 1][j - m])
+        centers[m - 1, 0] = c[j, i]
+        j = i
+    return centers.astype(x.dtype)
 
 
 def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
