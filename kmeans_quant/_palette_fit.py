@@ -58,7 +58,7 @@ _START_BUDGET = 256
 _MAX_STARTS = 6
 # Lloyd iterations of each coarse start at most (the refinement goes on).
 _START_ITER = 30
-_START_PROBE = 2
+_START_PROBE = 1000
 _REFINE_BITS = 7
 # A fine grid with more cells than this is coarsened by a bit: colours
 # spread so evenly (noise) gain nothing from the finer cells.
@@ -200,11 +200,14 @@ def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
 def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int) -> NDArray:
     """Starts on coarse grid cells, the best refined on the fine grid: the centres."""
     k, n_fixed = plain.k, plain.n_fixed
+    # Every cell of a coarser grid is a union of fine cells, so the coarse
+    # grids are pooled from the fine cells rather than from all the colours.
+    fine, fine_w = pool_on_grid(X, w, _REFINE_BITS)
     bits = _COARSE_BITS
-    means, weight = pool_on_grid(X, w, bits)
-    while means.shape[0] < _COARSE_MIN_CELLS_PER_K * k and bits < 7:
+    means, weight = pool_on_grid(fine, fine_w, bits)
+    while means.shape[0] < _COARSE_MIN_CELLS_PER_K * k and bits < _REFINE_BITS:
         bits += 1
-        means, weight = pool_on_grid(X, w, bits)
+        means, weight = (fine, fine_w) if bits == _REFINE_BITS else pool_on_grid(fine, fine_w, bits)
     if means.shape[0] <= k:
         return fit_weighted_centers(X, w, plain)
     starts = FitSettings(
@@ -216,16 +219,9 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         n_fixed=n_fixed,
     )
     centers = fit_best_of(means, weight, starts, starts=_n_starts(k), probe=_START_PROBE)
-    if _MID_ITER and bits < _REFINE_BITS - 1:
-        mid, mid_w = pool_on_grid(X, w, _REFINE_BITS - 1)
-        centers = fit_weighted_centers(mid, mid_w, FitSettings(
-            k=k, init=centers, max_iter=min(_MID_ITER, max_iter), tol=plain.tol, rng=plain.rng, relax=_REFINE_RELAX, n_fixed=n_fixed))
-    if means.shape[0] >= _SKIP_REFINE_CELLS_PER_K * k:
-        X, w = means, weight
-    elif bits < _REFINE_BITS:
-        fine, fine_w = pool_on_grid(X, w, _REFINE_BITS)
+    if bits < _REFINE_BITS:
         if fine.shape[0] > _REFINE_MAX_CELLS and bits < _REFINE_BITS - 1:
-            fine, fine_w = pool_on_grid(X, w, _REFINE_BITS - 1)
+            fine, fine_w = pool_on_grid(fine, fine_w, _REFINE_BITS - 1)
         X, w = fine, fine_w
     refine = FitSettings(
         k=k,

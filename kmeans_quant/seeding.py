@@ -26,7 +26,7 @@ from ._validation import (
     check_rng,
     check_sample_weight,
 )
-from .steps import _row_norms_sq
+from .steps import BLAS_ONE_THREAD, _row_norms_sq
 
 __all__ = ["kmeans_plusplus"]
 
@@ -88,7 +88,11 @@ def _kmeans_plusplus_starts(
         coef[:, :d] = -2 * cand
         coef[:, d] = points[d + 1, idx]
         coef[:, d + 1] = 1
-        D = coef @ points
+        D = np.empty((idx.size, n))
+        # Column blocks small enough for BLAS to stay on one thread.
+        step = max(1, BLAS_ONE_THREAD // (idx.size * (d + 2)))
+        for lo in range(0, n, step):
+            np.matmul(coef, points[:, lo : lo + step], out=D[:, lo : lo + step])
         np.maximum(D, 0, out=D)
         return D
 
