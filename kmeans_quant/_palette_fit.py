@@ -44,6 +44,8 @@ from .steps import assign_labels, update_centers
 
 _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4
+_COARSE_MAX_CELLS_PER_K = 64
+_COARSEST_BITS = 4
 # The exact colours are fitted directly when there are fewer than
 # _COARSE_MIN_RATIO per cluster, or when colours * k is below _EXACT_MAX_WORK.
 _COARSE_MIN_RATIO = 64
@@ -208,6 +210,12 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
     while means.shape[0] < _COARSE_MIN_CELLS_PER_K * k and bits < _REFINE_BITS:
         bits += 1
         means, weight = (fine, fine_w) if bits == _REFINE_BITS else pool_on_grid(fine, fine_w, bits)
+    while bits > _COARSEST_BITS and means.shape[0] >= _COARSE_MAX_CELLS_PER_K * k:
+        coarser = pool_on_grid(fine, fine_w, bits - 1)
+        if coarser[0].shape[0] < _COARSE_MAX_CELLS_PER_K * k:
+            break
+        bits -= 1
+        means, weight = coarser
     if means.shape[0] <= k:
         return fit_weighted_centers(X, w, plain)
     starts = FitSettings(

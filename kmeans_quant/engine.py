@@ -374,6 +374,9 @@ def fit_starts(X: NDArray, w: NDArray, s: FitSettings, *, starts: int) -> list[N
     return [fit_weighted_centers(X, w, one) for one in _each_start(X, w, s, starts)]
 
 
+_FINALISTS = 1
+
+
 def fit_best_of(X: NDArray, w: NDArray, s: FitSettings, *, starts: int, probe: int) -> NDArray:
     """Final centres of the best of ``starts`` runs of :func:`fit_weighted`, raced.
 
@@ -389,16 +392,17 @@ def fit_best_of(X: NDArray, w: NDArray, s: FitSettings, *, starts: int, probe: i
     runs = [_iterate(X, w, one) for one in _each_start(X, w, s, starts)]
     last: list[tuple[_Record, Callable[[], float]]] = [next(run) for run in runs]
     steps = probe
-    while len(runs) > 1:
+    while len(runs) > _FINALISTS:
         for i, run in enumerate(runs):
             for item in islice(run, steps):
                 last[i] = item
         keep = sorted(np.argsort([inertia() for _, inertia in last], kind="stable")[: (len(runs) + 1) // 2])
         runs, last = [runs[i] for i in keep], [last[i] for i in keep]
         steps *= 2
-    for item in runs[0]:
-        last[0] = item
-    return last[0][0].centers
+    for i, run in enumerate(runs):
+        for item in run:
+            last[i] = item
+    return min(last, key=lambda item: item[1]())[0].centers
 
 
 def _validate(
