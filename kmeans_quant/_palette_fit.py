@@ -60,7 +60,8 @@ _START_BUDGET = 256
 _MAX_STARTS = 6
 # Lloyd iterations of each coarse start at most (the refinement goes on).
 _START_ITER = 30
-_START_PROBE = 1000
+_START_PROBE = 2
+_FINALISTS = 2
 _REFINE_BITS = 7
 # A fine grid with more cells than this is coarsened by a bit: colours
 # spread so evenly (noise) gain nothing from the finer cells.
@@ -226,7 +227,9 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         rng=plain.rng,
         n_fixed=n_fixed,
     )
-    centers = fit_best_of(means, weight, starts, starts=_n_starts(k), probe=_START_PROBE)
+    centers = fit_best_of(
+        means, weight, starts, starts=_n_starts(k), probe=_START_PROBE, finalists=_FINALISTS
+    )
     if bits < _REFINE_BITS:
         if fine.shape[0] > _REFINE_MAX_CELLS and bits < _REFINE_BITS - 1:
             fine, fine_w = pool_on_grid(fine, fine_w, _REFINE_BITS - 1)

@@ -374,29 +374,28 @@ def fit_starts(X: NDArray, w: NDArray, s: FitSettings, *, starts: int) -> list[N
     return [fit_weighted_centers(X, w, one) for one in _each_start(X, w, s, starts)]
 
 
-_FINALISTS = 1
+def fit_best_of(
+    X: NDArray, w: NDArray, s: FitSettings, *, starts: int, probe: int, finalists: int
+) -> NDArray:
+    """Final centres of the lowest-inertia run among ``starts`` runs, raced.
 
-
-def fit_best_of(X: NDArray, w: NDArray, s: FitSettings, *, starts: int, probe: int) -> NDArray:
-    """Final centres of the best of ``starts`` runs of :func:`fit_weighted`, raced.
-
-    Successive halving: every run takes ``probe`` iterations, the half with
-    the lowest inertia (rounded up; ties to the earlier run) goes on for
-    twice as many more, and so on until one is left, which runs to the end.
-    Runs are started, and draw their random starting centres, in order, so
+    Successive halving: every run takes ``probe`` iterations, then the half
+    with the lowest inertia (rounded up, at least ``finalists``; ties to
+    the earlier run) goes on for twice as many more, and so on until
+    ``finalists`` runs are left. Those run to the end and the one of lowest
+    final inertia wins. k-means++ starts are seeded together, up front, so
     the result is deterministic for a given ``s.rng``. On clean input, no
     validation.
     """
-    if starts == 1:
-        return fit_weighted_centers(X, w, s)
     runs = [_iterate(X, w, one) for one in _each_start(X, w, s, starts)]
-    last: list[tuple[_Record, Callable[[], float]]] = [next(run) for run in runs]
+    last = [next(run) for run in runs]
     steps = probe
-    while len(runs) > _FINALISTS:
+    while len(runs) > finalists:
         for i, run in enumerate(runs):
             for item in islice(run, steps):
                 last[i] = item
-        keep = sorted(np.argsort([inertia() for _, inertia in last], kind="stable")[: (len(runs) + 1) // 2])
+        ranked = np.argsort([inertia() for _, inertia in last], kind="stable")
+        keep = np.sort(ranked[: max(finalists, (len(runs) + 1) // 2)])
         runs, last = [runs[i] for i in keep], [last[i] for i in keep]
         steps *= 2
     for i, run in enumerate(runs):
