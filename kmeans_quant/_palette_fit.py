@@ -5,32 +5,40 @@ the distinct colours weighted by their counts. Photos still have 10^4-10^6
 distinct colours, so the fit runs coarse to fine, all through the one engine
 (:func:`kmeans_quant.engine.fit_weighted`):
 
-1. Pool the colours into a coarse grid of cells (``_COARSE_BITS`` bits per
-   channel, more if that leaves fewer than ``_COARSE_MIN_CELLS_PER_K`` cells
-   per cluster), each cell represented by the weighted mean of its colours
-   and their total count (:func:`kmeans_quant.color_table.pool_on_grid`).
-   Clustering these means with their weights minimises the true objective
-   among assignments that keep each cell together (the within-cell scatter
-   is a constant), at a small fraction of the work.
+1. Pool the colours into the fine grid (``_REFINE_BITS`` bits per channel,
+   cells 2 units wide) and those cells into a coarse grid (``_COARSE_BITS``
+   bits; more if that leaves fewer than ``_COARSE_MIN_CELLS_PER_K`` cells
+   per cluster, fewer, down to ``_COARSEST_BITS``, while at least
+   ``_COARSE_MAX_CELLS_PER_K`` are left), each cell represented by the
+   weighted mean of its colours and their total count
+   (:func:`kmeans_quant.color_table.pool_on_grid`). Clustering these means
+   with their weights minimises the true objective among assignments that
+   keep each cell together (the within-cell scatter is a constant), at a
+   small fraction of the work.
 2. K-Means has local optima, so several k-means++ starts (``_n_starts``:
-   many for small k, where runs are cheap and optima far apart) each run
-   up to ``_START_ITER`` Lloyd iterations on the cells; the lowest inertia
-   wins.
-3. Refine from those centres on a fine grid (``_REFINE_BITS`` bits: cells 2
-   units wide, at most 8 colours each; one bit less above
-   ``_REFINE_MAX_CELLS`` cells) with up to ``_REFINE_ITER``
-   over-relaxed Lloyd iterations (``_REFINE_RELAX``), which lets the coarse
-   cells split across cluster boundaries.
+   many for small k, where runs are cheap and optima far apart), seeded
+   together, are raced on the cells
+   (:func:`kmeans_quant.engine.fit_best_of`): all run ``_START_PROBE``
+   Lloyd iterations, the better half goes on for twice as many, until
+   ``_FINALISTS`` are left, which run to ``_START_ITER`` iterations; the
+   lowest inertia wins.
+3. Refine from those centres on the fine grid (one bit coarser above
+   ``_REFINE_MAX_CELLS`` cells) with up to ``_REFINE_ITER`` over-relaxed
+   Lloyd iterations (``_REFINE_RELAX``), which lets the coarse cells split
+   across cluster boundaries.
 
 The coarse stage pays only when there are many colours per centre: with
 fewer than ``_COARSE_MIN_RATIO`` per centre (flat graphics), or little work
-in all, the exact colours are fitted directly, from several starts when
-that is cheap (:func:`_exact_starts`), to stable labels; for uint8 RGB
-images those centres are then polished on the integer lattice
-(:func:`_polish`). ``fixed`` centres are the first rows of every start and never move
-(:func:`kmeans_quant.engine.fit_weighted` with ``n_fixed``), so only the
-others are fitted. How the constants were tuned, and what each stage costs
-in error, is in ``docs/internals.md``.
+in all (colours x (k + ``_UPDATE_COST``) at most ``_EXACT_MAX_WORK``), the
+exact colours are fitted directly, from several starts when that is cheap
+(:func:`_exact_starts`), to stable labels; for uint8 RGB images those
+centres are then polished on the integer lattice (:func:`_polish`).
+Single-channel tables (grey images) are not clustered by Lloyd's iterations
+at all: one dimension has an exact solution by dynamic programming
+(:func:`_optimal_1d`). ``fixed`` centres are the first rows of every start
+and never move (:func:`kmeans_quant.engine.fit_weighted` with
+``n_fixed``), so only the others are fitted. How the constants were tuned,
+and what each stage costs in error, is in ``docs/internals.md``.
 """
 
 from __future__ import annotations
@@ -44,10 +52,14 @@ from .steps import assign_labels, update_centers
 
 _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4
+# The coarse grid is coarsened, down to _COARSEST_BITS, while it keeps at
+# least this many cells per cluster.
 _COARSE_MAX_CELLS_PER_K = 64
 _COARSEST_BITS = 4
 # The exact colours are fitted directly when there are fewer than
-# _COARSE_MIN_RATIO per cluster, or when colours * k is below _EXACT_MAX_WORK.
+# _COARSE_MIN_RATIO per cluster, or when colours * (k + _UPDATE_COST) is at
+# most _EXACT_MAX_WORK (an iteration's update costs about as much per colour
+# as _UPDATE_COST distances).
 _COARSE_MIN_RATIO = 64
 _EXACT_MAX_WORK = 1 << 16
 _UPDATE_COST = 4
@@ -60,6 +72,8 @@ _START_BUDGET = 256
 _MAX_STARTS = 6
 # Lloyd iterations of each coarse start at most (the refinement goes on).
 _START_ITER = 30
+# The race of the starts: iterations before the first cut, and how many
+# starts run to the end.
 _START_PROBE = 2
 _FINALISTS = 2
 _REFINE_BITS = 7
@@ -67,13 +81,11 @@ _REFINE_BITS = 7
 # spread so evenly (noise) gain nothing from the finer cells.
 _REFINE_MAX_CELLS = 1 << 17
 _REFINE_ITER = 10
-_MID_ITER = 0
-_SKIP_REFINE_CELLS_PER_K = 1 << 30
 # Over-relaxation of the refinement (see kmeans_quant.engine).
 _REFINE_RELAX = 3.0
 # Most rounds of Lloyd's iterations on the integer lattice (see _polish).
 _POLISH_ITER = 5
-# Single-channel tables are fitted optimally (_optimal_1d) up to this much work.
+# Single-channel tables are fitted exactly (_optimal_1d) up to this much work.
 _DP_MAX_WORK = 1 << 22
 
 
@@ -126,7 +138,9 @@ def fit_colors(
     ``f`` centres are exactly ``fixed`` and the other ``k - f`` are fitted.
     With ``lattice`` (and no ``fixed``), the exact-colour fits (few colours
     per centre) end with whole-number centres polished on the integer
-    lattice (:func:`_polish`).
+    lattice (:func:`_polish`). One channel without ``fixed`` gets the
+    optimal centres (:func:`_optimal_1d`; whole numbers with ``lattice``),
+    whatever ``max_iter`` and ``tol``.
     """
     n_fixed = 0 if fixed is None else fixed.shape[0]
     start = "k-means++" if fixed is None else fixed.astype(X.dtype)
