@@ -170,7 +170,8 @@ def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOpt
         # comes back unchanged.
         return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
     keep = counts > 0
-    colors, counts = colors[keep], counts[keep]
+    if not keep.all():  # copying a big table (16-bit photos) only when some colour drops
+        colors, counts = colors[keep], counts[keep]
     if colors.shape[0] <= n_free:
         return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
     if opt.fixed is not None:
