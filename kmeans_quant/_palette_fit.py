@@ -5,32 +5,40 @@ the distinct colours weighted by their counts. Photos still have 10^4-10^6
 distinct colours, so the fit runs coarse to fine, all through the one engine
 (:func:`kmeans_quant.engine.fit_weighted`):
 
-1. Pool the colours into a coarse grid of cells (``_COARSE_BITS`` bits per
-   channel, more if that leaves fewer than ``_COARSE_MIN_CELLS_PER_K`` cells
-   per cluster), each cell represented by the weighted mean of its colours
-   and their total count (:func:`kmeans_quant.color_table.pool_on_grid`).
-   Clustering these means with their weights minimises the true objective
-   among assignments that keep each cell together (the within-cell scatter
-   is a constant), at a small fraction of the work.
+1. Pool the colours into the fine grid (``_REFINE_BITS`` bits per channel,
+   cells 2 units wide) and those cells into a coarse grid (``_COARSE_BITS``
+   bits; more if that leaves fewer than ``_COARSE_MIN_CELLS_PER_K`` cells
+   per cluster, fewer, down to ``_COARSEST_BITS``, while at least
+   ``_COARSE_MAX_CELLS_PER_K`` are left), each cell represented by the
+   weighted mean of its colours and their total count
+   (:func:`kmeans_quant.color_table.pool_on_grid`). Clustering these means
+   with their weights minimises the true objective among assignments that
+   keep each cell together (the within-cell scatter is a constant), at a
+   small fraction of the work.
 2. K-Means has local optima, so several k-means++ starts (``_n_starts``:
-   many for small k, where runs are cheap and optima far apart) each run
-   up to ``_START_ITER`` Lloyd iterations on the cells; the lowest inertia
-   wins.
-3. Refine from those centres on a fine grid (``_REFINE_BITS`` bits: cells 2
-   units wide, at most 8 colours each; one bit less above
-   ``_REFINE_MAX_CELLS`` cells) with up to ``_REFINE_ITER``
-   over-relaxed Lloyd iterations (``_REFINE_RELAX``), which lets the coarse
-   cells split across cluster boundaries.
+   many for small k, where runs are cheap and optima far apart), seeded
+   together, are raced on the cells
+   (:func:`kmeans_quant.engine.fit_best_of`): all run ``_START_PROBE``
+   Lloyd iterations, the better half goes on for twice as many, until
+   ``_FINALISTS`` are left, which run to ``_START_ITER`` iterations; the
+   lowest inertia wins.
+3. Refine from those centres on the fine grid (one bit coarser above
+   ``_REFINE_MAX_CELLS`` cells) with up to ``_REFINE_ITER`` over-relaxed
+   Lloyd iterations (``_REFINE_RELAX``), which lets the coarse cells split
+   across cluster boundaries.
 
 The coarse stage pays only when there are many colours per centre: with
 fewer than ``_COARSE_MIN_RATIO`` per centre (flat graphics), or little work
-in all, the exact colours are fitted directly, from several starts when
-that is cheap (:func:`_exact_starts`), to stable labels; for uint8 RGB
-images those centres are then polished on the integer lattice
-(:func:`_polish`). ``fixed`` centres are the first rows of every start and never move
-(:func:`kmeans_quant.engine.fit_weighted` with ``n_fixed``), so only the
-others are fitted. How the constants were tuned, and what each stage costs
-in error, is in ``docs/internals.md``.
+in all (colours x (k + ``_UPDATE_COST``) at most ``_EXACT_MAX_WORK``), the
+exact colours are fitted directly, from several starts when that is cheap
+(:func:`_exact_starts`), to stable labels; for uint8 RGB images those
+centres are then polished on the integer lattice (:func:`_polish`).
+Single-channel tables (grey images) are not clustered by Lloyd's iterations
+at all: one dimension has an exact solution by dynamic programming
+(:func:`_optimal_1d`). ``fixed`` centres are the first rows of every start
+and never move (:func:`kmeans_quant.engine.fit_weighted` with
+``n_fixed``), so only the others are fitted. How the constants were tuned,
+and what each stage costs in error, is in ``docs/internals.md``.
 """
 
 from __future__ import annotations
@@ -39,15 +47,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .color_table import pool_on_grid
-from .engine import FitSettings, fit_weighted, fit_weighted_centers
+from .engine import FitSettings, fit_best_of, fit_starts, fit_weighted_centers
 from .steps import assign_labels, update_centers
 
 _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4
+# The coarse grid is coarsened, down to _COARSEST_BITS, while it keeps at
+# least this many cells per cluster.
+_COARSE_MAX_CELLS_PER_K = 64
+_COARSEST_BITS = 4
 # The exact colours are fitted directly when there are fewer than
-# _COARSE_MIN_RATIO per cluster, or when colours * k is below _EXACT_MAX_WORK.
+# _COARSE_MIN_RATIO per cluster, or when colours * (k + _UPDATE_COST) is at
+# most _EXACT_MAX_WORK (an iteration's update costs about as much per colour
+# as _UPDATE_COST distances).
 _COARSE_MIN_RATIO = 64
 _EXACT_MAX_WORK = 1 << 16
+_UPDATE_COST = 4
 # Exact fits: starts while colours * k * starts stays within this budget,
 # at most _EXACT_MAX_STARTS.
 _EXACT_START_BUDGET = 1 << 24
@@ -57,6 +72,10 @@ _START_BUDGET = 256
 _MAX_STARTS = 6
 # Lloyd iterations of each coarse start at most (the refinement goes on).
 _START_ITER = 30
+# The race of the starts: iterations before the first cut, and how many
+# starts run to the end.
+_START_PROBE = 2
+_FINALISTS = 2
 _REFINE_BITS = 7
 # A fine grid with more cells than this is coarsened by a bit: colours
 # spread so evenly (noise) gain nothing from the finer cells.
@@ -66,6 +85,13 @@ _REFINE_ITER = 10
 _REFINE_RELAX = 3.0
 # Most rounds of Lloyd's iterations on the integer lattice (see _polish).
 _POLISH_ITER = 5
+# Single-channel tables are fitted exactly (_optimal_1d) up to this much work.
+_DP_MAX_WORK = 1 << 22
+
+
+def _dp_work(n: int, k: int) -> int:
+    """Cells of the cost matrix and of the bands :func:`_optimal_1d` computes."""
+    return max((n + 1) ** 2, (n - k + 1) ** 2 * k)
 
 
 def _n_starts(k: int) -> int:
@@ -74,14 +100,6 @@ def _n_starts(k: int) -> int:
 
 def _exact_starts(n: int, k: int) -> int:
     return max(1, min(_EXACT_MAX_STARTS, _EXACT_START_BUDGET // (n * k)))
-
-
-def _best_of(X: NDArray, w: NDArray, s: FitSettings, starts: int) -> NDArray:
-    """Centres of the lowest-inertia run among ``starts`` k-means++ starts."""
-    if starts == 1:
-        return fit_weighted_centers(X, w, s)
-    runs = [fit_weighted(X, w, s) for _ in range(starts)]
-    return min(runs, key=lambda r: r.inertia).centers
 
 
 def _polish(X: NDArray, w: NDArray, centers: NDArray) -> NDArray:
@@ -120,21 +138,75 @@ def fit_colors(
     ``f`` centres are exactly ``fixed`` and the other ``k - f`` are fitted.
     With ``lattice`` (and no ``fixed``), the exact-colour fits (few colours
     per centre) end with whole-number centres polished on the integer
-    lattice (:func:`_polish`).
+    lattice (:func:`_polish`). One channel without ``fixed`` gets the
+    optimal centres (:func:`_optimal_1d`; whole numbers with ``lattice``),
+    whatever ``max_iter`` and ``tol``.
     """
     n_fixed = 0 if fixed is None else fixed.shape[0]
     start = "k-means++" if fixed is None else fixed.astype(X.dtype)
     plain = FitSettings(k=k, init=start, max_iter=max_iter, tol=tol, rng=rng, n_fixed=n_fixed)
     n = X.shape[0]
-    if n < _COARSE_MIN_RATIO * k or n * k <= _EXACT_MAX_WORK:
+    if X.shape[1] == 1 and not n_fixed and _dp_work(n, k) <= _DP_MAX_WORK:
+        return _optimal_1d(X, w, k, lattice=lattice)
+    if n < _COARSE_MIN_RATIO * k or n * (k + _UPDATE_COST) <= _EXACT_MAX_WORK:
         # Few colours per centre: fit them exactly, from several starts
         # when they are cheap, to stable labels.
         exact = FitSettings(k=k, init=start, max_iter=max_iter, tol=0.0, rng=rng, n_fixed=n_fixed)
-        runs = [fit_weighted_centers(X, w, exact) for _ in range(_exact_starts(n, k))]
+        runs = fit_starts(X, w, exact, starts=_exact_starts(n, k))
         if lattice and not n_fixed:  # the polish would move fixed centres
             runs = [_polish(X, w, c) for c in runs]
         return min(runs, key=lambda c: _sse(X, w, c)) if len(runs) > 1 else runs[0]
     return _coarse_to_fine(X, w, plain, max_iter=max_iter)
+
+
+def _optimal_1d(x: NDArray, w: NDArray, k: int, *, lattice: bool) -> NDArray:
+    r"""The globally optimal ``k`` centres ``(k, 1)`` of values ``x`` weighted by ``w``.
+
+    In one dimension every cluster of an optimal solution is a run of
+    consecutive sorted values, so the best partition of the first ``j``
+    values into ``m`` runs satisfies
+
+    .. math:: E_m(j) = \min_{i < j} \; E_{m-1}(i) + \mathrm{cost}(i, j),
+              \qquad \mathrm{cost}(i, j) = Q_{ij} - 2 c_{ij} S_{ij} + c_{ij}^2 W_{ij},
+
+    with :math:`W, S, Q` the sums of :math:`w, wx, wx^2` over values
+    ``i .. j-1`` and :math:`c_{ij}` their mean (dynamic programming,
+    Bellman 1973). With ``lattice`` the mean is rounded, which gives the
+    best whole-number centre of the run (the error is a parabola in
+    :math:`c`). Only ``j`` that leave room for the remaining runs are
+    computed, so step ``m`` is an ``(n - k + 1)``-square band of the cost
+    matrix. ``x`` holds distinct values, more than ``k`` of them.
+    """
+    order = np.argsort(x[:, 0], kind="stable")
+    v = x[order, 0].astype(np.float64)
+    wt = w[order].astype(np.float64)
+    n = v.size
+    W, S, Q = (np.concatenate(([0.0], np.cumsum(a))) for a in (wt, wt * v, wt * v * v))
+    # cost[j, i] of the run i .. j-1 (rows j = end, columns i = start); inf unless i < j.
+    Wd = W[:, None] - W[None, :]
+    Sd = S[:, None] - S[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = Sd / Wd
+    if lattice:
+        c = np.rint(c)
+    cost = (Q[:, None] - Q[None, :]) - 2 * c * Sd + c * c * Wd
+    cost[np.tril_indices(n + 1, 0)[::-1]] = np.inf
+    band = n - k + 1
+    best = cost[1 : band + 1, 0].copy()  # E_1(j), j = 1 .. band
+    starts = np.empty((k, band), dtype=np.intp)
+    starts[0] = 0
+    for m in range(2, k + 1):  # E_m(j), j = m .. m + band - 1, from E_{m-1}(i), i = m-1 ..
+        step = cost[m : m + band, m - 1 : m - 1 + band] + best[None, :]
+        starts[m - 1] = np.argmin(step, axis=1)
+        best = step[np.arange(band), starts[m - 1]]
+    # Walk back from j = n: run m covers values i .. j-1.
+    centers = np.empty((k, 1))
+    j = n
+    for m in range(k, 0, -1):  # k sequential look-ups
+        i = m - 1 + int(starts[m - 1][j - m])
+        centers[m - 1, 0] = c[j, i]
+        j = i
+    return centers.astype(x.dtype)
 
 
 def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
@@ -145,11 +217,20 @@ def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
 def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int) -> NDArray:
     """Starts on coarse grid cells, the best refined on the fine grid: the centres."""
     k, n_fixed = plain.k, plain.n_fixed
+    # Every cell of a coarser grid is a union of fine cells, so the coarse
+    # grids are pooled from the fine cells rather than from all the colours.
+    fine, fine_w = pool_on_grid(X, w, _REFINE_BITS)
     bits = _COARSE_BITS
-    means, weight = pool_on_grid(X, w, bits)
-    while means.shape[0] < _COARSE_MIN_CELLS_PER_K * k and bits < 7:
+    means, weight = pool_on_grid(fine, fine_w, bits)
+    while means.shape[0] < _COARSE_MIN_CELLS_PER_K * k and bits < _REFINE_BITS:
         bits += 1
-        means, weight = pool_on_grid(X, w, bits)
+        means, weight = (fine, fine_w) if bits == _REFINE_BITS else pool_on_grid(fine, fine_w, bits)
+    while bits > _COARSEST_BITS and means.shape[0] >= _COARSE_MAX_CELLS_PER_K * k:
+        coarser = pool_on_grid(fine, fine_w, bits - 1)
+        if coarser[0].shape[0] < _COARSE_MAX_CELLS_PER_K * k:
+            break
+        bits -= 1
+        means, weight = coarser
     if means.shape[0] <= k:
         return fit_weighted_centers(X, w, plain)
     starts = FitSettings(
@@ -160,11 +241,12 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         rng=plain.rng,
         n_fixed=n_fixed,
     )
-    centers = _best_of(means, weight, starts, _n_starts(k))
+    centers = fit_best_of(
+        means, weight, starts, starts=_n_starts(k), probe=_START_PROBE, finalists=_FINALISTS
+    )
     if bits < _REFINE_BITS:
-        fine, fine_w = pool_on_grid(X, w, _REFINE_BITS)
         if fine.shape[0] > _REFINE_MAX_CELLS and bits < _REFINE_BITS - 1:
-            fine, fine_w = pool_on_grid(X, w, _REFINE_BITS - 1)
+            fine, fine_w = pool_on_grid(fine, fine_w, _REFINE_BITS - 1)
         X, w = fine, fine_w
     refine = FitSettings(
         k=k,

@@ -223,12 +223,15 @@ def _radix_order(codes: NDArray, n_bits: int) -> NDArray[np.intp]:
     """Stable order that sorts ``codes`` (of at most ``n_bits`` bits), 16 bits at a time.
 
     Least significant digit first, each pass a stable sort of 16-bit keys,
-    which NumPy does by radix in linear time.
+    which NumPy does by radix in linear time. The digits are read as a
+    little-endian uint16 view of the codes, so each pass gathers 2-byte
+    digits rather than shifting gathered codes.
     """
-    order = np.argsort(codes.astype(np.uint16), kind="stable")
-    for shift in range(16, n_bits, 16):
-        digits = codes[order] >> np.asarray(shift, codes.dtype)
-        order = order[np.argsort(digits.astype(np.uint16), kind="stable")]
+    little = np.ascontiguousarray(codes, dtype=codes.dtype.newbyteorder("<"))
+    digits = little.view("<u2").reshape(codes.size, -1)
+    order = np.argsort(digits[:, 0], kind="stable")
+    for j in range(1, -(-n_bits // 16)):
+        order = order[np.argsort(digits[order, j], kind="stable")]
     return order
 
 

@@ -26,7 +26,7 @@ from ._validation import (
     check_rng,
     check_sample_weight,
 )
-from .steps import _row_norms_sq
+from .steps import BLAS_ONE_THREAD, _row_norms_sq
 
 __all__ = ["kmeans_plusplus"]
 
@@ -43,11 +43,33 @@ def _kmeans_plusplus(
     With ``given`` (g, d), ``1 <= g <= k``, those are the first ``g``
     centres and the other ``k - g`` are drawn as if k-means++ had chosen
     them: a warm start, or centres that must stay where they are.
+    """
+    return _kmeans_plusplus_starts(X, w, k, rng, starts=1, given=given)[0]
+
+
+def _kmeans_plusplus_starts(
+    X: NDArray,
+    w: NDArray,
+    k: int,
+    rng: np.random.Generator,
+    *,
+    starts: int,
+    given: NDArray | None = None,
+) -> NDArray:
+    """``starts`` independent greedy k-means++ seedings, ``(starts, k, d)``, drawn together.
+
+    Every pick is made for all the starts at once: one uniform draw per
+    start for the first centre, then ``(starts, n_trials)`` draws per
+    further centre, so one start uses the Generator exactly as a lone
+    seeding does. ``given`` (g, d) fixes the first ``g`` centres of every
+    start (see :func:`_kmeans_plusplus`).
 
     Works in float64 on the points laid out as the rows of
     ``[X^T; 1; ||x||^2]``, so that one product with ``[-2c, ||c||^2, 1]``
     gives the squared distances from every candidate ``c`` to every point
-    as contiguous rows, with no further pass over them.
+    as contiguous rows, with no further pass over them. The starts' CDFs
+    are searched as one increasing array (each offset by the totals of the
+    starts before it).
     """
     n, d = X.shape
     n_local_trials = 2 + int(math.log(k))
@@ -56,7 +78,8 @@ def _kmeans_plusplus(
     points[:d] = X.T
     points[d] = 1
     points[d + 1] = _row_norms_sq(X)
-    centers = np.empty((k, d), dtype=X.dtype)
+    centers = np.empty((starts, k, d), dtype=X.dtype)
+    every = np.arange(starts)
 
     def sq_dist(idx: NDArray) -> NDArray:
         """Rows of squared distances from the points ``idx`` to every point."""
@@ -65,39 +88,51 @@ def _kmeans_plusplus(
         coef[:, :d] = -2 * cand
         coef[:, d] = points[d + 1, idx]
         coef[:, d + 1] = 1
-        D = coef @ points
+        D = np.empty((idx.size, n))
+        # Column blocks small enough for BLAS to stay on one thread.
+        step = max(1, BLAS_ONE_THREAD // (idx.size * (d + 2)))
+        for lo in range(0, n, step):
+            np.matmul(coef, points[:, lo : lo + step], out=D[:, lo : lo + step])
         np.maximum(D, 0, out=D)
         return D
 
     if given is None:
         # First centre: one point drawn with probability proportional to weight.
         cum_w = np.cumsum(w64)
-        first = min(int(np.searchsorted(cum_w, rng.uniform() * cum_w[-1], side="right")), n - 1)
-        centers[0] = X[first]
-        closest = sq_dist(np.array([first]))[0]
+        draws = rng.uniform(size=starts) * cum_w[-1]
+        first = np.minimum(np.searchsorted(cum_w, draws, side="right"), n - 1)
+        centers[:, 0] = X[first]
+        closest = sq_dist(first)
         n_given = 1
     else:
         # D(x)^2 to the nearest given centre, one centre at a time.
         n_given = given.shape[0]
-        centers[:n_given] = given
+        centers[:, :n_given] = given
         closest = np.full(n, np.inf)
         for g in given.astype(np.float64):
             np.minimum(closest, points[d + 1] - 2 * (g @ points[:d]) + g @ g, out=closest)
         np.maximum(closest, 0, out=closest)
-    weighted = np.empty(n)
-    cdf = np.empty(n)
+        closest = np.tile(closest, (starts, 1))
+    weighted = np.empty((starts, n))
+    cdf = np.empty((starts, n))
 
     for c in range(n_given, k):  # the k sequential picks: inherently a loop
         # Draw candidates with probability w_i * D(x_i)^2 by inverting the CDF.
-        np.cumsum(np.multiply(w64, closest, out=weighted), out=cdf)
-        targets = rng.uniform(size=n_local_trials) * cdf[-1]
-        cand = np.minimum(np.searchsorted(cdf, targets, side="right"), n - 1)
+        np.cumsum(np.multiply(w64, closest, out=weighted), axis=1, out=cdf)
+        totals = cdf[:, -1].copy()
+        targets = rng.uniform(size=(starts, n_local_trials)) * totals[:, None]
+        if starts > 1:
+            base = np.concatenate(([0.0], np.cumsum(totals[:-1])))
+            cdf += base[:, None]
+            targets += base[:, None]
+        flat = np.searchsorted(cdf.reshape(-1), targets.reshape(-1), side="right")
+        cand = np.minimum(flat.reshape(starts, -1) - every[:, None] * n, n - 1)
         # Potential left if each candidate were added; keep the best one.
-        d_cand = sq_dist(cand)
-        np.minimum(d_cand, closest, out=d_cand)
-        best = int(np.argmin(d_cand @ w64))
-        centers[c] = X[cand[best]]
-        closest = d_cand[best]
+        d_cand = sq_dist(cand.reshape(-1)).reshape(starts, n_local_trials, n)
+        np.minimum(d_cand, closest[:, None, :], out=d_cand)
+        best = np.argmin(d_cand @ w64, axis=1)
+        centers[:, c] = X[cand[every, best]]
+        closest = d_cand[every, best]
     return centers
 
 

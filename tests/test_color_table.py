@@ -109,3 +109,13 @@ def test_visible_counts_rules(alpha, rule, expected):
     table = colors_mod.color_table(pixels)
     a = None if alpha is None else np.array(alpha, dtype=np.uint8)
     np.testing.assert_array_equal(table.visible_counts(a, rule), expected)
+
+
+@pytest.mark.parametrize("bits", [16, 32, 48])
+def test_radix_order_is_the_stable_argsort(bits):
+    from kmeans_quant.color_table import _radix_order
+
+    rng = np.random.default_rng(bits)
+    codes = rng.integers(0, 2**bits, size=5000, dtype=np.uint64)
+    codes[:300] = codes[300:600]  # repeated codes: the order among equals must be kept
+    np.testing.assert_array_equal(_radix_order(codes, bits), np.argsort(codes, kind="stable"))

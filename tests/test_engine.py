@@ -334,3 +334,40 @@ def test_column_assignment_equals_row_wise(monkeypatch, k):
     # Ties go to the lowest centre index on both paths.
     D = squared_distances(X, C)
     np.testing.assert_array_equal(fast[0], D.argmin(axis=1))
+
+
+def test_batched_seeding_of_one_start_is_the_lone_seeding():
+    from kmeans_quant.seeding import _kmeans_plusplus_starts
+
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(500, 3))
+    w = rng.integers(1, 5, size=500).astype(np.float64)
+    one = _kmeans_plusplus_starts(X, w, 9, np.random.default_rng(4), starts=1)
+    np.testing.assert_array_equal(one[0], kmeans_plusplus(X, 9, sample_weight=w, rng=4))
+
+
+def test_batched_seeding_gives_distinct_starts_of_points_of_x():
+    from kmeans_quant.seeding import _kmeans_plusplus_starts
+
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(400, 2))
+    seeds = _kmeans_plusplus_starts(X, np.ones(400), 6, np.random.default_rng(0), starts=5)
+    assert seeds.shape == (5, 6, 2)
+    for seed in seeds:
+        assert np.unique(seed, axis=0).shape[0] == 6
+        assert all((X == c).all(axis=1).any() for c in seed)
+    assert len({seed.tobytes() for seed in seeds}) == 5
+    again = _kmeans_plusplus_starts(X, np.ones(400), 6, np.random.default_rng(0), starts=5)
+    np.testing.assert_array_equal(seeds, again)
+
+
+@pytest.mark.parametrize("k", [33, 48, 63])
+def test_assignment_with_padded_centres_matches_the_distance_matrix(k):
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(3000, 3)).astype(np.float32)
+    C = rng.normal(size=(k, 3)).astype(np.float32)
+    labels, d2 = assign_labels(X, C)
+    D = ((X[:, None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(axis=2)
+    assert labels.max() < k
+    np.testing.assert_allclose(D[np.arange(3000), labels], D.min(axis=1), atol=1e-4)
+    np.testing.assert_allclose(d2, D.min(axis=1), atol=1e-4)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kmeans_quant import kmeans
 from kmeans_quant._palette_fit import fit_colors
 from kmeans_quant.color_table import color_table, distinct_codes, pool_on_grid
+from kmeans_quant.engine import FitSettings, fit_best_of, fit_starts
 from kmeans_quant.steps import _cluster_sums
 
 
@@ -99,3 +101,76 @@ def test_lattice_fit_gives_whole_numbers_no_worse_than_rounding(n, k):
     )
     np.testing.assert_array_equal(lattice, np.rint(lattice))
     assert _sse(X, w, lattice) <= _sse(X, w, np.rint(plain)) * (1 + 1e-9)
+
+
+def best_runs_1d(x, w, k, lattice):
+    """Lowest error over every split of the sorted values into k runs (brute force)."""
+    import itertools
+
+    order = np.argsort(x)
+    v, ww = x[order].astype(np.float64), w[order].astype(np.float64)
+    best = np.inf
+    for cuts in itertools.combinations(range(1, v.size), k - 1):
+        bounds = (0, *cuts, v.size)
+        centers = np.array([(ww[a:b] @ v[a:b]) / ww[a:b].sum() for a, b in zip(bounds, bounds[1:])])
+        if lattice:
+            centers = np.rint(centers)
+        best = min(best, float(((v[:, None] - centers[None, :]) ** 2).min(axis=1) @ ww))
+    return best
+
+
+@pytest.mark.parametrize("lattice", [False, True])
+def test_one_channel_fit_is_the_optimum_of_brute_force(lattice):
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n = int(rng.integers(3, 9))
+        k = int(rng.integers(1, n))
+        x = rng.choice(256, size=n, replace=False).astype(np.float64)
+        w = rng.integers(1, 20, size=n).astype(np.float64)
+        centers = fit_colors(
+            x[:, None], w, k, rng=np.random.default_rng(0), max_iter=300, tol=1e-4, lattice=lattice
+        )
+        assert centers.shape == (k, 1)
+        if lattice:
+            np.testing.assert_array_equal(centers, np.rint(centers))
+        err = float(((x[:, None] - centers[:, 0][None, :]) ** 2).min(axis=1) @ w)
+        assert err == pytest.approx(best_runs_1d(x, w, k, lattice), rel=1e-9, abs=1e-9)
+
+
+def test_one_channel_fit_beats_lloyd_on_a_grey_histogram():
+    rng = np.random.default_rng(3)
+    x = np.arange(256, dtype=np.float32)
+    w = rng.integers(1, 1000, size=256).astype(np.float32)
+    centers = fit_colors(x[:, None], w, 12, rng=np.random.default_rng(0), max_iter=300, tol=1e-4)
+    ours = float(((x[:, None] - centers[:, 0]) ** 2).min(axis=1) @ w)
+    for seed in range(5):
+        res = kmeans(x[:, None], 12, sample_weight=w, rng=seed)
+        assert ours <= res.inertia * (1 + 1e-6)
+
+
+def test_race_with_every_start_a_finalist_is_the_best_of_all_runs():
+    rng = np.random.default_rng(5)
+    X = np.concatenate([rng.normal(c, 12, size=(400, 3)) for c in (40, 120, 200)])
+    w = rng.integers(1, 9, size=X.shape[0]).astype(np.float64)
+    s = FitSettings(k=7, init="k-means++", max_iter=30, tol=1e-4, rng=np.random.default_rng(1))
+    raced = fit_best_of(X, w, s, starts=5, probe=2, finalists=5)
+    s = FitSettings(k=7, init="k-means++", max_iter=30, tol=1e-4, rng=np.random.default_rng(1))
+    runs = fit_starts(X, w, s, starts=5)
+    errors = [float(w @ ((X[:, None, :] - c[None]) ** 2).sum(axis=2).min(axis=1)) for c in runs]
+    np.testing.assert_allclose(raced, runs[int(np.argmin(errors))])
+
+
+def test_race_keeps_a_run_no_worse_than_the_finalists_alone():
+    rng = np.random.default_rng(6)
+    X = rng.random((3000, 3)) * 255
+    w = np.ones(3000)
+
+    def err(c):
+        return float(w @ ((X[:, None, :] - c[None]) ** 2).sum(axis=2).min(axis=1))
+
+    s = FitSettings(k=9, init="k-means++", max_iter=30, tol=1e-4, rng=np.random.default_rng(2))
+    raced = fit_best_of(X, w, s, starts=6, probe=2, finalists=2)
+    s = FitSettings(k=9, init="k-means++", max_iter=30, tol=1e-4, rng=np.random.default_rng(2))
+    runs = fit_starts(X, w, s, starts=6)
+    assert any(np.array_equal(raced, c) for c in runs)  # a finalist ran to its end
+    assert err(raced) <= np.median([err(c) for c in runs]) + 1e-6
