@@ -176,9 +176,10 @@ def pack_colors(colors: NDArray) -> NDArray:
 def unpack_colors(codes: NDArray, dtype: np.dtype, channels: int) -> NDArray:
     """Inverse of :func:`pack_colors`: ``(m, channels)`` colours of ``dtype``."""
     bits, code_dtype = CODE_LAYOUT[np.dtype(dtype)]
-    shifts = (bits * np.arange(channels - 1, -1, -1)).astype(code_dtype)
-    mask = np.asarray((1 << bits) - 1, dtype=code_dtype)
-    return ((codes[:, None] >> shifts) & mask).astype(dtype)
+    # A little-endian view holds the channels as the code's digits, last first.
+    little = np.ascontiguousarray(codes, dtype=code_dtype.newbyteorder("<"))
+    digits = little.view(f"<u{bits // 8}").reshape(codes.size, 8 * code_dtype.itemsize // bits)
+    return digits[:, channels - 1 :: -1].astype(dtype, order="C")
 
 
 def index_of_codes(codes: NDArray, known: NDArray, channels: int) -> NDArray:
