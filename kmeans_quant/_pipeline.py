@@ -127,7 +127,9 @@ def nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str) 
     unique, so the lowest-index tie-break is a lexicographic one. For
     uint8 in RGB the work is done in float32 on values centred on 128:
     every intermediate is an integer below 2**24, hence exact. Other cases
-    compute in float64, in the chosen colour space.
+    compute in float64, in the chosen colour space; many uint16 colours in
+    RGB against a short palette are first screened by grid cells
+    (:func:`_screened_nearest`), with the same labels.
     """
     if space == "rgb" and colors.dtype == np.uint8:
         X = colors.astype(np.float32) - 128
