@@ -149,7 +149,7 @@ def nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str) 
 # each channel; it runs from _SCREEN_MIN_COLORS colours on and for palettes
 # of at most _SCREEN_MAX_K entries (see docs/internals.md).
 _SCREEN_BITS = 6
-_SCREEN_MIN_COLORS = 1 << 15
+_SCREEN_MIN_COLORS = 1 << 18
 _SCREEN_MAX_K = 16
 # Distance-matrix elements per block of the screen.
 _SCREEN_BLOCK = 1 << 18
