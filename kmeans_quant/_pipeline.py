@@ -44,7 +44,7 @@ from ._validation import (
     to_dtype,
 )
 from .baselines import median_cut, uniform_palette
-from .color_table import ColorTable, color_table
+from .color_table import ColorTable, color_table, grid_cells
 from .dither import dither_indices
 from .palette import Palette
 from .quality import (
@@ -127,11 +127,15 @@ def nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str) 
     unique, so the lowest-index tie-break is a lexicographic one. For
     uint8 in RGB the work is done in float32 on values centred on 128:
     every intermediate is an integer below 2**24, hence exact. Other cases
-    compute in float64, in the chosen colour space.
+    compute in float64, in the chosen colour space; many uint16 colours in
+    RGB against a short palette are first screened by grid cells
+    (:func:`_screened_nearest`), with the same labels.
     """
     if space == "rgb" and colors.dtype == np.uint8:
         X = colors.astype(np.float32) - 128
         P = palette.astype(np.float32) - 128
+    elif space == "rgb" and colors.dtype == np.uint16 and _screen_pays(colors, palette):
+        return _screened_nearest(colors, palette)
     elif space == "rgb":
         X = colors.astype(np.float64)
         P = palette.astype(np.float64)
@@ -139,6 +143,76 @@ def nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str) 
         X = image_to_fit(colors, prep, space).astype(np.float64)
         P = image_to_fit(palette, prep, space).astype(np.float64)
     return label_points(X, P)
+
+
+# The cell screen of 16-bit colours: cells keep the top _SCREEN_BITS bits of
+# each channel; it runs from _SCREEN_MIN_COLORS colours on and for palettes
+# of at most _SCREEN_MAX_K entries (see docs/internals.md).
+_SCREEN_BITS = 6
+_SCREEN_MIN_COLORS = 1 << 18
+_SCREEN_MAX_K = 16
+# Distance-matrix elements per block of the screen.
+_SCREEN_BLOCK = 1 << 18
+
+
+def _screen_pays(colors: NDArray, palette: NDArray) -> bool:
+    return colors.shape[0] >= _SCREEN_MIN_COLORS and palette.shape[0] <= _SCREEN_MAX_K
+
+
+def _screened_nearest(colors: NDArray, palette: NDArray) -> NDArray[np.intp]:
+    r""":func:`nearest` for many uint16 colours in RGB, screened by grid cells.
+
+    The colours are grouped into cells of :math:`w = 2^{16 - b}` values per
+    channel (``b = _SCREEN_BITS``) with centres :math:`p`, so every colour
+    of a cell is :math:`x = p + e` with :math:`|e_j| \le h = (w - 1) / 2`.
+    Let :math:`c` be the palette entry nearest to :math:`p`. For any other
+    entry :math:`q`,
+
+    .. math::
+
+        \lVert x - q \rVert^2 - \lVert x - c \rVert^2
+        = \lVert p - q \rVert^2 - \lVert p - c \rVert^2 - 2 e \cdot (q - c)
+        \ge \lVert p - q \rVert^2 - \lVert p - c \rVert^2 - 2h \lVert q - c \rVert_1,
+
+    so when the right-hand side is positive for every :math:`q`, :math:`c`
+    is the strict nearest entry of every colour in the cell. Only the
+    colours of the other cells are searched over the whole palette. The
+    centres are half-integers and the entries integers, so every term is
+    exact in float64 and the labels equal
+    :func:`kmeans_quant.steps.label_points` on float64 colours, ties to the
+    lowest index included.
+    """
+    c = colors.shape[1]
+    shift = 16 - _SCREEN_BITS
+    levels = 1 << _SCREEN_BITS
+    cell_of, cells = grid_cells([colors[:, j] >> shift for j in range(c)], levels)
+    place = levels ** np.arange(c - 1, -1, -1)
+    half = ((1 << shift) - 1) / 2
+    centres = ((cells[:, None] // place) % levels << shift) + half
+    P = palette.astype(np.float64)
+    # slack[c, q] = 2h ||q - c||_1; -inf on the diagonal leaves c itself out.
+    slack = (2 * half) * np.abs(P[:, None, :] - P[None, :, :]).sum(axis=2)
+    np.fill_diagonal(slack, -np.inf)
+    minus_2P = -2 * P.T
+    p_sq = np.einsum("ij,ij->i", P, P)
+    best = np.empty(cells.size, dtype=np.intp)
+    sure = np.empty(cells.size, dtype=bool)
+    step = max(1, _SCREEN_BLOCK // P.shape[0])
+    for lo in range(0, cells.size, step):
+        rows = slice(lo, lo + step)
+        # ||p - q||^2 - ||p||^2, and its margin over the nearest entry.
+        D = centres[rows] @ minus_2P
+        D += p_sq
+        near = np.argmin(D, axis=1)
+        D -= np.take_along_axis(D, near[:, None], axis=1)
+        D -= slack[near]
+        best[rows] = near
+        sure[rows] = D.min(axis=1) > 0
+    labels = best[cell_of]
+    unsure = np.flatnonzero(~sure[cell_of])
+    if unsure.size:
+        labels[unsure] = label_points(colors[unsure].astype(np.float64), P)
+    return labels
 
 
 def map_to_palette(

@@ -176,9 +176,10 @@ def pack_colors(colors: NDArray) -> NDArray:
 def unpack_colors(codes: NDArray, dtype: np.dtype, channels: int) -> NDArray:
     """Inverse of :func:`pack_colors`: ``(m, channels)`` colours of ``dtype``."""
     bits, code_dtype = CODE_LAYOUT[np.dtype(dtype)]
-    shifts = (bits * np.arange(channels - 1, -1, -1)).astype(code_dtype)
-    mask = np.asarray((1 << bits) - 1, dtype=code_dtype)
-    return ((codes[:, None] >> shifts) & mask).astype(dtype)
+    # A little-endian view holds the channels as the code's digits, last first.
+    little = np.ascontiguousarray(codes, dtype=code_dtype.newbyteorder("<"))
+    digits = little.view(f"<u{bits // 8}").reshape(codes.size, 8 * code_dtype.itemsize // bits)
+    return digits[:, channels - 1 :: -1].astype(dtype, order="C")
 
 
 def index_of_codes(codes: NDArray, known: NDArray, channels: int) -> NDArray:
@@ -219,7 +220,7 @@ def distinct_codes(codes: NDArray[np.uint32]) -> tuple[NDArray[np.uint32], NDArr
     return ordered[starts], np.diff(np.append(starts, ordered.size))
 
 
-def _radix_order(codes: NDArray, n_bits: int) -> NDArray[np.intp]:
+def _radix_order(codes: NDArray, n_bits: int) -> NDArray[np.signedinteger]:
     """Stable order that sorts ``codes`` (of at most ``n_bits`` bits), 16 bits at a time.
 
     Least significant digit first, each pass a stable sort of 16-bit keys,
@@ -229,10 +230,16 @@ def _radix_order(codes: NDArray, n_bits: int) -> NDArray[np.intp]:
     """
     little = np.ascontiguousarray(codes, dtype=codes.dtype.newbyteorder("<"))
     digits = little.view("<u2").reshape(codes.size, -1)
-    order = np.argsort(digits[:, 0], kind="stable")
+    # int32 positions halve the bytes each later pass gathers.
+    order = np.argsort(digits[:, 0], kind="stable").astype(_index_dtype(codes.size))
     for j in range(1, -(-n_bits // 16)):
-        order = order[np.argsort(digits[order, j], kind="stable")]
+        digit = np.ascontiguousarray(digits[:, j])
+        order = order[np.argsort(digit[order], kind="stable")]
     return order
+
+
+def _index_dtype(n: int) -> type[np.signedinteger]:
+    return np.int32 if n < 2**31 else np.intp
 
 
 def _sorted_table(codes: NDArray, n_bits: int) -> tuple[NDArray, NDArray, NDArray]:
@@ -243,10 +250,12 @@ def _sorted_table(codes: NDArray, n_bits: int) -> tuple[NDArray, NDArray, NDArra
     new[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
     starts = np.flatnonzero(new)
-    index_dtype = np.int32 if starts.size < 2**31 else np.intp
+    index_dtype = _index_dtype(starts.size)
     inverse = np.empty(codes.size, dtype=index_dtype)
-    inverse[order] = np.cumsum(new, dtype=index_dtype) - 1
-    return ordered[starts], np.diff(np.append(starts, ordered.size)), inverse
+    run = np.cumsum(new, dtype=index_dtype)
+    run -= 1
+    inverse[order] = run
+    return np.compress(new, ordered), np.diff(starts, append=ordered.size), inverse
 
 
 def color_table(pixels: NDArray) -> ColorTable:

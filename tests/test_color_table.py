@@ -119,3 +119,17 @@ def test_radix_order_is_the_stable_argsort(bits):
     codes = rng.integers(0, 2**bits, size=5000, dtype=np.uint64)
     codes[:300] = codes[300:600]  # repeated codes: the order among equals must be kept
     np.testing.assert_array_equal(_radix_order(codes, bits), np.argsort(codes, kind="stable"))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_uint16_table_matches_numpy_unique(channels):
+    rng = np.random.default_rng(channels)
+    pixels = rng.integers(0, 2**16, size=(4000, channels)).astype(np.uint16)
+    pixels[2000:] = pixels[rng.integers(0, 2000, 2000)]  # repeated colours
+    pixels[:2] = [[0] * channels, [2**16 - 1] * channels]
+    t = color_table(pixels)
+    want, inverse, counts = np.unique(pixels, axis=0, return_inverse=True, return_counts=True)
+    assert t.colors.dtype == np.uint16 and t.colors.flags.c_contiguous
+    np.testing.assert_array_equal(t.colors, want)
+    np.testing.assert_array_equal(t.counts, counts)
+    np.testing.assert_array_equal(t.pixel_index(), inverse.ravel())

@@ -173,3 +173,51 @@ def test_sample_photo_mse_falls_with_k():
     img = iio.imread(SAMPLE)
     mses = [((quantize(img, k).astype(float) - img) ** 2).mean() for k in (2, 8, 32)]
     assert mses[0] > mses[1] > mses[2] > 0
+
+
+def _screen_cases() -> list[tuple[str, int, int]]:
+    return [(kind, k, c) for kind in ("spread", "ties") for k in (1, 2, 7, 32) for c in (1, 3)]
+
+
+@pytest.mark.parametrize(("kind", "k", "channels"), _screen_cases())
+def test_16bit_cell_screen_gives_the_labels_of_the_full_search(kind, k, channels):
+    from kmeans_quant._pipeline import _screened_nearest
+    from kmeans_quant.steps import label_points
+
+    rng = np.random.default_rng(k * 10 + channels)
+    if kind == "spread":
+        palette = rng.integers(0, 2**16, (k, channels))
+    else:
+        # Entries in pairs mirrored about cell corners and centres, and
+        # colours on those points: many colours are equidistant from two
+        # entries, and the lowest index must win.
+        centres = rng.integers(1, 2**6, (-(-k // 2), channels)) << 10
+        centres[::2] += 511  # every other one at a cell's centre
+        step = rng.integers(1, 700, centres.shape)
+        palette = np.concatenate([centres - step, centres + step])[:k]
+    palette = np.unique(np.clip(palette, 0, 2**16 - 1).astype(np.uint16), axis=0)
+    near = (
+        rng.integers(-1500, 1500, (6000, channels)) + palette[rng.integers(0, len(palette), 6000)]
+    )
+    colors = np.concatenate([near, rng.integers(0, 2**16, (6000, channels))])
+    colors = np.unique(np.clip(colors, 0, 2**16 - 1).astype(np.uint16), axis=0)
+    want = label_points(colors.astype(np.float64), palette.astype(np.float64))
+    np.testing.assert_array_equal(_screened_nearest(colors, palette), want)
+
+
+def test_16bit_cell_screen_leaves_quantize_unchanged(monkeypatch):
+    import kmeans_quant._pipeline as pipeline
+
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 2**16, (40, 50, 3)).astype(np.uint16)
+    img[:20] //= 3  # two populations, so the palette has structure
+    monkeypatch.setattr(pipeline, "_SCREEN_MIN_COLORS", 2**40)
+    plain = quantize(img, 12)
+    monkeypatch.setattr(pipeline, "_SCREEN_MIN_COLORS", 1)
+    calls = []
+    screened = pipeline._screened_nearest
+    monkeypatch.setattr(
+        pipeline, "_screened_nearest", lambda c, p: calls.append(1) or screened(c, p)
+    )
+    np.testing.assert_array_equal(quantize(img, 12), plain)
+    assert calls
