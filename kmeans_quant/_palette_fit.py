@@ -56,6 +56,12 @@ _COARSE_MIN_CELLS_PER_K = 4
 # least this many cells per cluster.
 _COARSE_MAX_CELLS_PER_K = 64
 _COARSEST_BITS = 4
+# When the race's grid has more than _SEED_MAX_CELLS cells, the k-means++
+# starts are drawn on the coarsest grid, down to _SEED_BITS, that still has
+# at least _SEED_CELLS_PER_K cells per cluster.
+_SEED_MAX_CELLS = 1 << 14
+_SEED_CELLS_PER_K = 16
+_SEED_BITS = 3
 # The exact colours are fitted directly when there are fewer than
 # _COARSE_MIN_RATIO per cluster, or when colours * (k + _UPDATE_COST) is at
 # most _EXACT_MAX_WORK (an iteration's update costs about as much per colour
@@ -214,6 +220,25 @@ def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
     return float(w.astype(np.float64) @ assign_labels(X, centers)[1].astype(np.float64))
 
 
+def _seed_cells(
+    means: NDArray, weight: NDArray, *, k: int, bits: int
+) -> tuple[NDArray, NDArray] | None:
+    """The coarsest grid below ``bits`` (down to ``_SEED_BITS``) with at least
+    ``_SEED_CELLS_PER_K`` cells per cluster, pooled from the cells of the
+    ``bits`` grid (each lies inside one cell of every coarser grid); None if
+    no coarser grid has that many or the ``bits`` grid has at most
+    ``_SEED_MAX_CELLS`` cells."""
+    cells = None
+    if means.shape[0] <= _SEED_MAX_CELLS:
+        return None
+    for b in range(bits - 1, _SEED_BITS - 1, -1):
+        coarser = pool_on_grid(means, weight, b)
+        if coarser[0].shape[0] < _SEED_CELLS_PER_K * k:
+            break
+        cells = coarser
+    return cells
+
+
 def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int) -> NDArray:
     """Starts on coarse grid cells, the best refined on the fine grid: the centres."""
     k, n_fixed = plain.k, plain.n_fixed
@@ -242,7 +267,13 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         n_fixed=n_fixed,
     )
     centers = fit_best_of(
-        means, weight, starts, starts=_n_starts(k), probe=_START_PROBE, finalists=_FINALISTS
+        means,
+        weight,
+        starts,
+        starts=_n_starts(k),
+        probe=_START_PROBE,
+        finalists=_FINALISTS,
+        seed_on=_seed_cells(means, weight, k=k, bits=bits) if not n_fixed else None,
     )
     if bits < _REFINE_BITS:
         if fine.shape[0] > _REFINE_MAX_CELLS and bits < _REFINE_BITS - 1:

@@ -297,12 +297,26 @@ def _centred(X: NDArray, w: NDArray) -> tuple[NDArray, NDArray]:
     return X - mean, mean
 
 
-def _each_start(X: NDArray, w: NDArray, s: FitSettings, starts: int) -> list[FitSettings]:
-    """Settings of ``starts`` runs; k-means++ starts are seeded together, up front."""
-    if starts == 1 or not (isinstance(s.init, str) and s.init == "k-means++"):
+def _each_start(
+    X: NDArray,
+    w: NDArray,
+    s: FitSettings,
+    starts: int,
+    seed_on: tuple[NDArray, NDArray] | None = None,
+) -> list[FitSettings]:
+    """Settings of ``starts`` runs; k-means++ starts are seeded together, up front.
+
+    With ``seed_on`` (points, weights) the k-means++ starts are drawn from
+    those points instead of ``X`` (a coarser pooling of the same colours).
+    """
+    if not (isinstance(s.init, str) and s.init == "k-means++"):
         return [s] * starts
-    Xc, mean = _centred(X, w)
-    seeds = _kmeans_plusplus_starts(Xc, w, s.k, s.rng, starts=starts) + mean
+    if seed_on is None:
+        if starts == 1:
+            return [s]
+        seed_on = (X, w)
+    Xc, mean = _centred(*seed_on)
+    seeds = _kmeans_plusplus_starts(Xc, seed_on[1], s.k, s.rng, starts=starts) + mean
     return [replace(s, init=seed) for seed in seeds]
 
 
@@ -375,7 +389,14 @@ def fit_starts(X: NDArray, w: NDArray, s: FitSettings, *, starts: int) -> list[N
 
 
 def fit_best_of(
-    X: NDArray, w: NDArray, s: FitSettings, *, starts: int, probe: int, finalists: int
+    X: NDArray,
+    w: NDArray,
+    s: FitSettings,
+    *,
+    starts: int,
+    probe: int,
+    finalists: int,
+    seed_on: tuple[NDArray, NDArray] | None = None,
 ) -> NDArray:
     """Final centres of the lowest-inertia run among ``starts`` runs, raced.
 
@@ -384,10 +405,11 @@ def fit_best_of(
     the earlier run) goes on for twice as many more, and so on until
     ``finalists`` runs are left. Those run to the end and the one of lowest
     final inertia wins. k-means++ starts are seeded together, up front, so
-    the result is deterministic for a given ``s.rng``. On clean input, no
-    validation.
+    the result is deterministic for a given ``s.rng``; with ``seed_on``
+    (points, weights, e.g. a coarser pooling of ``X``) they are drawn from
+    those points. On clean input, no validation.
     """
-    runs = [_iterate(X, w, one) for one in _each_start(X, w, s, starts)]
+    runs = [_iterate(X, w, one) for one in _each_start(X, w, s, starts, seed_on)]
     last = [next(run) for run in runs]
     steps = probe
     while len(runs) > finalists:
