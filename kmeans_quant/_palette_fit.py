@@ -19,13 +19,16 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
    many for small k, where runs are cheap and optima far apart), seeded
    together, are raced on the cells
    (:func:`kmeans_quant.engine.fit_best_of`): all run ``_START_PROBE``
-   Lloyd iterations, the better half goes on for twice as many, until
-   ``_FINALISTS`` are left, which run to ``_START_ITER`` iterations; the
-   lowest inertia wins.
+   over-relaxed Lloyd iterations (``_REFINE_RELAX``), the better half goes
+   on for twice as many, until ``_FINALISTS`` are left, which run to
+   ``_START_ITER`` iterations; the lowest inertia wins. When the grid has
+   more than ``_SEED_MAX_CELLS`` cells the starts are drawn on a coarser
+   one (:func:`_seed_cells`).
 3. Refine from those centres on the fine grid (one bit coarser above
    ``_REFINE_MAX_CELLS`` cells) with up to ``_REFINE_ITER`` over-relaxed
-   Lloyd iterations (``_REFINE_RELAX``), which lets the coarse cells split
-   across cluster boundaries.
+   Lloyd iterations, which lets the coarse cells split across cluster
+   boundaries; it stops early after an iteration that lowers the inertia
+   by at most ``_REFINE_MIN_GAIN`` of it.
 
 The coarse stage pays only when there are many colours per centre: with
 fewer than ``_COARSE_MIN_RATIO`` per centre (flat graphics), or little work
@@ -76,8 +79,8 @@ _EXACT_MAX_STARTS = 24
 # Starts: max(1, min(_MAX_STARTS, _START_BUDGET // k)).
 _START_BUDGET = 256
 _MAX_STARTS = 6
-# Lloyd iterations of each coarse start at most (the refinement goes on).
-_START_ITER = 30
+# Over-relaxed Lloyd iterations of each coarse start at most (the refinement goes on).
+_START_ITER = 15
 # The race of the starts: iterations before the first cut, and how many
 # starts run to the end.
 _START_PROBE = 2
@@ -87,7 +90,10 @@ _REFINE_BITS = 7
 # spread so evenly (noise) gain nothing from the finer cells.
 _REFINE_MAX_CELLS = 1 << 17
 _REFINE_ITER = 10
-# Over-relaxation of the refinement (see kmeans_quant.engine).
+# The refinement stops early after an iteration that lowers the inertia by
+# at most this fraction.
+_REFINE_MIN_GAIN = 3e-4
+# Over-relaxation of the race and of the refinement (see kmeans_quant.engine).
 _REFINE_RELAX = 3.0
 # Most rounds of Lloyd's iterations on the integer lattice (see _polish).
 _POLISH_ITER = 5
@@ -242,8 +248,9 @@ def _seed_cells(
 def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int) -> NDArray:
     """Starts on coarse grid cells, the best refined on the fine grid: the centres."""
     k, n_fixed = plain.k, plain.n_fixed
-    # Every cell of a coarser grid is a union of fine cells, so the coarse
-    # grids are pooled from the fine cells rather than from all the colours.
+    # Every cell of a coarser grid is a union of cells of each finer one, so
+    # each grid is pooled from the cells of a finer grid rather than from
+    # all the colours.
     fine, fine_w = pool_on_grid(X, w, _REFINE_BITS)
     bits = _COARSE_BITS
     means, weight = pool_on_grid(fine, fine_w, bits)
@@ -251,7 +258,7 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         bits += 1
         means, weight = (fine, fine_w) if bits == _REFINE_BITS else pool_on_grid(fine, fine_w, bits)
     while bits > _COARSEST_BITS and means.shape[0] >= _COARSE_MAX_CELLS_PER_K * k:
-        coarser = pool_on_grid(fine, fine_w, bits - 1)
+        coarser = pool_on_grid(means, weight, bits - 1)
         if coarser[0].shape[0] < _COARSE_MAX_CELLS_PER_K * k:
             break
         bits -= 1
@@ -264,6 +271,7 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         max_iter=min(_START_ITER, max_iter),
         tol=plain.tol,
         rng=plain.rng,
+        relax=_REFINE_RELAX,
         n_fixed=n_fixed,
     )
     centers = fit_best_of(
@@ -287,5 +295,6 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         rng=plain.rng,
         relax=_REFINE_RELAX,
         n_fixed=n_fixed,
+        min_gain=_REFINE_MIN_GAIN,
     )
     return fit_weighted_centers(X, w, refine)

@@ -16,7 +16,9 @@ Convergence rule
       scikit-learn,
 
     or after ``max_iter`` updates. ``tol=0`` therefore runs until the labels
-    are stable (or ``max_iter``). Every iteration ends with an assignment, so
+    are stable (or ``max_iter``). Callers inside the package may add a third
+    rule (``min_gain`` of :class:`FitSettings`): stop when an iteration
+    lowers the inertia by at most ``min_gain`` times its new value. Every iteration ends with an assignment, so
     the returned labels are always those of the returned centres.
 
 Over-relaxation (``relax`` > 1)
@@ -206,6 +208,7 @@ def _lloyd(
     tol_abs: float,
     relax: float = 1.0,
     n_fixed: int = 0,
+    min_gain: float = 0.0,
 ) -> Iterator[_Record]:
     """Lloyd's iterations from ``centers``: one record per iteration.
 
@@ -216,12 +219,20 @@ def _lloyd(
     update but the last allowed one first tries the over-relaxed step
     (:func:`_relaxed_step`). The first ``n_fixed`` centres never move:
     the update leaves them where they are, so each step still minimises
-    the inertia over the centres that are free.
+    the inertia over the centres that are free. With ``min_gain > 0`` the
+    loop also stops after an iteration that lowers the inertia by at most
+    ``min_gain`` times its new value (the inertia comes from the cluster
+    sums, :func:`_energy`, which the next update needs anyway).
     """
     k = centers.shape[0]
     labels = pts.assign(centers)
     yield _Record(0, centers, labels, float("nan"), False, False)
     known = None  # cluster sums of `labels`, when an accepted trial computed them
+    if min_gain:
+        # sum_i w_i ||x_i||^2: with it, _energy becomes the inertia itself.
+        base = float(pts.w @ np.square(pts.X, dtype=np.float64).sum(axis=1))
+        known = pts.sums(labels, k)
+        inertia = base + _energy(centers, *known)
     for iteration in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
         sums = known or pts.sums(labels, k)
@@ -239,6 +250,11 @@ def _lloyd(
             new_centers, new_labels, known = relaxed
         shift = float(np.square(new_centers - centers, dtype=np.float64).sum())
         converged = shift <= tol_abs or (relaxed is None and np.array_equal(new_labels, labels))
+        if min_gain and not converged:
+            known = known or pts.sums(new_labels, k)
+            new_inertia = base + _energy(new_centers, *known)
+            converged = inertia - new_inertia <= min_gain * new_inertia
+            inertia = new_inertia
         centers, labels = new_centers, new_labels
         yield _Record(iteration, centers, labels, shift, converged, relaxed is not None)
         if converged:
@@ -277,6 +293,8 @@ class FitSettings:
     relax: float = 1.0
     # The first n_fixed rows of an array `init` stay put (fixed palette entries).
     n_fixed: int = 0
+    # Stop when an iteration lowers the inertia by at most this fraction (see _lloyd).
+    min_gain: float = 0.0
 
 
 def _start(X: NDArray, w: NDArray, s: FitSettings, init: str | NDArray) -> NDArray:
@@ -336,6 +354,7 @@ def _iterate(
         tol_abs=_tol_abs(Xc, w, s.tol),
         relax=s.relax,
         n_fixed=s.n_fixed,
+        min_gain=s.min_gain,
     ):
         yield (
             rec._replace(centers=rec.centers + mean),
