@@ -19,11 +19,12 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
    many for small k, where runs are cheap and optima far apart), seeded
    together, are raced on the cells
    (:func:`kmeans_quant.engine.fit_best_of`): all run ``_START_PROBE``
-   over-relaxed Lloyd iterations (``_REFINE_RELAX``), the better half goes
-   on for twice as many, until ``_FINALISTS`` are left, which run to
-   ``_START_ITER`` iterations; the lowest inertia wins. When the grid has
-   more than ``_SEED_MAX_CELLS`` cells the starts are drawn on a coarser
-   one (:func:`_seed_cells`).
+   Lloyd iterations, the better half goes on for twice as many, until
+   ``_FINALISTS`` are left, which run to ``_START_ITER`` iterations; the
+   lowest inertia wins. A grid of more than ``_LARGE_GRID_CELLS`` cells
+   (all-distinct noise) has its starts drawn on a coarser grid
+   (:func:`_seed_cells`) and is raced with over-relaxed iterations
+   (``_REFINE_RELAX``, at most ``_START_ITER_RELAXED``).
 3. Refine from those centres on the fine grid (one bit coarser above
    ``_REFINE_MAX_CELLS`` cells) with up to ``_REFINE_ITER`` over-relaxed
    Lloyd iterations, which lets the coarse cells split across cluster
@@ -59,10 +60,11 @@ _COARSE_MIN_CELLS_PER_K = 4
 # least this many cells per cluster.
 _COARSE_MAX_CELLS_PER_K = 64
 _COARSEST_BITS = 4
-# When the race's grid has more than _SEED_MAX_CELLS cells, the k-means++
-# starts are drawn on the coarsest grid, down to _SEED_BITS, that still has
-# at least _SEED_CELLS_PER_K cells per cluster.
-_SEED_MAX_CELLS = 1 << 14
+# A race on a grid of more than _LARGE_GRID_CELLS cells (all-distinct noise)
+# draws its k-means++ starts on the coarsest grid, down to _SEED_BITS, that
+# still has at least _SEED_CELLS_PER_K cells per cluster, and is
+# over-relaxed (_REFINE_RELAX), for at most _START_ITER_RELAXED iterations.
+_LARGE_GRID_CELLS = 1 << 14
 _SEED_CELLS_PER_K = 16
 _SEED_BITS = 3
 # The exact colours are fitted directly when there are fewer than
@@ -79,8 +81,9 @@ _EXACT_MAX_STARTS = 24
 # Starts: max(1, min(_MAX_STARTS, _START_BUDGET // k)).
 _START_BUDGET = 256
 _MAX_STARTS = 6
-# Over-relaxed Lloyd iterations of each coarse start at most (the refinement goes on).
-_START_ITER = 15
+# Lloyd iterations of each coarse start at most (the refinement goes on).
+_START_ITER = 30
+_START_ITER_RELAXED = 15
 # The race of the starts: iterations before the first cut, and how many
 # starts run to the end.
 _START_PROBE = 2
@@ -93,7 +96,7 @@ _REFINE_ITER = 10
 # The refinement stops early after an iteration that lowers the inertia by
 # at most this fraction.
 _REFINE_MIN_GAIN = 3e-4
-# Over-relaxation of the race and of the refinement (see kmeans_quant.engine).
+# Over-relaxation of the refinement (see kmeans_quant.engine).
 _REFINE_RELAX = 3.0
 # Most rounds of Lloyd's iterations on the integer lattice (see _polish).
 _POLISH_ITER = 5
@@ -232,11 +235,8 @@ def _seed_cells(
     """The coarsest grid below ``bits`` (down to ``_SEED_BITS``) with at least
     ``_SEED_CELLS_PER_K`` cells per cluster, pooled from the cells of the
     ``bits`` grid (each lies inside one cell of every coarser grid); None if
-    no coarser grid has that many or the ``bits`` grid has at most
-    ``_SEED_MAX_CELLS`` cells."""
+    no coarser grid has that many."""
     cells = None
-    if means.shape[0] <= _SEED_MAX_CELLS:
-        return None
     for b in range(bits - 1, _SEED_BITS - 1, -1):
         coarser = pool_on_grid(means, weight, b)
         if coarser[0].shape[0] < _SEED_CELLS_PER_K * k:
@@ -265,13 +265,14 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         means, weight = coarser
     if means.shape[0] <= k:
         return fit_weighted_centers(X, w, plain)
+    large = means.shape[0] > _LARGE_GRID_CELLS
     starts = FitSettings(
         k=k,
         init=plain.init,
-        max_iter=min(_START_ITER, max_iter),
+        max_iter=min(_START_ITER_RELAXED if large else _START_ITER, max_iter),
         tol=plain.tol,
         rng=plain.rng,
-        relax=_REFINE_RELAX,
+        relax=_REFINE_RELAX if large else 1.0,
         n_fixed=n_fixed,
     )
     centers = fit_best_of(
@@ -281,7 +282,7 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         starts=_n_starts(k),
         probe=_START_PROBE,
         finalists=_FINALISTS,
-        seed_on=_seed_cells(means, weight, k=k, bits=bits) if not n_fixed else None,
+        seed_on=_seed_cells(means, weight, k=k, bits=bits) if large and not n_fixed else None,
     )
     if bits < _REFINE_BITS:
         if fine.shape[0] > _REFINE_MAX_CELLS and bits < _REFINE_BITS - 1:
