@@ -230,7 +230,8 @@ def _lloyd(
     known = None  # cluster sums of `labels`, when an accepted trial computed them
     if min_gain:
         # sum_i w_i ||x_i||^2: with it, _energy becomes the inertia itself.
-        base = float(pts.w @ np.square(pts.X, dtype=np.float64).sum(axis=1))
+        # (No BLAS call: its idle threads would compete with the assignment's.)
+        base = float(np.einsum("ij,ij,i->", pts.X, pts.X, pts.w, dtype=np.float64))
         known = pts.sums(labels, k)
         inertia = base + _energy(centers, *known)
     for iteration in range(1, max_iter + 1):
