@@ -18,8 +18,9 @@ Convergence rule
     or after ``max_iter`` updates. ``tol=0`` therefore runs until the labels
     are stable (or ``max_iter``). Callers inside the package may add a third
     rule (``min_gain`` of :class:`FitSettings`): stop when an iteration
-    lowers the inertia by at most ``min_gain`` times its new value. Every iteration ends with an assignment, so
-    the returned labels are always those of the returned centres.
+    lowers the inertia by at most ``min_gain`` times its new value. Every
+    iteration ends with an assignment, so the returned labels are always
+    those of the returned centres.
 
 Over-relaxation (``relax`` > 1)
     Near a local optimum Lloyd's iterations creep: each update moves the
