@@ -21,11 +21,15 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
    (:func:`kmeans_quant.engine.fit_best_of`): all run ``_START_PROBE``
    Lloyd iterations, the better half goes on for twice as many, until
    ``_FINALISTS`` are left, which run to ``_START_ITER`` iterations; the
-   lowest inertia wins.
+   lowest inertia wins. A grid of more than ``_LARGE_GRID_CELLS`` cells
+   (all-distinct noise) has its starts drawn on a coarser grid
+   (:func:`_seed_cells`) and is raced with over-relaxed iterations
+   (``_REFINE_RELAX``, at most ``_START_ITER_RELAXED``).
 3. Refine from those centres on the fine grid (one bit coarser above
    ``_REFINE_MAX_CELLS`` cells) with up to ``_REFINE_ITER`` over-relaxed
-   Lloyd iterations (``_REFINE_RELAX``), which lets the coarse cells split
-   across cluster boundaries.
+   Lloyd iterations, which lets the coarse cells split across cluster
+   boundaries; it stops early after an iteration that lowers the inertia
+   by at most ``_REFINE_MIN_GAIN`` of it.
 
 The coarse stage pays only when there are many colours per centre: with
 fewer than ``_COARSE_MIN_RATIO`` per centre (flat graphics), or little work
@@ -56,6 +60,13 @@ _COARSE_MIN_CELLS_PER_K = 4
 # least this many cells per cluster.
 _COARSE_MAX_CELLS_PER_K = 64
 _COARSEST_BITS = 4
+# A race on a grid of more than _LARGE_GRID_CELLS cells (all-distinct noise)
+# draws its k-means++ starts on the coarsest grid, down to _SEED_BITS, that
+# still has at least _SEED_CELLS_PER_K cells per cluster, and is
+# over-relaxed (_REFINE_RELAX), for at most _START_ITER_RELAXED iterations.
+_LARGE_GRID_CELLS = 1 << 14
+_SEED_CELLS_PER_K = 16
+_SEED_BITS = 3
 # The exact colours are fitted directly when there are fewer than
 # _COARSE_MIN_RATIO per cluster, or when colours * (k + _UPDATE_COST) is at
 # most _EXACT_MAX_WORK (an iteration's update costs about as much per colour
@@ -72,6 +83,7 @@ _START_BUDGET = 256
 _MAX_STARTS = 6
 # Lloyd iterations of each coarse start at most (the refinement goes on).
 _START_ITER = 30
+_START_ITER_RELAXED = 15
 # The race of the starts: iterations before the first cut, and how many
 # starts run to the end.
 _START_PROBE = 2
@@ -81,6 +93,9 @@ _REFINE_BITS = 7
 # spread so evenly (noise) gain nothing from the finer cells.
 _REFINE_MAX_CELLS = 1 << 17
 _REFINE_ITER = 10
+# The refinement stops early after an iteration that lowers the inertia by
+# at most this fraction.
+_REFINE_MIN_GAIN = 3e-4
 # Over-relaxation of the refinement (see kmeans_quant.engine).
 _REFINE_RELAX = 3.0
 # Most rounds of Lloyd's iterations on the integer lattice (see _polish).
@@ -214,11 +229,28 @@ def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
     return float(w.astype(np.float64) @ assign_labels(X, centers)[1].astype(np.float64))
 
 
+def _seed_cells(
+    means: NDArray, weight: NDArray, *, k: int, bits: int
+) -> tuple[NDArray, NDArray] | None:
+    """The coarsest grid below ``bits`` (down to ``_SEED_BITS``) with at least
+    ``_SEED_CELLS_PER_K`` cells per cluster, pooled from the cells of the
+    ``bits`` grid (each lies inside one cell of every coarser grid); None if
+    no coarser grid has that many."""
+    cells = None
+    for b in range(bits - 1, _SEED_BITS - 1, -1):
+        coarser = pool_on_grid(means, weight, b)
+        if coarser[0].shape[0] < _SEED_CELLS_PER_K * k:
+            break
+        cells = coarser
+    return cells
+
+
 def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int) -> NDArray:
     """Starts on coarse grid cells, the best refined on the fine grid: the centres."""
     k, n_fixed = plain.k, plain.n_fixed
-    # Every cell of a coarser grid is a union of fine cells, so the coarse
-    # grids are pooled from the fine cells rather than from all the colours.
+    # Every cell of a coarser grid is a union of cells of each finer one, so
+    # each grid is pooled from the cells of a finer grid rather than from
+    # all the colours.
     fine, fine_w = pool_on_grid(X, w, _REFINE_BITS)
     bits = _COARSE_BITS
     means, weight = pool_on_grid(fine, fine_w, bits)
@@ -226,23 +258,31 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         bits += 1
         means, weight = (fine, fine_w) if bits == _REFINE_BITS else pool_on_grid(fine, fine_w, bits)
     while bits > _COARSEST_BITS and means.shape[0] >= _COARSE_MAX_CELLS_PER_K * k:
-        coarser = pool_on_grid(fine, fine_w, bits - 1)
+        coarser = pool_on_grid(means, weight, bits - 1)
         if coarser[0].shape[0] < _COARSE_MAX_CELLS_PER_K * k:
             break
         bits -= 1
         means, weight = coarser
     if means.shape[0] <= k:
         return fit_weighted_centers(X, w, plain)
+    large = means.shape[0] > _LARGE_GRID_CELLS
     starts = FitSettings(
         k=k,
         init=plain.init,
-        max_iter=min(_START_ITER, max_iter),
+        max_iter=min(_START_ITER_RELAXED if large else _START_ITER, max_iter),
         tol=plain.tol,
         rng=plain.rng,
+        relax=_REFINE_RELAX if large else 1.0,
         n_fixed=n_fixed,
     )
     centers = fit_best_of(
-        means, weight, starts, starts=_n_starts(k), probe=_START_PROBE, finalists=_FINALISTS
+        means,
+        weight,
+        starts,
+        starts=_n_starts(k),
+        probe=_START_PROBE,
+        finalists=_FINALISTS,
+        seed_on=_seed_cells(means, weight, k=k, bits=bits) if large and not n_fixed else None,
     )
     if bits < _REFINE_BITS:
         if fine.shape[0] > _REFINE_MAX_CELLS and bits < _REFINE_BITS - 1:
@@ -256,5 +296,6 @@ def _coarse_to_fine(X: NDArray, w: NDArray, plain: FitSettings, *, max_iter: int
         rng=plain.rng,
         relax=_REFINE_RELAX,
         n_fixed=n_fixed,
+        min_gain=_REFINE_MIN_GAIN,
     )
     return fit_weighted_centers(X, w, refine)

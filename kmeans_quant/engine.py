@@ -16,8 +16,11 @@ Convergence rule
       scikit-learn,
 
     or after ``max_iter`` updates. ``tol=0`` therefore runs until the labels
-    are stable (or ``max_iter``). Every iteration ends with an assignment, so
-    the returned labels are always those of the returned centres.
+    are stable (or ``max_iter``). Callers inside the package may add a third
+    rule (``min_gain`` of :class:`FitSettings`): stop when an iteration
+    lowers the inertia by at most ``min_gain`` times its new value. Every
+    iteration ends with an assignment, so the returned labels are always
+    those of the returned centres.
 
 Over-relaxation (``relax`` > 1)
     Near a local optimum Lloyd's iterations creep: each update moves the
@@ -206,6 +209,7 @@ def _lloyd(
     tol_abs: float,
     relax: float = 1.0,
     n_fixed: int = 0,
+    min_gain: float = 0.0,
 ) -> Iterator[_Record]:
     """Lloyd's iterations from ``centers``: one record per iteration.
 
@@ -216,12 +220,21 @@ def _lloyd(
     update but the last allowed one first tries the over-relaxed step
     (:func:`_relaxed_step`). The first ``n_fixed`` centres never move:
     the update leaves them where they are, so each step still minimises
-    the inertia over the centres that are free.
+    the inertia over the centres that are free. With ``min_gain > 0`` the
+    loop also stops after an iteration that lowers the inertia by at most
+    ``min_gain`` times its new value (the inertia comes from the cluster
+    sums, :func:`_energy`, which the next update needs anyway).
     """
     k = centers.shape[0]
     labels = pts.assign(centers)
     yield _Record(0, centers, labels, float("nan"), False, False)
     known = None  # cluster sums of `labels`, when an accepted trial computed them
+    if min_gain:
+        # sum_i w_i ||x_i||^2: with it, _energy becomes the inertia itself.
+        # (No BLAS call: its idle threads would compete with the assignment's.)
+        base = float(np.einsum("ij,ij,i->", pts.X, pts.X, pts.w, dtype=np.float64))
+        known = pts.sums(labels, k)
+        inertia = base + _energy(centers, *known)
     for iteration in range(1, max_iter + 1):
         # Update: centres to the weighted means of their clusters.
         sums = known or pts.sums(labels, k)
@@ -239,6 +252,11 @@ def _lloyd(
             new_centers, new_labels, known = relaxed
         shift = float(np.square(new_centers - centers, dtype=np.float64).sum())
         converged = shift <= tol_abs or (relaxed is None and np.array_equal(new_labels, labels))
+        if min_gain and not converged:
+            known = known or pts.sums(new_labels, k)
+            new_inertia = base + _energy(new_centers, *known)
+            converged = inertia - new_inertia <= min_gain * new_inertia
+            inertia = new_inertia
         centers, labels = new_centers, new_labels
         yield _Record(iteration, centers, labels, shift, converged, relaxed is not None)
         if converged:
@@ -277,6 +295,8 @@ class FitSettings:
     relax: float = 1.0
     # The first n_fixed rows of an array `init` stay put (fixed palette entries).
     n_fixed: int = 0
+    # Stop when an iteration lowers the inertia by at most this fraction (see _lloyd).
+    min_gain: float = 0.0
 
 
 def _start(X: NDArray, w: NDArray, s: FitSettings, init: str | NDArray) -> NDArray:
@@ -297,12 +317,26 @@ def _centred(X: NDArray, w: NDArray) -> tuple[NDArray, NDArray]:
     return X - mean, mean
 
 
-def _each_start(X: NDArray, w: NDArray, s: FitSettings, starts: int) -> list[FitSettings]:
-    """Settings of ``starts`` runs; k-means++ starts are seeded together, up front."""
-    if starts == 1 or not (isinstance(s.init, str) and s.init == "k-means++"):
+def _each_start(
+    X: NDArray,
+    w: NDArray,
+    s: FitSettings,
+    starts: int,
+    seed_on: tuple[NDArray, NDArray] | None = None,
+) -> list[FitSettings]:
+    """Settings of ``starts`` runs; k-means++ starts are seeded together, up front.
+
+    With ``seed_on`` (points, weights) the k-means++ starts are drawn from
+    those points instead of ``X`` (a coarser pooling of the same colours).
+    """
+    if not (isinstance(s.init, str) and s.init == "k-means++"):
         return [s] * starts
-    Xc, mean = _centred(X, w)
-    seeds = _kmeans_plusplus_starts(Xc, w, s.k, s.rng, starts=starts) + mean
+    if seed_on is None:
+        if starts == 1:
+            return [s]
+        seed_on = (X, w)
+    Xc, mean = _centred(*seed_on)
+    seeds = _kmeans_plusplus_starts(Xc, seed_on[1], s.k, s.rng, starts=starts) + mean
     return [replace(s, init=seed) for seed in seeds]
 
 
@@ -322,6 +356,7 @@ def _iterate(
         tol_abs=_tol_abs(Xc, w, s.tol),
         relax=s.relax,
         n_fixed=s.n_fixed,
+        min_gain=s.min_gain,
     ):
         yield (
             rec._replace(centers=rec.centers + mean),
@@ -375,7 +410,14 @@ def fit_starts(X: NDArray, w: NDArray, s: FitSettings, *, starts: int) -> list[N
 
 
 def fit_best_of(
-    X: NDArray, w: NDArray, s: FitSettings, *, starts: int, probe: int, finalists: int
+    X: NDArray,
+    w: NDArray,
+    s: FitSettings,
+    *,
+    starts: int,
+    probe: int,
+    finalists: int,
+    seed_on: tuple[NDArray, NDArray] | None = None,
 ) -> NDArray:
     """Final centres of the lowest-inertia run among ``starts`` runs, raced.
 
@@ -384,10 +426,11 @@ def fit_best_of(
     the earlier run) goes on for twice as many more, and so on until
     ``finalists`` runs are left. Those run to the end and the one of lowest
     final inertia wins. k-means++ starts are seeded together, up front, so
-    the result is deterministic for a given ``s.rng``. On clean input, no
-    validation.
+    the result is deterministic for a given ``s.rng``; with ``seed_on``
+    (points, weights, e.g. a coarser pooling of ``X``) they are drawn from
+    those points. On clean input, no validation.
     """
-    runs = [_iterate(X, w, one) for one in _each_start(X, w, s, starts)]
+    runs = [_iterate(X, w, one) for one in _each_start(X, w, s, starts, seed_on)]
     last = [next(run) for run in runs]
     steps = probe
     while len(runs) > finalists:

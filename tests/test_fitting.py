@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kmeans_quant import kmeans
+from kmeans_quant import kmeans, kmeans_plusplus, kmeans_steps
 from kmeans_quant._palette_fit import fit_colors
 from kmeans_quant.color_table import color_table, distinct_codes, pool_on_grid
-from kmeans_quant.engine import FitSettings, fit_best_of, fit_starts
+from kmeans_quant.engine import FitSettings, fit_best_of, fit_starts, fit_weighted
 from kmeans_quant.steps import _cluster_sums
 
 
@@ -174,3 +174,37 @@ def test_race_keeps_a_run_no_worse_than_the_finalists_alone():
     runs = fit_starts(X, w, s, starts=6)
     assert any(np.array_equal(raced, c) for c in runs)  # a finalist ran to its end
     assert err(raced) <= np.median([err(c) for c in runs]) + 1e-6
+
+
+def test_min_gain_stops_at_the_first_iteration_that_gains_that_little():
+    rng = np.random.default_rng(7)
+    X = rng.random((2000, 3)) * 255
+    w = rng.integers(1, 5, size=2000).astype(np.float64)
+    start = X[:12].copy()
+    trace = [step.inertia for step in kmeans_steps(X, 12, sample_weight=w, init=start, tol=0)]
+    gains = -np.diff(trace) / np.asarray(trace[1:])
+    min_gain = float(np.median(gains[gains > 0]))
+    expected = int(np.argmax(gains <= min_gain)) + 1  # iterations run
+    s = FitSettings(
+        k=12, init=start, max_iter=300, tol=0.0, rng=np.random.default_rng(0), min_gain=min_gain
+    )
+    result = fit_weighted(X, w, s)
+    assert 1 <= expected < len(trace) - 1
+    assert result.iteration == expected
+    assert result.inertia == pytest.approx(trace[expected], rel=1e-9)
+
+
+def test_race_seeded_on_other_points_starts_from_those_points():
+    rng = np.random.default_rng(8)
+    X = rng.random((3000, 3)) * 255
+    w = np.ones(3000)
+    P, wp = pool_on_grid(X, w, 3)
+    s = FitSettings(k=6, init="k-means++", max_iter=1, tol=0.0, rng=np.random.default_rng(3))
+    starts = fit_best_of(X, w, s, starts=1, probe=2, finalists=1, seed_on=(P, wp))
+    # One update from centres drawn among the cells of P, replayed by hand.
+    seeds = (
+        kmeans_plusplus(P - (wp @ P) / wp.sum(), 6, sample_weight=wp, rng=3) + (wp @ P) / wp.sum()
+    )
+    assert all(np.isclose(P, c, atol=1e-9).all(axis=1).any() for c in seeds)
+    one = kmeans(X, 6, sample_weight=w, init=seeds, max_iter=1, tol=0)
+    np.testing.assert_allclose(starts, one.centers, rtol=1e-9, atol=1e-9)
