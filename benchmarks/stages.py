@@ -20,7 +20,7 @@ from typing import Any
 STAGES = (
     ("colour table (histogram)", "color_table.py", "color_table"),
     ("coarse pooling", "color_table.py", "pool_on_grid"),
-    ("seeding (k-means++)", "seeding.py", "_kmeans_plusplus"),
+    ("seeding (k-means++)", "seeding.py", "_kmeans_plusplus_starts"),
     ("Lloyd iterations", "engine.py", "_lloyd"),
     ("map colours to palette", "_pipeline.py", "map_to_palette"),
     ("expand to pixels", "_pipeline.py", "expand"),
