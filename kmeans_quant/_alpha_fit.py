@@ -190,4 +190,4 @@ def recolor_rgba(src: RGBASource, palette: Palette) -> NDArray:
         raise ValueError(f"palette has {colors.shape[0]} colours but {alpha.shape[0]} alpha values")
     entries = np.concatenate([colors, alpha], axis=1)
     mapping = map_rgba(src.table.colors, src.table.counts, entries, prep)
-    return src.table.expand(mapping.palette[mapping.labels]).reshape(prep.shape)
+    return src.table.paint(mapping.labels, mapping.palette).reshape(prep.shape)

@@ -57,9 +57,6 @@ from .quality import (
 )
 from .steps import label_points
 
-# Pixels per block when palette colours are gathered into the output.
-_TAKE_BLOCK = 1 << 18
-
 
 @dataclass(frozen=True, eq=False)
 class Source:
@@ -356,14 +353,7 @@ def choose(src: Source, opt: FitOptions, quality: tuple[int, int]) -> Chosen:
 
 def expand(src: Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
     """Paint every pixel with ``palette[label of its colour]``."""
-    small = np.uint8 if palette.shape[0] <= 256 else np.uint16
-    pixel_labels = src.table.expand(labels.astype(small))
-    out = np.empty((pixel_labels.size, palette.shape[1]), dtype=palette.dtype)
-    # np.take casts its indices to intp: block by block, that copy stays small.
-    for start in range(0, pixel_labels.size, _TAKE_BLOCK):
-        rows = slice(start, start + _TAKE_BLOCK)
-        np.take(palette, pixel_labels[rows], axis=0, out=out[rows])
-    return src.prep.rebuild(out)
+    return src.prep.rebuild(src.table.paint(labels, palette))
 
 
 def dithered(

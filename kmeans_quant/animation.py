@@ -262,7 +262,7 @@ def animate_photo(
         centres.set_facecolors(palette / 255)
         for j, trail in enumerate(trails):
             trail.set_data_3d(path_xyz[:, j, 0], path_xyz[:, j, 1], path_xyz[:, j, 2])
-        shown.set_data(table.expand(palette[step.labels]).reshape(h, w, 3))
+        shown.set_data(table.paint(step.labels, palette).reshape(h, w, 3))
         line.set_data([s.iteration for s in upto], mse_all[: len(upto)])
         state = "converged" if step.converged else ("start" if step.iteration == 0 else "")
         fig.suptitle(

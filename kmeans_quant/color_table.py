@@ -111,6 +111,29 @@ class ColorTable:
             out[rows] = values[index]
         return out
 
+    def paint(self, labels: NDArray, palette: NDArray) -> NDArray:
+        """Give every pixel its colour's palette entry: ``palette[labels[colour_of_pixel]]``.
+
+        ``labels`` has one palette index per distinct colour; ``palette``
+        has shape ``(k, ...)``. The labels go to the pixels in one byte (two
+        above 256 entries), then the palette rows are gathered block by
+        block, so no intp index per pixel is ever held.
+
+        >>> import numpy as np
+        >>> t = color_table(np.array([[9, 0, 0], [1, 2, 3], [9, 0, 0]], dtype=np.uint8))
+        >>> t.paint(np.array([1, 0]), np.array([[7, 7, 7], [5, 5, 5]], dtype=np.uint8))
+        array([[7, 7, 7],
+               [5, 5, 5],
+               [7, 7, 7]], dtype=uint8)
+        """
+        small = np.uint8 if palette.shape[0] <= 256 else np.uint16
+        pixel_labels = self.expand(labels.astype(small))
+        out = np.empty((pixel_labels.shape[0],) + palette.shape[1:], palette.dtype)
+        for start in range(0, pixel_labels.shape[0], _BLOCK):
+            rows = slice(start, start + _BLOCK)
+            np.take(palette, pixel_labels[rows], axis=0, out=out[rows])
+        return out
+
     def pixel_index(self) -> NDArray:
         """Index into ``colors`` of every pixel (int32, or intp for huge tables)."""
         m = self.colors.shape[0]

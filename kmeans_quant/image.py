@@ -302,7 +302,7 @@ def quantize(
             raise ValueError("alpha='fit' works without quality and fixed colours")
         rgba = rgba_source(image)
         mapping = rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt)
-        return rgba.table.expand(mapping.palette[mapping.labels]).reshape(rgba.prep.shape)
+        return rgba.table.paint(mapping.labels, mapping.palette).reshape(rgba.prep.shape)
     src = source(image)
     opt = with_fixed(opt, fixed, src.prep)
     if quality is not None:
