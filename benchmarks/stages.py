@@ -20,18 +20,18 @@ from typing import Any
 STAGES = (
     ("colour table (histogram)", "color_table.py", "color_table"),
     ("coarse pooling", "color_table.py", "pool_on_grid"),
-    ("seeding (k-means++)", "seeding.py", "_kmeans_plusplus_starts"),
-    ("Lloyd iterations", "engine.py", "_lloyd"),
-    ("map colours to palette", "_pipeline.py", "map_to_palette"),
-    ("expand to pixels", "_pipeline.py", "expand"),
+    ("seeding (k-means++)", "engine/_seeding.py", "_kmeans_plusplus_starts"),
+    ("Lloyd iterations", "engine/_lloyd.py", "_lloyd"),
+    ("map colours to palette", "_fit/pipeline.py", "map_to_palette"),
+    ("expand to pixels", "_fit/pipeline.py", "expand"),
 )
-# Parts of the Lloyd stage: the two steps (methods of steps.Points),
+# Parts of the Lloyd stage: the two steps (methods of engine._steps.Points),
 # counted only when called from the loop or its over-relaxed step.
 LLOYD_PARTS = (
-    ("  of which assignment", "steps.py", ("assign",)),
-    ("  of which update", "steps.py", ("sums", "means")),
+    ("  of which assignment", "engine/_steps.py", ("assign",)),
+    ("  of which update", "engine/_steps.py", ("sums", "means")),
 )
-LLOYD_CALLERS = (("engine.py", "_lloyd"), ("engine.py", "_relaxed_step"))
+LLOYD_CALLERS = (("engine/_lloyd.py", "_lloyd"), ("engine/_lloyd.py", "_relaxed_step"))
 
 
 def _matches(key: tuple[str, int, str], file: str, func: str) -> bool:

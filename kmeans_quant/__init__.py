@@ -28,14 +28,14 @@ _HOME = {
     "ColorHistogram": "histogram",
     "Palette": "palette",
     "kmeans": "engine",
-    "kmeans_plusplus": "seeding",
+    "kmeans_plusplus": "engine",
     "kmeans_steps": "engine",
     "KMeansResult": "engine",
     "KMeansStep": "engine",
     "DuplicateCentersWarning": "engine",
-    "squared_distances": "steps",
-    "assign_labels": "steps",
-    "update_centers": "steps",
+    "squared_distances": "engine",
+    "assign_labels": "engine",
+    "update_centers": "engine",
 }
 
 __all__ = [
@@ -59,13 +59,21 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .engine import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, kmeans_steps
+    from .engine import (
+        DuplicateCentersWarning,
+        KMeansResult,
+        KMeansStep,
+        assign_labels,
+        kmeans,
+        kmeans_plusplus,
+        kmeans_steps,
+        squared_distances,
+        update_centers,
+    )
     from .frames import quantize_frames
     from .histogram import ColorHistogram
     from .image import choose_k, extract_palette, fit_palette, quantize, recolor
     from .palette import Palette
-    from .seeding import kmeans_plusplus
-    from .steps import assign_labels, squared_distances, update_centers
 
 
 def __getattr__(name: str) -> Any:

@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .color_table import color_table
-from .engine import KMeansStep, kmeans_steps
+from .engine._lloyd import KMeansStep, kmeans_steps
 from .frames import write_frames
 
 __all__ = ["animate_photo", "animate_2d", "select_steps", "main"]

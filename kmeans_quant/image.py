@@ -2,7 +2,7 @@ r"""The image API: :func:`quantize`, :func:`extract_palette`, :func:`recolor`, :
 
 They take uint8, uint16 or float ([0, 1]) arrays of shape (H, W), (H, W, 3)
 or (H, W, 4), or PIL images. Alpha is carried through unchanged, unless
-``alpha="fit"`` makes it part of the colour (:mod:`kmeans_quant._alpha_fit`).
+``alpha="fit"`` makes it part of the colour (:mod:`kmeans_quant._fit.alpha_fit`).
 
 How a palette is fitted
     The distinct colours (:mod:`kmeans_quant.color_table`) are clustered with
@@ -12,7 +12,7 @@ How a palette is fitted
     .. math:: \sum_{\text{pixels } p} \min_j \lVert x_p - c_j \rVert^2
               = \sum_{\text{colours } u} n_u \min_j \lVert u - c_j \rVert^2 .
 
-    The fit runs coarse to fine (:mod:`kmeans_quant._palette_fit`); centres
+    The fit runs coarse to fine (:mod:`kmeans_quant._fit.palette_fit`); centres
     are rounded to the image's dtype. ``method=`` picks a classic baseline
     instead, and ``space="oklab"`` fits and maps in Oklab.
 
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._alpha_fit import (
+from ._fit.alpha_fit import (
     alpha_palette,
     check_alpha_fit,
     recolor_rgba,
@@ -52,7 +52,7 @@ from .quality import (
 )
 
 __all__ = ["quantize", "extract_palette", "recolor", "fit_palette", "choose_k"]
-from ._pipeline import (
+from ._fit.pipeline import (
     check_dither,
     choose,
     dithered,
@@ -120,7 +120,7 @@ def extract_palette(
     alpha : {'keep', 'fit'}, default 'keep'
         For RGBA images: ``'keep'`` fits the colours only (alpha is left as
         it is); ``'fit'`` makes alpha part of the colour, fitting K-Means in
-        premultiplied RGBA (see :mod:`kmeans_quant._alpha_fit`), so the
+        premultiplied RGBA (see :mod:`kmeans_quant._fit.alpha_fit`), so the
         palette has at most ``k`` (colour, alpha) entries, all fully
         transparent pixels on one entry of colour and alpha 0. ``'fit'``
         needs RGBA images and the defaults of ``method`` and ``space``.

@@ -65,7 +65,7 @@ from ._validation import (
     check_sample_weight,
     check_tol,
 )
-from .engine import KMeansResult
+from .engine._lloyd import KMeansResult
 
 __all__ = [
     "euclidean_distance_sq",

@@ -52,8 +52,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .color_table import pool_on_grid
-from .engine import FitSettings, fit_weighted
-from .steps import label_points
+from .engine._lloyd import FitSettings, fit_weighted
+from .engine._steps import label_points
 
 __all__ = ["quality_to_mse", "mse_to_quality", "QualityChoice", "QualityTooLow"]
 

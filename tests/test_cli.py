@@ -17,10 +17,11 @@ from conftest import make_quadrants
 from PIL import Image
 
 import kmeans_quant
-from kmeans_quant import _cli_jobs, cli, extract_palette, quantize, recolor
-from kmeans_quant._cli_jobs import human_size
+from kmeans_quant import extract_palette, job, quantize, recolor
+from kmeans_quant.cli import _main as cli
 from kmeans_quant.cli import main
 from kmeans_quant.io import read_image, write_image
+from kmeans_quant.job import human_size
 from kmeans_quant.palette_io import load_palette, save_palette
 
 REPO = Path(kmeans_quant.__file__).resolve().parents[1]
@@ -408,7 +409,7 @@ def test_interrupt(work, capsys, monkeypatch):
     def stop(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_cli_jobs, "quantize", stop)
+    monkeypatch.setattr(job, "quantize", stop)
     assert main(["a.png"]) == 130
     assert capsys.readouterr().err.strip() == "kmeans-quant: interrupted"
     assert sorted(os.listdir(work)) == ["a.png"]

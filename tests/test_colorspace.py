@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from kmeans_quant import colorspace as cs
-from kmeans_quant._fit_space import from_fit_space, to_fit_space
+from kmeans_quant._fit.space import from_fit_space, to_fit_space
 from kmeans_quant.colorspace import (
     delta_e_76,
     lab_to_srgb,

@@ -304,7 +304,7 @@ def test_seeding_quality_matches_scikit_learn():
 
 
 def test_threaded_assignment_equals_one_thread(monkeypatch):
-    import kmeans_quant.steps as steps
+    import kmeans_quant.engine._steps as steps
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(20000, 3)).astype(np.float32)
@@ -321,7 +321,7 @@ def test_threaded_assignment_equals_one_thread(monkeypatch):
 @pytest.mark.parametrize("k", [1, 5, 32])
 def test_column_assignment_equals_row_wise(monkeypatch, k):
     """Few centres take the (k, rows) path; it must agree with argmin by rows."""
-    import kmeans_quant.steps as steps
+    import kmeans_quant.engine._steps as steps
 
     rng = np.random.default_rng(k)
     X = rng.integers(0, 6, size=(3000, 3)).astype(np.float64)  # many exact ties
@@ -337,7 +337,7 @@ def test_column_assignment_equals_row_wise(monkeypatch, k):
 
 
 def test_batched_seeding_of_one_start_is_the_lone_seeding():
-    from kmeans_quant.seeding import _kmeans_plusplus_starts
+    from kmeans_quant.engine._seeding import _kmeans_plusplus_starts
 
     rng = np.random.default_rng(11)
     X = rng.normal(size=(500, 3))
@@ -347,7 +347,7 @@ def test_batched_seeding_of_one_start_is_the_lone_seeding():
 
 
 def test_batched_seeding_gives_distinct_starts_of_points_of_x():
-    from kmeans_quant.seeding import _kmeans_plusplus_starts
+    from kmeans_quant.engine._seeding import _kmeans_plusplus_starts
 
     rng = np.random.default_rng(12)
     X = rng.normal(size=(400, 2))

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from kmeans_quant import kmeans, kmeans_plusplus, kmeans_steps
-from kmeans_quant._palette_fit import fit_colors
-from kmeans_quant._starts import fit_best_of, fit_starts
+from kmeans_quant._fit.palette_fit import fit_colors
 from kmeans_quant.color_table import color_table, distinct_codes, pool_on_grid
-from kmeans_quant.engine import FitSettings, fit_weighted
-from kmeans_quant.steps import _cluster_sums
+from kmeans_quant.engine._lloyd import FitSettings, fit_weighted
+from kmeans_quant.engine._starts import fit_best_of, fit_starts
+from kmeans_quant.engine._steps import _cluster_sums
 
 
 def pool_reference(X, w, bits):

@@ -181,8 +181,8 @@ def _screen_cases() -> list[tuple[str, int, int]]:
 
 @pytest.mark.parametrize(("kind", "k", "channels"), _screen_cases())
 def test_16bit_cell_screen_gives_the_labels_of_the_full_search(kind, k, channels):
-    from kmeans_quant._pipeline import _screened_nearest
-    from kmeans_quant.steps import label_points
+    from kmeans_quant._fit.pipeline import _screened_nearest
+    from kmeans_quant.engine._steps import label_points
 
     rng = np.random.default_rng(k * 10 + channels)
     if kind == "spread":
@@ -206,7 +206,7 @@ def test_16bit_cell_screen_gives_the_labels_of_the_full_search(kind, k, channels
 
 
 def test_16bit_cell_screen_leaves_quantize_unchanged(monkeypatch):
-    import kmeans_quant._pipeline as pipeline
+    import kmeans_quant._fit.pipeline as pipeline
 
     rng = np.random.default_rng(5)
     img = rng.integers(0, 2**16, (40, 50, 3)).astype(np.uint16)

@@ -7,7 +7,7 @@ import pytest
 from conftest import make_quadrants
 
 from kmeans_quant import choose_k, extract_palette, quantize, recolor
-from kmeans_quant.engine import FitSettings, fit_weighted
+from kmeans_quant.engine._lloyd import FitSettings, fit_weighted
 from kmeans_quant.metrics import mse
 from kmeans_quant.quality import (
     QualityTooLow,

@@ -17,13 +17,14 @@ import dask
 import numpy as np
 from numpy.typing import NDArray
 
-# The command line's own per-file step runs on the workers, which is what
-# makes the files identical to a one-process run.
-from .._cli_jobs import Job, RunError, merge_palettes, process_job
 from .._dtypes import to_uint8
 from ..histogram import ColorHistogram
 from ..image import fit_palette
 from ..io import read_image
+
+# The command line's own per-file step runs on the workers, which is what
+# makes the files identical to a one-process run.
+from ..job import Job, RunError, merge_palettes, process_job
 from ..palette import Palette
 from ..palette_io import save_palette
 from ._reduce import compute, tree_merge

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ..steps import label_points
+from ..engine._steps import label_points
 from ._error_diffusion import FS_WEIGHTS, floyd_steinberg
 from ._gamut import Hull, hull_distance_sq, project_to_hull
 from ._ordered import (

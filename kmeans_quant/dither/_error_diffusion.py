@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ..steps import FirstMin
+from ..engine._steps import FirstMin
 from ._gamut import project_to_hull
 
 __all__ = ["floyd_steinberg", "FS_WEIGHTS"]

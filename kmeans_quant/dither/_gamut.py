@@ -20,7 +20,7 @@ from itertools import combinations, product
 import numpy as np
 from numpy.typing import NDArray
 
-from ..steps import BLAS_ONE_THREAD, first_min
+from ..engine._steps import BLAS_ONE_THREAD, first_min
 
 __all__ = ["Hull", "project_to_hull", "hull_distance_sq"]
 

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..color_table import grid_cells, pool
-from ..steps import label_points
+from ..engine._steps import label_points
 
 __all__ = [
     "bayer_matrix",

@@ -20,14 +20,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._alpha_fit import (
-    fit_rgba,
-    map_rgba,
-)
-from ._fit_space import fit_to_image, image_to_fit
-from ._palette_fit import fit_colors
-from ._pil import as_array
-from ._validation import (
+from .._pil import as_array
+from .._validation import (
     DITHERS,
     METHODS,
     SPACES,
@@ -43,11 +37,12 @@ from ._validation import (
     check_tol,
     to_dtype,
 )
-from .baselines import median_cut, uniform_palette
-from .color_table import ColorTable, color_table, grid_cells
-from .dither import dither_indices
-from .palette import Palette
-from .quality import (
+from ..baselines import median_cut, uniform_palette
+from ..color_table import ColorTable, color_table, grid_cells
+from ..dither import dither_indices
+from ..engine._steps import label_points
+from ..palette import Palette
+from ..quality import (
     QualityChoice,
     QualityTooLow,
     mse_to_quality,
@@ -55,7 +50,12 @@ from .quality import (
     search_k,
     table_mse,
 )
-from .steps import label_points
+from .alpha_fit import (
+    fit_rgba,
+    map_rgba,
+)
+from .palette_fit import fit_colors
+from .space import fit_to_image, image_to_fit
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,7 +179,7 @@ def _screened_nearest(colors: NDArray, palette: NDArray) -> NDArray[np.intp]:
     colours of the other cells are searched over the whole palette. The
     centres are half-integers and the entries integers, so every term is
     exact in float64 and the labels equal
-    :func:`kmeans_quant.steps.label_points` on float64 colours, ties to the
+    :func:`kmeans_quant.engine._steps.label_points` on float64 colours, ties to the
     lowest index included.
     """
     c = colors.shape[1]
@@ -363,7 +363,7 @@ def dithered(
 
     Dithering works on the image's colour table, in the space of the
     mapping: image units for RGB (float32, or float64 for float64 images),
-    the fit space of :mod:`kmeans_quant._fit_space` for Oklab.
+    the fit space of :mod:`kmeans_quant._fit.space` for Oklab.
     """
     prep, table = src.prep, src.table
     canon = np.unique(palette, axis=0)

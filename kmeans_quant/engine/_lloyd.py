@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import (
+from .._validation import (
     RNGLike,
     check_data,
     check_init,
@@ -62,8 +62,8 @@ from ._validation import (
     check_sample_weight,
     check_tol,
 )
-from .seeding import _kmeans_plusplus, _random_init
-from .steps import Points, _sq_dist_to
+from ._seeding import _kmeans_plusplus, _random_init
+from ._steps import Points, _sq_dist_to
 
 __all__ = ["KMeansResult", "KMeansStep", "DuplicateCentersWarning", "kmeans", "kmeans_steps"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from . import __version__
-from ._cli_jobs import PROG
-from ._validation import DITHERS, METHODS, SPACES
+from .. import __version__
+from .._validation import DITHERS, METHODS, SPACES
+from ..job import PROG
 
 #: Colours when neither -k nor --quality says otherwise.
 DEFAULT_K = 16

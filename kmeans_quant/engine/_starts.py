@@ -1,8 +1,8 @@
 """Several runs of the engine from k-means++ starts drawn together: all kept, or raced.
 
-The palette fit (:mod:`kmeans_quant._palette_fit`) runs K-Means from
+The palette fit (:mod:`kmeans_quant._fit.palette_fit`) runs K-Means from
 several starts because its optima are local. Every start is drawn up
-front, in one batch (:func:`kmeans_quant.seeding._kmeans_plusplus_starts`),
+front, in one batch (:func:`kmeans_quant.engine._seeding._kmeans_plusplus_starts`),
 so the runs are the same whatever order they are stepped in; each run is
 the engine's own loop (:func:`kmeans_quant.engine._iterate`).
 """
@@ -15,8 +15,8 @@ from itertools import islice
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine import FitSettings, _centred, _iterate, fit_weighted_centers
-from .seeding import _kmeans_plusplus_starts
+from ._lloyd import FitSettings, _centred, _iterate, fit_weighted_centers
+from ._seeding import _kmeans_plusplus_starts
 
 __all__ = ["fit_starts", "fit_best_of"]
 
@@ -48,7 +48,7 @@ def fit_starts(X: NDArray, w: NDArray, s: FitSettings, *, starts: int) -> list[N
     """Final centres of ``starts`` runs of :func:`fit_weighted_centers`, seeded together.
 
     k-means++ starts are drawn in one batch
-    (:func:`kmeans_quant.seeding._kmeans_plusplus_starts`), then each runs to
+    (:func:`kmeans_quant.engine._seeding._kmeans_plusplus_starts`), then each runs to
     the end. On clean input, no validation.
     """
     return [fit_weighted_centers(X, w, one) for one in _each_start(X, w, s, starts)]

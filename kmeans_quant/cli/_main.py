@@ -34,15 +34,11 @@ try:  # Ctrl-C while the modules load: a message, no traceback
     import numpy as np
     from numpy.typing import NDArray
 
-    from ._cli_args import (
-        DEFAULT_K,
-        EXIT_QUALITY,
-        EXIT_SKIPPED,
-        SAMPLE,
-        UsageError,
-        build_parser,
+    from ..frames import (
+        Animation,
     )
-    from ._cli_jobs import (
+    from ..io import IMAGE_EXTENSIONS, open_image
+    from ..job import (
         PROG,
         STDIO,
         Job,
@@ -60,11 +56,15 @@ try:  # Ctrl-C while the modules load: a message, no traceback
         read_stdin,
         shared_palette,
     )
-    from .frames import (
-        Animation,
+    from ..palette_io import PALETTE_EXTENSIONS, load_palette, save_palette
+    from ._args import (
+        DEFAULT_K,
+        EXIT_QUALITY,
+        EXIT_SKIPPED,
+        SAMPLE,
+        UsageError,
+        build_parser,
     )
-    from .io import IMAGE_EXTENSIONS, open_image
-    from .palette_io import PALETTE_EXTENSIONS, load_palette, save_palette
 except KeyboardInterrupt:
     sys.stderr.write("kmeans-quant: interrupted\n")
     sys.exit(130)
@@ -366,7 +366,7 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
         if args.workers or args.scheduler:
             try:  # the optional extra: imported only when asked for
-                from . import dask as on_dask
+                from .. import dask as on_dask
             except ImportError:
                 raise UsageError(
                     '--workers/--scheduler need Dask: pip install "kmeans_quant[dask]"'

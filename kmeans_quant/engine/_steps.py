@@ -36,7 +36,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import check_data, check_k, check_sample_weight
+from .._validation import check_data, check_k, check_sample_weight
 
 __all__ = ["squared_distances", "assign_labels", "update_centers"]
 

@@ -20,7 +20,7 @@ Centres are turned back into straight colour and alpha (divide by the
 alpha) and rounded to the image's dtype.
 
 Four channels have too many grid cells for the coarse-to-fine fit of
-:mod:`kmeans_quant._palette_fit`; large colour tables are pooled on a
+:mod:`kmeans_quant._fit.palette_fit`; large colour tables are pooled on a
 6-bit grid (cells 4 units wide, :math:`2^{24}` codes) for the k-means++
 starts, then refined on the distinct colours themselves.
 """
@@ -33,12 +33,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._pil import as_array
-from ._validation import ALPHAS, PreparedImage, check_choice, check_image, check_palette, to_dtype
-from .color_table import ColorTable, color_table, pool_on_grid
-from .engine import FitSettings, fit_weighted, fit_weighted_centers
-from .palette import Palette
-from .steps import label_points
+from .._pil import as_array
+from .._validation import ALPHAS, PreparedImage, check_choice, check_image, check_palette, to_dtype
+from ..color_table import ColorTable, color_table, pool_on_grid
+from ..engine._lloyd import FitSettings, fit_weighted, fit_weighted_centers
+from ..engine._steps import label_points
+from ..palette import Palette
 
 # Distinct colours per cluster below which the colours are fitted directly.
 _POOL_MIN_RATIO = 8

@@ -18,7 +18,7 @@ distinct colours, so the fit runs coarse to fine, all through the one engine
 2. K-Means has local optima, so several k-means++ starts (``_n_starts``:
    many for small k, where runs are cheap and optima far apart), seeded
    together, are raced on the cells
-   (:func:`kmeans_quant._starts.fit_best_of`): all run ``_START_PROBE``
+   (:func:`kmeans_quant.engine._starts.fit_best_of`): all run ``_START_PROBE``
    Lloyd iterations, the better half goes on for twice as many, until
    ``_FINALISTS`` are left, which run to ``_START_ITER`` iterations; the
    lowest inertia wins. A grid of more than ``_LARGE_GRID_CELLS`` cells
@@ -50,10 +50,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ._starts import fit_best_of, fit_starts
-from .color_table import pool_on_grid
-from .engine import FitSettings, fit_weighted_centers
-from .steps import assign_labels, update_centers
+from ..color_table import pool_on_grid
+from ..engine._lloyd import FitSettings, fit_weighted_centers
+from ..engine._starts import fit_best_of, fit_starts
+from ..engine._steps import assign_labels, update_centers
 
 _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import SPACES, PreparedImage, check_choice, to_dtype
-from .colorspace import oklab_to_srgb, srgb_to_oklab
+from .._validation import SPACES, PreparedImage, check_choice, to_dtype
+from ..colorspace import oklab_to_srgb, srgb_to_oklab
 
 _FIT_SCALE = 255.0
 _FIT_SHIFT = np.array([0.0, 0.5, 0.5])

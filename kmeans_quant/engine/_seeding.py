@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import (
+from .._validation import (
     RNGLike,
     check_data,
     check_k,
@@ -26,7 +26,7 @@ from ._validation import (
     check_rng,
     check_sample_weight,
 )
-from .steps import BLAS_ONE_THREAD, _row_norms_sq
+from ._steps import BLAS_ONE_THREAD, _row_norms_sq
 
 __all__ = ["kmeans_plusplus"]
 
