@@ -4,9 +4,9 @@ Two methods, each a kernel that takes the image's colour table (its
 distinct colours, their counts and every pixel's colour index) and returns
 each pixel's palette index:
 
-* :func:`floyd_steinberg` — error diffusion, after gamut mapping every
-  colour onto the palette's convex hull (:mod:`._gamut`), processed by
-  anti-diagonal wavefronts (:mod:`._error_diffusion`);
+* :func:`floyd_steinberg` — error diffusion among each colour's nearest
+  palette colours (:mod:`._candidates`), processed by anti-diagonal
+  wavefronts (:mod:`._error_diffusion`);
 * :func:`ordered` — Knoll's pattern dithering with mixing plans on an 8x8
   Bayer matrix (:mod:`._ordered`); large palettes make their plans by grid
   look-ups (:func:`grid_mixing_plans`).
@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..engine._steps import label_points
-from ._error_diffusion import FS_WEIGHTS, floyd_steinberg
-from ._gamut import Hull, hull_distance_sq, project_to_hull
+from ._candidates import CANDIDATES, nearest_sets
+from ._error_diffusion import CARRY, FS_WEIGHTS, floyd_steinberg
 from ._ordered import (
     GRID_CELLS,
     GRID_MIN_COLORS,
@@ -43,9 +43,9 @@ __all__ = [
     "dither_indices",
     "floyd_steinberg",
     "ordered",
-    "project_to_hull",
-    "hull_distance_sq",
-    "Hull",
+    "nearest_sets",
+    "CANDIDATES",
+    "CARRY",
     "bayer_matrix",
     "mixing_plans",
     "grid_mixing_plans",
@@ -68,6 +68,7 @@ def dither_indices(
     palette: NDArray,
     shape: tuple[int, int],
     strength: float = 1.0,
+    level: NDArray | None = None,
 ) -> NDArray[np.intp]:
     r"""Palette index of every pixel, shape ``(H, W)``, by ``method``.
 
@@ -76,10 +77,11 @@ def dither_indices(
     ``strength`` in [0, 1] scales the dithering: Floyd-Steinberg passes on
     that share of each error, and ordered dithering plans for
     :math:`p + s (g - p)` instead of each colour :math:`g`, with :math:`p`
-    its nearest palette colour.
+    its nearest palette colour. ``level`` (H * W,), in ``colors``' dtype,
+    is each pixel's dithering level for Floyd-Steinberg.
     """
     if method == "floyd-steinberg":
-        return floyd_steinberg(colors, inverse, palette, shape, strength=strength)
+        return floyd_steinberg(colors, inverse, palette, shape, strength=strength, level=level)
     if strength != 1.0:
         nearest = palette[label_points(colors, palette.astype(colors.dtype))]
         colors = (nearest + strength * (colors - nearest)).astype(colors.dtype)
