@@ -26,6 +26,7 @@ METHODS = ("kmeans", "median-cut", "uniform")
 SPACES = ("rgb", "oklab")
 DITHERS = ("none", "floyd-steinberg", "ordered")
 ALPHAS = ("keep", "fit")
+MODES = ("mse", "perceptual")
 
 
 def check_k(k: Any, name: str = "k") -> int:
@@ -88,6 +89,30 @@ def check_fraction(value: Any, name: str) -> float:
     if not math.isfinite(number) or not 0 <= number <= 1:
         raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
     return number
+
+
+def check_importance(importance: Any, shape: tuple[int, ...]) -> str | NDArray[np.float32] | None:
+    """None, ``"auto"``, or an (H, W) array of finite weights >= 0, some positive, as float32."""
+    if importance is None or (isinstance(importance, str) and importance == "auto"):
+        return importance
+    if isinstance(importance, str):
+        raise ValueError(f"importance must be None, 'auto' or an (H, W) array, got {importance!r}")
+    arr = np.asarray(importance)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"importance must be an array of numbers, got dtype {arr.dtype}")
+    if arr.shape != tuple(shape[:2]):
+        raise ValueError(
+            f"importance must have the image's shape (H, W) = {tuple(shape[:2])}, got {arr.shape}"
+        )
+    arr = arr.astype(np.float32)
+    if not np.isfinite(arr).all():
+        raise ValueError("importance must be finite, got NaN or inf values")
+    if arr.size and (arr.min() < 0 or arr.max() == 0):
+        raise ValueError(
+            "importance must be >= 0 with at least one positive weight, got range "
+            f"[{float(arr.min()):.3g}, {float(arr.max()):.3g}]"
+        )
+    return arr
 
 
 def check_quality(quality: Any) -> tuple[int, int]:

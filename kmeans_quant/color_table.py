@@ -53,6 +53,9 @@ _DENSE_MIN_PIXELS = 1 << 22
 _LUT_MIN_PIXELS = 1 << 16
 # Pixels per block when codes are formed block by block (1 MiB of codes).
 _BLOCK = 1 << 18
+# Pixels per block when per-pixel weights are summed by colour over the
+# dense lookup table: few blocks, as each adds a bincount over all colours.
+_TOTAL_BLOCK = 1 << 21
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,6 +158,30 @@ class ColorTable:
             return self.counts
         return self.count(visible)
 
+    def total(self, weights: NDArray) -> NDArray[np.float64]:
+        """Sum of ``weights`` (one per pixel, raster order) over each colour's pixels.
+
+        >>> import numpy as np
+        >>> t = color_table(np.array([[9, 0, 0], [1, 2, 3], [9, 0, 0]], dtype=np.uint8))
+        >>> t.total(np.array([0.5, 2.0, 0.25])).tolist()
+        [2.0, 0.75]
+        """
+        m = self.colors.shape[0]
+        if self._inverse is not None:
+            return np.bincount(self._inverse, weights=weights, minlength=m).astype(np.float64)
+        pixels = cast(NDArray, self._pixels)
+        if self._lut is None:  # sorted path: sort the codes again, sum each run
+            order = _order_24(pack_colors(pixels))
+            starts = np.zeros(m, dtype=np.intp)
+            np.cumsum(self.counts[:-1], out=starts[1:])
+            return np.add.reduceat(weights[order].astype(np.float64), starts)
+        sums = np.zeros(m, dtype=np.float64)
+        for start in range(0, pixels.shape[0], _TOTAL_BLOCK):
+            rows = slice(start, start + _TOTAL_BLOCK)
+            index = self._lut[pack_colors(pixels[rows])]
+            sums += np.bincount(index, weights=weights[rows], minlength=m)
+        return sums
+
     def count(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Pixels of each colour among those where ``mask`` (one flag per pixel) is set."""
         m = self.colors.shape[0]
@@ -229,16 +256,21 @@ def index_of_codes(codes: NDArray, known: NDArray, channels: int) -> NDArray:
     return lut[codes]
 
 
-def distinct_codes(codes: NDArray[np.uint32]) -> tuple[NDArray[np.uint32], NDArray[np.intp]]:
-    """Distinct 24-bit ``codes`` in increasing order and how often each occurs.
+def _order_24(codes: NDArray[np.uint32]) -> NDArray[np.intp]:
+    """Stable order that sorts 24-bit ``codes``.
 
-    Sorts by least significant digit first: the low 16 bits, then the high
-    8. NumPy sorts integers of at most 16 bits stably by radix, in linear
-    time, so the two passes beat one comparison sort of the uint32 codes.
+    Least significant digit first: the low 16 bits, then the high 8. NumPy
+    sorts integers of at most 16 bits stably by radix, in linear time, so
+    the two passes beat one comparison sort of the uint32 codes.
     """
     order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable")
     high = (codes >> 16).astype(np.uint8)[order]
-    ordered = codes[order[np.argsort(high, kind="stable")]]
+    return order[np.argsort(high, kind="stable")]
+
+
+def distinct_codes(codes: NDArray[np.uint32]) -> tuple[NDArray[np.uint32], NDArray[np.intp]]:
+    """Distinct 24-bit ``codes`` in increasing order and how often each occurs."""
+    ordered = codes[_order_24(codes)]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     return ordered[starts], np.diff(np.append(starts, ordered.size))
 
@@ -344,12 +376,13 @@ def _dense_table(pixels: NDArray) -> ColorTable:
     return ColorTable(colors, counts, pixels, None, lut, None)
 
 
-def merge_tables(tables: list[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArray[np.int64]]:
+def merge_tables(tables: list[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArray]:
     """Distinct colours and summed counts of several ``(colors, counts)`` tables.
 
     The histogram of a set of images is the sum of their histograms, so a
     palette fitted to the merged table is the K-Means palette of all their
-    pixels taken together.
+    pixels taken together. Integer counts sum to int64; float weights (an
+    importance summed per colour) stay float64.
 
     Examples
     --------
@@ -364,6 +397,8 @@ def merge_tables(tables: list[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArra
     counts = np.concatenate([n for _, n in tables])
     merged, inverse = np.unique(colors, axis=0, return_inverse=True)
     summed = np.bincount(inverse.reshape(-1), weights=counts, minlength=merged.shape[0])
+    if counts.dtype.kind == "f":
+        return merged, summed
     return merged, np.rint(summed).astype(np.int64)
 
 

@@ -69,6 +69,7 @@ __all__ = [
     "srgb_to_linear",
     "linear_to_srgb",
     "srgb_to_oklab",
+    "srgb8_to_oklab",
     "oklab_to_srgb",
     "srgb_to_lab",
     "lab_to_srgb",
@@ -305,6 +306,52 @@ def srgb_to_oklab(rgb: ArrayLike) -> NDArray[np.floating]:
            [0.628 , 0.2249, 0.1258]])
     """
     return _convert(rgb, "rgb", _srgb_to_oklab, unit_range=True)
+
+
+_LINEAR_OF_8BIT: list[NDArray] = []  # the transfer function at k / 255, made on first use
+
+
+def srgb8_to_oklab(rgb8: ArrayLike) -> NDArray[np.float64]:
+    r"""Oklab of 8-bit sRGB colours, through a table of the transfer function.
+
+    The same values as ``srgb_to_oklab(rgb8 / 255)``, bit for bit: the
+    linear values come from a table of :func:`srgb_to_linear` at the 256
+    code values instead of a power per channel of every colour.
+
+    Parameters
+    ----------
+    rgb8 : array_like of uint8, shape (..., 3)
+        sRGB code values 0-255.
+
+    Returns
+    -------
+    ndarray of float64, shape (..., 3)
+        Oklab ``(L, a, b)``.
+
+    Raises
+    ------
+    TypeError
+        ``rgb8`` is not uint8.
+    ValueError
+        Its last axis is not of length 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant.colorspace import srgb8_to_oklab, srgb_to_oklab
+    >>> rgb8 = np.array([[255, 0, 0], [12, 200, 99]], dtype=np.uint8)
+    >>> bool((srgb8_to_oklab(rgb8) == srgb_to_oklab(rgb8 / 255)).all())
+    True
+    """
+    arr = np.asarray(rgb8)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"rgb8 must be uint8 sRGB code values, got dtype {arr.dtype}")
+    if arr.ndim == 0 or arr.shape[-1] != 3:
+        raise ValueError(f"rgb8 must have shape (..., 3), got shape {arr.shape}")
+    if not _LINEAR_OF_8BIT:
+        _LINEAR_OF_8BIT.append(_srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0))
+    lms = _LINEAR_OF_8BIT[0][arr] @ _LMS_FROM_LINEAR.T
+    return np.cbrt(lms) @ _OKLAB_FROM_LMS.T
 
 
 def oklab_to_srgb(lab: ArrayLike) -> NDArray[np.floating]:

@@ -26,6 +26,7 @@ How pixels are mapped
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -62,6 +63,7 @@ from ._fit.pipeline import (
     nearest,
     palette_of,
     palette_of_table,
+    resolve_mode,
     rgba_palette,
     source,
     sources,
@@ -73,13 +75,23 @@ from ._fit.pipeline import (
 # --------------------------------------------------------------------------
 
 
+def _alpha_fitted(alpha: str, method: str, space: str | None, dither: str) -> bool:
+    """Whether alpha is fitted as colour; the mode's Oklab does not count against it
+    (``alpha='fit'`` always fits in premultiplied RGBA), an explicit ``space`` does."""
+    return check_alpha_fit(
+        alpha, method=method, space="rgb" if space is None else space, dither=dither
+    )
+
+
 def extract_palette(
     image: NDArray | Sequence[NDArray],
     k: int,
     *,
     rng: RNGLike = 0,
+    mode: str = "mse",
     method: str = "kmeans",
-    space: str = "rgb",
+    space: str | None = None,
+    importance: str | ArrayLike | None = None,
     max_iter: int = 300,
     tol: float = 1e-4,
     alpha: str = "keep",
@@ -107,12 +119,29 @@ def extract_palette(
         Maximum number of colours, at least 1.
     rng : int or numpy.random.Generator, default 0
         Seed for k-means++. The default makes the result reproducible.
+    mode : {'mse', 'perceptual'}, default 'mse'
+        ``'mse'`` is the K-Means recipe: every pixel counts once and
+        distances are RGB distances, so the palette minimises the mean
+        squared error. ``'perceptual'`` is still K-Means, on what the eye
+        sees: the fit and "nearest" are in Oklab and every pixel is weighed
+        by how visible an error there would be
+        (:func:`kmeans_quant.importance.importance_map`: smooth areas,
+        where bands show, count more than texture and noise).
     method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
         K-Means, Heckbert's median cut, or a fixed uniform RGB grid (the
         classic baselines; see :mod:`kmeans_quant.baselines`).
-    space : {'rgb', 'oklab'}, default 'rgb'
+    space : {'rgb', 'oklab'}, optional
         Colour space of the fit and of "nearest": plain RGB values, or
-        Oklab, where distances follow perceived colour difference.
+        Oklab, where distances follow perceived colour difference. By
+        default the mode's: RGB for ``'mse'``, Oklab for ``'perceptual'``
+        (which takes no other).
+    importance : 'auto' or array_like of shape (H, W), optional
+        Each pixel's weight in the fit: K-Means then minimises
+        :math:`\sum_p w_p \min_j \lVert x_p - c_j\rVert^2`. ``'auto'``
+        computes :func:`~kmeans_quant.importance.importance_map` (the
+        default of ``mode='perceptual'``); an array gives your own weights
+        (finite, non-negative, one image only). Counts in the returned
+        palette stay pixel counts.
     max_iter : int, default 300
         Maximum Lloyd iterations of the main fit.
     tol : float, default 1e-4
@@ -145,7 +174,8 @@ def extract_palette(
         ``image`` not an ndarray or of an unsupported dtype; bad ``k``/``rng``.
     ValueError
         Wrong shape, empty, NaN/inf, float values outside [0, 1], an unknown
-        ``method``/``space``, or images that cannot share a palette.
+        ``mode``/``method``/``space``, a bad ``importance``, or images that
+        cannot share a palette.
 
     Examples
     --------
@@ -172,22 +202,35 @@ def extract_palette(
     array([[150,  22,  22],
            [255, 255, 255]], dtype=uint8)
     """
-    opt = fit_options(k, rng, max_iter, tol, method, space)
-    if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither="none"):
+    fit_space, importance = resolve_mode(mode, space, importance)
+    opt = fit_options(k, rng, max_iter, tol, method, fit_space)
+    if _alpha_fitted(alpha, opt.method, space, "none"):
         if fixed is not None:
             raise ValueError("fixed colours work with alpha='keep' only, got alpha='fit'")
         if isinstance(image, (list, tuple)) and not image:
             raise ValueError("images is an empty sequence; give at least one image")
         many = image if isinstance(image, (list, tuple)) else [image]
-        rgba = [rgba_source(im, f"images[{i}]") for i, im in enumerate(many)]
+        if len(many) > 1 and importance is not None and not isinstance(importance, str):
+            raise ValueError(
+                "importance for several images must be None or 'auto' (a map belongs "
+                f"to one image), got {type(importance).__name__}"
+            )
+        rgba = [rgba_source(im, f"images[{i}]", importance) for i, im in enumerate(many)]
         colors, counts = merge_tables([(r.table.colors, r.table.counts) for r in rgba])
-        mapping = rgba_palette(colors, counts, rgba[0].prep, opt)
+        weights = None
+        if importance is not None:
+            weights = merge_tables([(r.table.colors, cast(NDArray, r.weights)) for r in rgba])[1]
+        mapping = rgba_palette(colors, counts, rgba[0].prep, opt, weights)
         return alpha_palette(mapping.palette, mapping.counts)
-    srcs = sources(image)
+    srcs = sources(image, importance)
     opt = with_fixed(opt, fixed, srcs[0].prep)
     if len(srcs) == 1:
         return keep_fixed(palette_of(srcs[0], opt)[0], opt.fixed)
     prep = srcs[0].prep
+    if importance is not None:  # weights are floats: the generic merge keeps them so
+        colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
+        weights = merge_tables([(s.table.colors, s.weights) for s in srcs])[1]
+        return keep_fixed(palette_of_table(colors, counts, prep, opt, weights), opt.fixed)
     if prep.dtype in CODE_LAYOUT:  # histograms merge packed codes, linear in colours
         merged = merge(
             ColorHistogram(pack_colors(s.table.colors), s.fit_counts, prep.dtype, prep.channels)
@@ -204,8 +247,10 @@ def quantize(
     k: int | None = None,
     *,
     rng: RNGLike = 0,
+    mode: str = "mse",
     method: str = "kmeans",
-    space: str = "rgb",
+    space: str | None = None,
+    importance: str | ArrayLike | None = None,
     dither: str | None = "none",
     max_iter: int = 300,
     tol: float = 1e-4,
@@ -234,14 +279,26 @@ def quantize(
         given, when it defaults to 256.
     rng : int or numpy.random.Generator, default 0
         Seed for k-means++; the same call always gives the same output.
+    mode : {'mse', 'perceptual'}, default 'mse'
+        ``'mse'``: the K-Means recipe, lowest mean squared error.
+        ``'perceptual'``: K-Means in Oklab weighted by the importance map,
+        and, with dithering, error diffusion that fades where the image is
+        busy; the better-looking image for its file size (see
+        :func:`extract_palette`).
     method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
         How the palette is chosen (see :func:`extract_palette`).
-    space : {'rgb', 'oklab'}, default 'rgb'
-        Colour space of the fit, of "nearest" and of the dithering.
+    space : {'rgb', 'oklab'}, optional
+        Colour space of the fit, of "nearest" and of the dithering; by
+        default the mode's.
+    importance : 'auto' or array_like of shape (H, W), optional
+        Each pixel's weight in the fit (see :func:`extract_palette`); it
+        also sets how much Floyd-Steinberg diffuses each pixel's error
+        (:func:`kmeans_quant.importance.dither_level`).
     dither : {'none', 'floyd-steinberg', 'ordered'} or None, default 'none'
         Plain nearest-colour mapping (also None), Floyd-Steinberg error
-        diffusion, or ordered dithering (Knoll's mixing plans on an 8x8
-        Bayer matrix); see :mod:`kmeans_quant.dither`.
+        diffusion among each colour's nearest palette colours, or ordered
+        dithering (Knoll's mixing plans on an 8x8 Bayer matrix); see
+        :mod:`kmeans_quant.dither`.
     max_iter, tol, alpha
         As for :func:`extract_palette`. With ``alpha='fit'`` the result has
         at most ``k`` distinct (colour, alpha) values, fully transparent
@@ -255,9 +312,10 @@ def quantize(
     fixed : array_like, shape (f, c), optional
         Colours the palette keeps exactly (see :func:`extract_palette`).
     dither_strength : float, default 1.0
-        In [0, 1]: the share of the error Floyd-Steinberg passes on, or how
-        far ordered dithering mixes towards a colour from its nearest
-        palette entry; 0 is no dithering.
+        In [0, 1]: scales the share of the error Floyd-Steinberg passes on
+        (:data:`kmeans_quant.dither.CARRY` of it at 1), or how far ordered
+        dithering mixes towards a colour from its nearest palette entry; 0
+        is no dithering.
 
     Returns
     -------
@@ -295,15 +353,16 @@ def quantize(
     if quality is not None:
         quality = check_quality(quality)
         k = 256 if k is None else k
-    opt = fit_options(k, rng, max_iter, tol, method, space)
+    fit_space, importance = resolve_mode(mode, space, importance)
+    opt = fit_options(k, rng, max_iter, tol, method, fit_space)
     dither, strength = check_dither(dither, dither_strength)
-    if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither=dither):
+    if _alpha_fitted(alpha, opt.method, space, dither):
         if quality is not None or fixed is not None:
             raise ValueError("alpha='fit' works without quality and fixed colours")
-        rgba = rgba_source(image)
-        mapping = rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt)
+        rgba = rgba_source(image, importance=importance)
+        mapping = rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt, rgba.weights)
         return rgba.table.paint(mapping.labels, mapping.palette).reshape(rgba.prep.shape)
-    src = source(image)
+    src = source(image, importance=importance)
     opt = with_fixed(opt, fixed, src.prep)
     if quality is not None:
         chosen = choose(src, opt, quality)
@@ -383,7 +442,9 @@ def recolor(
     palette: Palette | ArrayLike,
     *,
     dither: str | None = "none",
-    space: str = "rgb",
+    mode: str = "mse",
+    space: str | None = None,
+    importance: str | ArrayLike | None = None,
     dither_strength: float = 1.0,
 ) -> NDArray:
     r"""Replace every pixel by its nearest palette colour.
@@ -407,8 +468,16 @@ def recolor(
     dither : {'none', 'floyd-steinberg', 'ordered'} or None, default 'none'
         Nearest colour (also None), Floyd-Steinberg error diffusion, or
         ordered dithering.
-    space : {'rgb', 'oklab'}, default 'rgb'
-        Space in which "nearest" (and the dithering error) is measured.
+    mode : {'mse', 'perceptual'}, default 'mse'
+        As for :func:`quantize`: ``'perceptual'`` measures "nearest" in
+        Oklab and lets Floyd-Steinberg fade where the image is busy.
+    space : {'rgb', 'oklab'}, optional
+        Space in which "nearest" (and the dithering error) is measured; by
+        default the mode's.
+    importance : 'auto' or array_like of shape (H, W), optional
+        Sets each pixel's Floyd-Steinberg level
+        (:func:`kmeans_quant.importance.dither_level`); ``'auto'`` (the
+        default of ``mode='perceptual'``) computes it from the image.
     dither_strength : float, default 1.0
         In [0, 1], as for :func:`quantize`.
 
@@ -433,16 +502,18 @@ def recolor(
             [255, 255, 255]]], dtype=uint8)
     """
     dither, strength = check_dither(dither, dither_strength)
-    space = check_choice(space, "space", SPACES)
+    fit_space, importance = resolve_mode(mode, space, importance)
+    fit_space = check_choice(fit_space, "space", SPACES)
     if isinstance(palette, Palette) and palette.alpha is not None:
-        check_alpha_fit("fit", method="kmeans", space=space, dither=dither)
+        _alpha_fitted("fit", "kmeans", space, dither)
         return recolor_rgba(rgba_source(image), palette)
-    src = source(image)
+    # The importance only sets dithering levels: not worth computing without.
+    src = source(image, importance=importance if dither == "floyd-steinberg" else None)
     colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
     if dither != "none":
-        return dithered(src, colors, dither, space, strength)
+        return dithered(src, colors, dither, fit_space, strength)
     canon = np.unique(colors, axis=0)
-    return expand(src, canon, nearest(src.table.colors, canon, src.prep, space))
+    return expand(src, canon, nearest(src.table.colors, canon, src.prep, fit_space))
 
 
 def fit_palette(

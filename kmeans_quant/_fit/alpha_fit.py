@@ -33,11 +33,21 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from .._dtypes import full_scale
 from .._pil import as_array
-from .._validation import ALPHAS, PreparedImage, check_choice, check_image, check_palette, to_dtype
+from .._validation import (
+    ALPHAS,
+    PreparedImage,
+    check_choice,
+    check_image,
+    check_importance,
+    check_palette,
+    to_dtype,
+)
 from ..color_table import ColorTable, color_table, pool_on_grid
 from ..engine._lloyd import FitSettings, fit_weighted, fit_weighted_centers
 from ..engine._steps import label_points
+from ..importance import map_of_pixels
 from ..palette import Palette
 
 # Distinct colours per cluster below which the colours are fitted directly.
@@ -148,6 +158,7 @@ class RGBASource:
 
     prep: PreparedImage
     table: ColorTable
+    weights: NDArray | None = None  # per (colour, alpha): summed importance, if weighed
 
 
 def check_alpha_fit(alpha: Any, *, method: str, space: str, dither: str) -> bool:
@@ -167,14 +178,21 @@ def check_alpha_fit(alpha: Any, *, method: str, space: str, dither: str) -> bool
     return True
 
 
-def rgba_source(image: Any, name: str = "image") -> RGBASource:
+def rgba_source(image: Any, name: str = "image", importance: Any = None) -> RGBASource:
+    """The RGBA table of ``image``; with ``importance``, its colours' summed importance."""
     prep = check_image(as_array(image), name)
     if prep.alpha is None:
         raise ValueError(
             f"alpha='fit' needs an RGBA {name} of shape (H, W, 4), got shape {prep.shape}"
         )
+    given = check_importance(importance, prep.shape)
     rgba = np.concatenate([prep.pixels, prep.alpha.reshape(-1, 1)], axis=1)
-    return RGBASource(prep, color_table(rgba))
+    table = color_table(rgba)
+    if given is None:
+        return RGBASource(prep, table)
+    if isinstance(given, str):
+        given = map_of_pixels(prep.pixels, prep.shape, full_scale(prep.dtype))
+    return RGBASource(prep, table, table.total(given.reshape(-1)))
 
 
 def alpha_palette(entries: NDArray, counts: NDArray) -> Palette:

@@ -20,16 +20,19 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from .._dtypes import full_scale
 from .._pil import as_array
 from .._validation import (
     DITHERS,
     METHODS,
+    MODES,
     SPACES,
     PreparedImage,
     RNGLike,
     check_choice,
     check_fraction,
     check_image,
+    check_importance,
     check_k,
     check_palette,
     check_positive_int,
@@ -41,6 +44,7 @@ from ..baselines import median_cut, uniform_palette
 from ..color_table import ColorTable, color_table, grid_cells
 from ..dither import dither_indices
 from ..engine._steps import label_points
+from ..importance import dither_level, map_of_pixels
 from ..palette import Palette
 from ..quality import (
     QualityChoice,
@@ -65,14 +69,51 @@ class Source:
     prep: PreparedImage
     table: ColorTable
     fit_counts: NDArray[np.int64]  # per distinct colour: visible pixels only
+    importance: NDArray[np.float32] | None = None  # per pixel, raster order
+    fit_weights: NDArray[np.float64] | None = None  # per distinct colour: summed importance
+
+    @property
+    def weights(self) -> NDArray:
+        """What each distinct colour weighs in the fit: its importance, else its count."""
+        return self.fit_counts if self.fit_weights is None else self.fit_weights
 
 
-def source(image: Any, name: str = "image") -> Source:
+def source(image: Any, name: str = "image", importance: Any = None) -> Source:
     prep = check_image(as_array(image), name)
+    given = check_importance(importance, prep.shape)
     table = color_table(prep.pixels)
     # Fully transparent pixels show nothing, so they do not pull the
     # palette; an image with no visible pixel at all is fitted whole.
-    return Source(prep, table, table.visible_counts(prep.alpha))
+    counts = table.visible_counts(prep.alpha)
+    if given is None:
+        return Source(prep, table, counts)
+    if isinstance(given, str):
+        pixel_map = map_of_pixels(prep.pixels, prep.shape, full_scale(prep.dtype))
+    else:
+        pixel_map = given
+    pixel_map = pixel_map.reshape(-1)
+    fit_map = pixel_map
+    if prep.alpha is not None and counts is not table.counts:
+        fit_map = pixel_map * (prep.alpha.reshape(-1) > 0)
+    return Source(prep, table, counts, pixel_map, table.total(fit_map))
+
+
+def resolve_mode(mode: Any, space: Any, importance: Any) -> tuple[str, Any]:
+    """The fit space and importance a ``mode`` stands for, given the explicit ones.
+
+    ``"mse"`` is the K-Means recipe: RGB unless ``space`` says otherwise,
+    every pixel counting once unless an ``importance`` is given.
+    ``"perceptual"`` fits and maps in Oklab with the importance map
+    computed from the image unless one is given.
+    """
+    mode = check_choice(mode, "mode", MODES)
+    if mode == "perceptual":
+        if space not in (None, "oklab"):
+            raise ValueError(
+                f"mode='perceptual' fits in Oklab: leave space unset or 'oklab', got {space!r}"
+            )
+        return "oklab", "auto" if importance is None else importance
+    return ("rgb" if space is None else space), importance
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,17 +322,24 @@ def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOpt
 
 
 def palette_of_table(
-    colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOptions
+    colors: NDArray,
+    counts: NDArray,
+    prep: PreparedImage,
+    opt: FitOptions,
+    weights: NDArray | None = None,
 ) -> Palette:
-    """Fit and map a colour table (colours sorted, counts of visible pixels)."""
-    fitted = fit_table(colors, counts, prep, opt)
+    """Fit and map a colour table (colours sorted, counts of visible pixels).
+
+    ``weights`` (one per colour) replace the counts in the fit when given.
+    """
+    fitted = fit_table(colors, counts if weights is None else weights, prep, opt)
     pal, _, pal_counts = map_to_palette(colors, counts, fitted, prep, opt.space)
     return Palette(pal, pal_counts)
 
 
 def palette_of(src: Source, opt: FitOptions) -> tuple[Palette, NDArray[np.intp]]:
     """Fit and map one image: its palette and each distinct colour's index."""
-    colors = fit_table(src.table.colors, src.fit_counts, src.prep, opt)
+    colors = fit_table(src.table.colors, src.weights, src.prep, opt)
     pal, labels, counts = map_to_palette(
         src.table.colors, src.fit_counts, colors, src.prep, opt.space
     )
@@ -363,7 +411,9 @@ def dithered(
 
     Dithering works on the image's colour table, in the space of the
     mapping: image units for RGB (float32, or float64 for float64 images),
-    the fit space of :mod:`kmeans_quant._fit.space` for Oklab.
+    the fit space of :mod:`kmeans_quant._fit.space` for Oklab. Where the
+    source has an importance map, Floyd-Steinberg diffuses each pixel's
+    error by its :func:`~kmeans_quant.importance.dither_level`.
     """
     prep, table = src.prep, src.table
     canon = np.unique(palette, axis=0)
@@ -374,6 +424,9 @@ def dithered(
         colors, pal = table.colors.astype(work), canon.astype(work)
     else:
         colors, pal = image_to_fit(table.colors, prep, space), image_to_fit(canon, prep, space)
+    level = None
+    if src.importance is not None and dither == "floyd-steinberg":
+        level = dither_level(src.importance).astype(colors.dtype, copy=False)
     labels = dither_indices(
         dither,
         colors=colors,
@@ -382,18 +435,27 @@ def dithered(
         palette=pal,
         shape=(prep.shape[0], prep.shape[1]),
         strength=strength,
+        level=level,
     )
     # np.take gathers whole rows in one specialised loop; canon[labels] is
     # the generic fancy-indexing path.
     return prep.rebuild(np.take(canon, labels.reshape(-1), axis=0))
 
 
-def sources(images: Any) -> list[Source]:
-    """One image, or a list/tuple of images sharing a channel layout and dtype."""
+def sources(images: Any, importance: Any = None) -> list[Source]:
+    """One image, or a list/tuple of images sharing a channel layout and dtype.
+
+    For several images ``importance`` is None or ``"auto"``.
+    """
     if isinstance(images, (list, tuple)):
         if not images:
             raise ValueError("images is an empty sequence; give at least one image")
-        srcs = [source(im, f"images[{i}]") for i, im in enumerate(images)]
+        if importance is not None and not isinstance(importance, str):
+            raise ValueError(
+                "importance for several images must be None or 'auto' (a map belongs "
+                f"to one image), got {type(importance).__name__}"
+            )
+        srcs = [source(im, f"images[{i}]", importance) for i, im in enumerate(images)]
         first = srcs[0].prep
         for i, s in enumerate(srcs[1:], start=1):
             if (s.prep.channels, s.prep.dtype) != (first.channels, first.dtype):
@@ -404,12 +466,27 @@ def sources(images: Any) -> list[Source]:
                     f"{s.prep.dtype}"
                 )
         return srcs
-    return [source(images)]
+    return [source(images, importance=importance)]
 
 
-def rgba_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOptions):
-    """Fit and map an RGBA colour table: the mapping of :func:`map_rgba`."""
+def rgba_palette(
+    colors: NDArray,
+    counts: NDArray,
+    prep: PreparedImage,
+    opt: FitOptions,
+    weights: NDArray | None = None,
+):
+    """Fit and map an RGBA colour table: the mapping of :func:`map_rgba`.
+
+    ``weights`` (one per colour) replace the counts in the fit when given.
+    """
     fitted = fit_rgba(
-        colors, counts, prep, k=opt.k, rng=opt.rng, max_iter=opt.max_iter, tol=opt.tol
+        colors,
+        counts if weights is None else weights,
+        prep,
+        k=opt.k,
+        rng=opt.rng,
+        max_iter=opt.max_iter,
+        tol=opt.tol,
     )
     return map_rgba(colors, counts, fitted, prep)

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import SPACES, PreparedImage, check_choice, to_dtype
-from ..colorspace import oklab_to_srgb, srgb_to_oklab
+from ..colorspace import oklab_to_srgb, srgb8_to_oklab, srgb_to_oklab
 
 _FIT_SCALE = 255.0
 _FIT_SHIFT = np.array([0.0, 0.5, 0.5])
@@ -76,7 +76,16 @@ def from_fit_space(values: NDArray, space: str) -> NDArray[np.float32]:
 
 
 def image_to_fit(colors: NDArray, prep: PreparedImage, space: str) -> NDArray[np.float32]:
-    """Colours in the image's dtype -> the float32 space the fit runs in."""
+    """Colours in the image's dtype -> the float32 space the fit runs in.
+
+    8-bit colours go to Oklab through a table of the transfer function
+    (:func:`~kmeans_quant.colorspace.srgb8_to_oklab`), with the same values.
+    """
+    if space == "oklab" and colors.dtype == np.uint8:
+        c = colors.shape[1]
+        rgb8 = np.repeat(colors, 3, axis=1) if c == 1 else colors
+        fit = (srgb8_to_oklab(rgb8) + _FIT_SHIFT) * _FIT_SCALE
+        return fit[:, :c].astype(np.float32)
     units = colors.astype(np.float32) * np.float32(prep.to_units)
     return to_fit_space(units, space)
 
