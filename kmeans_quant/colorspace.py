@@ -185,15 +185,27 @@ def _linear_to_srgb(v: NDArray) -> NDArray:
     return np.copysign(enc, v)
 
 
+def _times(x: NDArray, matrix: NDArray) -> NDArray:
+    """``x @ matrix.T`` for colours (..., 3), as a plain loop over the rows.
+
+    A BLAS product with an inner dimension of 3 gains nothing from threads
+    and, with other work on the cores, waits for them.
+    """
+    return np.einsum("...j,ij->...i", x, matrix)
+
+
 def _srgb_to_oklab(rgb: NDArray) -> NDArray:
-    lms = _srgb_to_linear(rgb) @ _LMS_FROM_LINEAR.T
+    return _linear_to_oklab(_srgb_to_linear(rgb))
+
+
+def _linear_to_oklab(linear: NDArray) -> NDArray:
     # cbrt, not ** (1/3): out-of-gamut colours can have negative LMS.
-    return np.cbrt(lms) @ _OKLAB_FROM_LMS.T
+    return _times(np.cbrt(_times(linear, _LMS_FROM_LINEAR)), _OKLAB_FROM_LMS)
 
 
 def _oklab_to_srgb(lab: NDArray) -> NDArray:
-    lms = (lab @ _LMS_FROM_OKLAB.T) ** 3
-    return _linear_to_srgb(lms @ _LINEAR_FROM_LMS.T)
+    lms = _times(lab, _LMS_FROM_OKLAB) ** 3
+    return _linear_to_srgb(_times(lms, _LINEAR_FROM_LMS))
 
 
 def _srgb_to_lab(rgb: NDArray) -> NDArray:
@@ -350,8 +362,7 @@ def srgb8_to_oklab(rgb8: ArrayLike) -> NDArray[np.float64]:
         raise ValueError(f"rgb8 must have shape (..., 3), got shape {arr.shape}")
     if not _LINEAR_OF_8BIT:
         _LINEAR_OF_8BIT.append(_srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0))
-    lms = _LINEAR_OF_8BIT[0][arr] @ _LMS_FROM_LINEAR.T
-    return np.cbrt(lms) @ _OKLAB_FROM_LMS.T
+    return _linear_to_oklab(_LINEAR_OF_8BIT[0][arr])
 
 
 def oklab_to_srgb(lab: ArrayLike) -> NDArray[np.floating]:

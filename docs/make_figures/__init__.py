@@ -10,7 +10,7 @@ One module per section of the tutorial draws that section's figures:
 :mod:`.picture` (pixels as points), :mod:`.steps_2d` (assignment and
 update), :mod:`.seeding` (k-means++), :mod:`.convergence`, :mod:`.engine`
 (the vectorized distances beside the plain loops), :mod:`.choosing_k`,
-:mod:`.baselines`, :mod:`.dithering` and :mod:`.oklab`; :mod:`.common`
+:mod:`.baselines`, :mod:`.dithering`, :mod:`.oklab` and :mod:`.perceptual`; :mod:`.common`
 holds what they share. They call the library's public API only:
 :func:`kmeans_steps` for the iteration-by-iteration pictures (the very loop
 :func:`kmeans` runs), the step functions for the 2-D walkthrough, and
@@ -36,6 +36,7 @@ from .convergence import fig_convergence, fig_iterations
 from .dithering import fig_dither
 from .engine import fig_roundoff
 from .oklab import fig_oklab
+from .perceptual import fig_perceptual
 from .picture import fig_rgb_space
 from .seeding import fig_init_compare, fig_seeding
 from .steps_2d import fig_walkthrough
@@ -64,6 +65,7 @@ FIGURES = (
     "baselines.png",
     "dither.png",
     "oklab.png",
+    "perceptual.png",
 )
 
 
@@ -121,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     fig_baselines(photo, ref, s, out, summ)
     fig_dither(photo, s, out, summ)
     fig_oklab(photo, ref, s, out, summ)
+    fig_perceptual(photo, s, out, summ)
 
     (out / SUMMARY).write_text(summ.text())
     print(summ.text(), end="")

@@ -72,10 +72,18 @@ class Source:
     importance: NDArray[np.float32] | None = None  # per pixel, raster order
     fit_weights: NDArray[np.float64] | None = None  # per distinct colour: summed importance
 
+    _points: dict[str, NDArray[np.float32]] = dataclasses.field(default_factory=dict)
+
     @property
     def weights(self) -> NDArray:
         """What each distinct colour weighs in the fit: its importance, else its count."""
         return self.fit_counts if self.fit_weights is None else self.fit_weights
+
+    def points(self, space: str) -> NDArray[np.float32]:
+        """The distinct colours in the fit space of ``space``, converted once."""
+        if space not in self._points:
+            self._points[space] = image_to_fit(self.table.colors, self.prep, space)
+        return self._points[space]
 
 
 def source(image: Any, name: str = "image", importance: Any = None) -> Source:
@@ -161,28 +169,38 @@ def check_dither(dither: Any, strength: Any) -> tuple[str, float]:
     return ("none" if fraction == 0 else dither), fraction
 
 
-def nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str) -> NDArray[np.intp]:
+def nearest(
+    colors: NDArray,
+    palette: NDArray,
+    prep: PreparedImage,
+    space: str,
+    points: NDArray | None = None,
+) -> NDArray[np.intp]:
     """Index into ``palette`` of the nearest entry for every colour.
 
     Both arrays are in the image's dtype and ``palette`` is sorted and
     unique, so the lowest-index tie-break is a lexicographic one. For
     uint8 in RGB the work is done in float32 on values centred on 128:
-    every intermediate is an integer below 2**24, hence exact. Other cases
-    compute in float64, in the chosen colour space; many uint16 colours in
-    RGB against a short palette are first screened by grid cells
-    (:func:`_screened_nearest`), with the same labels.
+    every intermediate is an integer below 2**24, hence exact. Other RGB
+    cases compute in float64; many uint16 colours against a short palette
+    are first screened by grid cells (:func:`_screened_nearest`), with the
+    same labels. In Oklab the fit space's values (``points``, the colours
+    already converted, when given), centred on 128, are compared in
+    float32.
     """
-    if space == "rgb" and colors.dtype == np.uint8:
+    if space != "rgb":
+        X = image_to_fit(colors, prep, space) if points is None else points
+        return label_points(
+            X - np.float32(128), image_to_fit(palette, prep, space) - np.float32(128)
+        )
+    if colors.dtype == np.uint8:
         X = colors.astype(np.float32) - 128
         P = palette.astype(np.float32) - 128
-    elif space == "rgb" and colors.dtype == np.uint16 and _screen_pays(colors, palette):
+    elif colors.dtype == np.uint16 and _screen_pays(colors, palette):
         return _screened_nearest(colors, palette)
-    elif space == "rgb":
+    else:
         X = colors.astype(np.float64)
         P = palette.astype(np.float64)
-    else:
-        X = image_to_fit(colors, prep, space).astype(np.float64)
-        P = image_to_fit(palette, prep, space).astype(np.float64)
     return label_points(X, P)
 
 
@@ -257,16 +275,22 @@ def _screened_nearest(colors: NDArray, palette: NDArray) -> NDArray[np.intp]:
 
 
 def map_to_palette(
-    colors: NDArray, counts: NDArray, palette: NDArray, prep: PreparedImage, space: str
+    colors: NDArray,
+    counts: NDArray,
+    palette: NDArray,
+    prep: PreparedImage,
+    space: str,
+    points: NDArray | None = None,
 ) -> tuple[NDArray, NDArray[np.intp], NDArray[np.int64]]:
     """Map a colour table onto ``palette``; drop unused entries; sort by count.
 
     Returns the palette (most frequent first), each colour's index into it,
     and the pixel count of each palette entry. A palette entry is kept when
     at least one colour maps to it, even if only invisible pixels have it.
+    ``points`` are the colours in the fit space, when already converted.
     """
     canon = np.unique(palette, axis=0)
-    labels = nearest(colors, canon, prep, space)
+    labels = nearest(colors, canon, prep, space, points)
     used = np.bincount(labels, minlength=canon.shape[0]) > 0
     counts = np.rint(np.bincount(labels, weights=counts, minlength=canon.shape[0]))
     counts = counts.astype(np.int64)
@@ -277,8 +301,19 @@ def map_to_palette(
     return canon[order], rank[labels], counts[order]
 
 
-def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOptions) -> NDArray:
-    """Palette colours (image dtype, possibly repeated) for a colour table."""
+def fit_table(
+    colors: NDArray,
+    counts: NDArray,
+    prep: PreparedImage,
+    opt: FitOptions,
+    points: NDArray | None = None,
+) -> NDArray:
+    """Palette colours (image dtype, possibly repeated) for a colour table.
+
+    ``points`` are the colours in the fit space, when already converted.
+    """
+    if points is None:
+        points = image_to_fit(colors, prep, opt.space)
     n_free = opt.k - (0 if opt.fixed is None else opt.fixed.shape[0])
     if colors.shape[0] <= n_free:
         # Every colour keeps itself (transparent ones too), so the image
@@ -286,13 +321,13 @@ def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOpt
         return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
     keep = counts > 0
     if not keep.all():  # invisible colours do not pull the palette
-        colors, counts = colors[keep], counts[keep]
+        colors, counts, points = colors[keep], counts[keep], points[keep]
     if colors.shape[0] <= n_free:
         return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
     if opt.fixed is not None:
         fixed_fit = image_to_fit(opt.fixed, prep, opt.space)
         centers = fit_colors(
-            image_to_fit(colors, prep, opt.space),
+            points,
             counts.astype(np.float32),
             opt.k,
             rng=opt.rng,
@@ -305,12 +340,11 @@ def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOpt
         return palette
     if opt.method == "uniform":
         return to_dtype(uniform_palette(opt.k, colors.shape[1]) / prep.to_units, prep.dtype)
-    X = image_to_fit(colors, prep, opt.space)
     if opt.method == "median-cut":
-        centers = median_cut(X, counts, opt.k)
+        centers = median_cut(points, counts, opt.k)
     else:
         centers = fit_colors(
-            X,
+            points,
             counts.astype(np.float32),
             opt.k,
             rng=opt.rng,
@@ -339,9 +373,10 @@ def palette_of_table(
 
 def palette_of(src: Source, opt: FitOptions) -> tuple[Palette, NDArray[np.intp]]:
     """Fit and map one image: its palette and each distinct colour's index."""
-    colors = fit_table(src.table.colors, src.weights, src.prep, opt)
+    points = src.points(opt.space)
+    colors = fit_table(src.table.colors, src.weights, src.prep, opt, points)
     pal, labels, counts = map_to_palette(
-        src.table.colors, src.fit_counts, colors, src.prep, opt.space
+        src.table.colors, src.fit_counts, colors, src.prep, opt.space, points
     )
     return Palette(pal, counts), labels
 
@@ -423,7 +458,7 @@ def dithered(
         work = np.float64 if prep.dtype == np.float64 else np.float32
         colors, pal = table.colors.astype(work), canon.astype(work)
     else:
-        colors, pal = image_to_fit(table.colors, prep, space), image_to_fit(canon, prep, space)
+        colors, pal = src.points(space), image_to_fit(canon, prep, space)
     level = None
     if src.importance is not None and dither == "floyd-steinberg":
         level = dither_level(src.importance).astype(colors.dtype, copy=False)
