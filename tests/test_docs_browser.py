@@ -229,6 +229,8 @@ INSPECT = r"""
 def browser():
     executable = find_browser()
     if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI has no Chromium: .ci/run installs Debian's chromium")
         pytest.skip("no Chromium installed (apt-get install chromium)")
     chromium = Chromium(executable)
     yield chromium

@@ -404,6 +404,7 @@ def test_misassigned_ignores_label_names(make_figures):
     ) == pytest.approx(1 / 6)
 
 
+@pytest.mark.slow
 def test_pitfalls_sections_are_reported(quick_run):
     out, image = quick_run
     text = (out / "summary.txt").read_text()

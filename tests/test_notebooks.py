@@ -136,6 +136,7 @@ def images(nb) -> list:
     return [o for o in code_outputs(nb) if "image/png" in o.get("data", {})]
 
 
+@pytest.mark.slow
 def test_exercises_show_the_stub_errors_as_shipped():
     nb = load("01_from_scratch.ipynb")
     assert [c.metadata["exercise"] for c in nb.cells if "exercise" in c.metadata] == [
@@ -157,6 +158,7 @@ def test_exercises_show_the_stub_errors_as_shipped():
     assert len(images(nb)) >= 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("widgets", ["installed", "absent"])
 def test_from_scratch_runs_with_the_solutions(widgets):
     if widgets == "installed":
@@ -178,6 +180,7 @@ def test_from_scratch_runs_with_the_solutions(widgets):
         assert "ipywidgets is not installed: the frames above show the run" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["02_compress_a_photo.ipynb", "03_choosing_k.ipynb"])
 def test_notebook_runs_as_shipped(name):
     nb = load(name)
@@ -193,6 +196,7 @@ def test_notebook_runs_as_shipped(name):
         assert len(images(nb)) >= 2  # the elbow and the two pictures
 
 
+@pytest.mark.slow
 def test_pictures_do_not_need_ipywidgets():
     nb = without_widgets(load("03_choosing_k.ipynb"))
     execute(nb)
@@ -201,6 +205,7 @@ def test_pictures_do_not_need_ipywidgets():
     assert "ipywidgets is not installed: the pictures above show two values of k" in text_of(nb)
 
 
+@pytest.mark.slow
 def test_a_kernel_that_stops_answering_fails_at_the_deadline(monkeypatch):
     # A cell far longer than the deadline: the watchdog kills the kernel, and
     # the run fails within seconds of the deadline instead of hanging.
@@ -222,6 +227,7 @@ def test_slider_cells_are_left_out_of_the_site():
         assert sliders[0].outputs == [], name
 
 
+@pytest.mark.slow
 def test_a_batch_run_without_sliders_draws_every_picture():
     nb = load("02_compress_a_photo.ipynb")
     execute(nb, sliders=False)

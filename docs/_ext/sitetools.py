@@ -168,6 +168,14 @@ def resolve_public_alias(app: Sphinx, env, node, contnode):
         return domain.resolve_xref(
             env, node["refdoc"], app.builder, role, documented, node, contnode
         )
+    if "." not in target:
+        # A bare name documented once, under a module the page did not name.
+        domain = env.get_domain("py")
+        found = [n for n in domain.objects if n.startswith(PACKAGE) and n.endswith("." + target)]
+        if len(found) == 1:
+            return domain.resolve_xref(
+                env, node["refdoc"], app.builder, "obj", found[0], node, contnode
+            )
     return None
 
 
