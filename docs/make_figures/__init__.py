@@ -39,6 +39,7 @@ from .oklab import fig_oklab
 from .picture import fig_landing, fig_rgb_space
 from .pitfalls import (
     fig_empty_clusters,
+    fig_perceptual,
     fig_random_palettes,
     fig_restarts,
     fig_shapes,
@@ -80,6 +81,7 @@ FIGURES = (
     "pitfall_choosing_k.png",
     "pitfall_random.png",
     "pitfall_random_photo.png",
+    "pitfall_perceptual.png",
 )
 
 
@@ -147,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     fig_shapes(s, out, summ)
     fig_silhouette(photo, s, out, summ)
     fig_random_palettes(photos, s, out, summ)
+    fig_perceptual(photos, s, out, summ)
 
     (out / SUMMARY).write_text(summ.text())
     print(summ.text(), end="")

@@ -27,6 +27,7 @@ from kmeans_quant import (
     recolor,
     squared_distances,
 )
+from kmeans_quant.colorspace import srgb_to_oklab
 
 from .common import (
     EIGHT_BLOBS,
@@ -34,6 +35,7 @@ from .common import (
     SEED_BLOBS,
     PanelGrid,
     Photo,
+    Reference,
     Settings,
     Summary,
     blobs,
@@ -476,3 +478,70 @@ def fig_random_palettes(photos: dict[str, Photo], s: Settings, out: Path, summ: 
     show_quantized(grid, 0, 2, q, f"K-Means: MSE {mse_psnr(q, photo.image)[0]:.0f}")
     grid.suptitle(f"k = {k} colours chosen three ways (seed 0)")
     save(grid.fig, out, "pitfall_random_photo.png", s.dpi, indexed=True)
+
+
+SPACES = {"rgb": "fitted in RGB", "oklab": "fitted in Oklab"}
+
+
+def largest_gap_window(gain: NDArray, side: int) -> tuple[int, int]:
+    """Top-left corner of the side x side window (on a side/2 grid) where ``gain`` sums highest."""
+    h, w = gain.shape
+    side = min(side, h, w)
+    step = max(side // 2, 1)
+    best, corner = -np.inf, (0, 0)
+    for y in range(0, h - side + 1, step):
+        for x in range(0, w - side + 1, step):
+            total = float(gain[y : y + side, x : x + side].sum())
+            if total > best:
+                best, corner = total, (y, x)
+    return corner
+
+
+def fig_perceptual(photos: dict[str, Photo], s: Settings, out: Path, summ: Summary) -> None:
+    """The palette that minimises the MSE against one fitted where distance follows sight."""
+    fits: dict[str, dict[str, tuple[NDArray, object]]] = {}
+    for name, photo in photos.items():
+        k = min(s.k_main, photo.colors.shape[0])
+        ref = Reference.of(photo.image)
+        fits[name] = {}
+        summ.section(f"pitfalls: MSE against perception on {name} (quantize, k={k})")
+        for space in SPACES:
+            q = quantize(photo.image, k, space=space)
+            e = ref.errors(q)
+            fits[name][space] = (q, e)
+            summ.add(
+                space,
+                f"MSE {e.mse:.2f}, dE76 {e.delta_e:.2f}, Oklab difference {e.oklab:.4f}",
+            )
+
+    # Where the two fits differ most to the eye (by the Oklab difference).
+    name, photo = pick(photos, "astronaut")
+    ref = Reference.of(photo.image)
+    d = {
+        space: np.linalg.norm(srgb_to_oklab(fits[name][space][0] / 255.0) - ref.oklab, axis=-1)
+        for space in SPACES
+    }
+    side = min(s.crop, *photo.image.shape[:2])
+    y, x = largest_gap_window(d["rgb"] - d["oklab"], side)
+    crop = (slice(y, y + side), slice(x, x + side))
+    zoom = s.zoom
+    grid = PanelGrid(1, 3, side * zoom / 100, side * zoom / 100)
+    ax = grid.photo(0, 0)
+    ax.imshow(photo.image[crop], interpolation="nearest")
+    ax.set_title("the photo", fontsize=10)
+    ax.axis("off")
+    for c, space in enumerate(SPACES, start=1):
+        q, e = fits[name][space]
+        show_quantized(
+            grid,
+            0,
+            c,
+            q[crop],
+            f"{SPACES[space]}: {d[space][crop].mean():.3f}",
+        )
+    k = min(s.k_main, photo.colors.shape[0])
+    grid.suptitle(f"{name}, k = {k}, a {side} x {side} crop: mean Oklab difference")
+    save(grid.fig, out, "pitfall_perceptual.png", s.dpi, indexed=True)
+    summ.add(f"crop of {name}", f"{side} x {side} at row {y}, column {x}")
+    for space in SPACES:
+        summ.add(f"crop, {space}: mean Oklab difference", f"{d[space][crop].mean():.4f}")
