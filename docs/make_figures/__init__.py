@@ -7,11 +7,13 @@ path, so the ``kmeans_quant`` beside these docs is the one drawn)::
     python -m docs.make_figures --quick --out /tmp/figs --image my.png
 
 One module per section of the tutorial draws that section's figures:
-:mod:`.picture` (the landing page's picture, and pixels as points), :mod:`.steps_2d` (assignment and
-update), :mod:`.seeding` (k-means++), :mod:`.convergence`, :mod:`.engine`
-(the vectorized distances beside the plain loops), :mod:`.choosing_k`,
-:mod:`.baselines`, :mod:`.dithering` and :mod:`.oklab`; :mod:`.common`
-holds what they share. They call the library's public API only:
+:mod:`.picture` (the landing page's picture, and pixels as points),
+:mod:`.steps_2d` (assignment and update), :mod:`.seeding` (k-means++),
+:mod:`.convergence`, :mod:`.engine` (the vectorized distances beside the
+plain loops), :mod:`.choosing_k`, :mod:`.baselines`, :mod:`.dithering` and
+:mod:`.oklab`; :mod:`.pitfalls` draws the chapter "Where K-Means goes wrong"
+(with scikit-image's sample photos in a full run); :mod:`.common` holds what
+they share. They call the library's public API only:
 :func:`kmeans_steps` for the iteration-by-iteration pictures (the very loop
 :func:`kmeans` runs), the step functions for the 2-D walkthrough, and
 :func:`kmeans_plusplus`, :func:`kmeans`, :func:`quantize` and
@@ -19,8 +21,8 @@ holds what they share. They call the library's public API only:
 :mod:`kmeans_quant.colorspace`, and the block-mean error from the library's
 metrics (see :mod:`.common`). Every random choice comes from a fixed seed,
 so a rerun redraws the same figures and rewrites the same ``summary.txt``;
-the tutorial quotes that file, and ``tests/test_docs_figures.py`` checks
-every number it quotes.
+the tutorial and the chapter quote that file, and
+``tests/test_tutorial_numbers.py`` checks every number they quote.
 """
 
 from __future__ import annotations
