@@ -21,7 +21,7 @@ def weighted_mse(q: NDArray, img: NDArray, w: NDArray) -> float:
     return float((err * w).sum() / w.sum())
 
 
-def fig_perceptual(photo, s: Settings, out: Path, summ: Summary) -> None:
+def fig_importance(photo, s: Settings, out: Path, summ: Summary) -> None:
     """The importance map beside the MSE and perceptual palettes, on a smooth crop."""
     img = photo.image
     k = min(s.k_main, photo.colors.shape[0])
