@@ -210,8 +210,8 @@ def test_corrupt_frame_is_a_clear_error_and_leaves_nothing(work, capsys):
 
 def test_oversized_animation_is_refused_up_front(work, monkeypatch):
     _gif5(work / "anim.gif")
-    monkeypatch.setattr(kframes, "MAX_ANIMATION_PIXELS", 5 * 20 * 30 - 1)
-    with pytest.raises(ValueError, match=r"5 frames of 30x20 are 3000 pixels, more than the 2999"):
+    monkeypatch.setattr(kframes, "MAX_ANIMATION_BYTES", 5 * 20 * 30 * 4 - 1)
+    with pytest.raises(ValueError, match=r"5 frames of 30x20 decode to 11.7 KiB, more than the 11.7"):
         read_frames("anim.gif")
 
 
