@@ -8,9 +8,10 @@ frame count, the durations, the loop count and the transparency.
 
 Quantize them with :func:`quantize_frames`, which takes and gives an
 :class:`Animation` (or a plain list of frames): one palette fitted on the
-frames' merged colour histogram (no flicker) or one per frame. A GIF holds at most 256 colours per frame; :func:`write_frames`
-writes all frames with one palette, so a colour that stays put in the
-picture keeps its index in every frame.
+frames' merged colour histogram (no flicker) or one per frame. A GIF
+holds at most 256 colours per frame; :func:`write_frames` writes all
+frames with one palette, so a colour that stays put in the picture keeps
+its index in every frame.
 
 Memory: the frames are held as uint8 (4 bytes per pixel with alpha, 3
 without); the fit works on their merged histogram and each frame is
@@ -36,13 +37,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._atomic import atomic_write
 from ._dtypes import to_uint8
-from ._validation import RNGLike, check_rng
+from ._validation import RNGLike, check_k, check_rng
 from .color_table import merge_tables
 from .histogram import ColorHistogram, merge
 from .image import extract_palette, quantize, recolor
 from .indexed import IndexedImage, palette_indices, pil_indexed
-from .palette import Palette
 from .io import destination, frame_count, human_size, open_pillow
+from .palette import Palette
 
 __all__ = [
     "Animation",
@@ -502,8 +503,7 @@ def quantize_frames(
         return dataclasses.replace(frames, frames=out)
     if isinstance(frames, (str, bytes)) or not isinstance(frames, Sequence):
         raise TypeError(
-            "frames must be an Animation or a list or tuple of images, "
-            f"got {type(frames).__name__}"
+            f"frames must be an Animation or a list or tuple of images, got {type(frames).__name__}"
         )
     if len(frames) == 0:
         raise ValueError("frames is empty; give at least one frame")
@@ -511,15 +511,15 @@ def quantize_frames(
     fit: _FitKeywords = {"method": method, "space": space, "max_iter": max_iter, "tol": tol}
     mapping: _FitKeywords = {"dither": dither, "space": space, "dither_strength": dither_strength}
     if per_frame_palette:
-        return [
-            quantize(f, k, rng=gen, alpha=alpha, fixed=fixed, quality=quality, **fit, **mapping)
-            for f in frames
-        ]
+        each = {**fit, **mapping, "alpha": alpha, "fixed": fixed, "quality": quality}
+        return [quantize(f, k, rng=gen, **each) for f in frames]
     palette: Palette | NDArray
     if quality is not None:
         palette = _quality_palette(frames, k, quality=quality, rng=gen, fit=fit)
     else:
-        palette = extract_palette(list(frames), k, rng=gen, alpha=alpha, fixed=fixed, **fit)
+        palette = extract_palette(
+            list(frames), check_k(k), rng=gen, alpha=alpha, fixed=fixed, **fit
+        )
     return [recolor(f, palette, **mapping) for f in frames]
 
 

@@ -41,7 +41,7 @@ from ..baselines import median_cut, uniform_palette
 from ..color_table import ColorTable, color_table, grid_cells
 from ..dither import dither_indices
 from ..engine._steps import label_points
-from ..palette import Palette
+from ..palette import Palette, add_missing
 from ..quality import (
     QualityChoice,
     QualityTooLow,
@@ -300,16 +300,7 @@ def palette_of(src: Source, opt: FitOptions) -> tuple[Palette, NDArray[np.intp]]
 
 def keep_fixed(palette: Palette, fixed: NDArray | None) -> Palette:
     """``palette`` plus the ``fixed`` colours no pixel maps to, with count 0, last."""
-    if fixed is None:
-        return palette
-    colors = np.asarray(palette.colors).reshape(len(palette), -1)
-    missing = ~(fixed[:, None, :] == colors[None, :, :]).all(axis=2).any(axis=1)
-    if not missing.any():
-        return palette
-    return Palette(
-        np.concatenate([colors, fixed[missing]]),
-        np.concatenate([palette.counts, np.zeros(int(missing.sum()), np.int64)]),
-    )
+    return add_missing(palette, fixed)
 
 
 class Chosen(NamedTuple):

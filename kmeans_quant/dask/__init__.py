@@ -55,6 +55,15 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
     ) from exc
 
 from ._arrays import extract_palette, histogram, recolor
-from ._files import quantize_files, run_cli
+from ._files import connect, fit_shared, local_cluster, quantize_files, run_jobs
 
-__all__ = ["histogram", "extract_palette", "recolor", "quantize_files", "run_cli"]
+__all__ = [
+    "histogram",
+    "extract_palette",
+    "recolor",
+    "quantize_files",
+    "local_cluster",
+    "connect",
+    "fit_shared",
+    "run_jobs",
+]
