@@ -251,8 +251,9 @@ def open_image(path: str | os.PathLike) -> ImageFile:
             if fmt == "TIFF":
                 import imageio.v3 as iio
 
-                # tifffile (through imageio) keeps 16-bit and float samples.
-                arr = np.asarray(iio.imread(name, page=0))
+                # tifffile (through imageio) keeps 16-bit and float samples; the
+                # extension picks it also for a file without one (standard input).
+                arr = np.asarray(iio.imread(name, page=0, extension=".tif"))
             else:
                 im.seek(0)
                 arr = pil_to_array(im)

@@ -424,17 +424,9 @@ def map_content(
 def onto_palette(
     image: NDArray, palette: Palette, mapping: dict[str, Any]
 ) -> tuple[NDArray, NDArray]:
-    """``image`` as mapped (see :func:`matched`) and its pixels mapped onto ``palette``.
-
-    An input without alpha stays without alpha when a palette with alpha
-    left all its pixels opaque.
-    """
+    """``image`` as mapped (see :func:`matched`) and its pixels mapped onto ``palette``."""
     reference, colours = matched(image, palette)
-    out = recolor(reference, colours, **mapping)
-    had_alpha = image.ndim == 3 and image.shape[2] == 4
-    if out.ndim == 3 and out.shape[2] == 4 and not had_alpha and not see_through(out):
-        out, reference = out[..., :3], reference[..., :3]
-    return reference, out
+    return reference, recolor(reference, colours, **mapping)
 
 
 def matched(image: NDArray, palette: Palette) -> tuple[NDArray, Palette | NDArray]:
@@ -444,22 +436,17 @@ def matched(image: NDArray, palette: Palette) -> tuple[NDArray, Palette | NDArra
     was fitted in that dtype). A grey image meets a colour palette by
     becoming RGB, unless the palette is all grey, when it stays grey; an
     RGB image takes a grey palette as grey RGB colours. A palette with
-    alpha (a shared fit of images with transparency) maps colour and alpha
-    together: the image becomes RGBA, opaque where it had no alpha.
+    alpha (a shared fit of images with transparency) maps an image with
+    transparency in colour and alpha together (as RGBA); an image without
+    any stays opaque, mapped onto the entries' colours.
     """
     colors = np.asarray(palette.colors).reshape(len(palette), -1)
 
     def units(values: NDArray) -> NDArray:
         return values if values.dtype == image.dtype else from_uint8(to_uint8(values), image.dtype)
 
-    if palette.alpha is not None:
-        rgba = image
-        if rgba.ndim == 2:
-            rgba = np.repeat(rgba[..., None], 3, axis=2)
-        if rgba.shape[2] == 3:
-            opaque = np.full(rgba.shape[:2] + (1,), full_scale(rgba.dtype), rgba.dtype)
-            rgba = np.concatenate([rgba, opaque], axis=2)
-        return rgba, Palette(units(colors), palette.counts, units(np.asarray(palette.alpha)))
+    if palette.alpha is not None and see_through(image):
+        return image, Palette(units(colors), palette.counts, units(np.asarray(palette.alpha)))
     if colors.shape[1] == 3 and image.ndim == 2:
         if (colors == colors[:, :1]).all():
             colors = colors[:, :1]
