@@ -26,7 +26,9 @@ try:  # Ctrl-C while the modules load: a message, no traceback
     import argparse
     import contextlib
     import dataclasses
+    import gc
     import importlib.resources
+    import logging
     import os
     import signal
     from collections.abc import Sequence
@@ -69,6 +71,8 @@ except KeyboardInterrupt:
 __all__ = ["main", "build_parser"]
 
 _SIGNALS = ("SIGTERM", "SIGHUP")
+# Loggers that would print Dask's tracebacks past the command's one line.
+_DASK_LOGGERS = ("asyncio", "distributed", "tornado")
 
 
 # --------------------------------------------------------------------------
@@ -112,6 +116,8 @@ def _refuse_meaningless(args: argparse.Namespace) -> None:
                 f"--ext {args.ext!r} must end in one of {', '.join(EXT_SUFFIXES)}, "
                 "e.g. --ext -fs8.png"
             )
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise UsageError("--scheduler needs an address, e.g. tcp://host:8786")
     if args.inputs.count(STDIO) > 1:
         raise UsageError("standard input ('-') can be read only once")
     if args.palette_out:
@@ -485,12 +491,32 @@ def _run_on_dask(
         raise UsageError(
             '--workers/--scheduler need Dask: pip install "kmeans_quant[dask]"'
         ) from None
-    with on_dask.connect(workers=args.workers, scheduler=args.scheduler) as client:
+    with _quiet_logs(), on_dask.connect(workers=args.workers, scheduler=args.scheduler) as client:
         if shared and palette is None:
             palette = on_dask.fit_shared(jobs, options, client)
         outcomes = on_dask.run_jobs(jobs, options, palette=palette, client=client, progress=stderr)
     for outcome in outcomes:
         report.add(outcome)
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Any:
+    """Distributed's and asyncio's own log lines off while the run is on Dask.
+
+    The command reports every failure in one line; a run that is stopped
+    leaves client tasks whose exceptions asyncio would print as tracebacks
+    when they are collected, which happens here, while the logs are off.
+    """
+    loggers = [logging.getLogger(name) for name in _DASK_LOGGERS]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        gc.collect()
+        for log, level in zip(loggers, levels, strict=True):
+            log.setLevel(level)
 
 
 def _save_palette_out(report: _Report, palette_out: Path | None, force: bool) -> None:

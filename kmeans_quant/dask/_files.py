@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -38,7 +39,7 @@ __all__ = ["quantize_files", "local_cluster", "connect", "run_jobs", "fit_shared
 
 _STAGE_PREFIX = ".kmeans-quant-"
 #: Seconds the command line waits for a scheduler to answer.
-CONNECT_TIMEOUT = 4.0
+CONNECT_TIMEOUT = 3.0
 
 
 # --------------------------------------------------------------------------
@@ -92,9 +93,9 @@ def connect(
 ) -> Iterator[Any]:
     """A client on the scheduler at ``scheduler``, or on a local cluster of ``workers``.
 
-    A scheduler that does not answer within ``timeout`` seconds, or an
-    address that is not one, is a :class:`~kmeans_quant.job.RunError`
-    naming it.
+    An address that is not one, a port where nothing listens, or a
+    scheduler that does not answer within ``timeout`` seconds is a
+    :class:`~kmeans_quant.job.RunError` naming it (one line).
     """
     try:
         from distributed import Client
@@ -107,12 +108,30 @@ def connect(
             yield client
         return
     try:
+        _reachable(scheduler, timeout)
         client = Client(scheduler, timeout=timeout)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+    except Exception as exc:  # distributed raises many types for a bad address
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RunError(f"cannot connect to scheduler {scheduler!r}: {reason}") from None
     with client:
         yield client
+
+
+def _reachable(address: str, timeout: float) -> None:
+    """Raise at once when nothing listens at a TCP ``address`` (distributed
+    would retry until its time-out), or after ``timeout`` seconds without an answer."""
+    from distributed.comm import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme != "tcp":
+        return
+    host, port = parse_host_port(location)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except ConnectionRefusedError:
+        raise OSError(f"nothing listens at {host}:{port} (connection refused)") from None
+    except TimeoutError:
+        raise OSError(f"no answer from {host}:{port} within {timeout:g} s") from None
 
 
 def _current_client(client: Any) -> Any:
