@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -80,6 +82,8 @@ def local_cluster(n_workers: int, **cluster_options: Any) -> Iterator[Any]:
         "threads_per_worker": 1,
         "processes": True,
         "dashboard_address": None,
+        # Its HTTP server (health, metrics) on a free port: none is fought over.
+        "scheduler_kwargs": {"dashboard_address": ":0"},
         "silence_logs": logging.ERROR,
     }
     options.update(cluster_options)
@@ -104,7 +108,11 @@ def connect(
             '--workers/--scheduler need distributed: pip install "kmeans_quant[dask]"'
         ) from None
     if scheduler is None:
-        with local_cluster(check_k(workers, "workers")) as client:
+        # The command says in one line what went wrong; the workers, which
+        # share its terminal, say nothing (a stopped run makes them complain).
+        with local_cluster(
+            check_k(workers, "workers"), silence_logs=logging.CRITICAL + 1
+        ) as client:
             yield client
         return
     try:
@@ -118,20 +126,35 @@ def connect(
 
 
 def _reachable(address: str, timeout: float) -> None:
-    """Raise at once when nothing listens at a TCP ``address`` (distributed
-    would retry until its time-out), or after ``timeout`` seconds without an answer."""
+    """Raise unless a scheduler at ``address`` answers within ``timeout`` seconds.
+
+    At once when nothing listens at a TCP address (distributed would retry
+    until its time-out); and distributed waits for a scheduler's greeting
+    with no time-out at all, so the greeting is awaited here, under one.
+    """
+    from distributed.comm import connect as comm_connect
     from distributed.comm import parse_address, parse_host_port
 
     scheme, location = parse_address(address)
-    if scheme != "tcp":
-        return
-    host, port = parse_host_port(location)
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except ConnectionRefusedError:
-        raise OSError(f"nothing listens at {host}:{port} (connection refused)") from None
-    except TimeoutError:
-        raise OSError(f"no answer from {host}:{port} within {timeout:g} s") from None
+    if scheme == "tcp":
+        host, port = parse_host_port(location)
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+        except ConnectionRefusedError:
+            raise OSError(f"nothing listens at {host}:{port} (connection refused)") from None
+        except TimeoutError:
+            raise OSError(f"no answer from {host}:{port} within {timeout:g} s") from None
+
+    async def greet() -> None:
+        comm = await asyncio.wait_for(comm_connect(address, timeout=timeout), timeout)
+        await comm.close()
+
+    # In a thread of its own: the caller may be running an event loop already.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, greet()).result()
+        except (asyncio.TimeoutError, TimeoutError):
+            raise OSError(f"no answer from {address} within {timeout:g} s") from None
 
 
 def _current_client(client: Any) -> Any:
