@@ -22,11 +22,13 @@ from conftest import make_quadrants
 from PIL import Image, ImageCms
 
 import kmeans_quant
+from kmeans_quant import quantize
 from kmeans_quant.cli import main
 from kmeans_quant.frames import read_frames, write_frames
 from kmeans_quant.io import read_image, write_image
 from kmeans_quant.metrics import mse
 from kmeans_quant.palette_io import save_palette
+from kmeans_quant.quality import quality_to_mse
 
 REPO = Path(kmeans_quant.__file__).resolve().parents[1]
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -354,3 +356,17 @@ def test_animation_module_without_matplotlib_is_one_line(tmp_path):
     assert err[0].startswith("python -m kmeans_quant.animation: error: ")
     assert "needs matplotlib" in err[0]
     assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------------ --quality
+
+
+def test_quality_picks_the_fewest_colours_that_reach_it(work, capsys):
+    photo = read_image(Path(kmeans_quant.__file__).parent / "data" / "chelsea.png")[::2, ::2]
+    write_image(work / "photo.png", photo)
+    assert main(["photo.png", "--quality", "0-70", "-o", "out.png"]) == 0
+    k = int(re.search(r": (\d+) colours", capsys.readouterr().out).group(1))
+    target = quality_to_mse(70)
+    assert mse(photo, quantize(photo, k)) <= target  # k colours reach quality 70
+    assert mse(photo, quantize(photo, k - 1)) > target  # one fewer does not
+    np.testing.assert_array_equal(read_image(work / "out.png"), quantize(photo, k))
