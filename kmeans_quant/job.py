@@ -227,7 +227,7 @@ def _job(
     notes: list[str],
 ) -> JobResult:
     stage("read")
-    picture = read_input(job, gif_out=output_suffix(job, None) == ".gif")
+    picture = read_input(job)
     notes.extend(picture.notes)
     suffix = output_suffix(job, picture.format)
     content = picture.content
@@ -298,17 +298,18 @@ def _input_path(job: Job) -> Iterator[Path]:
             raise RunError(describe_error(exc).replace(repr(str(path)), "stdin")) from None
 
 
-def read_input(job: Job, *, gif_out: bool = False, all_frames: bool = False) -> Picture:
+def read_input(job: Job, *, all_frames: bool = False) -> Picture:
     """Read a job's input: its first frame, or every frame when it is an animation.
 
     A file of several frames (GIF, APNG, WebP) is read whole; so is a
-    one-frame GIF written as GIF (``gif_out``), which keeps its duration
-    and loop count. ``all_frames`` reads every frame of any animated format.
+    one-frame GIF written as GIF, which keeps its duration and loop count.
+    ``all_frames`` reads every frame of any animated format.
     """
     with _input_path(job) as path:
         info = open_image(path)
+        gif_to_gif = info.format == "GIF" and output_suffix(job, info.format) == ".gif"
         animated = info.format in ANIMATED_FORMATS and (
-            info.n_frames > 1 or all_frames or (gif_out and info.format == "GIF")
+            info.n_frames > 1 or all_frames or gif_to_gif
         )
         content: NDArray | Animation = read_frames(path) if animated else info.image
         size = len(job.stdin) if job.stdin is not None else path.stat().st_size

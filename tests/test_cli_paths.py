@@ -221,9 +221,17 @@ def test_zero_delays_are_kept(work, capsys):
 
 
 def test_one_frame_gif_keeps_duration_and_loop(work, capsys):
-    write_frames(work / "one.gif", _frames(1), durations_ms=500, loop=4)
+    src = write_frames(work / "one.gif", _frames(1), durations_ms=500, loop=4)
     assert main(["one.gif", "-k", "4", "-o", "out.gif"]) == 0
     assert _gif_info(work / "out.gif") == (1, [500], 4)
+    done = subprocess.run(  # and through a pipe
+        [sys.executable, "-m", "kmeans_quant", "-", "-k", "4"],
+        input=src.read_bytes(),
+        capture_output=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout == (work / "out.gif").read_bytes()
 
 
 def test_a_truncated_gif_names_its_file(work, capsys):
