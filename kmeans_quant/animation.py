@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
@@ -479,5 +480,23 @@ def main(argv: Sequence[str] | None = None) -> Path:
     return written
 
 
+def _command() -> int:
+    """``python -m kmeans_quant.animation``: errors (matplotlib missing, a bad
+    file) are one line, never a traceback."""
+    prog = "python -m kmeans_quant.animation"
+    try:
+        main()
+    except ImportError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(_command())

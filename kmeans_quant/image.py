@@ -348,7 +348,7 @@ def quantize(
 
     >>> ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
     >>> len(np.unique(quantize(ramp, quality=(0, 90)).reshape(-1, 3), axis=0))
-    51
+    45
     """
     if quality is not None:
         quality = check_quality(quality)
@@ -429,7 +429,7 @@ def choose_k(
     >>> ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
     >>> choice = choose_k(ramp, (0, 90))
     >>> choice.k, choice.quality >= 90, round(choice.mse, 2)
-    (51, True, 2.26)
+    (45, True, 2.89)
     """
     src = source(image)
     bounds = check_quality(quality)

@@ -108,12 +108,15 @@ class ImageFile:
     notes : tuple of str
         One-line remarks about what was not read as stored (a 16-bit PNG
         read as 8-bit, the first page of several, a very large image).
+    format : str or None
+        The file format as Pillow names it (``"PNG"``, ``"GIF"``, ``"JPEG"``, ...).
     """
 
     image: NDArray
     icc_profile: bytes | None
     n_frames: int
     notes: tuple[str, ...]
+    format: str | None = None
 
 
 def _png_depth(path: str) -> tuple[int, int] | None:
@@ -199,6 +202,35 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def human_size(n: int) -> str:
+    """A byte count for people: ``'512 B'``, ``'1.5 KiB'``, ``'3.0 MiB'``, ``'4.1 GiB'``.
+
+    >>> human_size(512), human_size(1536), human_size(3 << 30)
+    ('512 B', '1.5 KiB', '3.0 GiB')
+    """
+    if n < 1024:
+        return f"{n} B"
+    for unit, scale in (("KiB", 1 << 10), ("MiB", 1 << 20)):
+        if n < scale << 10:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n / (1 << 30):.1f} GiB"
+
+
+def frame_count(im: Any, name: str) -> int:
+    """Frames of an opened Pillow image; a file cut short is a ValueError naming it.
+
+    Pillow counts a GIF's frames by reading through them, so a truncated
+    file fails here, with an IndexError or a struct.error of its own.
+    """
+    try:
+        return int(getattr(im, "n_frames", 1))
+    except Exception as exc:  # Pillow raises many types for broken data
+        raise ValueError(
+            f"cannot read image {name!r}: its frames cannot be counted, the file looks "
+            f"truncated or damaged ({_reason(exc)})"
+        ) from exc
+
+
 def open_image(path: str | os.PathLike) -> ImageFile:
     """Read an image file's first frame, its colour profile and how many frames it has.
 
@@ -209,7 +241,7 @@ def open_image(path: str | os.PathLike) -> ImageFile:
     name = os.fspath(path)
     with open_pillow(name) as (im, notes):
         fmt = im.format
-        n_frames = int(getattr(im, "n_frames", 1))
+        n_frames = frame_count(im, name)
         icc = im.info.get("icc_profile") or None
         try:
             orientation = int(im.getexif().get(_ORIENTATION, 1))
@@ -219,8 +251,9 @@ def open_image(path: str | os.PathLike) -> ImageFile:
             if fmt == "TIFF":
                 import imageio.v3 as iio
 
-                # tifffile (through imageio) keeps 16-bit and float samples.
-                arr = np.asarray(iio.imread(name, page=0))
+                # tifffile (through imageio) keeps 16-bit and float samples; the
+                # extension picks it also for a file without one (standard input).
+                arr = np.asarray(iio.imread(name, page=0, extension=".tif"))
             else:
                 im.seek(0)
                 arr = pil_to_array(im)
@@ -236,7 +269,7 @@ def open_image(path: str | os.PathLike) -> ImageFile:
             f"{name}: 16-bit colour PNG read as 8-bit (Pillow reads 8 bits of it; TIFF keeps 16)"
         )
     image = orient(_normalise_read(arr, name), orientation)
-    return ImageFile(image, icc, n_frames, tuple(notes))
+    return ImageFile(image, icc, n_frames, tuple(notes), fmt)
 
 
 def read_image(path: str | os.PathLike) -> NDArray:

@@ -85,3 +85,26 @@ def by_count(colors: NDArray, counts: NDArray, alpha: NDArray | None = None) -> 
     counts = np.asarray(counts).astype(np.int64)
     order = np.argsort(-counts, kind="stable")
     return Palette(colors[order], counts[order], None if alpha is None else alpha[order])
+
+
+def add_missing(palette: Palette, colors: NDArray | None) -> Palette:
+    """``palette`` plus those of ``colors`` (m, c) it does not hold, with count 0, last.
+
+    How fixed colours that no pixel took stay in a palette.
+
+    >>> import numpy as np
+    >>> pal = Palette(np.array([[9, 9, 9]], np.uint8), np.array([4]))
+    >>> more = add_missing(pal, np.array([[0, 0, 0], [9, 9, 9]], np.uint8))
+    >>> more.colors.tolist(), more.counts.tolist()
+    ([[9, 9, 9], [0, 0, 0]], [4, 0])
+    """
+    if colors is None:
+        return palette
+    held = np.asarray(palette.colors).reshape(len(palette), -1)
+    missing = ~(colors[:, None, :] == held[None, :, :]).all(axis=2).any(axis=1)
+    if not missing.any():
+        return palette
+    return Palette(
+        np.concatenate([held, colors[missing].astype(held.dtype)]),
+        np.concatenate([palette.counts, np.zeros(int(missing.sum()), np.int64)]),
+    )

@@ -41,11 +41,19 @@ The search for k
     centres drawn in one batch with probability proportional to weight times
     squared distance (one round of k-means||, Bahmani et al., 2012),
     followed by a few Lloyd iterations (:func:`kmeans_quant.engine.fit_weighted`).
+
+    The bound is safe but not tight, so the k it finds may be more than
+    needed. The palettes themselves settle it (:func:`fewest`): the fit for
+    that k, and when it reaches the target, a bisection below it on the
+    error of the fitted palettes, measured exactly. The answer is the fewest
+    colours whose palette reaches the target, assuming (as K-Means nearly
+    always gives) that more colours never do worse.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -176,6 +184,42 @@ def search_k(
             hi = mid
         else:
             lo = mid
+    return hi
+
+
+def fewest(error_of: Callable[[int], float], *, k_hi: int, err_hi: float, target: float) -> int:
+    r"""The smallest ``k`` in ``[1, k_hi]`` with ``error_of(k) <= target``.
+
+    ``err_hi = error_of(k_hi)`` reaches the target, and the error is taken
+    to fall as ``k`` grows. The answer stays bracketed between a ``k`` that
+    misses and one that reaches; the next ``k`` tried is where the model
+    :math:`e(k) = a k^{-p}` through the bracket's ends meets the target
+    (:math:`p = 2/3`, the rate of quantizing 3-D data, while the lower end
+    is unknown), and the middle when the model has not halved the bracket
+    twice in a row. A few calls of ``error_of`` on photos, at most about
+    ``3 log2(k_hi)``.
+
+    >>> fewest(lambda k: 1000 / k, k_hi=64, err_hi=1000 / 64, target=20.0)
+    50
+    """
+    lo, hi = 0, k_hi
+    err_lo = math.inf
+    stalled = 0
+    while hi - lo > 1:
+        p = 2.0 / 3.0
+        if lo > 0 and err_hi > 0:
+            p = math.log(err_lo / err_hi) / math.log(hi / lo)
+        if stalled >= 2 or err_hi <= 0 or target <= 0 or p <= 0:  # no model: bisect
+            k, stalled = (lo + hi) // 2, 0
+        else:
+            k = min(max(math.ceil(hi * (err_hi / target) ** (1.0 / p)), lo + 1), hi - 1)
+        width = hi - lo
+        err = error_of(k)
+        if err <= target:
+            hi, err_hi = k, err
+        else:
+            lo, err_lo = k, err
+        stalled = stalled + 1 if 2 * (hi - lo) > width else 0
     return hi
 
 

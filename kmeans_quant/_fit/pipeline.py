@@ -45,10 +45,11 @@ from ..color_table import ColorTable, color_table, grid_cells
 from ..dither import dither_indices
 from ..engine._steps import label_points
 from ..importance import dither_level, map_of_pixels
-from ..palette import Palette
+from ..palette import Palette, add_missing
 from ..quality import (
     QualityChoice,
     QualityTooLow,
+    fewest,
     mse_to_quality,
     quality_to_mse,
     search_k,
@@ -383,16 +384,7 @@ def palette_of(src: Source, opt: FitOptions) -> tuple[Palette, NDArray[np.intp]]
 
 def keep_fixed(palette: Palette, fixed: NDArray | None) -> Palette:
     """``palette`` plus the ``fixed`` colours no pixel maps to, with count 0, last."""
-    if fixed is None:
-        return palette
-    colors = np.asarray(palette.colors).reshape(len(palette), -1)
-    missing = ~(fixed[:, None, :] == colors[None, :, :]).all(axis=2).any(axis=1)
-    if not missing.any():
-        return palette
-    return Palette(
-        np.concatenate([colors, fixed[missing]]),
-        np.concatenate([palette.counts, np.zeros(int(missing.sum()), np.int64)]),
-    )
+    return add_missing(palette, fixed)
 
 
 class Chosen(NamedTuple):
@@ -404,34 +396,60 @@ class Chosen(NamedTuple):
 
 
 def choose(src: Source, opt: FitOptions, quality: tuple[int, int]) -> Chosen:
-    """The fewest colours (at most ``opt.k``) that reach ``quality``'s max,
-    fitted. Raises QualityTooLow below the min.
+    """The fewest colours (at most ``opt.k``) whose fitted palette reaches
+    ``quality``'s max. Raises QualityTooLow below the min.
+
+    The search on the histogram bounds k from above (:func:`search_k`); the
+    fits settle it (:func:`kmeans_quant.quality.fewest`). Every fit starts
+    from a copy of ``opt.rng``, so the chosen palette is the one
+    ``quantize(image, k)`` gives; ``opt.rng`` then advances as that fit did.
     """
     if opt.method != "kmeans" or opt.fixed is not None:
         raise ValueError("quality needs method='kmeans' and no fixed colours")
     visible = src.fit_counts > 0
     colors = src.table.colors[visible] if visible.any() else src.table.colors
     counts = src.fit_counts[visible] if visible.any() else src.table.counts
-    k = search_k(
+    k_bound = search_k(
         image_to_fit(colors, src.prep, "rgb"),
         counts.astype(np.float64),
         target_mse=quality_to_mse(quality[1]),
         k_max=opt.k,
-        # A copy, so the final fit draws what quantize(image, k) would.
         rng=copy.deepcopy(opt.rng),
     )
-    palette, labels = palette_of(src, dataclasses.replace(opt, k=k))
-    err = table_mse(
-        src.table.colors, src.fit_counts, np.asarray(palette.colors)[labels], src.prep.to_units
-    )
-    choice = QualityChoice(k=len(palette), mse=err, quality=mse_to_quality(err))
+    fits: dict[int, _Fitted] = {}
+
+    def error_of(k: int) -> float:
+        rng = copy.deepcopy(opt.rng)
+        palette, labels = palette_of(src, dataclasses.replace(opt, k=k, rng=rng))
+        mapped = np.asarray(palette.colors)[labels]
+        err = table_mse(src.table.colors, src.fit_counts, mapped, src.prep.to_units)
+        fits[k] = _Fitted(palette, labels, err, rng)
+        return err
+
+    # The target as mse_to_quality judges it (which forgives rounding).
+    target = quality_to_mse(quality[1]) * (1 + 1e-9)
+    k = k_bound
+    if error_of(k_bound) <= target:
+        k = fewest(error_of, k_hi=k_bound, err_hi=fits[k_bound].err, target=target)
+    fit = fits[k]
+    opt.rng.bit_generator.state = fit.rng.bit_generator.state
+    choice = QualityChoice(k=len(fit.palette), mse=fit.err, quality=mse_to_quality(fit.err))
     if choice.quality < quality[0]:
         raise QualityTooLow(
-            f"quality {choice.quality} (MSE {err:.2f}) with {choice.k} colours is below "
+            f"quality {choice.quality} (MSE {fit.err:.2f}) with {choice.k} colours is below "
             f"the minimum {quality[0]}",
             choice,
         )
-    return Chosen(choice, palette, labels)
+    return Chosen(choice, fit.palette, fit.labels)
+
+
+class _Fitted(NamedTuple):
+    """One fit of the quality search: palette, labels, error, the generator after it."""
+
+    palette: Palette
+    labels: NDArray[np.intp]
+    err: float
+    rng: np.random.Generator
 
 
 def expand(src: Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
