@@ -40,7 +40,7 @@ The search for k
     start: the centres of the largest smaller ``k`` fitted so far, plus new
     centres drawn in one batch with probability proportional to weight times
     squared distance (one round of k-means||, Bahmani et al., 2012),
-    followed by a few Lloyd iterations (:func:`kmeans_quant.engine.fit_weighted`).
+    followed by a few Lloyd iterations (:func:`kmeans_quant.engine._lloyd.fit_weighted`).
 """
 
 from __future__ import annotations
