@@ -713,9 +713,9 @@ def floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
     .. math:: \frac{1}{16}\begin{bmatrix} & * & 7 \\ 3 & 5 & 1\end{bmatrix}.
 
     Error pushed off the image is dropped. This is the textbook algorithm,
-    the oracle of :func:`kmeans_quant.dither.floyd_steinberg`: that kernel
+    the oracle of :func:`kmeans_quant.dither._error_diffusion.floyd_steinberg`: that kernel
     first gamut-maps the colours onto the palette's hull
-    (:func:`kmeans_quant.dither.project_to_hull`), then gives exactly the
+    (:func:`kmeans_quant.dither._gamut.project_to_hull`), then gives exactly the
     labels this function gives for the mapped pixels. All arithmetic is in
     the pixels' float dtype (float32 unless they are float64), the
     distances summed channel by channel, as the kernel does.

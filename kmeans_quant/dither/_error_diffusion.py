@@ -234,7 +234,7 @@ def floyd_steinberg(
     r"""Floyd-Steinberg error diffusion onto a palette, after gamut mapping.
 
     Every colour outside the palette's convex hull is first replaced by the
-    nearest point of the hull (:func:`~kmeans_quant.dither.project_to_hull`),
+    nearest point of the hull (:func:`~kmeans_quant.dither._gamut.project_to_hull`),
     giving :math:`x'_{yx}`. Then, visiting pixels in raster order, pixel
     :math:`(y, x)` takes
 
@@ -273,7 +273,7 @@ def floyd_steinberg(
     darkens the next pixel (64 - 127 * 7/16 = 8.44) to black, and so on.
 
     >>> import numpy as np
-    >>> from kmeans_quant.dither import floyd_steinberg
+    >>> from kmeans_quant.dither._error_diffusion import floyd_steinberg
     >>> colors = np.array([[64.0], [128.0], [200.0]])
     >>> floyd_steinberg(colors, np.array([1, 0, 2]), np.array([[0.0], [255.0]]), (1, 3))
     array([[1, 0, 1]])

@@ -308,7 +308,7 @@ def hull_distance_sq(points: NDArray, palette: NDArray) -> NDArray:
     --------
     >>> import numpy as np
     >>> bw = np.array([[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]])
-    >>> from kmeans_quant.dither import hull_distance_sq
+    >>> from kmeans_quant.dither._gamut import hull_distance_sq
     >>> hull_distance_sq(np.array([[100.0, 100, 100], [100, 100, 106]]), bw)
     array([ 0., 24.])
     """
