@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -165,6 +165,22 @@ def check_k_fits(k: int, n: int) -> None:
     """Raise unless ``k`` clusters can be drawn from ``n`` samples."""
     if k > n:
         raise ValueError(f"k={k} must not exceed n_samples={n}")
+
+
+class WeightedData(NamedTuple):
+    """Checked K-Means input: the points, the number of clusters, the weights."""
+
+    X: NDArray[np.floating]  # (n, d), C-contiguous, float32 or float64
+    k: int  # 1 <= k <= n
+    w: NDArray[np.floating]  # (n,), non-negative, in X's dtype
+
+
+def check_weighted_data(X: Any, k: Any, sample_weight: Any) -> WeightedData:
+    """The checks every K-Means entry point starts with: ``X``, ``k`` and the weights."""
+    X = check_data(X)
+    k = check_k(k)
+    check_k_fits(k, X.shape[0])
+    return WeightedData(X, k, check_sample_weight(sample_weight, X.shape[0], X.dtype))
 
 
 def check_init(init: Any, k: int, X: NDArray, names: tuple[str, ...]) -> NDArray | str:

@@ -54,16 +54,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import (
     RNGLike,
-    check_data,
     check_image,
     check_init,
-    check_k,
-    check_k_fits,
     check_palette,
     check_positive_int,
     check_rng,
-    check_sample_weight,
     check_tol,
+    check_weighted_data,
 )
 from .engine._lloyd import KMeansResult
 
@@ -514,10 +511,7 @@ def kmeans_plusplus(
     >>> sorted(bool(c[0] > 5) for c in C)  # one start in each group
     [False, True]
     """
-    X = check_data(X)
-    k = check_k(k)
-    check_k_fits(k, X.shape[0])
-    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    X, k, w = check_weighted_data(X, k, sample_weight)
     centers = _plusplus_lists(X.tolist(), w.tolist(), k, check_rng(rng))
     return np.array(centers, dtype=X.dtype)
 
@@ -605,11 +599,7 @@ def kmeans(
     >>> res.centers.ravel(), res.labels, res.inertia, res.n_iter, res.converged
     (array([0.5, 9.5]), array([0, 0, 1, 1]), 1.0, 2, True)
     """
-    X = check_data(X)
-    k = check_k(k)
-    n = X.shape[0]
-    check_k_fits(k, n)
-    w = check_sample_weight(sample_weight, n, X.dtype)
+    X, k, w = check_weighted_data(X, k, sample_weight)
     init = _check_init(init, k, X)
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_tol(tol)

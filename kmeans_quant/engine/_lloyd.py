@@ -52,15 +52,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import (
     RNGLike,
-    check_data,
     check_init,
-    check_k,
-    check_k_fits,
     check_positive_int,
     check_relax,
     check_rng,
-    check_sample_weight,
     check_tol,
+    check_weighted_data,
 )
 from ._seeding import plusplus_centers, random_centers
 from ._steps import Points, own_sq_distances
@@ -388,7 +385,15 @@ def fit_weighted_centers(X: NDArray, w: NDArray, s: FitSettings) -> NDArray:
     return _last(X, w, s)[0].centers
 
 
-def _validate(
+class _Checked(NamedTuple):
+    """The arguments of :func:`kmeans` once checked: what :func:`fit_weighted` takes."""
+
+    X: NDArray
+    w: NDArray
+    settings: FitSettings
+
+
+def _check(
     X: ArrayLike,
     k: Any,
     *,
@@ -398,11 +403,9 @@ def _validate(
     tol: Any,
     rng: RNGLike,
     relax: Any,
-) -> tuple[NDArray, NDArray, FitSettings]:
-    X = check_data(X)
-    k = check_k(k)
-    check_k_fits(k, X.shape[0])
-    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+) -> _Checked:
+    """Check the arguments of :func:`kmeans` (and :func:`kmeans_steps`, which shares them)."""
+    X, k, w = check_weighted_data(X, k, sample_weight)
     settings = FitSettings(
         k=k,
         init=check_init(init, k, X, ("k-means++", "random")),
@@ -411,7 +414,7 @@ def _validate(
         rng=check_rng(rng),
         relax=check_relax(relax),
     )
-    return X, w, settings
+    return _Checked(X, w, settings)
 
 
 # --------------------------------------------------------------------------
@@ -509,18 +512,8 @@ def kmeans(
     >>> res.inertia
     4.0
     """
-    last = fit_weighted(
-        *_validate(
-            X,
-            k,
-            sample_weight=sample_weight,
-            init=init,
-            max_iter=max_iter,
-            tol=tol,
-            rng=rng,
-            relax=relax,
-        )
-    )
+    # locals() here is exactly the arguments, as given.
+    last = fit_weighted(*_check(**locals()))
     n_distinct = np.unique(last.centers, axis=0).shape[0]
     if n_distinct < last.centers.shape[0]:
         warnings.warn(
@@ -583,14 +576,5 @@ def kmeans_steps(
     The point at 1 changed sides in iteration 1; iteration 2 moved no label,
     so the loop stopped there.
     """
-    X, w, settings = _validate(
-        X,
-        k,
-        sample_weight=sample_weight,
-        init=init,
-        max_iter=max_iter,
-        tol=tol,
-        rng=rng,
-        relax=relax,
-    )
-    return (_step(item) for item in fit_records(X, w, settings))
+    # locals() here is exactly the arguments, as given.
+    return (_step(item) for item in fit_records(*_check(**locals())))

@@ -18,14 +18,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import (
-    RNGLike,
-    check_data,
-    check_k,
-    check_k_fits,
-    check_rng,
-    check_sample_weight,
-)
+from .._validation import RNGLike, check_rng, check_weighted_data
 from ._steps import BLAS_ONE_THREAD, row_norms_sq
 
 __all__ = ["kmeans_plusplus", "plusplus_centers", "plusplus_starts", "random_centers"]
@@ -205,8 +198,5 @@ def kmeans_plusplus(
     >>> sorted(bool(c[0] > 5) for c in C)  # one start in each group
     [False, True]
     """
-    X = check_data(X)
-    k = check_k(k)
-    check_k_fits(k, X.shape[0])
-    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-    return plusplus_centers(X, w, k=k, rng=check_rng(rng))
+    data = check_weighted_data(X, k, sample_weight)
+    return plusplus_centers(data.X, data.w, k=data.k, rng=check_rng(rng))
