@@ -42,18 +42,12 @@ from ..color_table import ColorTable, color_table, grid_cells
 from ..dither import dither_indices
 from ..engine._steps import label_points
 from ..palette import Palette
-from ..quality import (
-    QualityChoice,
-    QualityTooLow,
-    mse_to_quality,
-    quality_to_mse,
-    search_k,
-    table_mse,
-)
+from ..quality import QualityChoice, QualityTooLow, mse_to_quality, quality_to_mse
 from .alpha_fit import (
     fit_rgba,
     map_rgba,
 )
+from .k_search import search_k, table_mse
 from .palette_fit import fit_colors
 from .space import fit_to_image, image_to_fit
 
