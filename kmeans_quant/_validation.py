@@ -207,13 +207,15 @@ def check_init(init: Any, k: int, X: NDArray, names: tuple[str, ...]) -> NDArray
 
 
 @dataclass(frozen=True, eq=False)
-class PreparedImage:
-    """A validated image: colour pixels ``(n, c)``, alpha, and how to rebuild it."""
+class PixelFormat:
+    """How colours are stored: their dtype and number of channels.
 
-    pixels: NDArray  # (n, c), c = 1 (grey) or 3, C-contiguous, image dtype
-    alpha: NDArray | None  # (H, W) or None
-    shape: tuple[int, ...]
+    All that fitting and mapping a palette needs to know of an image (or of
+    a histogram of one).
+    """
+
     dtype: np.dtype
+    channels: int  # 1 (grey), 3 (RGB), or 4 (RGBA when alpha is fitted)
 
     @property
     def to_units(self) -> float:
@@ -224,9 +226,14 @@ class PreparedImage:
     def max_value(self) -> float:
         return full_scale(self.dtype)
 
-    @property
-    def channels(self) -> int:
-        return int(self.pixels.shape[1])
+
+@dataclass(frozen=True, eq=False)
+class PreparedImage(PixelFormat):
+    """A validated image: colour pixels ``(n, c)``, alpha, and how to rebuild it."""
+
+    pixels: NDArray  # (n, c), c = 1 (grey) or 3, C-contiguous, image dtype
+    alpha: NDArray | None  # (H, W) or None
+    shape: tuple[int, ...]
 
     def rebuild(self, colors: NDArray) -> NDArray:
         """Put ``(n, c)`` colours (and the untouched alpha) back into image shape."""
@@ -301,7 +308,18 @@ def check_image(image: Any, name: str = "image") -> PreparedImage:
     else:
         pixels = np.ascontiguousarray(image[..., :3]).reshape(-1, 3)
         alpha = image[..., 3].copy()
-    return PreparedImage(pixels, alpha, image.shape, dt)
+    return PreparedImage(
+        dtype=dt, channels=pixels.shape[1], pixels=pixels, alpha=alpha, shape=image.shape
+    )
+
+
+def rgba_pixels(prep: PreparedImage, name: str = "image") -> NDArray:
+    """The ``(n, 4)`` colour and alpha of every pixel, for ``alpha='fit'``; raise without alpha."""
+    if prep.alpha is None:
+        raise ValueError(
+            f"alpha='fit' needs an RGBA {name} of shape (H, W, 4), got shape {prep.shape}"
+        )
+    return np.concatenate([prep.pixels, prep.alpha.reshape(-1, 1)], axis=1)
 
 
 def to_dtype(values: NDArray, dtype: np.dtype) -> NDArray:

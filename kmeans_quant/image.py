@@ -30,35 +30,16 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._fit.alpha_fit import (
-    alpha_palette,
-    check_alpha_fit,
-    recolor_rgba,
-    rgba_source,
-)
-from ._validation import (
-    SPACES,
-    PreparedImage,
-    RNGLike,
-    check_choice,
-    check_palette,
-    check_quality,
-)
-from .color_table import CODE_LAYOUT, merge_tables, pack_colors
-from .histogram import ColorHistogram, merge
-from .palette import Palette
-from .quality import (
-    QualityChoice,
-)
-
-__all__ = ["quantize", "extract_palette", "recolor", "fit_palette", "choose_k"]
+from ._fit.alpha_fit import alpha_palette, check_alpha_fit, recolor_rgba, rgba_source
 from ._fit.pipeline import (
+    alpha_fitted,
     check_dither,
     choose,
     dithered,
     expand,
     fit_options,
     keep_fixed,
+    merged_table,
     nearest,
     palette_of,
     palette_of_table,
@@ -67,6 +48,12 @@ from ._fit.pipeline import (
     sources,
     with_fixed,
 )
+from ._validation import SPACES, PixelFormat, RNGLike, check_choice, check_palette, check_quality
+from .histogram import ColorHistogram
+from .palette import Palette
+from .quality import QualityChoice
+
+__all__ = ["quantize", "extract_palette", "recolor", "fit_palette", "choose_k"]
 
 # --------------------------------------------------------------------------
 # public functions
@@ -172,31 +159,18 @@ def extract_palette(
     array([[150,  22,  22],
            [255, 255, 255]], dtype=uint8)
     """
-    opt = fit_options(k, rng, max_iter, tol, method, space)
-    if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither="none"):
-        if fixed is not None:
-            raise ValueError("fixed colours work with alpha='keep' only, got alpha='fit'")
-        if isinstance(image, (list, tuple)) and not image:
-            raise ValueError("images is an empty sequence; give at least one image")
-        many = image if isinstance(image, (list, tuple)) else [image]
-        rgba = [rgba_source(im, f"images[{i}]") for i, im in enumerate(many)]
-        colors, counts = merge_tables([(r.table.colors, r.table.counts) for r in rgba])
-        mapping = rgba_palette(colors, counts, rgba[0].prep, opt)
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=space)
+    if alpha_fitted(alpha, opt, fixed=fixed):
+        rgba = sources(image, rgba_source)
+        colors, counts = merged_table(rgba)
+        mapping = rgba_palette(colors, counts, fmt=rgba[0].prep, opt=opt)
         return alpha_palette(mapping.palette, mapping.counts)
-    srcs = sources(image)
+    srcs = sources(image, source)
     opt = with_fixed(opt, fixed, srcs[0].prep)
     if len(srcs) == 1:
         return keep_fixed(palette_of(srcs[0], opt)[0], opt.fixed)
-    prep = srcs[0].prep
-    if prep.dtype in CODE_LAYOUT:  # histograms merge packed codes, linear in colours
-        merged = merge(
-            ColorHistogram(pack_colors(s.table.colors), s.fit_counts, prep.dtype, prep.channels)
-            for s in srcs
-        )
-        colors, counts = merged.colors, merged.counts
-    else:
-        colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
-    return keep_fixed(palette_of_table(colors, counts, prep, opt), opt.fixed)
+    colors, counts = merged_table(srcs)
+    return keep_fixed(palette_of_table(colors, counts, fmt=srcs[0].prep, opt=opt), opt.fixed)
 
 
 def quantize(
@@ -295,13 +269,11 @@ def quantize(
     if quality is not None:
         quality = check_quality(quality)
         k = 256 if k is None else k
-    opt = fit_options(k, rng, max_iter, tol, method, space)
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=space)
     dither, strength = check_dither(dither, dither_strength)
-    if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither=dither):
-        if quality is not None or fixed is not None:
-            raise ValueError("alpha='fit' works without quality and fixed colours")
+    if alpha_fitted(alpha, opt, dither=dither, fixed=fixed, quality=quality):
         rgba = rgba_source(image)
-        mapping = rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt)
+        mapping = rgba_palette(rgba.table.colors, rgba.table.counts, fmt=rgba.prep, opt=opt)
         return rgba.table.paint(mapping.labels, mapping.palette).reshape(rgba.prep.shape)
     src = source(image)
     opt = with_fixed(opt, fixed, src.prep)
@@ -314,7 +286,7 @@ def quantize(
         palette, labels = palette_of(src, opt)
     palette = keep_fixed(palette, opt.fixed)  # the same entries as extract_palette's
     if dither != "none":
-        return dithered(src, palette.colors, dither, opt.space, strength)
+        return dithered(src, palette.colors, method=dither, space=opt.space, strength=strength)
     return expand(src, palette.colors, labels)
 
 
@@ -374,7 +346,7 @@ def choose_k(
     """
     src = source(image)
     bounds = check_quality(quality)
-    opt = fit_options(k_max, rng, max_iter, tol, "kmeans", space)
+    opt = fit_options(k_max, rng=rng, max_iter=max_iter, tol=tol, method="kmeans", space=space)
     return choose(src, opt, bounds).choice
 
 
@@ -440,9 +412,9 @@ def recolor(
     src = source(image)
     colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
     if dither != "none":
-        return dithered(src, colors, dither, space, strength)
+        return dithered(src, colors, method=dither, space=space, strength=strength)
     canon = np.unique(colors, axis=0)
-    return expand(src, canon, nearest(src.table.colors, canon, src.prep, space))
+    return expand(src, canon, nearest(src.table.colors, canon, fmt=src.prep, space=space))
 
 
 def fit_palette(
@@ -454,6 +426,8 @@ def fit_palette(
     space: str = "rgb",
     max_iter: int = 300,
     tol: float = 1e-4,
+    alpha: str = "keep",
+    fixed: ArrayLike | None = None,
 ) -> Palette:
     r"""The ``k``-colour palette of the pixels a histogram counts.
 
@@ -461,27 +435,33 @@ def fit_palette(
     weighted by their counts, the same objective over the same pixels, so
     for the histogram of an image (or the merge of the histograms of its
     blocks, or of several images) the result equals ``extract_palette`` of
-    those pixels bit for bit: same colours, same counts, same order.
+    those pixels with the same options bit for bit: same colours, same
+    counts, same order.
 
     Parameters
     ----------
     histogram : ColorHistogram
-        At least one counted pixel.
-    k, rng, method, space, max_iter, tol
-        As for :func:`extract_palette`.
+        At least one counted pixel. For ``alpha='fit'``, a histogram of
+        (colour, alpha) values: ``ColorHistogram.from_image(rgba, alpha="fit")``.
+    k, rng, method, space, max_iter, tol, alpha, fixed
+        As for :func:`extract_palette`; ``fixed`` in the histogram's dtype.
 
     Returns
     -------
     Palette
         ``colors`` (m, channels) in the histogram's dtype, ``m <= k``, most
-        frequent first, with their pixel counts.
+        frequent first, with their pixel counts (and ``alpha`` with
+        ``alpha='fit'``).
 
     Raises
     ------
     TypeError
         ``histogram`` not a ColorHistogram; bad ``k``/``rng``.
     ValueError
-        A histogram that counts no pixel; unknown ``method``/``space``.
+        A histogram that counts no pixel; unknown ``method``/``space``/``alpha``;
+        ``alpha='fit'`` with a histogram of colours only, or ``alpha='keep'``
+        with one of (colour, alpha) values; ``fixed`` as for
+        :func:`extract_palette`.
 
     Examples
     --------
@@ -495,20 +475,37 @@ def fit_palette(
     >>> ref = extract_palette(img, 4)
     >>> bool((pal.colors == ref.colors).all() and (pal.counts == ref.counts).all())
     True
+
+    With alpha as part of the colour:
+
+    >>> rgba = np.dstack([img, np.where(img[..., 0] > 128, 255, 0).astype(np.uint8)])
+    >>> h = ColorHistogram.from_image(rgba, alpha="fit")
+    >>> fit_palette(h, 4, alpha="fit").alpha
+    array([  0, 255, 255, 255], dtype=uint8)
     """
     if not isinstance(histogram, ColorHistogram):
         raise TypeError(f"histogram must be a ColorHistogram, got {type(histogram).__name__}")
-    opt = fit_options(k, rng, max_iter, tol, method, space)
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=space)
+    fit_alpha = alpha_fitted(alpha, opt, fixed=fixed)
     if histogram.n_pixels == 0:
         raise ValueError(
             "histogram counts no pixels (an empty histogram, or only fully transparent "
             "pixels skipped); nothing to fit"
         )
-    # What the fit needs of an image: its dtype and channels.
-    prep = PreparedImage(
-        np.empty((0, histogram.channels), histogram.dtype),
-        None,
-        (0, histogram.channels),
-        histogram.dtype,
-    )
-    return palette_of_table(histogram.colors, histogram.counts, prep, opt)
+    if fit_alpha != (histogram.channels == 4):
+        raise ValueError(
+            f"alpha={alpha!r} needs a histogram of "
+            + (
+                "(colour, alpha) values, ColorHistogram.from_image(image, alpha='fit')"
+                if fit_alpha
+                else "colours; this one counts (colour, alpha) values: use alpha='fit'"
+            )
+            + f", got a {histogram.channels}-channel histogram"
+        )
+    fmt = PixelFormat(histogram.dtype, histogram.channels)
+    if fit_alpha:
+        mapping = rgba_palette(histogram.colors, histogram.counts, fmt=fmt, opt=opt)
+        return alpha_palette(mapping.palette, mapping.counts)
+    opt = with_fixed(opt, fixed, fmt)
+    table = palette_of_table(histogram.colors, histogram.counts, fmt=fmt, opt=opt)
+    return keep_fixed(table, opt.fixed)

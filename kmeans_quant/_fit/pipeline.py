@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +26,7 @@ from .._validation import (
     DITHERS,
     METHODS,
     SPACES,
+    PixelFormat,
     PreparedImage,
     RNGLike,
     check_choice,
@@ -38,16 +40,14 @@ from .._validation import (
     to_dtype,
 )
 from ..baselines import median_cut, uniform_palette
-from ..color_table import ColorTable, color_table, grid_cells
+from ..color_table import ColorTable, color_table, grid_cells, merge_tables
 from ..dither import dither_indices
 from ..engine._steps import label_points
 from ..palette import Palette
 from ..quality import QualityChoice, QualityTooLow, mse_to_quality, quality_to_mse
-from .alpha_fit import (
-    fit_rgba,
-    map_rgba,
-)
+from .alpha_fit import RGBASource, check_alpha_fit, fit_rgba, map_rgba
 from .k_search import search_k, table_mse
+from .mapping import Mapping, rank_by_count
 from .palette_fit import fit_colors
 from .space import fit_to_image, image_to_fit
 
@@ -83,8 +83,9 @@ class FitOptions:
 
 
 def fit_options(
-    k: Any, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any
+    k: Any, *, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any
 ) -> FitOptions:
+    """Check the options every palette fit takes."""
     return FitOptions(
         k=check_k(k),
         method=check_choice(method, "method", METHODS),
@@ -95,11 +96,11 @@ def fit_options(
     )
 
 
-def with_fixed(opt: FitOptions, fixed: Any, prep: PreparedImage) -> FitOptions:
+def with_fixed(opt: FitOptions, fixed: Any, fmt: PixelFormat) -> FitOptions:
     """``opt`` with the checked ``fixed`` colours (image dtype, distinct)."""
     if fixed is None:
         return opt
-    colors = np.unique(check_palette(fixed, channels=prep.channels, dtype=prep.dtype), axis=0)
+    colors = np.unique(check_palette(fixed, channels=fmt.channels, dtype=fmt.dtype), axis=0)
     if colors.shape[0] > opt.k:
         raise ValueError(f"fixed has {colors.shape[0]} distinct colours, more than k={opt.k}")
     if opt.method != "kmeans":
@@ -114,7 +115,7 @@ def check_dither(dither: Any, strength: Any) -> tuple[str, float]:
     return ("none" if fraction == 0 else dither), fraction
 
 
-def nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str) -> NDArray[np.intp]:
+def nearest(colors: NDArray, palette: NDArray, *, fmt: PixelFormat, space: str) -> NDArray[np.intp]:
     """Index into ``palette`` of the nearest entry for every colour.
 
     Both arrays are in the image's dtype and ``palette`` is sorted and
@@ -134,8 +135,8 @@ def nearest(colors: NDArray, palette: NDArray, prep: PreparedImage, space: str) 
         X = colors.astype(np.float64)
         P = palette.astype(np.float64)
     else:
-        X = image_to_fit(colors, prep, space).astype(np.float64)
-        P = image_to_fit(palette, prep, space).astype(np.float64)
+        X = image_to_fit(colors, fmt, space).astype(np.float64)
+        P = image_to_fit(palette, fmt, space).astype(np.float64)
     return label_points(X, P)
 
 
@@ -210,27 +211,18 @@ def _screened_nearest(colors: NDArray, palette: NDArray) -> NDArray[np.intp]:
 
 
 def map_to_palette(
-    colors: NDArray, counts: NDArray, palette: NDArray, prep: PreparedImage, space: str
-) -> tuple[NDArray, NDArray[np.intp], NDArray[np.int64]]:
+    colors: NDArray, counts: NDArray, *, palette: NDArray, fmt: PixelFormat, space: str
+) -> Mapping:
     """Map a colour table onto ``palette``; drop unused entries; sort by count.
 
     Returns the palette (most frequent first), each colour's index into it,
-    and the pixel count of each palette entry. A palette entry is kept when
-    at least one colour maps to it, even if only invisible pixels have it.
+    and the pixel count of each palette entry (:func:`rank_by_count`).
     """
     canon = np.unique(palette, axis=0)
-    labels = nearest(colors, canon, prep, space)
-    used = np.bincount(labels, minlength=canon.shape[0]) > 0
-    counts = np.rint(np.bincount(labels, weights=counts, minlength=canon.shape[0]))
-    counts = counts.astype(np.int64)
-    order = np.lexsort((np.arange(canon.shape[0]), -counts))
-    order = order[used[order]]
-    rank = np.empty(canon.shape[0], dtype=np.intp)
-    rank[order] = np.arange(order.size)
-    return canon[order], rank[labels], counts[order]
+    return rank_by_count(canon, nearest(colors, canon, fmt=fmt, space=space), counts)
 
 
-def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOptions) -> NDArray:
+def fit_table(colors: NDArray, counts: NDArray, *, fmt: PixelFormat, opt: FitOptions) -> NDArray:
     """Palette colours (image dtype, possibly repeated) for a colour table."""
     n_free = opt.k - (0 if opt.fixed is None else opt.fixed.shape[0])
     if colors.shape[0] <= n_free:
@@ -243,9 +235,9 @@ def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOpt
     if colors.shape[0] <= n_free:
         return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
     if opt.fixed is not None:
-        fixed_fit = image_to_fit(opt.fixed, prep, opt.space)
+        fixed_fit = image_to_fit(opt.fixed, fmt, opt.space)
         centers = fit_colors(
-            image_to_fit(colors, prep, opt.space),
+            image_to_fit(colors, fmt, opt.space),
             counts.astype(np.float32),
             opt.k,
             rng=opt.rng,
@@ -253,12 +245,12 @@ def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOpt
             tol=opt.tol,
             fixed=fixed_fit,
         )
-        palette = fit_to_image(centers, prep, opt.space)
+        palette = fit_to_image(centers, fmt, opt.space)
         palette[: opt.fixed.shape[0]] = opt.fixed  # exact, whatever the rounding did
         return palette
     if opt.method == "uniform":
-        return to_dtype(uniform_palette(opt.k, colors.shape[1]) / prep.to_units, prep.dtype)
-    X = image_to_fit(colors, prep, opt.space)
+        return to_dtype(uniform_palette(opt.k, colors.shape[1]) / fmt.to_units, fmt.dtype)
+    X = image_to_fit(colors, fmt, opt.space)
     if opt.method == "median-cut":
         centers = median_cut(X, counts, opt.k)
     else:
@@ -269,27 +261,27 @@ def fit_table(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOpt
             rng=opt.rng,
             max_iter=opt.max_iter,
             tol=opt.tol,
-            lattice=opt.space == "rgb" and prep.dtype == np.uint8,
+            lattice=opt.space == "rgb" and fmt.dtype == np.uint8,
         )
-    return fit_to_image(centers, prep, opt.space)
+    return fit_to_image(centers, fmt, opt.space)
 
 
 def palette_of_table(
-    colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOptions
+    colors: NDArray, counts: NDArray, *, fmt: PixelFormat, opt: FitOptions
 ) -> Palette:
     """Fit and map a colour table (colours sorted, counts of visible pixels)."""
-    fitted = fit_table(colors, counts, prep, opt)
-    pal, _, pal_counts = map_to_palette(colors, counts, fitted, prep, opt.space)
-    return Palette(pal, pal_counts)
+    fitted = fit_table(colors, counts, fmt=fmt, opt=opt)
+    mapping = map_to_palette(colors, counts, palette=fitted, fmt=fmt, space=opt.space)
+    return Palette(mapping.palette, mapping.counts)
 
 
 def palette_of(src: Source, opt: FitOptions) -> tuple[Palette, NDArray[np.intp]]:
     """Fit and map one image: its palette and each distinct colour's index."""
-    colors = fit_table(src.table.colors, src.fit_counts, src.prep, opt)
-    pal, labels, counts = map_to_palette(
-        src.table.colors, src.fit_counts, colors, src.prep, opt.space
+    fitted = fit_table(src.table.colors, src.fit_counts, fmt=src.prep, opt=opt)
+    mapping = map_to_palette(
+        src.table.colors, src.fit_counts, palette=fitted, fmt=src.prep, space=opt.space
     )
-    return Palette(pal, counts), labels
+    return Palette(mapping.palette, mapping.counts), mapping.labels
 
 
 def keep_fixed(palette: Palette, fixed: NDArray | None) -> Palette:
@@ -351,7 +343,7 @@ def expand(src: Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
 
 
 def dithered(
-    src: Source, palette: NDArray, dither: str, space: str, strength: float = 1.0
+    src: Source, palette: NDArray, *, method: str, space: str, strength: float = 1.0
 ) -> NDArray:
     """Map every pixel onto ``palette`` with error diffusion or a Bayer map.
 
@@ -369,7 +361,7 @@ def dithered(
     else:
         colors, pal = image_to_fit(table.colors, prep, space), image_to_fit(canon, prep, space)
     labels = dither_indices(
-        dither,
+        method,
         colors=colors,
         counts=table.counts,
         inverse=table.pixel_index(),
@@ -382,28 +374,58 @@ def dithered(
     return prep.rebuild(np.take(canon, labels.reshape(-1), axis=0))
 
 
-def sources(images: Any) -> list[Source]:
-    """One image, or a list/tuple of images sharing a channel layout and dtype."""
-    if isinstance(images, (list, tuple)):
-        if not images:
-            raise ValueError("images is an empty sequence; give at least one image")
-        srcs = [source(im, f"images[{i}]") for i, im in enumerate(images)]
-        first = srcs[0].prep
-        for i, s in enumerate(srcs[1:], start=1):
-            if (s.prep.channels, s.prep.dtype) != (first.channels, first.dtype):
-                raise ValueError(
-                    "images for a shared palette must have the same number of colour "
-                    f"channels and dtype: images[0] is {first.channels}-channel "
-                    f"{first.dtype}, images[{i}] is {s.prep.channels}-channel "
-                    f"{s.prep.dtype}"
-                )
-        return srcs
-    return [source(images)]
+_S = TypeVar("_S", Source, RGBASource)
 
 
-def rgba_palette(colors: NDArray, counts: NDArray, prep: PreparedImage, opt: FitOptions):
+def sources(images: Any, read: Callable[[Any, str], _S]) -> list[_S]:
+    """One image, or a list/tuple of images sharing a channel layout and dtype, each ``read``.
+
+    ``read`` is :func:`source` or :func:`~kmeans_quant._fit.alpha_fit.rgba_source`.
+    """
+    if not isinstance(images, (list, tuple)):
+        return [read(images, "image")]
+    if not images:
+        raise ValueError("images is an empty sequence; give at least one image")
+    srcs = [read(im, f"images[{i}]") for i, im in enumerate(images)]
+    first = srcs[0].prep
+    for i, s in enumerate(srcs[1:], start=1):
+        if (s.prep.channels, s.prep.dtype) != (first.channels, first.dtype):
+            raise ValueError(
+                "images for a shared palette must have the same number of colour "
+                f"channels and dtype: images[0] is {first.channels}-channel "
+                f"{first.dtype}, images[{i}] is {s.prep.channels}-channel "
+                f"{s.prep.dtype}"
+            )
+    return srcs
+
+
+def merged_table(srcs: list[Source] | list[RGBASource]) -> tuple[NDArray, NDArray[np.int64]]:
+    """The colour table of all the pixels of ``srcs``: colours and the counts that fit."""
+    if len(srcs) == 1:
+        return srcs[0].table.colors, srcs[0].fit_counts
+    return merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
+
+
+def alpha_fitted(
+    alpha: Any,
+    opt: FitOptions,
+    *,
+    dither: str = "none",
+    fixed: Any = None,
+    quality: Any = None,
+) -> bool:
+    """Whether alpha is fitted as part of the colour; refuses what cannot go with that."""
+    if not check_alpha_fit(alpha, method=opt.method, space=opt.space, dither=dither):
+        return False
+    for what, value in (("fixed colours work", fixed), ("quality works", quality)):
+        if value is not None:
+            raise ValueError(f"{what} with alpha='keep' only, got alpha='fit'")
+    return True
+
+
+def rgba_palette(colors: NDArray, counts: NDArray, *, fmt: PixelFormat, opt: FitOptions) -> Mapping:
     """Fit and map an RGBA colour table: the mapping of :func:`map_rgba`."""
     fitted = fit_rgba(
-        colors, counts, prep, k=opt.k, rng=opt.rng, max_iter=opt.max_iter, tol=opt.tol
+        colors, counts, fmt=fmt, k=opt.k, rng=opt.rng, max_iter=opt.max_iter, tol=opt.tol
     )
-    return map_rgba(colors, counts, fitted, prep)
+    return map_rgba(colors, counts, palette=fitted, fmt=fmt)
