@@ -96,7 +96,7 @@ def extract_palette(
         Seed for k-means++. The default makes the result reproducible.
     method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
         K-Means, Heckbert's median cut, or a fixed uniform RGB grid (the
-        classic baselines; see :mod:`kmeans_quant.baselines`).
+        classic baselines; see :mod:`kmeans_quant._fit.baselines`).
     space : {'rgb', 'oklab'}, default 'rgb'
         Colour space of the fit and of "nearest": plain RGB values, or
         Oklab, where distances follow perceived colour difference.

@@ -39,13 +39,13 @@ from .._validation import (
     check_tol,
     to_dtype,
 )
-from ..baselines import median_cut, uniform_palette
 from ..color_table import ColorTable, color_table, grid_cells, merge_tables
 from ..dither import dither_indices
 from ..engine._steps import label_points
 from ..palette import Palette
 from ..quality import QualityChoice, QualityTooLow, mse_to_quality, quality_to_mse
 from .alpha_fit import RGBASource, check_alpha_fit, fit_rgba, map_rgba
+from .baselines import median_cut, uniform_palette
 from .k_search import search_k, table_mse
 from .mapping import Mapping, rank_by_count
 from .palette_fit import fit_colors

@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["median_cut", "uniform_palette"]
+__all__ = ["median_cut", "uniform_palette", "uniform_levels"]
 
 # Which channel gets an extra uniform level first, for RGB: G, R, B.
 _RGB_LEVEL_ORDER = (1, 0, 2)
