@@ -187,7 +187,7 @@ def animate_photo(
     Returns
     -------
     pathlib.Path
-        The path written.
+        ``path``, now holding the GIF.
 
     Raises
     ------
@@ -306,19 +306,15 @@ def animate_2d(
         deliberately poor start makes the longest walk.
     rng : int or None, default 0
         Seed of the start.
-    max_frames : int, default 30
-        At most this many records become frames (see :func:`select_steps`).
-    max_iter : int, default 300
-        Passed to :func:`~kmeans_quant.kmeans_steps`.
+    max_frames, max_iter, force
+        As for :func:`animate_photo`.
     dpi : int, default 72
         Resolution of the frames (each is 8 x 3.8 inches).
-    force : bool, default False
-        Overwrite ``path`` if it exists.
 
     Returns
     -------
     pathlib.Path
-        The path written.
+        As for :func:`animate_photo`.
 
     Raises
     ------

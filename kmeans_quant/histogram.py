@@ -212,6 +212,7 @@ class ColorHistogram:
         Returns
         -------
         ColorHistogram
+            The image's colours in code order, with their pixel counts.
 
         Raises
         ------
@@ -300,6 +301,7 @@ def merge(histograms: Iterable[ColorHistogram]) -> ColorHistogram:
     Returns
     -------
     ColorHistogram
+        The union of the colours, each with the sum of its counts.
 
     Raises
     ------

@@ -51,6 +51,7 @@ def outputs(nb) -> str:
     )
 
 
+@pytest.mark.slow
 def test_exercises_fail_as_shipped_with_the_stub_error():
     nb = load("01_from_scratch.ipynb")
     assert [c.metadata["exercise"] for c in nb.cells if "exercise" in c.metadata] == [
@@ -78,6 +79,7 @@ def widget_views(nb) -> list:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("widgets", ["installed", "absent"])
 def test_from_scratch_runs_with_the_solutions(widgets):
     if widgets == "installed":
@@ -100,6 +102,7 @@ def test_from_scratch_runs_with_the_solutions(widgets):
         assert len(images) >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["02_compress_a_photo.ipynb", "03_choosing_k.ipynb"])
 def test_notebook_runs_as_shipped(name):
     nb = load(name)
