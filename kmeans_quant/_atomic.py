@@ -15,6 +15,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+__all__ = [
+    "atomic_path",
+    "atomic_write",
+    "destination",
+]
+
 
 def _check_destination(path: Path, force: bool) -> None:
     """Raise if ``path`` may not be written: exists without ``force``, or no folder."""

@@ -21,6 +21,15 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+__all__ = [
+    "is_pil_image",
+    "pil_to_array",
+    "as_array",
+    "Opened",
+    "open_pillow",
+    "error_reason",
+]
+
 # Modes Pillow converts to RGB (their colour model is not RGB).
 _TO_RGB = ("CMYK", "YCbCr", "LAB", "HSV")
 # Modes with alpha that come back as straight (not premultiplied) RGBA.

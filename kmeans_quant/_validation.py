@@ -19,6 +19,36 @@ from ._dtypes import INT_MAX, full_scale
 from .color_table import CODE_LAYOUT
 from .palette import Palette
 
+__all__ = [
+    "RNGLike",
+    "METHODS",
+    "SPACES",
+    "DITHERS",
+    "ALPHAS",
+    "check_k",
+    "check_rng",
+    "check_positive_int",
+    "check_choice",
+    "check_tol",
+    "check_fraction",
+    "check_quality",
+    "MAX_RELAX",
+    "check_relax",
+    "check_data",
+    "check_sample_weight",
+    "check_k_fits",
+    "WeightedData",
+    "check_weighted_data",
+    "check_init",
+    "PixelFormat",
+    "PreparedImage",
+    "check_code_dtype",
+    "check_image",
+    "rgba_pixels",
+    "to_dtype",
+    "check_palette",
+]
+
 RNGLike = int | np.random.Generator | None
 
 #: The choices of the image API's string options; the CLI offers the same.

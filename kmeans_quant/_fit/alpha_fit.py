@@ -50,6 +50,18 @@ from ..engine._steps import label_points
 from ..palette import Palette
 from .mapping import Mapping, rank_by_count
 
+__all__ = [
+    "premultiply",
+    "unpremultiply",
+    "fit_rgba",
+    "map_rgba",
+    "RGBASource",
+    "check_alpha_fit",
+    "rgba_source",
+    "alpha_palette",
+    "recolor_rgba",
+]
+
 # Distinct colours per cluster below which the colours are fitted directly.
 _POOL_MIN_RATIO = 8
 _POOL_BITS = 6

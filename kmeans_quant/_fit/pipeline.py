@@ -51,6 +51,29 @@ from .mapping import Mapping, rank_by_count
 from .palette_fit import fit_colors
 from .space import fit_to_image, image_to_fit
 
+__all__ = [
+    "Source",
+    "source",
+    "FitOptions",
+    "fit_options",
+    "with_fixed",
+    "check_dither",
+    "nearest",
+    "map_to_palette",
+    "fit_table",
+    "palette_of_table",
+    "palette_of",
+    "keep_fixed",
+    "Chosen",
+    "choose",
+    "expand",
+    "dithered",
+    "sources",
+    "merged_table",
+    "alpha_fitted",
+    "rgba_palette",
+]
+
 
 @dataclass(frozen=True, eq=False)
 class Source:

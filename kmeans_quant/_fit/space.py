@@ -21,6 +21,13 @@ from numpy.typing import NDArray
 from .._validation import SPACES, PixelFormat, check_choice, to_dtype
 from ..colorspace import oklab_to_srgb, srgb_to_oklab
 
+__all__ = [
+    "to_fit_space",
+    "from_fit_space",
+    "image_to_fit",
+    "fit_to_image",
+]
+
 _FIT_SCALE = 255.0
 _FIT_SHIFT = np.array([0.0, 0.5, 0.5])
 
