@@ -511,5 +511,5 @@ def pool_on_grid(X: NDArray, w: NDArray, bits: int) -> tuple[NDArray, NDArray]:
     digits = [np.clip(X[:, j], 0, 255).astype(np.int32) >> (8 - bits) for j in range(X.shape[1])]
     index, cells = grid_cells(digits, 1 << bits)
     del digits
-    means, weights = pool(X, w, index, cells.size)
+    means, weights = pool(X, w, index=index, n_cells=cells.size)
     return means.astype(X.dtype), weights.astype(X.dtype)

@@ -528,7 +528,7 @@ def _check_init(init: Any, k: int, X: NDArray) -> NDArray | str:
             "init='random' is not implemented in kmeans_quant.naive (its draws could "
             "not follow the engine's); use 'k-means++' or an array of centres"
         )
-    return check_init(init, k, X, ("k-means++",))
+    return check_init(init, k, X=X, names=("k-means++",))
 
 
 def kmeans(

@@ -348,7 +348,10 @@ def choose(src: Source, opt: FitOptions, quality: tuple[int, int]) -> Chosen:
     )
     palette, labels = palette_of(src, dataclasses.replace(opt, k=k))
     err = table_mse(
-        src.table.colors, src.fit_counts, np.asarray(palette.colors)[labels], src.prep.to_units
+        src.table.colors,
+        src.fit_counts,
+        mapped=np.asarray(palette.colors)[labels],
+        to_units=src.prep.to_units,
     )
     choice = QualityChoice(k=len(palette), mse=err, quality=mse_to_quality(err))
     if choice.quality < quality[0]:

@@ -139,11 +139,11 @@ def dither_indices(
     """
     method = check_choice(method, "method", DITHER_METHODS)
     strength = check_fraction(strength, "strength")
-    _check_table(colors, counts, inverse, palette, shape)
+    _check_table(colors, counts, inverse=inverse, palette=palette, shape=shape)
     palette = np.ascontiguousarray(palette, dtype=colors.dtype)
     if method == "floyd-steinberg":
-        return floyd_steinberg(colors, inverse, palette, shape, strength=strength)
+        return floyd_steinberg(colors, inverse, palette=palette, shape=shape, strength=strength)
     if strength != 1.0:
         nearest = palette[label_points(colors, palette)]
         colors = (nearest + strength * (colors - nearest)).astype(colors.dtype)
-    return ordered(colors, counts, inverse, palette, shape)
+    return ordered(colors, counts, inverse=inverse, palette=palette, shape=shape)

@@ -333,7 +333,7 @@ def fit_records(
     records with the centres shifted back, each with a function that
     computes its inertia (only records that are handed out need one)."""
     Xc, mean = centred(X, w)
-    centers = _start(Xc, w, s, s.init if isinstance(s.init, str) else s.init - mean)
+    centers = _start(Xc, w, s, init=s.init if isinstance(s.init, str) else s.init - mean)
     pts = Points.of(Xc, w, s.k)
     for rec in _lloyd(
         pts,
@@ -408,7 +408,7 @@ def _check(
     X, k, w = check_weighted_data(X, k, sample_weight)
     settings = FitSettings(
         k=k,
-        init=check_init(init, k, X, ("k-means++", "random")),
+        init=check_init(init, k, X=X, names=("k-means++", "random")),
         max_iter=check_positive_int(max_iter, "max_iter"),
         tol=check_tol(tol),
         rng=check_rng(rng),

@@ -51,7 +51,7 @@ def fit_starts(X: NDArray, w: NDArray, s: FitSettings, *, starts: int) -> list[N
     (:func:`kmeans_quant.engine._seeding.plusplus_starts`), then each runs to
     the end. On clean input, no validation.
     """
-    return [fit_weighted_centers(X, w, one) for one in _each_start(X, w, s, starts)]
+    return [fit_weighted_centers(X, w, one) for one in _each_start(X, w, s, starts=starts)]
 
 
 def fit_best_of(
@@ -75,7 +75,7 @@ def fit_best_of(
     (points, weights, e.g. a coarser pooling of ``X``) they are drawn from
     those points. On clean input, no validation.
     """
-    runs = [fit_records(X, w, one) for one in _each_start(X, w, s, starts, seed_on)]
+    runs = [fit_records(X, w, one) for one in _each_start(X, w, s, starts=starts, seed_on=seed_on)]
     last = [next(run) for run in runs]
     steps = probe
     while len(runs) > finalists:
