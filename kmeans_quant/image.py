@@ -167,8 +167,6 @@ def extract_palette(
         return alpha_palette(mapping.palette, mapping.counts)
     srcs = sources(image, source)
     opt = with_fixed(opt, fixed, srcs[0].prep)
-    if len(srcs) == 1:
-        return keep_fixed(palette_of(srcs[0], opt)[0], opt.fixed)
     colors, counts = merged_table(srcs)
     return keep_fixed(palette_of_table(colors, counts, fmt=srcs[0].prep, opt=opt), opt.fixed)
 
