@@ -126,6 +126,7 @@ def notebook_modules():
     return mods["checks"], mods["solutions"]
 
 
+@pytest.mark.slow
 def test_checks_name_the_point_that_is_wrong(notebook_modules):
     checks, solutions = notebook_modules
     checks.check_assignment(solutions.assign)
@@ -162,6 +163,7 @@ def test_checks_name_the_point_that_is_wrong(notebook_modules):
         checks.check_update(lambda X, labels, k: np.zeros((k + 1, 2)))
 
 
+@pytest.mark.slow
 def test_checks_docstring_example(notebook_modules):
     checks, _ = notebook_modules
     sys.modules.setdefault("checks", checks)  # the example imports it by its own name
