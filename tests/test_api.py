@@ -9,6 +9,7 @@ names in its ``__all__``.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 from pathlib import Path
 
@@ -27,6 +28,7 @@ PACKAGE = Path(kmeans_quant.__file__).parent
 UNSETTLED = {("kmeans_quant.job", None), ("kmeans_quant.frames", "quantize_frames")}
 
 
+@functools.cache
 def _modules() -> dict[str, Path]:
     out = {}
     for path in PACKAGE.rglob("*.py"):
@@ -50,6 +52,7 @@ def _all(path: Path) -> list[str] | None:
     return None
 
 
+@functools.cache
 def _imports() -> list[tuple[str, str, str]]:
     """(importing module, imported module, name) for every ``from kmeans_quant... import``."""
     modules = _modules()
