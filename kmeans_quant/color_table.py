@@ -12,8 +12,9 @@ This module is the one home of the operations on colour tables:
   for 8 bits), so counting is a dense count over all codes or a sort of 1-D
   codes instead of a sort of rows (:func:`pack_colors`, :func:`distinct_codes`); other
   dtypes fall back to ``numpy.unique(..., axis=0)``;
-* the table itself (:func:`color_table`) and merging tables
-  (:func:`merge_tables`);
+* the table itself (:func:`color_table`) and merging tables or codes with
+  their counts (:func:`merge_tables`, :func:`merge_codes`), which the
+  histograms, shared palettes and animations all use;
 * numbering the occupied cells of a grid (:func:`grid_cells`) and pooling
   weighted points per cell (:func:`pool`, :func:`pool_on_grid`), which the
   palette fit and ordered dithering both use.
@@ -23,7 +24,7 @@ How the thresholds below were chosen is in ``docs/internals.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -34,6 +35,7 @@ __all__ = [
     "ColorTable",
     "color_table",
     "merge_tables",
+    "merge_codes",
     "CODE_LAYOUT",
     "pack_colors",
     "unpack_colors",
@@ -205,7 +207,7 @@ CODE_LAYOUT: dict[np.dtype, tuple[int, np.dtype[np.unsignedinteger]]] = {
 
 
 def pack_colors(colors: NDArray) -> NDArray:
-    """Pack each row of 1 to 3 uint8 or uint16 channels into one integer code.
+    """Pack each row of 1 to 4 uint8 or uint16 channels into one integer code.
 
     The first channel is most significant, so code order is the
     lexicographic order of the colours. uint8 colours give uint32 codes,
@@ -217,7 +219,7 @@ def pack_colors(colors: NDArray) -> NDArray:
     """
     bits, code_dtype = CODE_LAYOUT[colors.dtype]
     codes = colors[:, 0].astype(code_dtype)
-    for j in range(1, colors.shape[1]):  # at most 2 more channels
+    for j in range(1, colors.shape[1]):  # at most 3 more channels
         codes <<= np.asarray(bits, dtype=code_dtype)
         codes |= colors[:, j]
     return codes
@@ -376,13 +378,62 @@ def _dense_table(pixels: NDArray) -> ColorTable:
     return ColorTable(colors, counts, pixels, None, lut, None)
 
 
-def merge_tables(tables: list[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArray]:
+def merge_codes(codes: Sequence[NDArray], counts: Sequence[NDArray]) -> tuple[NDArray, NDArray]:
+    """Distinct codes in increasing order, with the counts of equal codes added.
+
+    Integer counts add up as int64, float weights as float64.
+
+    ``codes[i]`` and ``counts[i]`` are one table (of any order, with
+    repeats). One stable sort of all the codes does the work: NumPy sorts
+    32- and 64-bit integers stably with timsort, which on sorted tables
+    merges runs, linear for two of them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> merge_codes([np.array([3, 9], np.uint32), np.array([9, 4], np.uint32)],
+    ...             [np.array([1, 2]), np.array([5, 1])])
+    (array([3, 4, 9], dtype=uint32), array([1, 1, 7]))
+    """
+    all_codes = np.concatenate(codes)
+    all_counts = np.concatenate(counts)
+    wide = np.float64 if all_counts.dtype.kind == "f" else np.int64
+    all_counts = all_counts.astype(wide, copy=False)
+    if all_codes.size == 0:
+        return all_codes, all_counts
+    order = np.argsort(all_codes, kind="stable")
+    all_codes, all_counts = all_codes[order], all_counts[order]
+    starts = np.flatnonzero(np.concatenate(([True], all_codes[1:] != all_codes[:-1])))
+    return all_codes[starts], np.add.reduceat(all_counts, starts)
+
+
+def merge_tables(tables: Sequence[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArray]:
     """Distinct colours and summed counts of several ``(colors, counts)`` tables.
 
     The histogram of a set of images is the sum of their histograms, so a
     palette fitted to the merged table is the K-Means palette of all their
-    pixels taken together. Integer counts sum to int64; float weights (an
-    importance summed per colour) stay float64.
+    pixels taken together. The colours come out in lexicographic order.
+    uint8 and uint16 colours of up to four channels are merged as packed
+    codes (:func:`merge_codes`); other dtypes by ``numpy.unique``. Integer
+    counts sum to int64; float weights (an importance summed per colour)
+    stay float64.
+
+    Parameters
+    ----------
+    tables : sequence of (colors, counts)
+        At least one; ``colors`` of shape ``(m_i, c)``, all of one dtype and
+        ``c``, in any order and possibly repeated; ``counts`` of shape
+        ``(m_i,)``, whole numbers, or float weights.
+
+    Returns
+    -------
+    colors : ndarray, shape (m, c)
+    counts : ndarray of int64 (float64 for float weights), shape (m,)
+
+    Raises
+    ------
+    ValueError
+        No tables, or tables of different dtypes or channel counts.
 
     Examples
     --------
@@ -393,11 +444,27 @@ def merge_tables(tables: list[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArra
     >>> colors.tolist(), counts.tolist()
     ([[1, 1, 1], [2, 2, 2]], [1, 3])
     """
+    if not tables:
+        raise ValueError("merge_tables needs at least one table, got none")
+    first = tables[0][0]
+    for i, (colors, _) in enumerate(tables):
+        if colors.dtype != first.dtype or colors.shape[1:] != first.shape[1:]:
+            raise ValueError(
+                "tables must share dtype and channels to merge: tables[0] has "
+                f"{first.dtype} colours of shape {first.shape}, tables[{i}] "
+                f"{colors.dtype} of shape {colors.shape}"
+            )
+    if first.dtype in CODE_LAYOUT and first.shape[1] <= 4:
+        codes, counts = merge_codes(
+            [pack_colors(colors) for colors, _ in tables],
+            [n if n.dtype.kind == "f" else np.rint(n).astype(np.int64) for _, n in tables],
+        )
+        return unpack_colors(codes, first.dtype, first.shape[1]), counts
     colors = np.concatenate([c for c, _ in tables])
-    counts = np.concatenate([n for _, n in tables])
+    weights = np.concatenate([n for _, n in tables])
     merged, inverse = np.unique(colors, axis=0, return_inverse=True)
-    summed = np.bincount(inverse.reshape(-1), weights=counts, minlength=merged.shape[0])
-    if counts.dtype.kind == "f":
+    summed = np.bincount(inverse.reshape(-1), weights=weights, minlength=merged.shape[0])
+    if weights.dtype.kind == "f":
         return merged, summed
     return merged, np.rint(summed).astype(np.int64)
 
@@ -482,5 +549,5 @@ def pool_on_grid(X: NDArray, w: NDArray, bits: int) -> tuple[NDArray, NDArray]:
     digits = [np.clip(X[:, j], 0, 255).astype(np.int32) >> (8 - bits) for j in range(X.shape[1])]
     index, cells = grid_cells(digits, 1 << bits)
     del digits
-    means, weights = pool(X, w, index, cells.size)
+    means, weights = pool(X, w, index=index, n_cells=cells.size)
     return means.astype(X.dtype), weights.astype(X.dtype)

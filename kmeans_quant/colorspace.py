@@ -406,7 +406,7 @@ def srgb_to_lab(rgb: ArrayLike) -> NDArray[np.floating]:
     Parameters
     ----------
     rgb : array_like, shape (..., 3)
-        sRGB values in [0, 1], as for :func:`srgb_to_linear`.
+        As for :func:`srgb_to_oklab`.
 
     Returns
     -------

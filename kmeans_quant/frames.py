@@ -35,14 +35,16 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._atomic import atomic_write
+from ._atomic import atomic_write, destination
 from ._dtypes import to_uint8
+from ._indexing import GIF_ALPHA_THRESHOLD
+from ._pil import open_pillow
 from ._validation import RNGLike, check_k, check_rng
 from .color_table import merge_tables
 from .histogram import ColorHistogram, merge
 from .image import extract_palette, quantize, recolor
 from .indexed import IndexedImage, palette_indices, pil_indexed
-from .io import destination, frame_count, human_size, open_pillow
+from .io import frame_count, human_size
 from .palette import Palette
 
 __all__ = [
@@ -215,7 +217,7 @@ def _index_frames(
         return [m.reshape(f.shape[:2]) for m, f in zip(maps, frames, strict=True)], IndexedImage(
             maps[0].reshape(frames[0].shape[:2]), colors, None
         )
-    threshold = 128 if gif else 1
+    threshold = GIF_ALPHA_THRESHOLD if gif else 1
     rgba = []
     for f in frames:
         px = f.reshape(-1, 4).copy()

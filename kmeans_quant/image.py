@@ -14,7 +14,11 @@ How a palette is fitted
 
     The fit runs coarse to fine (:mod:`kmeans_quant._fit.palette_fit`); centres
     are rounded to the image's dtype. ``method=`` picks a classic baseline
-    instead, and ``space="oklab"`` fits and maps in Oklab.
+    instead, and ``space="oklab"`` fits and maps in Oklab. With
+    ``mode="perceptual"`` (or an ``importance=`` map) each colour weighs the
+    summed importance of its pixels instead of their count
+    (:mod:`kmeans_quant.importance`): :math:`n_u` becomes
+    :math:`\sum_{p:\,x_p = u} w_p`.
 
 How pixels are mapped
     Every distinct colour goes to its nearest palette colour, ties to the
@@ -26,40 +30,21 @@ How pixels are mapped
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._fit.alpha_fit import (
-    alpha_palette,
-    check_alpha_fit,
-    recolor_rgba,
-    rgba_source,
-)
-from ._validation import (
-    SPACES,
-    PreparedImage,
-    RNGLike,
-    check_choice,
-    check_palette,
-    check_quality,
-)
-from .color_table import CODE_LAYOUT, merge_tables, pack_colors
-from .histogram import ColorHistogram, merge
-from .palette import Palette
-from .quality import (
-    QualityChoice,
-)
-
-__all__ = ["quantize", "extract_palette", "recolor", "fit_palette", "choose_k"]
+from ._fit.alpha_fit import alpha_palette, check_alpha_fit, recolor_rgba, rgba_source
 from ._fit.pipeline import (
+    alpha_fitted,
     check_dither,
     choose,
     dithered,
     expand,
     fit_options,
     keep_fixed,
+    merged_table,
+    merged_weights,
     nearest,
     palette_of,
     palette_of_table,
@@ -69,18 +54,16 @@ from ._fit.pipeline import (
     sources,
     with_fixed,
 )
+from ._validation import SPACES, PixelFormat, RNGLike, check_choice, check_palette, check_quality
+from .histogram import ColorHistogram
+from .palette import Palette
+from .quality import QualityChoice
+
+__all__ = ["quantize", "extract_palette", "recolor", "fit_palette", "choose_k"]
 
 # --------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------
-
-
-def _alpha_fitted(alpha: str, method: str, space: str | None, dither: str) -> bool:
-    """Whether alpha is fitted as colour; the mode's Oklab does not count against it
-    (``alpha='fit'`` always fits in premultiplied RGBA), an explicit ``space`` does."""
-    return check_alpha_fit(
-        alpha, method=method, space="rgb" if space is None else space, dither=dither
-    )
 
 
 def extract_palette(
@@ -129,7 +112,7 @@ def extract_palette(
         where bands show, count more than texture and noise).
     method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
         K-Means, Heckbert's median cut, or a fixed uniform RGB grid (the
-        classic baselines; see :mod:`kmeans_quant.baselines`).
+        classic baselines, in the fit space).
     space : {'rgb', 'oklab'}, optional
         Colour space of the fit and of "nearest": plain RGB values, or
         Oklab, where distances follow perceived colour difference. By
@@ -174,8 +157,7 @@ def extract_palette(
         ``image`` not an ndarray or of an unsupported dtype; bad ``k``/``rng``.
     ValueError
         Wrong shape, empty, NaN/inf, float values outside [0, 1], an unknown
-        ``mode``/``method``/``space``, a bad ``importance``, or images that
-        cannot share a palette.
+        ``method``/``space``, or images that cannot share a palette.
 
     Examples
     --------
@@ -203,43 +185,30 @@ def extract_palette(
            [255, 255, 255]], dtype=uint8)
     """
     fit_space, importance = resolve_mode(mode, space, importance)
-    opt = fit_options(k, rng, max_iter, tol, method, fit_space)
-    if _alpha_fitted(alpha, opt.method, space, "none"):
-        if fixed is not None:
-            raise ValueError("fixed colours work with alpha='keep' only, got alpha='fit'")
-        if isinstance(image, (list, tuple)) and not image:
-            raise ValueError("images is an empty sequence; give at least one image")
-        many = image if isinstance(image, (list, tuple)) else [image]
-        if len(many) > 1 and importance is not None and not isinstance(importance, str):
-            raise ValueError(
-                "importance for several images must be None or 'auto' (a map belongs "
-                f"to one image), got {type(importance).__name__}"
-            )
-        rgba = [rgba_source(im, f"images[{i}]", importance) for i, im in enumerate(many)]
-        colors, counts = merge_tables([(r.table.colors, r.table.counts) for r in rgba])
-        weights = None
-        if importance is not None:
-            weights = merge_tables([(r.table.colors, cast(NDArray, r.weights)) for r in rgba])[1]
-        mapping = rgba_palette(colors, counts, rgba[0].prep, opt, weights)
-        return alpha_palette(mapping.palette, mapping.counts)
-    srcs = sources(image, importance)
-    opt = with_fixed(opt, fixed, srcs[0].prep)
-    if len(srcs) == 1:
-        return keep_fixed(palette_of(srcs[0], opt)[0], opt.fixed)
-    prep = srcs[0].prep
-    if importance is not None:  # weights are floats: the generic merge keeps them so
-        colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
-        weights = merge_tables([(s.table.colors, s.weights) for s in srcs])[1]
-        return keep_fixed(palette_of_table(colors, counts, prep, opt, weights), opt.fixed)
-    if prep.dtype in CODE_LAYOUT:  # histograms merge packed codes, linear in colours
-        merged = merge(
-            ColorHistogram(pack_colors(s.table.colors), s.fit_counts, prep.dtype, prep.channels)
-            for s in srcs
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=fit_space)
+    if (
+        isinstance(image, (list, tuple))
+        and importance is not None
+        and not isinstance(importance, str)
+    ):
+        raise ValueError(
+            "importance for several images must be None or 'auto' (a map belongs "
+            f"to one image), got {type(importance).__name__}"
         )
-        colors, counts = merged.colors, merged.counts
-    else:
-        colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
-    return keep_fixed(palette_of_table(colors, counts, prep, opt), opt.fixed)
+    if alpha_fitted(alpha, opt, space=space, fixed=fixed):
+        rgba = sources(image, lambda im, name: rgba_source(im, name, importance))
+        colors, counts = merged_table(rgba)
+        mapping = rgba_palette(
+            colors, counts, fmt=rgba[0].prep, opt=opt, weights=merged_weights(rgba)
+        )
+        return alpha_palette(mapping.palette, mapping.counts)
+    srcs = sources(image, lambda im, name: source(im, name, importance))
+    opt = with_fixed(opt, fixed, srcs[0].prep)
+    colors, counts = merged_table(srcs)
+    palette = palette_of_table(
+        colors, counts, fmt=srcs[0].prep, opt=opt, weights=merged_weights(srcs)
+    )
+    return keep_fixed(palette, opt.fixed)
 
 
 def quantize(
@@ -354,13 +323,13 @@ def quantize(
         quality = check_quality(quality)
         k = 256 if k is None else k
     fit_space, importance = resolve_mode(mode, space, importance)
-    opt = fit_options(k, rng, max_iter, tol, method, fit_space)
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=fit_space)
     dither, strength = check_dither(dither, dither_strength)
-    if _alpha_fitted(alpha, opt.method, space, dither):
-        if quality is not None or fixed is not None:
-            raise ValueError("alpha='fit' works without quality and fixed colours")
+    if alpha_fitted(alpha, opt, space=space, dither=dither, fixed=fixed, quality=quality):
         rgba = rgba_source(image, importance=importance)
-        mapping = rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt, rgba.weights)
+        mapping = rgba_palette(
+            rgba.table.colors, rgba.table.counts, fmt=rgba.prep, opt=opt, weights=rgba.weights
+        )
         return rgba.table.paint(mapping.labels, mapping.palette).reshape(rgba.prep.shape)
     src = source(image, importance=importance)
     opt = with_fixed(opt, fixed, src.prep)
@@ -373,7 +342,7 @@ def quantize(
         palette, labels = palette_of(src, opt)
     palette = keep_fixed(palette, opt.fixed)  # the same entries as extract_palette's
     if dither != "none":
-        return dithered(src, palette.colors, dither, opt.space, strength)
+        return dithered(src, palette.colors, method=dither, space=opt.space, strength=strength)
     return expand(src, palette.colors, labels)
 
 
@@ -433,7 +402,7 @@ def choose_k(
     """
     src = source(image)
     bounds = check_quality(quality)
-    opt = fit_options(k_max, rng, max_iter, tol, "kmeans", space)
+    opt = fit_options(k_max, rng=rng, max_iter=max_iter, tol=tol, method="kmeans", space=space)
     return choose(src, opt, bounds).choice
 
 
@@ -505,15 +474,16 @@ def recolor(
     fit_space, importance = resolve_mode(mode, space, importance)
     fit_space = check_choice(fit_space, "space", SPACES)
     if isinstance(palette, Palette) and palette.alpha is not None:
-        _alpha_fitted("fit", "kmeans", space, dither)
+        asked = "rgb" if space is None else space
+        check_alpha_fit("fit", method="kmeans", space=asked, dither=dither)
         return recolor_rgba(rgba_source(image), palette)
     # The importance only sets dithering levels: not worth computing without.
     src = source(image, importance=importance if dither == "floyd-steinberg" else None)
     colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
     if dither != "none":
-        return dithered(src, colors, dither, fit_space, strength)
+        return dithered(src, colors, method=dither, space=fit_space, strength=strength)
     canon = np.unique(colors, axis=0)
-    return expand(src, canon, nearest(src.table.colors, canon, src.prep, fit_space))
+    return expand(src, canon, nearest(src.table.colors, canon, fmt=src.prep, space=fit_space))
 
 
 def fit_palette(
@@ -525,6 +495,8 @@ def fit_palette(
     space: str = "rgb",
     max_iter: int = 300,
     tol: float = 1e-4,
+    alpha: str = "keep",
+    fixed: ArrayLike | None = None,
 ) -> Palette:
     r"""The ``k``-colour palette of the pixels a histogram counts.
 
@@ -532,27 +504,33 @@ def fit_palette(
     weighted by their counts, the same objective over the same pixels, so
     for the histogram of an image (or the merge of the histograms of its
     blocks, or of several images) the result equals ``extract_palette`` of
-    those pixels bit for bit: same colours, same counts, same order.
+    those pixels with the same options bit for bit: same colours, same
+    counts, same order.
 
     Parameters
     ----------
     histogram : ColorHistogram
-        At least one counted pixel.
-    k, rng, method, space, max_iter, tol
-        As for :func:`extract_palette`.
+        At least one counted pixel. For ``alpha='fit'``, a histogram of
+        (colour, alpha) values: ``ColorHistogram.from_image(rgba, alpha="fit")``.
+    k, rng, method, space, max_iter, tol, alpha, fixed
+        As for :func:`extract_palette`; ``fixed`` in the histogram's dtype.
 
     Returns
     -------
     Palette
         ``colors`` (m, channels) in the histogram's dtype, ``m <= k``, most
-        frequent first, with their pixel counts.
+        frequent first, with their pixel counts (and ``alpha`` with
+        ``alpha='fit'``).
 
     Raises
     ------
     TypeError
         ``histogram`` not a ColorHistogram; bad ``k``/``rng``.
     ValueError
-        A histogram that counts no pixel; unknown ``method``/``space``.
+        A histogram that counts no pixel; unknown ``method``/``space``/``alpha``;
+        ``alpha='fit'`` with a histogram of colours only, or ``alpha='keep'``
+        with one of (colour, alpha) values; ``fixed`` as for
+        :func:`extract_palette`.
 
     Examples
     --------
@@ -566,20 +544,37 @@ def fit_palette(
     >>> ref = extract_palette(img, 4)
     >>> bool((pal.colors == ref.colors).all() and (pal.counts == ref.counts).all())
     True
+
+    With alpha as part of the colour:
+
+    >>> rgba = np.dstack([img, np.where(img[..., 0] > 128, 255, 0).astype(np.uint8)])
+    >>> h = ColorHistogram.from_image(rgba, alpha="fit")
+    >>> fit_palette(h, 4, alpha="fit").alpha
+    array([  0, 255, 255, 255], dtype=uint8)
     """
     if not isinstance(histogram, ColorHistogram):
         raise TypeError(f"histogram must be a ColorHistogram, got {type(histogram).__name__}")
-    opt = fit_options(k, rng, max_iter, tol, method, space)
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=space)
+    fit_alpha = alpha_fitted(alpha, opt, space=space, fixed=fixed)
     if histogram.n_pixels == 0:
         raise ValueError(
             "histogram counts no pixels (an empty histogram, or only fully transparent "
             "pixels skipped); nothing to fit"
         )
-    # What the fit needs of an image: its dtype and channels.
-    prep = PreparedImage(
-        np.empty((0, histogram.channels), histogram.dtype),
-        None,
-        (0, histogram.channels),
-        histogram.dtype,
-    )
-    return palette_of_table(histogram.colors, histogram.counts, prep, opt)
+    if fit_alpha != (histogram.channels == 4):
+        raise ValueError(
+            f"alpha={alpha!r} needs a histogram of "
+            + (
+                "(colour, alpha) values, ColorHistogram.from_image(image, alpha='fit')"
+                if fit_alpha
+                else "colours; this one counts (colour, alpha) values: use alpha='fit'"
+            )
+            + f", got a {histogram.channels}-channel histogram"
+        )
+    fmt = PixelFormat(histogram.dtype, histogram.channels)
+    if fit_alpha:
+        mapping = rgba_palette(histogram.colors, histogram.counts, fmt=fmt, opt=opt)
+        return alpha_palette(mapping.palette, mapping.counts)
+    opt = with_fixed(opt, fixed, fmt)
+    table = palette_of_table(histogram.colors, histogram.counts, fmt=fmt, opt=opt)
+    return keep_fixed(table, opt.fixed)

@@ -41,7 +41,15 @@ from ._dtypes import full_scale
 from ._pil import as_array
 from ._validation import check_image
 
-__all__ = ["importance_map", "dither_level", "RADIUS", "A0", "FLOOR", "DITHER_FLOOR"]
+__all__ = [
+    "importance_map",
+    "map_of_pixels",
+    "dither_level",
+    "RADIUS",
+    "A0",
+    "FLOOR",
+    "DITHER_FLOOR",
+]
 
 #: Half-width of the window the activity is averaged over (5 x 5 pixels).
 RADIUS = 2
@@ -129,10 +137,31 @@ def importance_map(image: Any) -> NDArray[np.float32]:
 
 
 def map_of_pixels(pixels: NDArray, shape: tuple[int, ...], scale: float) -> NDArray[np.float32]:
-    """:func:`importance_map` of checked pixel rows (n, c) of an image of ``shape`` (H, W, ...).
+    """:func:`importance_map` of an image already split into pixel rows.
 
-    No validation: for callers that have checked the image; ``scale`` is
-    the value of full intensity (255, 65535 or 1).
+    No validation: for callers that have checked the image (the image
+    pipeline), which hold its pixels as rows.
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (H * W, c)
+        Colour rows in raster order, ``c`` = 1 (grey) or 3.
+    shape : tuple of int
+        The image's shape, ``(H, W, ...)``.
+    scale : float
+        The value of full intensity (255 for uint8, 65535 for uint16, 1 for
+        float images).
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = np.full((12, 3), 200, dtype=np.uint8)
+    >>> map_of_pixels(rows, (3, 4, 3), 255.0).tolist()[0]
+    [1.0, 1.0, 1.0, 1.0]
     """
     H, W = shape[0], shape[1]
     out = np.empty((H, W), dtype=np.float32)

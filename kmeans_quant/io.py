@@ -12,30 +12,20 @@ palette-mode files whenever the colours fit (:mod:`kmeans_quant.indexed`).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._atomic import atomic_write
+from ._atomic import atomic_write, destination
 from ._dtypes import to_uint8
+from ._indexing import as_rgb, distinct_colors, index_rgb, palette_colors_uint8, pil_indexed
+from ._pil import error_reason, open_pillow, pil_to_array
 from ._validation import check_image
-from .indexed import (
-    IndexedImage,
-    as_rgb,
-    distinct_colors,
-    index_image,
-    index_rgb,
-    palette_colors_uint8,
-    pil_indexed,
-    to_pil_image,
-)
+from .indexed import IndexedImage, index_image, to_pil_image
 from .palette import Palette
 
 __all__ = [
@@ -47,6 +37,8 @@ __all__ = [
     "IndexedImage",
     "to_pil_image",
     "IMAGE_EXTENSIONS",
+    "human_size",
+    "frame_count",
 ]
 
 #: File extensions :func:`write_image` can write, lower case.
@@ -128,11 +120,11 @@ def _png_depth(path: str) -> tuple[int, int] | None:
     return head[24], head[25]
 
 
-def orient(image: NDArray, orientation: int) -> NDArray:
+def _orient(image: NDArray, orientation: int) -> NDArray:
     """Apply an EXIF orientation (1-8) to ``image``: pixels as a viewer shows them.
 
     >>> import numpy as np
-    >>> orient(np.array([[1, 2], [3, 4]]), 6)   # "rotate 90 degrees clockwise to view"
+    >>> _orient(np.array([[1, 2], [3, 4]]), 6)   # "rotate 90 degrees clockwise to view"
     array([[3, 1],
            [4, 2]])
     """
@@ -147,59 +139,6 @@ def orient(image: NDArray, orientation: int) -> NDArray:
     }
     turn = turns.get(int(orientation))
     return image if turn is None else np.ascontiguousarray(turn(image))
-
-
-class _Opened(NamedTuple):
-    """A Pillow image and one-line notes about opening it."""
-
-    image: Any
-    notes: list[str]
-
-
-@contextlib.contextmanager
-def open_pillow(name: str) -> Iterator[_Opened]:
-    """Open ``name`` with Pillow; decoding problems become one-line ValueErrors.
-
-    An image above Pillow's hard decompression-bomb limit (twice
-    ``PIL.Image.MAX_IMAGE_PIXELS``) is refused with a ValueError naming
-    its size; one above the limit itself is opened, with a one-line note
-    instead of Pillow's Python warning.
-    """
-    from PIL import Image
-
-    p = Path(name)
-    if not p.exists():
-        raise FileNotFoundError(f"no such image file: {name!r}")
-    if p.is_dir():
-        raise IsADirectoryError(f"expected an image file, got the folder {name!r}")
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", Image.DecompressionBombWarning)
-            im = Image.open(name)
-    except Image.DecompressionBombError as exc:
-        raise ValueError(
-            f"cannot read image {name!r}: {str(exc).split(', could be')[0]}; "
-            "refused as a possible decompression bomb"
-        ) from None
-    except Exception as exc:  # Pillow raises many types for undecodable data
-        reason = _reason(exc)
-        if p.stat().st_size == 0:
-            reason = "not an image file (it is empty)"
-        elif isinstance(exc, Image.UnidentifiedImageError):
-            reason = "not an image file (no reader recognises its contents)"
-        raise ValueError(f"cannot read image {name!r}: {reason}") from exc
-    notes = [
-        f"{name}: {str(w.message).split(', could be')[0]} (large; reading it anyway)"
-        for w in caught
-        if issubclass(w.category, Image.DecompressionBombWarning)
-    ]
-    with im:
-        yield _Opened(im, notes)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def human_size(n: int) -> str:
@@ -227,7 +166,7 @@ def frame_count(im: Any, name: str) -> int:
     except Exception as exc:  # Pillow raises many types for broken data
         raise ValueError(
             f"cannot read image {name!r}: its frames cannot be counted, the file looks "
-            f"truncated or damaged ({_reason(exc)})"
+            f"truncated or damaged ({error_reason(exc)})"
         ) from exc
 
 
@@ -236,7 +175,6 @@ def open_image(path: str | os.PathLike) -> ImageFile:
 
     Like :func:`read_image`, which returns ``open_image(path).image``.
     """
-    from ._pil import pil_to_array
 
     name = os.fspath(path)
     with open_pillow(name) as (im, notes):
@@ -260,7 +198,7 @@ def open_image(path: str | os.PathLike) -> ImageFile:
         except ValueError:
             raise
         except Exception as exc:
-            raise ValueError(f"cannot read image {name!r}: {_reason(exc)}") from exc
+            raise ValueError(f"cannot read image {name!r}: {error_reason(exc)}") from exc
     if fmt == "TIFF" and n_frames > 1:
         notes.append(f"{name}: read the first page of {n_frames}")
     depth = _png_depth(name) if fmt == "PNG" else None
@@ -268,7 +206,7 @@ def open_image(path: str | os.PathLike) -> ImageFile:
         notes.append(
             f"{name}: 16-bit colour PNG read as 8-bit (Pillow reads 8 bits of it; TIFF keeps 16)"
         )
-    image = orient(_normalise_read(arr, name), orientation)
+    image = _orient(_normalise_read(arr, name), orientation)
     return ImageFile(image, icc, n_frames, tuple(notes), fmt)
 
 
@@ -345,18 +283,6 @@ def _save_pillow(
     if "transparency" in im.info:
         kwargs["transparency"] = im.info["transparency"]
     im.save(tmp, **kwargs)
-
-
-def destination(path: str | os.PathLike, allowed: tuple[str, ...], what: str) -> tuple[Path, str]:
-    """``path`` as a Path and its lower-case extension, which must be in ``allowed``."""
-    dest = Path(os.fspath(path))
-    ext = dest.suffix.lower()
-    if ext not in allowed:
-        raise ValueError(
-            f"cannot write {what}{str(dest)!r}: unsupported extension "
-            f"{dest.suffix or '(none)'!r}; use one of {', '.join(allowed)}"
-        )
-    return dest, ext
 
 
 def write_image(

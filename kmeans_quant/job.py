@@ -36,7 +36,7 @@ from ._atomic import atomic_path
 from ._dtypes import from_uint8, full_scale, to_uint8
 from ._fit.alpha_fit import alpha_palette
 from ._fit.pipeline import fit_options, keep_fixed, palette_of_table, rgba_palette, with_fixed
-from ._validation import PreparedImage
+from ._validation import PixelFormat
 from .color_table import color_table, merge_tables
 from .frames import ANIMATION_EXTENSIONS, Animation, quantize_frames, read_frames, write_frames
 from .image import extract_palette, quantize, recolor
@@ -557,18 +557,26 @@ def fit_counted(counted: Counted, layout: Layout, options: JobOptions) -> Palett
     (in the shared layout) together: for one input, its palette bit for bit.
     """
     dt = layout.dtype
-    prep = PreparedImage(np.empty((0, layout.channels), dt), None, (0, layout.channels), dt)
-    opt = fit_options(options.k, options.seed, 300, 1e-4, options.method, options.space)
+    fmt = PixelFormat(np.dtype(dt), layout.channels)
+    opt = fit_options(
+        options.k,
+        rng=options.seed,
+        max_iter=300,
+        tol=1e-4,
+        method=options.method,
+        space=options.space,
+    )
     if layout.alpha:
-        mapping = rgba_palette(counted.colors, counted.counts, prep, opt)
+        mapping = rgba_palette(counted.colors, counted.counts, fmt=fmt, opt=opt)
         return alpha_palette(mapping.palette, mapping.counts)
     fixed = options.fixed8
     if fixed is not None:
         if layout.channels == 1 and (fixed == fixed[:, :1]).all():
             fixed = fixed[:, :1]
         fixed = from_uint8(fixed, dt)
-    opt = with_fixed(opt, fixed, prep)
-    return keep_fixed(palette_of_table(counted.colors, counted.counts, prep, opt), opt.fixed)
+    opt = with_fixed(opt, fixed, fmt)
+    palette = palette_of_table(counted.colors, counted.counts, fmt=fmt, opt=opt)
+    return keep_fixed(palette, opt.fixed)
 
 
 def shared_palette(jobs: Sequence[Job], options: JobOptions) -> Palette:

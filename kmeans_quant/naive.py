@@ -54,18 +54,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import (
     RNGLike,
-    check_data,
     check_image,
     check_init,
-    check_k,
-    check_k_fits,
     check_palette,
     check_positive_int,
     check_rng,
-    check_sample_weight,
     check_tol,
+    check_weighted_data,
 )
-from .dither import CANDIDATES, CARRY
+from .dither._candidates import CANDIDATES
+from .dither._error_diffusion import CARRY
 from .engine._lloyd import KMeansResult
 
 __all__ = [
@@ -515,10 +513,7 @@ def kmeans_plusplus(
     >>> sorted(bool(c[0] > 5) for c in C)  # one start in each group
     [False, True]
     """
-    X = check_data(X)
-    k = check_k(k)
-    check_k_fits(k, X.shape[0])
-    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    X, k, w = check_weighted_data(X, k, sample_weight)
     centers = _plusplus_lists(X.tolist(), w.tolist(), k, check_rng(rng))
     return np.array(centers, dtype=X.dtype)
 
@@ -535,7 +530,7 @@ def _check_init(init: Any, k: int, X: NDArray) -> NDArray | str:
             "init='random' is not implemented in kmeans_quant.naive (its draws could "
             "not follow the engine's); use 'k-means++' or an array of centres"
         )
-    return check_init(init, k, X, ("k-means++",))
+    return check_init(init, k, X=X, names=("k-means++",))
 
 
 def kmeans(
@@ -606,11 +601,7 @@ def kmeans(
     >>> res.centers.ravel(), res.labels, res.inertia, res.n_iter, res.converged
     (array([0.5, 9.5]), array([0, 0, 1, 1]), 1.0, 2, True)
     """
-    X = check_data(X)
-    k = check_k(k)
-    n = X.shape[0]
-    check_k_fits(k, n)
-    w = check_sample_weight(sample_weight, n, X.dtype)
+    X, k, w = check_weighted_data(X, k, sample_weight)
     init = _check_init(init, k, X)
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_tol(tol)
@@ -727,9 +718,10 @@ def floyd_steinberg(
 
     Error pushed off the image is dropped. With ``candidates`` at least the
     palette size, ``carry=1`` and no ``level`` this is the textbook
-    algorithm. It is the oracle of :func:`kmeans_quant.dither.floyd_steinberg`,
-    which gives exactly these labels: all arithmetic is in the pixels' float
-    dtype (float32 unless they are float64), the distances summed channel by
+    algorithm. It is the oracle of
+    :func:`kmeans_quant.dither._error_diffusion.floyd_steinberg`, which gives
+    exactly these labels: all arithmetic is in the pixels' float dtype
+    (float32 unless they are float64), the distances summed channel by
     channel, as the kernel does.
 
     Parameters

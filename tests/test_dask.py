@@ -221,8 +221,8 @@ def test_float_arrays_are_taken_like_in_memory(client, dtype, kind):
 
 
 def test_ordered_dither_is_exact_up_to_the_stated_bound(client):
-    """2**14 distinct colours (kmeans_quant.dither.MIN_GOALS): blockwise = in memory."""
-    from kmeans_quant.dither import MIN_GOALS
+    """2**14 distinct colours (kmeans_quant.dither._ordered.MIN_GOALS): blockwise = in memory."""
+    from kmeans_quant.dither._ordered import MIN_GOALS
 
     codes = np.random.default_rng(9).permutation(MIN_GOALS).reshape(128, 128)
     img = np.stack([codes >> 7, codes & 127, (codes * 7) % 251], axis=2).astype(np.uint8) * 2

@@ -18,8 +18,11 @@ import pytest
 
 import kmeans_quant
 import kmeans_quant.dither as dither
+import kmeans_quant.dither._ordered as kernels
 from kmeans_quant import extract_palette, naive, recolor
-from kmeans_quant.dither import (
+from kmeans_quant.dither._candidates import nearest_sets
+from kmeans_quant.dither._error_diffusion import CARRY, floyd_steinberg
+from kmeans_quant.dither._ordered import (
     GRID_MIN_COLORS,
     MAX_GOALS,
     MIN_GOALS,
@@ -27,7 +30,6 @@ from kmeans_quant.dither import (
     goal_budget,
     grid_mixing_plans,
     mixing_plans,
-    nearest_sets,
 )
 from kmeans_quant.metrics import block_mean_error
 
@@ -52,7 +54,7 @@ def fs(pixels, palette, level=None, **kw):
     colors, inverse, _, pal, shape = _table(pixels, palette)
     if level is not None:
         level = np.asarray(level, dtype=colors.dtype).reshape(-1)
-    return dither.floyd_steinberg(colors, inverse, pal, shape, level=level, **kw)
+    return floyd_steinberg(colors, inverse, pal, shape, level=level, **kw)
 
 
 def fs_reference(pixels, palette, level=None, **kw):
@@ -63,13 +65,13 @@ def fs_reference(pixels, palette, level=None, **kw):
 
 def ordered(pixels, palette, **kw):
     colors, inverse, counts, pal, shape = _table(pixels, palette)
-    return dither.ordered(colors, counts, inverse, pal, shape, **kw)
+    return kernels.ordered(colors, counts, inverse, pal, shape, **kw)
 
 
 def plan_goals(pixels, max_goals):
     """Goals and each pixel's goal, from the colour table of ``pixels``."""
     colors, inverse, counts, _, _ = _table(pixels, np.zeros(np.shape(pixels)[-1]))
-    goals, goal_of_color = dither.plan_goals(colors, counts, max_goals)
+    goals, goal_of_color = kernels.plan_goals(colors, counts, max_goals)
     return goals, inverse if goal_of_color is None else goal_of_color[inverse]
 
 
@@ -390,13 +392,13 @@ def test_grid_plans_keep_a_palette_colour_whole():
 
 def test_ordered_makes_plans_on_the_grid_for_large_palettes(monkeypatch):
     calls = []
-    original = dither._ordered.grid_mixing_plans
+    original = kernels.grid_mixing_plans
 
     def spy(goals, palette, n_plan):
         calls.append(palette.shape[0])
         return original(goals, palette, n_plan)
 
-    monkeypatch.setattr(dither._ordered, "grid_mixing_plans", spy)
+    monkeypatch.setattr(kernels, "grid_mixing_plans", spy)
     img = np.random.default_rng(13).uniform(0, 250, (24, 40, 3))
     for m in (GRID_MIN_COLORS - 1, GRID_MIN_COLORS):
         labels = ordered(img, LATTICE[:m])
@@ -501,7 +503,7 @@ def test_fs_renders_grey_level_in_proportion(level):
     # Passing on the whole error (strength 1 / CARRY), the textbook rule,
     # renders a flat grey between black and white in proportion.
     img = np.full((64, 64, 1), float(level))
-    white = fs(img, BLACK_WHITE_GREY, strength=1 / dither.CARRY).mean()
+    white = fs(img, BLACK_WHITE_GREY, strength=1 / CARRY).mean()
     assert abs(white - level / 255) < 0.01
 
 
@@ -566,3 +568,84 @@ def test_dithering_lowers_local_mean_colour_error_on_chelsea(chelsea, chelsea_pa
     assert block_mean_error(dithered, chelsea) == pytest.approx(
         ((tile_means(dithered) - tile_means(chelsea)) ** 2).sum(axis=1).mean()
     )
+
+
+# --------------------------------------------------------------------------
+# the public dispatch
+# --------------------------------------------------------------------------
+
+
+def _ramp_table():
+    colors = np.array([[64.0], [128.0], [200.0]])
+    return dict(
+        colors=colors,
+        counts=np.ones(3),
+        inverse=np.array([1, 0, 2]),
+        palette=np.array([[0.0], [255.0]]),
+        shape=(1, 3),
+    )
+
+
+@pytest.mark.parametrize("method", dither.DITHER_METHODS)
+def test_dither_indices_runs_the_kernel_of_each_method(method):
+    table = _ramp_table()
+    got = dither.dither_indices(method, **table)
+    if method == "floyd-steinberg":
+        want = floyd_steinberg(table["colors"], table["inverse"], table["palette"], (1, 3))
+    else:
+        want = kernels.ordered(
+            table["colors"], table["counts"], table["inverse"], table["palette"], (1, 3)
+        )
+    assert got.shape == (1, 3)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_dither_indices_strength_zero_is_nearest_colour():
+    table = _ramp_table()
+    for method in dither.DITHER_METHODS:
+        got = dither.dither_indices(method, strength=0.0, **table)
+        np.testing.assert_array_equal(got, [[1, 0, 1]])  # 128 and 200 are nearer 255
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        ({"method": "atkinson"}, ValueError, r"method must be one of .*got 'atkinson'"),
+        ({"strength": 1.5}, ValueError, r"strength must lie in \[0, 1\], got 1.5"),
+        ({"strength": "full"}, TypeError, r"strength must be a number in \[0, 1\], got 'full'"),
+        (
+            {"colors": np.array([[64], [128], [200]])},
+            TypeError,
+            r"colors must be a 2-D float array \(g, c\), got 'int64 of shape \(3, 1\)'",
+        ),
+        (
+            {"palette": np.zeros((2, 3))},
+            ValueError,
+            r"palette must have shape \(m, 1\) with m >= 1, got \(2, 3\)",
+        ),
+        (
+            {"counts": np.ones(4)},
+            ValueError,
+            r"counts must have shape \(3,\), one per colour, got \(4,\)",
+        ),
+        (
+            {"shape": (2, 3)},
+            ValueError,
+            r"inverse must have shape \(H \* W,\) for shape \(H, W\), got \(3,\) for shape \(2, 3\)",
+        ),
+        (
+            {"inverse": np.array([1, 0, 3])},
+            ValueError,
+            r"inverse must hold colour indices in \[0, 3\), got dtype int64",
+        ),
+    ],
+)
+def test_dither_indices_errors(change, error, match):
+    args = {"method": "ordered", **_ramp_table(), **change}
+    method = args.pop("method")
+    with pytest.raises(error, match=match):
+        dither.dither_indices(method, **args)
+
+
+def test_dither_package_exports_only_the_dispatch():
+    assert sorted(dither.__all__) == ["DITHER_METHODS", "dither_indices"]

@@ -91,6 +91,7 @@ def quick_run(make_figures, tmp_path_factory):
     return out, image
 
 
+@pytest.mark.slow
 def test_every_figure_is_a_valid_nonempty_png(make_figures, quick_run):
     out, _ = quick_run
     assert len(make_figures.FIGURES) >= 6
@@ -109,12 +110,14 @@ def test_every_figure_is_a_valid_nonempty_png(make_figures, quick_run):
         assert np.ptp(pixels.reshape(-1, pixels.shape[-1])[:, 0]) > 100, name
 
 
+@pytest.mark.slow
 def test_no_unexpected_files(make_figures, quick_run):
     out, _ = quick_run
     written = {p.name for p in out.iterdir()}
     assert written == set(make_figures.FIGURES) | {make_figures.SUMMARY}
 
 
+@pytest.mark.slow
 def test_photo_figures_are_indexed_and_keep_the_panels(quick_run):
     # The figures full of photos are stored with a palette (PNG colour type 3).
     out, _ = quick_run
@@ -130,6 +133,7 @@ def test_photo_figures_are_indexed_and_keep_the_panels(quick_run):
         assert ihdr[9] == 3, f"{name} should be an indexed PNG, colour type {ihdr[9]}"
 
 
+@pytest.mark.slow
 def test_summary_reports_the_run(quick_run):
     out, image = quick_run
     text = (out / "summary.txt").read_text()
@@ -143,6 +147,7 @@ def test_summary_reports_the_run(quick_run):
     assert "iterations where the objective rose: 0" in text
 
 
+@pytest.mark.slow
 def test_fits_are_reproducible(make_figures, quick_run):
     # Every random draw goes through a fixed seed: the same fit twice is identical.
     out, _ = quick_run
@@ -154,6 +159,7 @@ def test_fits_are_reproducible(make_figures, quick_run):
         np.testing.assert_array_equal(a.labels, b.labels)
 
 
+@pytest.mark.slow
 def test_painting_uses_only_the_centres(make_figures, quick_run):
     out, image = quick_run
     photo = make_figures.common.load_photo(out.parent / "synthetic.png")
@@ -168,6 +174,7 @@ def test_painting_uses_only_the_centres(make_figures, quick_run):
     assert np.isclose(photo.shares(last.labels, 4).sum(), 1.0)
 
 
+@pytest.mark.slow
 def test_k_is_capped_by_the_number_of_colours(make_figures, tmp_path):
     # Three colours only: every k above 3 must be skipped, not crash kmeans.
     img = np.zeros((20, 30, 3), dtype=np.uint8)
@@ -209,6 +216,7 @@ def number_after(label: str, text: str) -> float:
     return float(re.search(re.escape(label) + r" (-?[0-9.]+)", text).group(1))
 
 
+@pytest.mark.slow
 def test_baselines_are_reported_and_match_the_library(quick_run):
     from kmeans_quant import quantize
     from kmeans_quant.colorspace import delta_e_76, srgb_to_lab
@@ -237,6 +245,7 @@ def test_baselines_are_reported_and_match_the_library(quick_run):
     assert float(re.search(r"([0-9.]+) after \d+ updates?$", lloyd).group(1)) <= start
 
 
+@pytest.mark.slow
 def test_dithering_trades_pixel_error_for_block_means(make_figures, quick_run):
     from kmeans_quant import quantize
     from kmeans_quant.metrics import block_mean_error
@@ -260,6 +269,7 @@ def test_dithering_trades_pixel_error_for_block_means(make_figures, quick_run):
         assert f"{d}: crop" in sec
 
 
+@pytest.mark.slow
 def test_colour_space_section_reports_both_fits(quick_run):
     from kmeans_quant import quantize
     from kmeans_quant.colorspace import srgb_to_oklab
@@ -340,6 +350,7 @@ def test_every_figure_is_on_a_page(make_figures):
         assert f"(figures/{name})" in text, f"no page embeds {name}"
 
 
+@pytest.mark.slow
 def test_figure_package_runs_as_a_module_without_path_hacks():
     # One module per tutorial section plus common; none edits sys.path.
     sources = sorted((DOCS / "make_figures").glob("*.py"))

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,7 @@ from .._validation import (
     METHODS,
     MODES,
     SPACES,
+    PixelFormat,
     PreparedImage,
     RNGLike,
     check_choice,
@@ -40,27 +42,43 @@ from .._validation import (
     check_tol,
     to_dtype,
 )
-from ..baselines import median_cut, uniform_palette
-from ..color_table import ColorTable, color_table, grid_cells
+from ..color_table import ColorTable, color_table, grid_cells, merge_tables
 from ..dither import dither_indices
 from ..engine._steps import label_points
 from ..importance import dither_level, map_of_pixels
 from ..palette import Palette, add_missing
-from ..quality import (
-    QualityChoice,
-    QualityTooLow,
-    fewest,
-    mse_to_quality,
-    quality_to_mse,
-    search_k,
-    table_mse,
-)
-from .alpha_fit import (
-    fit_rgba,
-    map_rgba,
-)
+from ..quality import QualityChoice, QualityTooLow, mse_to_quality, quality_to_mse
+from .alpha_fit import RGBASource, check_alpha_fit, fit_rgba, map_rgba
+from .baselines import median_cut, uniform_palette
+from .k_search import fewest, search_k, table_mse
+from .mapping import Mapping, rank_by_count
 from .palette_fit import fit_colors
 from .space import fit_to_image, image_to_fit
+
+__all__ = [
+    "Source",
+    "source",
+    "resolve_mode",
+    "FitOptions",
+    "fit_options",
+    "with_fixed",
+    "check_dither",
+    "nearest",
+    "map_to_palette",
+    "fit_table",
+    "palette_of_table",
+    "palette_of",
+    "keep_fixed",
+    "Chosen",
+    "choose",
+    "expand",
+    "dithered",
+    "sources",
+    "merged_table",
+    "merged_weights",
+    "alpha_fitted",
+    "rgba_palette",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,7 +90,6 @@ class Source:
     fit_counts: NDArray[np.int64]  # per distinct colour: visible pixels only
     importance: NDArray[np.float32] | None = None  # per pixel, raster order
     fit_weights: NDArray[np.float64] | None = None  # per distinct colour: summed importance
-
     _points: dict[str, NDArray[np.float32]] = dataclasses.field(default_factory=dict)
 
     @property
@@ -88,6 +105,8 @@ class Source:
 
 
 def source(image: Any, name: str = "image", importance: Any = None) -> Source:
+    """Check ``image``, count its colours, and weigh them by ``importance``
+    (None, ``"auto"`` or an (H, W) array; see :func:`resolve_mode`)."""
     prep = check_image(as_array(image), name)
     given = check_importance(importance, prep.shape)
     table = color_table(prep.pixels)
@@ -139,8 +158,9 @@ class FitOptions:
 
 
 def fit_options(
-    k: Any, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any
+    k: Any, *, rng: RNGLike, max_iter: Any, tol: Any, method: Any, space: Any
 ) -> FitOptions:
+    """Check the options every palette fit takes."""
     return FitOptions(
         k=check_k(k),
         method=check_choice(method, "method", METHODS),
@@ -151,11 +171,11 @@ def fit_options(
     )
 
 
-def with_fixed(opt: FitOptions, fixed: Any, prep: PreparedImage) -> FitOptions:
+def with_fixed(opt: FitOptions, fixed: Any, fmt: PixelFormat) -> FitOptions:
     """``opt`` with the checked ``fixed`` colours (image dtype, distinct)."""
     if fixed is None:
         return opt
-    colors = np.unique(check_palette(fixed, channels=prep.channels, dtype=prep.dtype), axis=0)
+    colors = np.unique(check_palette(fixed, channels=fmt.channels, dtype=fmt.dtype), axis=0)
     if colors.shape[0] > opt.k:
         raise ValueError(f"fixed has {colors.shape[0]} distinct colours, more than k={opt.k}")
     if opt.method != "kmeans":
@@ -173,7 +193,8 @@ def check_dither(dither: Any, strength: Any) -> tuple[str, float]:
 def nearest(
     colors: NDArray,
     palette: NDArray,
-    prep: PreparedImage,
+    *,
+    fmt: PixelFormat,
     space: str,
     points: NDArray | None = None,
 ) -> NDArray[np.intp]:
@@ -190,10 +211,9 @@ def nearest(
     float32.
     """
     if space != "rgb":
-        X = image_to_fit(colors, prep, space) if points is None else points
-        return label_points(
-            X - np.float32(128), image_to_fit(palette, prep, space) - np.float32(128)
-        )
+        X = image_to_fit(colors, fmt, space) if points is None else points
+        centre = np.float32(128)
+        return label_points(X - centre, image_to_fit(palette, fmt, space) - centre)
     if colors.dtype == np.uint8:
         X = colors.astype(np.float32) - 128
         P = palette.astype(np.float32) - 128
@@ -278,43 +298,39 @@ def _screened_nearest(colors: NDArray, palette: NDArray) -> NDArray[np.intp]:
 def map_to_palette(
     colors: NDArray,
     counts: NDArray,
+    *,
     palette: NDArray,
-    prep: PreparedImage,
+    fmt: PixelFormat,
     space: str,
     points: NDArray | None = None,
-) -> tuple[NDArray, NDArray[np.intp], NDArray[np.int64]]:
+) -> Mapping:
     """Map a colour table onto ``palette``; drop unused entries; sort by count.
 
     Returns the palette (most frequent first), each colour's index into it,
-    and the pixel count of each palette entry. A palette entry is kept when
-    at least one colour maps to it, even if only invisible pixels have it.
+    and the pixel count of each palette entry (:func:`rank_by_count`).
     ``points`` are the colours in the fit space, when already converted.
     """
     canon = np.unique(palette, axis=0)
-    labels = nearest(colors, canon, prep, space, points)
-    used = np.bincount(labels, minlength=canon.shape[0]) > 0
-    counts = np.rint(np.bincount(labels, weights=counts, minlength=canon.shape[0]))
-    counts = counts.astype(np.int64)
-    order = np.lexsort((np.arange(canon.shape[0]), -counts))
-    order = order[used[order]]
-    rank = np.empty(canon.shape[0], dtype=np.intp)
-    rank[order] = np.arange(order.size)
-    return canon[order], rank[labels], counts[order]
+    labels = nearest(colors, canon, fmt=fmt, space=space, points=points)
+    return rank_by_count(canon, labels, counts)
 
 
 def fit_table(
     colors: NDArray,
     counts: NDArray,
-    prep: PreparedImage,
+    *,
+    fmt: PixelFormat,
     opt: FitOptions,
     points: NDArray | None = None,
 ) -> NDArray:
     """Palette colours (image dtype, possibly repeated) for a colour table.
 
-    ``points`` are the colours in the fit space, when already converted.
+    ``counts`` weigh the colours in the fit (pixel counts, or summed
+    importance); ``points`` are the colours in the fit space, when already
+    converted.
     """
     if points is None:
-        points = image_to_fit(colors, prep, opt.space)
+        points = image_to_fit(colors, fmt, opt.space)
     n_free = opt.k - (0 if opt.fixed is None else opt.fixed.shape[0])
     if colors.shape[0] <= n_free:
         # Every colour keeps itself (transparent ones too), so the image
@@ -326,7 +342,7 @@ def fit_table(
     if colors.shape[0] <= n_free:
         return colors if opt.fixed is None else np.concatenate([opt.fixed, colors])
     if opt.fixed is not None:
-        fixed_fit = image_to_fit(opt.fixed, prep, opt.space)
+        fixed_fit = image_to_fit(opt.fixed, fmt, opt.space)
         centers = fit_colors(
             points,
             counts.astype(np.float32),
@@ -336,11 +352,11 @@ def fit_table(
             tol=opt.tol,
             fixed=fixed_fit,
         )
-        palette = fit_to_image(centers, prep, opt.space)
+        palette = fit_to_image(centers, fmt, opt.space)
         palette[: opt.fixed.shape[0]] = opt.fixed  # exact, whatever the rounding did
         return palette
     if opt.method == "uniform":
-        return to_dtype(uniform_palette(opt.k, colors.shape[1]) / prep.to_units, prep.dtype)
+        return to_dtype(uniform_palette(opt.k, colors.shape[1]) / fmt.to_units, fmt.dtype)
     if opt.method == "median-cut":
         centers = median_cut(points, counts, opt.k)
     else:
@@ -351,15 +367,16 @@ def fit_table(
             rng=opt.rng,
             max_iter=opt.max_iter,
             tol=opt.tol,
-            lattice=opt.space == "rgb" and prep.dtype == np.uint8,
+            lattice=opt.space == "rgb" and fmt.dtype == np.uint8,
         )
-    return fit_to_image(centers, prep, opt.space)
+    return fit_to_image(centers, fmt, opt.space)
 
 
 def palette_of_table(
     colors: NDArray,
     counts: NDArray,
-    prep: PreparedImage,
+    *,
+    fmt: PixelFormat,
     opt: FitOptions,
     weights: NDArray | None = None,
 ) -> Palette:
@@ -367,19 +384,24 @@ def palette_of_table(
 
     ``weights`` (one per colour) replace the counts in the fit when given.
     """
-    fitted = fit_table(colors, counts if weights is None else weights, prep, opt)
-    pal, _, pal_counts = map_to_palette(colors, counts, fitted, prep, opt.space)
-    return Palette(pal, pal_counts)
+    fitted = fit_table(colors, counts if weights is None else weights, fmt=fmt, opt=opt)
+    mapping = map_to_palette(colors, counts, palette=fitted, fmt=fmt, space=opt.space)
+    return Palette(mapping.palette, mapping.counts)
 
 
 def palette_of(src: Source, opt: FitOptions) -> tuple[Palette, NDArray[np.intp]]:
     """Fit and map one image: its palette and each distinct colour's index."""
     points = src.points(opt.space)
-    colors = fit_table(src.table.colors, src.weights, src.prep, opt, points)
-    pal, labels, counts = map_to_palette(
-        src.table.colors, src.fit_counts, colors, src.prep, opt.space, points
+    fitted = fit_table(src.table.colors, src.weights, fmt=src.prep, opt=opt, points=points)
+    mapping = map_to_palette(
+        src.table.colors,
+        src.fit_counts,
+        palette=fitted,
+        fmt=src.prep,
+        space=opt.space,
+        points=points,
     )
-    return Palette(pal, counts), labels
+    return Palette(mapping.palette, mapping.counts), mapping.labels
 
 
 def keep_fixed(palette: Palette, fixed: NDArray | None) -> Palette:
@@ -400,8 +422,8 @@ def choose(src: Source, opt: FitOptions, quality: tuple[int, int]) -> Chosen:
     ``quality``'s max. Raises QualityTooLow below the min.
 
     The search on the histogram bounds k from above (:func:`search_k`); the
-    fits settle it (:func:`kmeans_quant.quality.fewest`). Every fit starts
-    from a copy of ``opt.rng``, so the chosen palette is the one
+    fits settle it (:func:`~kmeans_quant._fit.k_search.fewest`). Every fit
+    starts from a copy of ``opt.rng``, so the chosen palette is the one
     ``quantize(image, k)`` gives; ``opt.rng`` then advances as that fit did.
     """
     if opt.method != "kmeans" or opt.fixed is not None:
@@ -421,8 +443,12 @@ def choose(src: Source, opt: FitOptions, quality: tuple[int, int]) -> Chosen:
     def error_of(k: int) -> float:
         rng = copy.deepcopy(opt.rng)
         palette, labels = palette_of(src, dataclasses.replace(opt, k=k, rng=rng))
-        mapped = np.asarray(palette.colors)[labels]
-        err = table_mse(src.table.colors, src.fit_counts, mapped, src.prep.to_units)
+        err = table_mse(
+            src.table.colors,
+            src.fit_counts,
+            mapped=np.asarray(palette.colors)[labels],
+            to_units=src.prep.to_units,
+        )
         fits[k] = _Fitted(palette, labels, err, rng)
         return err
 
@@ -458,7 +484,7 @@ def expand(src: Source, palette: NDArray, labels: NDArray[np.intp]) -> NDArray:
 
 
 def dithered(
-    src: Source, palette: NDArray, dither: str, space: str, strength: float = 1.0
+    src: Source, palette: NDArray, *, method: str, space: str, strength: float = 1.0
 ) -> NDArray:
     """Map every pixel onto ``palette`` with error diffusion or a Bayer map.
 
@@ -478,10 +504,10 @@ def dithered(
     else:
         colors, pal = src.points(space), image_to_fit(canon, prep, space)
     level = None
-    if src.importance is not None and dither == "floyd-steinberg":
+    if src.importance is not None and method == "floyd-steinberg":
         level = dither_level(src.importance).astype(colors.dtype, copy=False)
     labels = dither_indices(
-        dither,
+        method,
         colors=colors,
         counts=table.counts,
         inverse=table.pixel_index(),
@@ -495,40 +521,80 @@ def dithered(
     return prep.rebuild(np.take(canon, labels.reshape(-1), axis=0))
 
 
-def sources(images: Any, importance: Any = None) -> list[Source]:
-    """One image, or a list/tuple of images sharing a channel layout and dtype.
+_S = TypeVar("_S", Source, RGBASource)
 
-    For several images ``importance`` is None or ``"auto"``.
+
+def sources(images: Any, read: Callable[[Any, str], _S]) -> list[_S]:
+    """One image, or a list/tuple of images sharing a channel layout and dtype, each ``read``.
+
+    ``read`` is :func:`source` or :func:`~kmeans_quant._fit.alpha_fit.rgba_source`.
     """
-    if isinstance(images, (list, tuple)):
-        if not images:
-            raise ValueError("images is an empty sequence; give at least one image")
-        if importance is not None and not isinstance(importance, str):
+    if not isinstance(images, (list, tuple)):
+        return [read(images, "image")]
+    if not images:
+        raise ValueError("images is an empty sequence; give at least one image")
+    srcs = [read(im, f"images[{i}]") for i, im in enumerate(images)]
+    first = srcs[0].prep
+    for i, s in enumerate(srcs[1:], start=1):
+        if (s.prep.channels, s.prep.dtype) != (first.channels, first.dtype):
             raise ValueError(
-                "importance for several images must be None or 'auto' (a map belongs "
-                f"to one image), got {type(importance).__name__}"
+                "images for a shared palette must have the same number of colour "
+                f"channels and dtype: images[0] is {first.channels}-channel "
+                f"{first.dtype}, images[{i}] is {s.prep.channels}-channel "
+                f"{s.prep.dtype}"
             )
-        srcs = [source(im, f"images[{i}]", importance) for i, im in enumerate(images)]
-        first = srcs[0].prep
-        for i, s in enumerate(srcs[1:], start=1):
-            if (s.prep.channels, s.prep.dtype) != (first.channels, first.dtype):
-                raise ValueError(
-                    "images for a shared palette must have the same number of colour "
-                    f"channels and dtype: images[0] is {first.channels}-channel "
-                    f"{first.dtype}, images[{i}] is {s.prep.channels}-channel "
-                    f"{s.prep.dtype}"
-                )
-        return srcs
-    return [source(images, importance=importance)]
+    return srcs
+
+
+def merged_table(srcs: list[Source] | list[RGBASource]) -> tuple[NDArray, NDArray[np.int64]]:
+    """The colour table of all the pixels of ``srcs``: colours and the counts that fit."""
+    if len(srcs) == 1:
+        return srcs[0].table.colors, srcs[0].fit_counts
+    return merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
+
+
+def merged_weights(srcs: list[Source] | list[RGBASource]) -> NDArray[np.float64] | None:
+    """The summed importance of every colour of :func:`merged_table`, or None when unweighed."""
+    tables = [(s.table.colors, s.fit_weights if isinstance(s, Source) else s.weights) for s in srcs]
+    if any(w is None for _, w in tables):
+        return None
+    if len(tables) == 1:
+        return tables[0][1]
+    return merge_tables([(colors, cast(NDArray, w)) for colors, w in tables])[1]
+
+
+def alpha_fitted(
+    alpha: Any,
+    opt: FitOptions,
+    *,
+    space: str | None = None,
+    dither: str = "none",
+    fixed: Any = None,
+    quality: Any = None,
+) -> bool:
+    """Whether alpha is fitted as part of the colour; refuses what cannot go with that.
+
+    ``space`` is the one the caller asked for: the Oklab a mode stands for
+    (``space=None``) does not count against alpha, which is always fitted in
+    premultiplied RGBA.
+    """
+    asked = "rgb" if space is None else space
+    if not check_alpha_fit(alpha, method=opt.method, space=asked, dither=dither):
+        return False
+    for what, value in (("fixed colours work", fixed), ("quality works", quality)):
+        if value is not None:
+            raise ValueError(f"{what} with alpha='keep' only, got alpha='fit'")
+    return True
 
 
 def rgba_palette(
     colors: NDArray,
     counts: NDArray,
-    prep: PreparedImage,
+    *,
+    fmt: PixelFormat,
     opt: FitOptions,
     weights: NDArray | None = None,
-):
+) -> Mapping:
     """Fit and map an RGBA colour table: the mapping of :func:`map_rgba`.
 
     ``weights`` (one per colour) replace the counts in the fit when given.
@@ -536,10 +602,10 @@ def rgba_palette(
     fitted = fit_rgba(
         colors,
         counts if weights is None else weights,
-        prep,
+        fmt=fmt,
         k=opt.k,
         rng=opt.rng,
         max_iter=opt.max_iter,
         tol=opt.tol,
     )
-    return map_rgba(colors, counts, fitted, prep)
+    return map_rgba(colors, counts, palette=fitted, fmt=fmt)

@@ -24,10 +24,10 @@ What is exact blockwise, and what is refused
     replicating its edge pixels up to the previous multiple of 8 (this adds
     no colour, so no plan changes), dithered in memory, and cropped, so the
     Bayer phase continues across blocks. This is exact as long as the image
-    has at most ``kmeans_quant.dither.MIN_GOALS`` (2**14) distinct colours;
+    has at most ``kmeans_quant.dither._ordered.MIN_GOALS`` (2**14) distinct colours;
     above that the in-memory dither may pool colours on a grid fitted to
-    the whole image (:func:`kmeans_quant.dither.goal_budget`), and a block
-    pools its own colours instead (see :func:`kmeans_quant.dither.plan_goals`).
+    the whole image (``kmeans_quant.dither._ordered.goal_budget``), and a block
+    pools its own colours instead (see ``kmeans_quant.dither._ordered.plan_goals``).
     Floyd-Steinberg carries each pixel's error to the next row and column,
     so a block depends on every block before it: it is refused.
     Chunks along the channel axis are refused (rechunk with

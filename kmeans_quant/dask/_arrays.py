@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from .. import recolor as _recolor_in_memory
 from .._dtypes import INT_MAX
 from .._fit.pipeline import fit_options, palette_of_table
-from .._validation import PreparedImage, check_choice, check_code_dtype, check_image
+from .._validation import PixelFormat, check_choice, check_code_dtype, check_image
 from ..color_table import color_table, merge_tables
 from ..histogram import ColorHistogram
 from ..image import fit_palette
@@ -164,14 +164,13 @@ def extract_palette(
     """
     x = _check_array(x)
     # Check the options (the shared checks) before any work is sent out.
-    opt = fit_options(k, rng, max_iter, tol, method, space)
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=space)
     if x.dtype.kind == "f":
         # Float colours have no integer code: the blocks' colour tables
         # themselves are merged, and fitted as the in-memory function fits.
         colors, counts = _merged_table(x)
-        c = colors.shape[1]
-        prep = PreparedImage(np.empty((0, c), x.dtype), None, (0, c), np.dtype(x.dtype))
-        return palette_of_table(colors, counts, prep, opt)
+        fmt = PixelFormat(np.dtype(x.dtype), colors.shape[1])
+        return palette_of_table(colors, counts, fmt=fmt, opt=opt)
     return fit_palette(
         _histogram(x), k, rng=opt.rng, method=method, space=space, max_iter=max_iter, tol=tol
     )

@@ -251,7 +251,7 @@ def floyd_steinberg(
     takes black again, and so on.
 
     >>> import numpy as np
-    >>> from kmeans_quant.dither import floyd_steinberg
+    >>> from kmeans_quant.dither._error_diffusion import floyd_steinberg
     >>> pal = np.array([[0.0], [128.0], [255.0]])
     >>> floyd_steinberg(np.array([[64.0]]), np.zeros(4, dtype=int), pal, (1, 4))
     array([[0, 1, 0, 1]])

@@ -21,14 +21,15 @@ from ._lloyd import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, k
 from ._seeding import kmeans_plusplus
 from ._steps import assign_labels, squared_distances, update_centers
 
+# In the order of the folder's reading list above.
 __all__ = [
-    "kmeans",
-    "kmeans_steps",
-    "kmeans_plusplus",
-    "KMeansResult",
-    "KMeansStep",
-    "DuplicateCentersWarning",
     "squared_distances",
     "assign_labels",
     "update_centers",
+    "kmeans_plusplus",
+    "kmeans",
+    "kmeans_steps",
+    "KMeansResult",
+    "KMeansStep",
+    "DuplicateCentersWarning",
 ]
