@@ -293,12 +293,12 @@ def _pillow_peers() -> list[Peer]:
             )
             peers.append(
                 Peer(
-                    f"pillow-{slug}" + ("-fs" if dither else ""),
-                    "pillow",
-                    how + "; written by Pillow, `optimize=True`",
-                    partial(_pillow_write, method, dither),
-                    partial(_pillow_missing, method),
-                    partial(_dist_version, "pillow"),
+                    name=f"pillow-{slug}" + ("-fs" if dither else ""),
+                    family="pillow",
+                    settings=how + "; written by Pillow, `optimize=True`",
+                    write=partial(_pillow_write, method, dither),
+                    missing=partial(_pillow_missing, method),
+                    version=partial(_dist_version, "pillow"),
                 )
             )
     return peers
@@ -308,37 +308,37 @@ PEERS: dict[str, Peer] = {
     p.name: p
     for p in (
         Peer(
-            "pngquant",
-            "pngquant",
-            "`pngquant K --force --output OUT IN` (its default: Floyd-Steinberg dithering)",
-            partial(_pngquant_write, []),
-            _pngquant_missing,
-            pngquant_version,
+            name="pngquant",
+            family="pngquant",
+            settings="`pngquant K --force --output OUT IN` (its default: Floyd-Steinberg)",
+            write=partial(_pngquant_write, []),
+            missing=_pngquant_missing,
+            version=pngquant_version,
         ),
         Peer(
-            "pngquant-nofs",
-            "pngquant",
-            "`pngquant K --nofs --force --output OUT IN`",
-            partial(_pngquant_write, ["--nofs"]),
-            _pngquant_missing,
-            pngquant_version,
+            name="pngquant-nofs",
+            family="pngquant",
+            settings="`pngquant K --nofs --force --output OUT IN`",
+            write=partial(_pngquant_write, ["--nofs"]),
+            missing=_pngquant_missing,
+            version=pngquant_version,
         ),
         Peer(
-            "liq",
-            "libimagequant",
-            "`imagequant.quantize_raw_rgba_bytes(..., dithering_level=1.0, max_colors=k)`; "
-            "written by Pillow, `optimize=True`",
-            partial(_liq_write, 1.0),
-            partial(_module_missing, "imagequant"),
-            partial(_dist_version, "imagequant"),
+            name="liq",
+            family="libimagequant",
+            settings="`imagequant.quantize_raw_rgba_bytes(..., dithering_level=1.0, "
+            "max_colors=k)`; written by Pillow, `optimize=True`",
+            write=partial(_liq_write, 1.0),
+            missing=partial(_module_missing, "imagequant"),
+            version=partial(_dist_version, "imagequant"),
         ),
         Peer(
-            "liq-nodither",
-            "libimagequant",
-            "the same with `dithering_level=0.0`",
-            partial(_liq_write, 0.0),
-            partial(_module_missing, "imagequant"),
-            partial(_dist_version, "imagequant"),
+            name="liq-nodither",
+            family="libimagequant",
+            settings="the same with `dithering_level=0.0`",
+            write=partial(_liq_write, 0.0),
+            missing=partial(_module_missing, "imagequant"),
+            version=partial(_dist_version, "imagequant"),
         ),
         *_pillow_peers(),
     )
@@ -458,7 +458,9 @@ def run_task(task: Task) -> dict:
         row["status"], row["reason"] = run_cli(task.src, task.k, task.args, task.dest)
     else:
         try:
-            PEERS[task.method].write(Path(task.src), read_rgb(task.src), task.k, dest)
+            PEERS[task.method].write(
+                src=Path(task.src), image=read_rgb(task.src), k=task.k, dest=dest
+            )
         except Exception as exc:  # a peer's failure is a row, not the end of the run
             row["status"], row["reason"] = "error", f"{type(exc).__name__}: {exc}"
     row["seconds"] = time.perf_counter() - t0
@@ -575,30 +577,31 @@ def evaluate(
 
             src = work / f"{name}.png"
             Image.fromarray(image).save(src)
-            group = groups.get(name, "other")
-            where = None
-            if cache is not None:
-                where = Path(cache) / fingerprint(image)
+            where = None if cache is None else Path(cache) / fingerprint(image)
+            if where is not None:
                 where.mkdir(parents=True, exist_ok=True)
             for k in ks:
+                base = {"image": name, "group": groups.get(name, "other"), "k": k}
                 for method, args in modes.items():
                     dest = work / f"{name}-{method}-k{k}.png"
-                    tasks.append(
-                        (
-                            len(rows),
-                            Task(
-                                name, group, str(src), k, method, tuple(args), str(dest), None, ""
-                            ),
-                        )
+                    task = Task(
+                        **base,
+                        src=str(src),
+                        method=method,
+                        args=tuple(args),
+                        dest=str(dest),
+                        cache_file=None,
+                        version="",
                     )
+                    tasks.append((len(rows), task))
                     rows.append(None)
                 for peer in peer_names:
-                    base = {"image": name, "group": group, "k": k, "method": peer}
                     reason = PEERS[peer].missing()
                     if reason:
                         rows.append(
                             {
                                 **base,
+                                "method": peer,
                                 "family": PEERS[peer].family,
                                 "status": "missing",
                                 "reason": reason,
@@ -606,27 +609,26 @@ def evaluate(
                             }
                         )
                         continue
-                    folder = where if where is not None else work
-                    dest = folder / f"{peer}-k{k}.png"
                     cache_file = None if where is None else where / f"{peer}-k{k}.json"
                     hit = None if cache_file is None else _cached(cache_file, versions[peer])
                     if hit is not None:
                         rows.append({**hit, **base})
+                        if log:
+                            log(_describe(rows[-1]))
                         continue
+                    dest = (where or work) / f"{peer}-k{k}.png"
                     task = Task(
-                        name,
-                        group,
-                        str(src),
-                        k,
-                        peer,
-                        None,
-                        str(dest),
-                        None if cache_file is None else str(cache_file),
-                        versions[peer],
+                        **base,
+                        src=str(src),
+                        method=peer,
+                        args=None,
+                        dest=str(dest),
+                        cache_file=None if cache_file is None else str(cache_file),
+                        version=versions[peer],
                     )
                     tasks.append((len(rows), task))
                     rows.append(None)
-        done = _run_all([t for _, t in tasks], workers, log)
+        done = _run_all([t for _, t in tasks], workers=workers, log=log)
         for (i, _), row in zip(tasks, done, strict=True):
             rows[i] = row
         out = [r for r in rows if r is not None]
@@ -657,7 +659,7 @@ def _describe(row: dict) -> str:
     )
 
 
-def _run_all(tasks: list[Task], workers: int, log) -> list[dict]:
+def _run_all(tasks: list[Task], *, workers: int, log) -> list[dict]:
     if workers <= 1 or len(tasks) <= 1:
         out = []
         for task in tasks:
@@ -875,13 +877,13 @@ def verdicts(rows: Sequence[dict]) -> list[Verdict]:
             if a is None or b is None or not (a.complete and b.complete):
                 out.append(Verdict(bar, k, label, None, "not measured on every image"))
                 continue
-            wins = _per_image_wins(rows, groups, dithered, plain, k)
+            wins = _per_image_wins(rows, groups=groups, a=dithered, b=plain, k=k)
             detail = f"{a.ssimulacra2:.1f} vs {b.ssimulacra2:.1f} ({wins[0]}/{wins[1]} images)"
             out.append(Verdict(bar, k, label, a.ssimulacra2 > b.ssimulacra2, detail))
     return out
 
 
-def _per_image_wins(rows, groups, a: str, b: str, k: int) -> tuple[int, int]:
+def _per_image_wins(rows, *, groups, a: str, b: str, k: int) -> tuple[int, int]:
     score = {
         (r["image"], r["method"]): r["ssimulacra2"]
         for r in rows
@@ -959,7 +961,7 @@ def _by_key(rows: Sequence[dict]) -> dict[tuple[str, str, int], dict]:
 
 
 def crop_choices(
-    images: Mapping[str, NDArray[np.uint8]], groups: Mapping[str, str], size: int
+    images: Mapping[str, NDArray[np.uint8]], *, groups: Mapping[str, str], size: int
 ) -> list[tuple[str, int, int]]:
     """One photo per half: the one whose smoothest window is smoothest; (name, y, x)."""
     picks = []
@@ -982,6 +984,7 @@ def crop_choices(
 
 def write_crops(
     path: Path,
+    *,
     rows: Sequence[dict],
     images: Mapping[str, NDArray[np.uint8]],
     picks: Sequence[tuple[str, int, int]],
@@ -1040,6 +1043,7 @@ def write_rd_plot(path: Path, rows: Sequence[dict]) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import ScalarFormatter
 
     present = {r["group"] for r in rows}
     sets = [(label, g) for label, g in SETS.items() if label != "all photos"]
@@ -1079,6 +1083,21 @@ def write_rd_plot(path: Path, rows: Sequence[dict]) -> Path:
             ylabel="mean SSIMULACRA2",
             title=f"{label}: upper left is better",
         )
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(ScalarFormatter())
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+        # A few very low points (a method far off at k=8) would squash the rest.
+        ys = [v.ssimulacra2 for v in m.values()]
+        floor = float(np.percentile(ys, 10)) - 5 if ys else 0.0
+        if ys and floor > min(ys):
+            ax.set_ylim(bottom=floor)
+            ax.text(
+                0.01,
+                0.01,
+                f"cut at {floor:.0f}: lower points not shown",
+                fontsize=7,
+                transform=ax.transAxes,
+            )
         ax.grid(True, which="both", alpha=0.3)
     axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
@@ -1273,19 +1292,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _tempdir() as work:
         rows = evaluate(
             images,
-            ks,
-            modes,
-            peers,
+            ks=ks,
+            modes=modes,
+            peers=peers,
             groups=groups,
             workers=args.workers,
             cache=None if args.no_cache else args.cache,
             keep=work,
             log=lambda line: print(line, file=sys.stderr, flush=True),
         )
-        picks = crop_choices(images, groups, crop_size)
+        picks = crop_choices(images, groups=groups, size=crop_size)
         if figures is not None:
             write_rd_plot(figures / "perceptual_rd.png", rows)
-            write_crops(figures / "perceptual_crops.png", rows, images, picks, crop_size)
+            write_crops(
+                figures / "perceptual_crops.png",
+                rows=rows,
+                images=images,
+                picks=picks,
+                size=crop_size,
+            )
     minutes = (time.perf_counter() - started) / 60
     for r in rows:
         r.pop("output", None)
