@@ -100,6 +100,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -376,6 +377,17 @@ def ciede2000(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> float | None:
     return float(np.mean(deltaE_ciede2000(srgb_to_lab(a / 255.0), srgb_to_lab(b / 255.0))))
 
 
+def palette_id(path: str | os.PathLike) -> str | None:
+    """Short hash of the set of colours in a palette PNG's PLTE (None: not a palette PNG)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        if im.mode != "P":
+            return None
+        colors = np.asarray(im.getpalette(), dtype=np.uint8).reshape(-1, 3)
+    return fingerprint(np.unique(colors, axis=0))
+
+
 def score_file(original: Path, output: Path) -> dict:
     """Every measure of the written file ``output`` against the file ``original``."""
     from kmeans_quant.metrics import mean_delta_e76, mse
@@ -393,6 +405,7 @@ def score_file(original: Path, output: Path) -> dict:
         "delta_e76": mean_delta_e76(a, b),
         "delta_e2000": ciede2000(a, b),
         "colors": count_colors(b),
+        "palette": palette_id(output),
         "ssimulacra2_s": s2_seconds,
     }
 
@@ -878,19 +891,38 @@ def verdicts(rows: Sequence[dict]) -> list[Verdict]:
                 out.append(Verdict(bar, k, label, None, "not measured on every image"))
                 continue
             wins = _per_image_wins(rows, groups=groups, a=dithered, b=plain, k=k)
-            detail = f"{a.ssimulacra2:.1f} vs {b.ssimulacra2:.1f} ({wins[0]}/{wins[1]} images)"
+            detail = (
+                f"{a.ssimulacra2:.1f} vs {b.ssimulacra2:.1f} (higher on {wins.higher} of "
+                f"{wins.images} images; the same PLTE colours on {wins.same_palette})"
+            )
             out.append(Verdict(bar, k, label, a.ssimulacra2 > b.ssimulacra2, detail))
     return out
 
 
-def _per_image_wins(rows, *, groups, a: str, b: str, k: int) -> tuple[int, int]:
-    score = {
-        (r["image"], r["method"]): r["ssimulacra2"]
+class Wins(NamedTuple):
+    """Per image: how often ``a`` scored higher than ``b``, and wrote the same palette."""
+
+    higher: int
+    same_palette: int
+    images: int
+
+
+def _per_image_wins(rows, *, groups, a: str, b: str, k: int) -> Wins:
+    by = {
+        (r["image"], r["method"]): r
         for r in rows
         if r["group"] in groups and r["k"] == k and r["status"] == "ok"
     }
-    images = {i for i, m in score if m == a and (i, b) in score}
-    return sum(score[i, a] > score[i, b] for i in images), len(images)
+    images = sorted({i for i, m in by if m == a and (i, b) in by})
+    return Wins(
+        higher=sum(by[i, a]["ssimulacra2"] > by[i, b]["ssimulacra2"] for i in images),
+        same_palette=sum(
+            by[i, a].get("palette") is not None
+            and by[i, a].get("palette") == by[i, b].get("palette")
+            for i in images
+        ),
+        images=len(images),
+    )
 
 
 def verdict_table(rows: Sequence[dict]) -> str:

@@ -116,6 +116,8 @@ def test_evaluate_runs_the_command_file_to_file(tmp_path, photo):
     assert row["bytes"] == dest.stat().st_size
     assert row["ssimulacra2"] == pc.ssimulacra2(src, dest)
     assert 1 <= row["colors"] <= 8 and "output" not in row
+    assert row["palette"] == pc.palette_id(dest) is not None  # a palette PNG
+    assert pc.palette_id(src) is None  # an RGB one
 
 
 @pytest.mark.skipif(pngquant_binary() is None, reason="needs the pngquant binary")
@@ -206,8 +208,11 @@ def test_bars_by_hand():
             _row(image, "tuning", "pngquant", 16, base, 1000),
             _row(image, "tuning", "kq-default", 64, base + 5, 1060),  # 1.06x bytes: over
             _row(image, "tuning", "pngquant", 64, base, 1000),
-            _row(image, "tuning", "kq-none", 16, base, 900),
-            _row(image, "tuning", "kq-fs", 16, base + (2 if image == "a" else -1), 1200),
+            {**_row(image, "tuning", "kq-none", 16, base, 900), "palette": "p1"},
+            {
+                **_row(image, "tuning", "kq-fs", 16, base + (2 if image == "a" else -1), 1200),
+                "palette": "p1" if image == "a" else "p2",
+            },
         ]
     found = {(_short(v.bar), v.k, v.images): v for v in pc.verdicts(rows)}
     assert set(v.images for v in found.values()) == {"all photos", "tuning photos"}
@@ -219,7 +224,8 @@ def test_bars_by_hand():
     assert found["`kq-none` vs `pngquant-nofs`", 16, "tuning photos"].met is None
     # dithered mean 50.5 above undithered 50.0, on one of the two images
     fs = found["`kq-fs`", 16, "tuning photos"]
-    assert fs.met is True and fs.detail == "50.5 vs 50.0 (1/2 images)"
+    assert fs.met is True
+    assert fs.detail == "50.5 vs 50.0 (higher on 1 of 2 images; the same PLTE colours on 1)"
     # a method missing on one image makes its mean incomplete: no verdict
     rows[0]["status"] = "error"
     again = {(_short(v.bar), v.k, v.images): v.met for v in pc.verdicts(rows)}
