@@ -77,7 +77,10 @@ Tuning loop
 
     :func:`evaluate` runs each (image, k, method) as one task, in a pool of
     ``workers`` processes (each task reads its source PNG, so nothing large
-    is sent between processes); the rows come back in task order.
+    is sent between processes); the rows come back in task order. Worker
+    processes import kmeans_quant afresh at every call, so edits to the
+    library between calls are measured; with ``workers=1`` the tasks run in
+    the calling process, with the kmeans_quant it has imported.
 """
 
 from __future__ import annotations
@@ -1297,16 +1300,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
 
-    modes: dict[str, list[str]] = {**MODES, **_parse_extra(args.extra_mode)}
+    extra = _parse_extra(args.extra_mode)
+    modes: dict[str, list[str]] = {**MODES, **extra}
     peers = list(PEERS)
-    if args.modes:
+    if args.modes:  # filters the table's modes and the peers; --extra-mode always runs
         wanted = _csv(args.modes)
         unknown = [m for m in wanted if m not in modes and m not in PEERS]
         if unknown:
             parser.error(
                 f"unknown method(s) {', '.join(unknown)}; known: {', '.join([*modes, *PEERS])}"
             )
-        modes = {m: a for m, a in modes.items() if m in wanted}
+        modes = {m: a for m, a in modes.items() if m in wanted or m in extra}
         peers = [p for p in PEERS if p in wanted]
     try:
         ks = [int(k) for k in _csv(args.ks)] if args.ks else list(QUICK_KS if args.quick else KS)

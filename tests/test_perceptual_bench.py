@@ -371,3 +371,18 @@ def test_unknown_method_is_a_usage_error():
     )
     assert proc.returncode == 2
     assert "unknown method(s) nosuch; known: kq-default" in proc.stderr
+
+
+def test_filters_keep_the_extra_modes(tmp_path, capsys):
+    out = tmp_path / "rows.json"
+    argv = ["--quick", "--images", "chelsea-tiny", "--ks", "8", "--modes", "pillow-octree"]
+    argv += ["--extra-mode", "kq-x=--dither none", "--cache", str(tmp_path), "--json", str(out)]
+    assert pc.main(argv) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["image"], r["k"], r["method"], r["status"]) for r in rows] == [
+        ("chelsea-tiny", 8, "kq-x", "ok"),
+        ("chelsea-tiny", 8, "pillow-octree", "ok"),
+    ]
+    assert "| `kq-x` |" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--extra-mode wants NAME=ARGUMENTS, got 'kq-y'"):
+        pc.main(["--quick", "--extra-mode", "kq-y"])
