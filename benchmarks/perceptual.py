@@ -1180,7 +1180,8 @@ def markdown(rows: Sequence[dict], meta: dict, modes: Mapping[str, Sequence[str]
         "## Perceptual quality against file size (SSIMULACRA2)",
         "",
         f"Written by `{meta['command']}` on {meta['date']} in {meta['minutes']:.1f} min "
-        f"({meta['workers']} worker process(es)); every row is in "
+        f"({meta['workers']} worker process(es); {meta['cached_rows']} of {len(rows)} rows, "
+        "the peers', taken from the cache of an earlier run); every row is in "
         "[`bench/perceptual.json`](bench/perceptual.json). "
         f"pngquant {meta['versions']['pngquant']}, imagequant "
         f"{meta['versions']['imagequant']}, Pillow {meta['versions']['pillow']}, "
@@ -1358,6 +1359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": command,
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "minutes": minutes,
+        "cached_rows": sum(bool(r.get("cached")) for r in rows),
         "workers": args.workers,
         "versions": {
             "pngquant": pngquant_version(),
