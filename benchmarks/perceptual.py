@@ -161,6 +161,8 @@ DITHER_BAR = ("kq-fs", "kq-none", 64)  # dithered above undithered at every k <=
 CROP_K = 16
 CROP_METHODS = ("kq-default", "kq-fs", "pngquant", "pngquant-nofs")
 CROP_SIZE = 96
+# Drawn bold in the rate-distortion plot: the methods of the bars.
+KEY_METHODS = frozenset({"kq-default", "kq-none", "kq-fs", "pngquant", "pngquant-nofs"})
 
 # Bumped when a measure changes, so that cached peer rows are computed again.
 SCORE_VERSION = 1
@@ -1086,7 +1088,11 @@ def write_rd_plot(path: Path, rows: Sequence[dict]) -> Path:
     methods = _methods(rows)
     styles = {"ours": "-", "pngquant": "--", "libimagequant": ":", "pillow": "-."}
     family = {r["method"]: r["family"] for r in rows}
-    colour = {m: plt.cm.tab20(i % 20) for i, m in enumerate(methods)}
+    # pngquant in black and grey: the references; the others in distinct hues
+    colour = {"pngquant": "black", "pngquant-nofs": "dimgrey"}
+    others = [m for m in methods if m not in colour]
+    hues = [*plt.cm.tab10.colors, *plt.cm.Dark2.colors]
+    colour.update({m: hues[i % len(hues)] for i, m in enumerate(others)})
     fig, axes = plt.subplots(1, len(sets), figsize=(6 * len(sets), 5.2), squeeze=False)
     for ax, (label, groups) in zip(axes[0], sets, strict=True):
         m = means(rows, groups)
@@ -1100,6 +1106,8 @@ def write_rd_plot(path: Path, rows: Sequence[dict]) -> Path:
                 styles.get(family.get(method, "ours"), "-"),
                 marker="o",
                 ms=3,
+                lw=2.2 if method in KEY_METHODS else 1.0,
+                alpha=1.0 if method in KEY_METHODS else 0.75,
                 color=colour[method],
                 label=method,
             )
@@ -1196,7 +1204,8 @@ def markdown(rows: Sequence[dict], meta: dict, modes: Mapping[str, Sequence[str]
         "images are written by Pillow with `optimize=True` (zlib level 9), with the "
         "peer's palette of at most k entries in its order. "
         f"SSIMULACRA2 took {meta['ssimulacra2_s_per_03mp']:.2f} s per 0.3 MP image "
-        "(mean over the run's scores).",
+        "(mean over the run's scores; the machine's 1-minute load average was "
+        f"{meta['load'][0]:.1f} at the start and {meta['load'][1]:.1f} at the end).",
         "",
         "Images (at their own size; photos split in halves, tune on the first):",
         "",
@@ -1325,7 +1334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = args.figures or (docs / "bench" if full else None)
     crop_size = CROP_SIZE if not args.quick else 32
 
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     with _tempdir() as work:
         rows = evaluate(
             images,
@@ -1360,6 +1369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "minutes": minutes,
         "cached_rows": sum(bool(r.get("cached")) for r in rows),
+        "load": [load_before, os.getloadavg()[0]],
         "workers": args.workers,
         "versions": {
             "pngquant": pngquant_version(),
