@@ -45,8 +45,10 @@ Outputs of the full run (``python -m benchmarks.perceptual``)
     ``docs/bench/perceptual.json`` (every row), the section between
     :data:`START` and :data:`END` of ``docs/benchmarks.md`` (replaced, not
     appended), the rate-distortion plot ``docs/bench/perceptual_rd.png`` and
-    ``docs/bench/perceptual_crops.png``: the smoothest window of one photo of
-    each half (:func:`smooth_window`) at k=16, 2x nearest-neighbour zoom.
+    ``docs/bench/perceptual_crops.png``: at k=16, 2x nearest-neighbour zoom,
+    the smoothest window of one photo of each half (:func:`smooth_window`)
+    and the smooth window where Floyd-Steinberg left the most speckles
+    (:func:`speckle_window`), chosen by :func:`crop_choices`.
     A run filtered with ``--modes``, ``--images`` or ``--ks``, or ``--quick``,
     prints its tables and writes only the files named by ``--json``,
     ``--report`` and ``--figures``.
@@ -957,15 +959,20 @@ def summary_tables(rows: Sequence[dict]) -> str:
 # --------------------------------------------------------------------------
 
 
-def smooth_window(image: NDArray[np.uint8], size: int, min_std: float = 2.5) -> tuple[int, int]:
-    """Top-left corner of the ``size`` x ``size`` window with the least gradient energy.
+def _window_means(x: NDArray, size: int) -> NDArray:
+    """Mean of ``x`` (H, W) over every ``size`` x ``size`` window, by top-left corner."""
+    h, w = x.shape
+    s = np.zeros((h + 1, w + 1))
+    s[1:, 1:] = x.cumsum(0).cumsum(1)
+    total = s[size:, size:] - s[:-size, size:] - s[size:, :-size] + s[:-size, :-size]
+    return total / size**2
 
-    Gradient energy is the mean over the window of the squared differences
-    between neighbouring pixels (down and across, all channels), so texture,
-    noise and edges raise it while a slow ramp hardly does. Windows whose
-    luma (Rec. 601) has a standard deviation under ``min_std`` levels are
-    flat and left out: a smooth region still has shades to band. If none
-    qualifies, the smoothest window of all is returned.
+
+def _smoothness(image: NDArray[np.uint8], size: int) -> tuple[NDArray, NDArray]:
+    """Gradient energy and luma standard deviation of every window, by top-left corner.
+
+    Both of shape (H - size, W - size): the last row and column, which have
+    only half their differences, are in no window.
     """
     f = image.astype(np.float64)
     h, w = f.shape[:2]
@@ -975,47 +982,127 @@ def smooth_window(image: NDArray[np.uint8], size: int, min_std: float = 2.5) -> 
     energy[:-1] += ((f[1:] - f[:-1]) ** 2).sum(axis=2)
     energy[:, :-1] += ((f[:, 1:] - f[:, :-1]) ** 2).sum(axis=2)
     luma = f @ np.array([0.299, 0.587, 0.114])
+    m1, m2 = _window_means(luma, size), _window_means(luma**2, size)
+    std = np.sqrt(np.maximum(m2 - m1**2, 0))
+    return _window_means(energy, size)[: h - size, : w - size], std[: h - size, : w - size]
 
-    def window_means(x: NDArray) -> NDArray:
-        s = np.zeros((h + 1, w + 1))
-        s[1:, 1:] = x.cumsum(0).cumsum(1)
-        total = s[size:, size:] - s[:-size, size:] - s[size:, :-size] + s[:-size, :-size]
-        return total / size**2
 
-    # the last row and column have only half their differences: keep windows off them
-    e = window_means(energy)[: h - size, : w - size]
-    m1, m2 = window_means(luma), window_means(luma**2)
-    std = np.sqrt(np.maximum(m2 - m1**2, 0))[: h - size, : w - size]
-    ranked = np.where(std >= min_std, e, np.inf)
+def smooth_window(image: NDArray[np.uint8], size: int, min_std: float = 2.5) -> tuple[int, int]:
+    """Top-left corner (y, x) of the ``size`` x ``size`` window with the least gradient energy.
+
+    Gradient energy is the mean over the window of the squared differences
+    between neighbouring pixels (down and across, all channels), so texture,
+    noise and edges raise it while a slow ramp hardly does. Windows whose
+    luma (Rec. 601) has a standard deviation under ``min_std`` levels are
+    flat and left out: a smooth region still has shades to band. If none
+    qualifies, the smoothest window of all is returned.
+    """
+    energy, std = _smoothness(image, size)
+    ranked = np.where(std >= min_std, energy, np.inf)
     if not np.isfinite(ranked).any():
-        ranked = e
+        ranked = energy
     y, x = np.unravel_index(int(np.argmin(ranked)), ranked.shape)
     return int(y), int(x)
+
+
+def speckles(
+    image: NDArray[np.uint8], dithered: NDArray[np.uint8], plain: NDArray[np.uint8]
+) -> NDArray[np.bool_]:
+    """Pixels the dithering sent far: (H, W), True where the dithered pixel is
+    at least twice, and at least 10 levels, farther from the original (RGB
+    distance) than the undithered output of the same palette."""
+    f = image.astype(np.float64)
+    far = np.sqrt(((dithered - f) ** 2).sum(axis=2))
+    near = np.sqrt(((plain - f) ** 2).sum(axis=2))
+    return far > np.maximum(2 * near, near + 10)
+
+
+def speckle_window(
+    image: NDArray[np.uint8],
+    *,
+    dithered: NDArray[np.uint8],
+    plain: NDArray[np.uint8],
+    size: int,
+    smooth_share: float = 0.25,
+    min_std: float = 2.5,
+) -> tuple[int, int, int]:
+    """The smooth window with the most :func:`speckles`: (y, x, number of speckles).
+
+    Smooth: not flat (luma standard deviation at least ``min_std``) and among
+    the ``smooth_share`` of such windows with the least gradient energy.
+    """
+    energy, std = _smoothness(image, size)
+    ok = std >= min_std
+    if not ok.any():
+        ok = np.ones_like(ok)
+    smooth = ok & (energy <= np.quantile(energy[ok], smooth_share))
+    counts = _window_means(speckles(image, dithered, plain).astype(np.float64), size)
+    counts = np.rint(counts[: energy.shape[0], : energy.shape[1]] * size**2)
+    ranked = np.where(smooth, counts, -1)
+    y, x = np.unravel_index(int(np.argmax(ranked)), ranked.shape)
+    return int(y), int(x), int(counts[y, x])
 
 
 def _by_key(rows: Sequence[dict]) -> dict[tuple[str, str, int], dict]:
     return {(r["image"], r["method"], r["k"]): r for r in rows}
 
 
+class Crop(NamedTuple):
+    """A window of the crops figure: the photo, its top-left corner and why it was chosen."""
+
+    name: str
+    y: int
+    x: int
+    why: str
+
+
 def crop_choices(
-    images: Mapping[str, NDArray[np.uint8]], *, groups: Mapping[str, str], size: int
-) -> list[tuple[str, int, int]]:
-    """One photo per half: the one whose smoothest window is smoothest; (name, y, x)."""
+    images: Mapping[str, NDArray[np.uint8]],
+    *,
+    groups: Mapping[str, str],
+    size: int,
+    rows: Sequence[dict] = (),
+    k: int = CROP_K,
+) -> list[Crop]:
+    """The windows of the crops figure.
+
+    One per half of the photos: the photo whose :func:`smooth_window` has the
+    least gradient energy, and that window. Then, when ``rows`` hold the
+    outputs of the dithering bar's two modes at ``k``, the smooth window of
+    any photo with the most :func:`speckles` (:func:`speckle_window`).
+    """
     picks = []
+    fits = {n: im for n, im in images.items() if min(im.shape[:2]) > size + 1}
     for group in PHOTO_GROUPS:
         best = None
-        for name, image in images.items():
-            if groups.get(name) != group or min(image.shape[:2]) <= size + 1:
+        for name, image in fits.items():
+            if groups.get(name) != group:
                 continue
             y, x = smooth_window(image, size)
-            win = image[y : y + size, x : x + size].astype(np.float64)
-            score = float(
-                ((np.diff(win, axis=0) ** 2).sum() + (np.diff(win, axis=1) ** 2).sum()) / size**2
-            )
-            if best is None or score < best[0]:
-                best = (score, name, y, x)
+            energy = _smoothness(image[y : y + size + 1, x : x + size + 1], size)[0][0, 0]
+            if best is None or energy < best[0]:
+                best = (energy, Crop(name, y, x, "smoothest window"))
         if best is not None:
-            picks.append(best[1:])
+            picks.append(best[1])
+    dithered, plain, _ = DITHER_BAR
+    by = _by_key(rows)
+    worst = None
+    for name, image in fits.items():
+        if groups.get(name) not in PHOTO_GROUPS:
+            continue
+        outs = [by.get((name, m, k)) for m in (dithered, plain)]
+        if not all(r and r["status"] == "ok" and r.get("output") for r in outs):
+            continue
+        y, x, count = speckle_window(
+            image,
+            dithered=read_rgb(outs[0]["output"]),
+            plain=read_rgb(outs[1]["output"]),
+            size=size,
+        )
+        if count > 0 and (worst is None or count > worst[0]):
+            worst = (count, Crop(name, y, x, f"most {dithered} speckles ({count} px)"))
+    if worst is not None:
+        picks.append(worst[1])
     return picks
 
 
@@ -1024,7 +1111,7 @@ def write_crops(
     *,
     rows: Sequence[dict],
     images: Mapping[str, NDArray[np.uint8]],
-    picks: Sequence[tuple[str, int, int]],
+    picks: Sequence[Crop],
     size: int,
     k: int = CROP_K,
 ) -> Path:
@@ -1036,7 +1123,7 @@ def write_crops(
     """
     from PIL import Image, ImageDraw, ImageFont
 
-    zoom, gap, label_h = 2, 8, 34
+    zoom, gap, label_h = 2, 8, 48
     tile = size * zoom
     cols = 1 + len(CROP_METHODS)
     width = cols * tile + (cols + 1) * gap
@@ -1048,10 +1135,9 @@ def write_crops(
     except TypeError:  # Pillow < 10.1: the fixed bitmap font
         font = ImageFont.load_default()
     by = _by_key(rows)
-    for i, (name, y, x) in enumerate(picks):
+    for i, (name, y, x, why) in enumerate(picks):
         top = gap + i * (tile + label_h + gap)
-        original = images[name]
-        shown = [("original", f"{name} ({x},{y})", original)]
+        shown = [("original", f"{name} at x={x}, y={y}", images[name])]
         for method in CROP_METHODS:
             row = by.get((name, method, k))
             if row and row["status"] == "ok" and row.get("output"):
@@ -1063,6 +1149,8 @@ def write_crops(
             left = gap + j * (tile + gap)
             draw.text((left, top), title, fill="black", font=font)
             draw.text((left, top + 15), label, fill=(80, 80, 80), font=font)
+            if j == 0:
+                draw.text((left, top + 30), why, fill=(160, 40, 40), font=font)
             if pixels is None:
                 patch = np.full((tile, tile, 3), 200, np.uint8)
             else:
@@ -1242,11 +1330,15 @@ def markdown(rows: Sequence[dict], meta: dict, modes: Mapping[str, Sequence[str]
         "![Mean file size against mean SSIMULACRA2, one line per method, points at "
         "k = " + ", ".join(str(k) for k in _ks(rows)) + "](bench/perceptual_rd.png)",
         "",
-        f"Crops at k={CROP_K}, 2x nearest neighbour: the {meta['crop_size']} x "
-        f"{meta['crop_size']} window of least gradient energy that is not flat "
-        "(luma standard deviation at least 2.5 levels), in the photo of each half "
-        "where that window is smoothest: "
-        + ", ".join(f"{n} at x={x}, y={y}" for n, y, x in meta["crops"])
+        f"Crops at k={CROP_K}, {meta['crop_size']} x {meta['crop_size']} pixels at 2x, "
+        "nearest neighbour, chosen by the benchmark: in each half of the photos, the "
+        "window of least gradient energy (mean squared difference of neighbouring "
+        "pixels) that is not flat (luma standard deviation at least 2.5 levels), in "
+        "the photo where that window is smoothest; then, over all photos, the window "
+        f"among the smoothest quarter with the most `{DITHER_BAR[0]}` speckles: "
+        "pixels at least twice, and 10 levels, farther from the original than "
+        f"`{DITHER_BAR[1]}`'s. Here: "
+        + "; ".join(f"{n} at x={x}, y={y} ({why})" for n, y, x, why in meta["crops"])
         + ". Labels: the whole image's SSIMULACRA2 and size.",
         "",
         "![Smooth regions at 2x: original, ours, pngquant](bench/perceptual_crops.png)",
@@ -1347,7 +1439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             keep=work,
             log=lambda line: print(line, file=sys.stderr, flush=True),
         )
-        picks = crop_choices(images, groups=groups, size=crop_size)
+        picks = crop_choices(images, groups=groups, size=crop_size, rows=rows)
         if figures is not None:
             write_rd_plot(figures / "perceptual_rd.png", rows)
             write_crops(

@@ -355,9 +355,13 @@ def test_quick_report_and_figures(quick_run):
     assert "| `kq-bogus` |" in text and "unsupported: kmeans-quant has no option" in text
     for name in ("perceptual_rd.png", "perceptual_crops.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    picks = first["meta"]["crops"]
+    assert [p[3] for p in picks[:2]] == ["smoothest window"] * 2  # one per half
+    assert [p[0] for p in picks[:2]] == ["chelsea-tiny", "chelsea-crop"]
+    assert all(p[3].startswith("most kq-fs speckles") for p in picks[2:])
     crops = Image.open(out / "perceptual_crops.png")
-    # one row per half, 1 + 4 tiles of 32 x 32 at 2x
-    assert crops.width >= 5 * 64 and crops.height >= 2 * 64
+    # a row per window: 1 + 4 tiles of 32 x 32 at 2x
+    assert crops.width >= 5 * 64 and crops.height >= len(picks) * 64 >= 2 * 64
 
 
 def test_unknown_method_is_a_usage_error():
@@ -386,3 +390,30 @@ def test_filters_keep_the_extra_modes(tmp_path, capsys):
     assert "| `kq-x` |" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="--extra-mode wants NAME=ARGUMENTS, got 'kq-y'"):
         pc.main(["--quick", "--extra-mode", "kq-y"])
+
+
+def test_speckles_by_hand():
+    image = np.full((1, 4, 3), 100, np.uint8)
+    plain = image.copy()
+    plain[0, :2] = 104  # 6.93 levels off
+    dithered = plain.copy()
+    dithered[0, 0] = 110  # 17.3: over twice and over 10 more than 6.93
+    dithered[0, 1] = 108  # 13.9: exactly twice, not more
+    dithered[0, 2] = 106  # 10.4 where the plain pixel was exact: over 10
+    dithered[0, 3] = 105  # 8.7: under 10
+    assert pc.speckles(image, dithered, plain).tolist() == [[True, False, True, False]]
+
+
+def test_speckle_window_finds_the_speckles_in_the_smooth_part():
+    rng = np.random.default_rng(2)
+    img = rng.integers(0, 256, (80, 240, 3)).astype(np.uint8)
+    ramp = np.linspace(60, 160, 120)[None, :, None]  # 27 levels a window: not flat
+    img[:, 120:] = np.broadcast_to(ramp, (80, 120, 3)).astype(np.uint8)
+    dithered = img.copy()
+    dithered[5:60:3, 170:200:3] = 255  # speckles in the ramp
+    dithered[:, :100:2] ^= 128  # far-off pixels in the noise: not a smooth region
+    y, x, count = pc.speckle_window(img, dithered=dithered, plain=img, size=32)
+    assert 170 - 31 <= x <= 170 and count == np.count_nonzero(
+        pc.speckles(img, dithered, img)[y : y + 32, x : x + 32]
+    )
+    assert count >= 60  # most of the 19 x 10 speckles fit in one window
