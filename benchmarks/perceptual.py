@@ -113,7 +113,7 @@ from numpy.typing import NDArray
 from .cli_e2e import pngquant_binary, update_report
 from .images import count_colors
 from .report import table
-from .sweep import fingerprint, write_json
+from .sweep import fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
 START = "<!-- perceptual:start -->"
@@ -1330,6 +1330,17 @@ def markdown(rows: Sequence[dict], meta: dict, modes: Mapping[str, Sequence[str]
         "![Mean file size against mean SSIMULACRA2, one line per method, points at "
         "k = " + ", ".join(str(k) for k in _ks(rows)) + "](bench/perceptual_rd.png)",
         "",
+        *(
+            [
+                "Identical files (same bytes, score and palette at every image and k), "
+                "so that the later line hides the earlier: "
+                + ", ".join(f"`{a}` and `{b}`" for a, b in same)
+                + ".",
+                "",
+            ]
+            if (same := identical_modes(rows))
+            else []
+        ),
         f"Crops at k={CROP_K}, {meta['crop_size']} x {meta['crop_size']} pixels at 2x, "
         "nearest neighbour, chosen by the benchmark: in each half of the photos, the "
         "window of least gradient energy (mean squared difference of neighbouring "
@@ -1354,6 +1365,38 @@ def markdown(rows: Sequence[dict], meta: dict, modes: Mapping[str, Sequence[str]
         END,
     ]
     return "\n".join(lines)
+
+
+def write_rows(path: Path, *, meta: dict, rows: Sequence[dict]) -> Path:
+    """The run as JSON, ``{"meta": ..., "rows": [...]}``: one row a line, floats to 4 decimals."""
+
+    def rounded(row: dict) -> dict:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+
+    body = ",\n".join("  " + json.dumps(rounded(r), ensure_ascii=False) for r in rows)
+    text = f'{{"meta": {json.dumps(meta, ensure_ascii=False)},\n "rows": [\n{body}\n]}}\n'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def identical_modes(rows: Sequence[dict]) -> list[tuple[str, str]]:
+    """Pairs of our modes that wrote the same files (bytes, score, palette) on every row."""
+    ours = [
+        m for m in _methods(rows) if any(r["method"] == m and r["family"] == "ours" for r in rows)
+    ]
+    sig: dict[str, dict] = {}
+    for r in rows:
+        if r["method"] in ours:
+            key = (r["image"], r["k"])
+            value = (r["status"], r.get("bytes"), r.get("ssimulacra2"), r.get("palette"))
+            sig.setdefault(r["method"], {})[key] = value
+    return [
+        (a, b)
+        for i, a in enumerate(ours)
+        for b in ours[i + 1 :]
+        if sig[a] == sig[b] and all(v[0] == "ok" for v in sig[a].values())
+    ]
 
 
 # --------------------------------------------------------------------------
@@ -1481,7 +1524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(summary_tables(rows))
     print(verdict_table(rows))
     if json_path is not None:
-        write_json(json_path, {"meta": meta, "rows": rows})
+        write_rows(json_path, meta=meta, rows=rows)
     if report is not None:
         update_report(report, markdown(rows, meta, modes), start=START, end=END)
     print(f"{len(rows)} rows in {minutes:.1f} min", file=sys.stderr)

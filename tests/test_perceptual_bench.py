@@ -417,3 +417,18 @@ def test_speckle_window_finds_the_speckles_in_the_smooth_part():
         pc.speckles(img, dithered, img)[y : y + 32, x : x + 32]
     )
     assert count >= 60  # most of the 19 x 10 speckles fit in one window
+
+
+def test_identical_modes_by_hand():
+    rows = [
+        {**_row("a", "tuning", m, 8, 10.0, 100), "palette": "p"}
+        for m in ("kq-default", "kq-none", "kq-fs", "pngquant")
+    ]
+    rows += [
+        {**_row("b", "tuning", m, 8, 20.0, 200), "palette": "q"}
+        for m in ("kq-default", "kq-none", "kq-fs", "pngquant")
+    ]
+    rows[6]["bytes"] = 201  # kq-fs differs on one image
+    assert pc.identical_modes(rows) == [("kq-default", "kq-none")]
+    rows[5]["palette"] = "other"  # so does kq-none now
+    assert pc.identical_modes(rows) == []
