@@ -127,11 +127,12 @@ KS = (8, 16, 32, 64, 128, 256)
 #: Our command line's modes: name -> arguments added to
 #: ``kmeans-quant IN -k K -o OUT --force --quiet``. One line per mode.
 MODES: dict[str, list[str]] = {
-    "kq-default": [],
-    "kq-oklab": ["--space", "oklab"],
-    "kq-fs": ["--dither", "floyd-steinberg"],
+    "kq-default": [],  # the perceptual mode, dithered with Floyd-Steinberg
+    "kq-fs": ["--dither", "floyd-steinberg"],  # the same, asked for
+    "kq-none": ["--dither", "none"],  # the perceptual palette, undithered
     "kq-ordered": ["--dither", "ordered"],
-    "kq-none": ["--dither", "none"],
+    "kq-mse": ["--mode", "mse", "--dither", "none"],  # the K-Means recipe of quantize(img, k)
+    "kq-mse-fs": ["--mode", "mse", "--dither", "floyd-steinberg"],
 }
 
 PHOTO_GROUPS = {
@@ -161,10 +162,10 @@ DITHER_BAR = ("kq-fs", "kq-none", 64)  # dithered above undithered at every k <=
 
 # The crops: the methods shown beside the original, at this k.
 CROP_K = 16
-CROP_METHODS = ("kq-default", "kq-fs", "pngquant", "pngquant-nofs")
+CROP_METHODS = ("kq-mse", "kq-none", "kq-default", "pngquant-nofs", "pngquant")
 CROP_SIZE = 96
 # Drawn bold in the rate-distortion plot: the methods of the bars.
-KEY_METHODS = frozenset({"kq-default", "kq-none", "kq-fs", "pngquant", "pngquant-nofs"})
+KEY_METHODS = frozenset({"kq-default", "kq-none", "kq-fs", "kq-mse", "pngquant", "pngquant-nofs"})
 
 # Bumped when a measure changes, so that cached peer rows are computed again.
 SCORE_VERSION = 1
