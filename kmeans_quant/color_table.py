@@ -25,7 +25,7 @@ How the thresholds below were chosen is in ``docs/internals.md``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -55,9 +55,6 @@ _DENSE_MIN_PIXELS = 1 << 22
 _LUT_MIN_PIXELS = 1 << 16
 # Pixels per block when codes are formed block by block (1 MiB of codes).
 _BLOCK = 1 << 18
-# Pixels per block when per-pixel weights are summed by colour over the
-# dense lookup table: few blocks, as each adds a bincount over all colours.
-_TOTAL_BLOCK = 1 << 21
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +76,7 @@ class ColorTable:
     _color_codes: NDArray | None  # 8-bit sorted path: code of every distinct colour
     _lut: NDArray | None  # 8-bit dense path: colour index of every possible code
     _inverse: NDArray[np.intp] | None  # generic path: colour index per pixel
+    _cache: dict[str, NDArray] = field(default_factory=dict, repr=False)  # pixel_index, once
 
     def _blocks(self, lookup: NDArray | None = None) -> Iterator[tuple[slice, NDArray]]:
         """``(rows, colour index of those pixels)`` for blocks of the 8-bit pixels.
@@ -140,9 +138,20 @@ class ColorTable:
         return out
 
     def pixel_index(self) -> NDArray:
-        """Index into ``colors`` of every pixel (int32, or intp for huge tables)."""
-        m = self.colors.shape[0]
-        return self.expand(np.arange(m, dtype=np.int32 if m < 2**31 else np.intp))
+        """Index into ``colors`` of every pixel (int32, or intp for huge tables).
+
+        Computed once per table and kept (4 bytes a pixel): error diffusion
+        and the per-colour sums of :meth:`total` both read it. The array is
+        shared: read it, do not write to it.
+        """
+        if self._inverse is not None:
+            return self._inverse
+        if "index" not in self._cache:
+            m = self.colors.shape[0]
+            self._cache["index"] = self.expand(
+                np.arange(m, dtype=np.int32 if m < 2**31 else np.intp)
+            )
+        return self._cache["index"]
 
     def visible_counts(self, alpha: NDArray | None, rule: str = "auto") -> NDArray[np.int64]:
         """Pixels of each colour that count for a fit, by the transparency ``rule``.
@@ -177,12 +186,7 @@ class ColorTable:
             starts = np.zeros(m, dtype=np.intp)
             np.cumsum(self.counts[:-1], out=starts[1:])
             return np.add.reduceat(weights[order].astype(np.float64), starts)
-        sums = np.zeros(m, dtype=np.float64)
-        for start in range(0, pixels.shape[0], _TOTAL_BLOCK):
-            rows = slice(start, start + _TOTAL_BLOCK)
-            index = self._lut[pack_colors(pixels[rows])]
-            sums += np.bincount(index, weights=weights[rows], minlength=m)
-        return sums
+        return np.bincount(self.pixel_index(), weights=weights, minlength=m).astype(np.float64)
 
     def count(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Pixels of each colour among those where ``mask`` (one flag per pixel) is set."""

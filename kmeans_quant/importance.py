@@ -85,8 +85,12 @@ def _luma(pixels: NDArray, scale: float) -> NDArray[np.float32]:
     """Luma in [0, 1] of (n, c) pixel rows: the value for grey, Y' for colour."""
     if pixels.shape[1] == 1:
         return pixels[:, 0].astype(np.float32) * np.float32(1 / scale)
-    y = pixels[:, :3].astype(np.float32) @ _LUMA
-    y *= np.float32(1 / scale)
+    # Three multiply-adds, not a matrix-vector product: a BLAS call with an
+    # inner dimension of 3 gains nothing from threads.
+    w = _LUMA / np.float32(scale)
+    y = pixels[:, 0] * w[0]
+    y += pixels[:, 1] * w[1]
+    y += pixels[:, 2] * w[2]
     return y
 
 

@@ -46,7 +46,7 @@ from ._fit.pipeline import (
 from ._validation import PixelFormat
 from .color_table import color_table, merge_tables
 from .frames import ANIMATION_EXTENSIONS, Animation, quantize_frames, read_frames, write_frames
-from .image import extract_palette, quantize, recolor
+from .image import quantize, recolor
 from .importance import importance_map
 from .io import human_size, open_image, write_image
 from .metrics import mse
@@ -232,8 +232,9 @@ def run_job(
         A palette to map onto instead of fitting one: a shared fit
         (:func:`fit_counted`) or ``--palette-in`` (uint8 colours).
     stage : callable, optional
-        Called with the name of each step as it starts (read, fit, map,
-        dither, write), for progress.
+        Called with the name of each step as it starts (read, "fit + map"
+        or "fit + dither", or "map" or "dither" onto a given palette, write),
+        for progress.
 
     Returns
     -------
@@ -443,21 +444,6 @@ def map_content(
             return Mapped(anim.frames, None, content, fixed_in(first, options))
         image = content
         fixed = fixed_in(image, options)
-        if step == "dither" and options.quality is None:
-            # Two steps, so that progress can tell the fit from the dithering;
-            # quantize(...) equals recolor(extract_palette(...)) exactly.
-            stage("fit")
-            pal = extract_palette(
-                image,
-                options.k,
-                alpha=alpha,
-                fixed=fixed,
-                mode=options.mode,
-                space=options.space,
-                **fit,
-            )
-            stage("dither")
-            return Mapped(recolor(image, pal, **mapping), image, None, fixed)
         stage(f"fit + {step}")
         out = quantize(
             image, options.k, alpha=alpha, fixed=fixed, quality=options.quality, **fit, **mapping

@@ -211,7 +211,7 @@ def test_quiet_prints_nothing(work, capsys):
 def test_verbose_shows_stages_off_a_terminal(work, capsys):
     assert main(["a.png", "-k", "3", "--verbose", "--dither", "ordered"]) == 0
     err = capsys.readouterr().err
-    for stage in ("read", "fit", "dither", "write"):
+    for stage in ("read", "fit + dither", "write"):
         assert f"0/1 a.png: {stage}" in err
 
 
@@ -224,8 +224,7 @@ def test_progress_by_stage_on_a_terminal(work, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stderr", term)
     assert main(["a.png", "-k", "2"]) == 0
     shown = term.getvalue()
-    assert "0/1 a.png: read" in shown and "0/1 a.png: fit" in shown
-    assert "0/1 a.png: dither" in shown
+    assert "0/1 a.png: read" in shown and "0/1 a.png: fit + dither" in shown
     assert "0/1 a.png: write" in shown and shown.endswith("\r")
 
 

@@ -224,9 +224,10 @@ def test_fs_line_falls_back_to_wavefronts_when_passes_do_not_settle(monkeypatch)
     pal = rng.uniform(0, 255, (8, 3)).astype(np.float32)
     colors, inverse, _, p, shape = _table(img, pal)
     values = np.ascontiguousarray(colors.T)[:, inverse]
-    sets = nearest_sets(colors, p)[inverse]
+    search = ed._CandidateSearch(p, nearest_sets(colors, p), 64)
     level = np.ones(inverse.size, dtype=np.float32)
-    assert ed._diffuse_chain(values, sets, p, level=level, weight=0.35, max_passes=1) is None
+    line = ed._diffuse_chain(values, inverse, search, p, level=level, weight=0.35, max_passes=1)
+    assert line is None
     monkeypatch.setattr(ed, "_diffuse_chain", lambda *args, **kw: None)
     np.testing.assert_array_equal(fs(img, pal), fs_reference(img, pal))
 
@@ -250,14 +251,17 @@ def sets_by_loop(colors, pal, m):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("m", [1, 2, 4])
-def test_nearest_sets_equal_the_loop(dtype, m):
-    rng = np.random.default_rng(m)
+@pytest.mark.parametrize("k", [5, 20, 37, 200])
+def test_nearest_sets_equal_the_loop(dtype, m, k):
+    rng = np.random.default_rng(m + k)
     colors = rng.uniform(0, 255, (300, 3)).astype(dtype)
-    pal = rng.uniform(0, 255, (37, 3)).astype(dtype)
+    pal = rng.uniform(0, 255, (k, 3)).astype(dtype)
     np.testing.assert_array_equal(nearest_sets(colors, pal, m), sets_by_loop(colors, pal, m))
     # Ties and near-ties at the set's edge: integer levels, duplicated and
-    # nudged entries, so the screen must fall back to exact sums.
+    # nudged entries, which the cell bounds must not cut away.
     levels = np.repeat(np.arange(0, 256, 16.0)[:, None], 3, axis=1)
+    if k < 33:  # the same kinds of ties in a smaller palette (19 colours)
+        levels = levels[::2]
     pal = np.vstack([levels, levels[::3], levels + np.spacing(levels.astype(dtype))]).astype(dtype)
     colors = (rng.integers(0, 32, (300, 3)) * 8.0).astype(dtype)
     np.testing.assert_array_equal(nearest_sets(colors, pal, m), sets_by_loop(colors, pal, m))

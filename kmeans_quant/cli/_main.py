@@ -373,7 +373,7 @@ class _Progress:
         self._draw(label)
 
     def stage(self, name: str) -> None:
-        """The current file has reached stage ``name`` (read, fit, map, dither, write)."""
+        """The current file has reached stage ``name`` (read, fit + map or dither, write)."""
         self._draw(f"{self._file[1]}: {name}")
 
     def _draw(self, label: str) -> None:

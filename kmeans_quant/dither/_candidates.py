@@ -11,17 +11,10 @@ set is defined by exact arithmetic: the squared distance
 :math:`D_j = (x_0 - p_{j0})^2 + (x_1 - p_{j1})^2 + \dots`, summed in channel
 order in the colours' dtype, and the :math:`m` smallest :math:`D_j`, ties
 to the lowest index (the set :func:`kmeans_quant.naive.floyd_steinberg`
-computes in a loop). It is found fast by screening: one matrix product
-estimates every distance in float64 as
-:math:`E_j = \lVert p_j\rVert^2 - 2\,x\cdot p_j + \lVert x\rVert^2`,
-within :math:`\delta = 32\,\epsilon_{64}(\lVert x\rVert^2 + \max_j
-\lVert p_j\rVert^2)` of the true :math:`T_j`, while :math:`D_j` is within
-:math:`5\epsilon T_j` of it (:math:`\epsilon` the unit roundoff of the
-colours' dtype). When the :math:`(m+1)`-th smallest estimate exceeds the
-:math:`m`-th by more than :math:`8\epsilon(E_{(m)} + E_{(m+1)}) + 4\delta`,
-every colour in the estimated set has a smaller :math:`D` than every colour
-outside it, so the set is exact; the other rows (near-ties) are computed
-exactly.
+computes in a loop). It is found cell by cell: a bound per cell of a grid
+over the colours leaves each colour a short list of palette colours to
+measure exactly (:func:`_cell_sets`), so the work per colour hardly grows
+with the palette.
 """
 
 from __future__ import annotations
@@ -36,23 +29,9 @@ __all__ = ["CANDIDATES", "nearest_sets"]
 #: tetrahedron of palette colours; docs/benchmarks.md ("What the eye sees")
 #: has the measurements behind the choice.
 CANDIDATES = 4
-# Elements of one (colours, palette) block of the screen.
-_BLOCK_ELEMENTS = 1 << 18
-
-
-def _exact_sets(colors: NDArray, palette: NDArray, m: int) -> NDArray[np.intp]:
-    """The ``m`` nearest palette rows of every colour by channel-order sums."""
-    dist = np.zeros((colors.shape[0], palette.shape[0]), dtype=colors.dtype)
-    for ch in range(colors.shape[1]):
-        diff = colors[:, ch, None] - palette[None, :, ch]
-        dist += diff * diff
-    rows = np.arange(colors.shape[0])
-    picked = np.empty((colors.shape[0], m), dtype=np.intp)
-    for i in range(m):  # argmin takes the first minimum: ties to the lowest index
-        j = dist.argmin(axis=1)
-        picked[:, i] = j
-        dist[rows, j] = np.inf
-    return picked
+# Cells per channel of the grid of :func:`_cell_sets`, and colours per block of its search.
+_CELL_LEVELS = 32
+_CELL_BLOCK = 1 << 15
 
 
 def nearest_sets(colors: NDArray, palette: NDArray, m: int = CANDIDATES) -> NDArray[np.intp]:
@@ -89,27 +68,73 @@ def nearest_sets(colors: NDArray, palette: NDArray, m: int = CANDIDATES) -> NDAr
     k = palette.shape[0]
     if k <= m:
         return np.broadcast_to(np.arange(k), (g, k)).copy()
+    return _cell_sets(colors, palette, m)
+
+
+def _cell_sets(colors: NDArray, palette: NDArray, m: int) -> NDArray[np.intp]:
+    r""":func:`nearest_sets` of many palette colours, cell by cell.
+
+    The colours are grouped into the cells of a grid over their box. For a
+    cell whose colours span the box :math:`[a, b]`, every palette colour
+    :math:`q` is at least :math:`\underline d(q) = \lVert \max(a - q, 0,
+    q - b)\rVert^2` and at most :math:`\overline d(q) = \sum_i \max((q_i -
+    a_i)^2, (q_i - b_i)^2)` from each of them. With :math:`T` the
+    :math:`m`-th smallest :math:`\overline d`, every colour of the cell has
+    :math:`m` palette colours within :math:`T`, so a palette colour with
+    :math:`\underline d(q) > T` (beyond a margin for rounding) is in no
+    colour's set. The others form the cell's list, in ascending index
+    order, and each colour's set is found among its cell's list by exact
+    channel-order sums (ties to the lowest index): the sets
+    :func:`nearest_sets` defines.
+    """
+    g, c = colors.shape
+    k = palette.shape[0]
+    lo, hi = colors.min(axis=0), colors.max(axis=0)
+    width = np.maximum((hi - lo) / _CELL_LEVELS, np.finfo(np.float32).tiny)
+    digits = np.minimum(((colors - lo) / width).astype(np.int64), _CELL_LEVELS - 1)
+    cell = digits[:, 0]
+    for ch in range(1, c):
+        cell = cell * _CELL_LEVELS + digits[:, ch]
+    order = np.argsort(cell, kind="stable")
+    cell_sorted = cell[order]
+    starts = np.flatnonzero(np.concatenate(([True], cell_sorted[1:] != cell_sorted[:-1])))
+    members = colors[order].astype(np.float64)
+    a = np.minimum.reduceat(members, starts, axis=0)  # (cells, c): the box of each cell
+    b = np.maximum.reduceat(members, starts, axis=0)
     p64 = palette.astype(np.float64)
-    coef = np.vstack([-2.0 * p64.T, np.einsum("ij,ij->i", p64, p64)[None]])
-    rel = 8 * float(np.finfo(colors.dtype).eps)
-    absolute = 4 * 32 * float(np.finfo(np.float64).eps)
-    pal_sq = float(coef[c].max())
+    below = np.maximum(a[:, None, :] - p64[None], 0) + np.maximum(p64[None] - b[:, None, :], 0)
+    d_min = np.einsum("ijk,ijk->ij", below, below)
+    d_max = np.maximum((p64[None] - a[:, None, :]) ** 2, (p64[None] - b[:, None, :]) ** 2).sum(2)
+    bound = np.partition(d_max, m - 1, axis=1)[:, m - 1 : m]
+    # Rounding of the exact sums (in the colours' dtype) and of these bounds.
+    eps = 8 * float(np.finfo(colors.dtype).eps)
+    keep = d_min <= bound * (1 + eps) + eps
+    lengths = keep.sum(axis=1)
+    # The palette plus a row far from every colour (its squared distance
+    # stays finite in float32): the padding, never among the m nearest.
+    far = np.full((1, c), 1e18, dtype=colors.dtype)
+    pad_pal = np.concatenate([palette.astype(colors.dtype), far])
+    cell_of = np.repeat(np.arange(starts.size), np.diff(np.append(starts, g)))
     out = np.empty((g, m), dtype=np.intp)
-    block = max(1, _BLOCK_ELEMENTS // k)
-    for lo in range(0, g, block):
-        x = colors[lo : lo + block].astype(np.float64)
-        est = x @ coef[:c] + coef[c]  # E_j - ||x||^2
-        x_sq = np.einsum("ij,ij->i", x, x)
-        part = np.argpartition(est, m, axis=1)[:, : m + 1]
-        vals = np.take_along_axis(est, part, axis=1)
-        order = np.argsort(vals, axis=1)
-        part = np.take_along_axis(part, order, axis=1)
-        vals = np.take_along_axis(vals, order, axis=1)
-        e_m, e_next = vals[:, m - 1] + x_sq, vals[:, m] + x_sq
-        slack = rel * (e_m + e_next) + absolute * (x_sq + pal_sq)
-        sets = part[:, :m]
-        unsure = np.flatnonzero(e_next - e_m <= slack)
-        if unsure.size:
-            sets[unsure] = _exact_sets(colors[lo + unsure], palette, m)
-        out[lo : lo + block] = np.sort(sets, axis=1)
+    for s0 in range(0, g, _CELL_BLOCK):
+        s1 = min(g, s0 + _CELL_BLOCK)
+        cells = cell_of[s0:s1]
+        width_l = int(lengths[cells[0] : cells[-1] + 1].max())
+        lists = np.full((cells[-1] - cells[0] + 1, width_l), k, dtype=np.intp)
+        for j, row in enumerate(keep[cells[0] : cells[-1] + 1]):
+            idx = np.flatnonzero(row)
+            lists[j, : idx.size] = idx
+        cand = lists[cells - cells[0]]  # (n, L) palette indices, ascending, padded with k
+        x = colors[order[s0:s1]]
+        dist = np.zeros(cand.shape, dtype=colors.dtype)
+        for ch in range(c):
+            diff = x[:, ch, None] - pad_pal[cand, ch]
+            dist += diff * diff
+        rows = np.arange(s1 - s0)
+        picked = np.empty((s1 - s0, m), dtype=np.intp)
+        for i in range(m):  # argmin takes the first minimum: ties to the lowest index
+            j = dist.argmin(axis=1)
+            picked[:, i] = cand[rows, j]
+            dist[rows, j] = np.inf
+        out[order[s0:s1]] = np.sort(picked, axis=1)
     return out

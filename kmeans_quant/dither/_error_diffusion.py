@@ -63,40 +63,47 @@ CARRY = 0.8
 class _CandidateSearch:
     r"""The nearest of each pixel's candidate palette colours, for batches of pixels.
 
-    Calling it with ``values`` of shape (c, n) and ``sets`` of shape (n, m),
-    each row the candidate palette indices of one pixel in ascending order,
-    returns the candidate nearest to every column, ties to the lowest
-    index. The distance is :math:`(v_0 - p_0)^2 + (v_1 - p_1)^2 + \dots`
-    added in channel order; the work per pixel is the same for any palette
-    size.
+    Built from the palette and every distinct colour's candidate set (rows
+    of ascending palette indices), it keeps each colour's candidate
+    coordinates in one row, so a batch gathers them in one pass. Calling it
+    with ``values`` of shape (c, n) and ``which``, the distinct colour of
+    each of the n pixels, returns the candidate nearest to every column,
+    ties to the lowest index. The distance is
+    :math:`(v_0 - p_0)^2 + (v_1 - p_1)^2 + \dots` added in channel order;
+    the work per pixel is the same for any palette size.
     """
 
-    def __init__(self, pal: NDArray, m: int, n_max: int) -> None:
+    def __init__(self, pal: NDArray, sets: NDArray, n_max: int) -> None:
+        g, m = sets.shape
         c = pal.shape[1]
-        self.pal_t = np.ascontiguousarray(pal.T)  # (c, k)
-        self.cand = np.empty((c, n_max, m), dtype=pal.dtype)
+        self.m = m
+        # coords[u, ch * m + i] = channel ch of candidate i of colour u.
+        self.coords = np.ascontiguousarray(pal[sets].transpose(0, 2, 1).reshape(g, c * m))
+        self.flat_sets = np.ascontiguousarray(sets).reshape(-1)
+        self.buf = np.empty((n_max, c * m), dtype=pal.dtype)
         self.dist = np.empty((n_max, m), dtype=pal.dtype)
         self.diff = np.empty((n_max, m), dtype=pal.dtype)
 
-    def __call__(self, values: NDArray, sets: NDArray) -> NDArray[np.intp]:
+    def __call__(self, values: NDArray, which: NDArray) -> NDArray[np.intp]:
         c, n = values.shape
-        m = sets.shape[1]
-        cand = self.cand[:, :n, :m]
-        np.take(self.pal_t, sets, axis=1, out=cand)
-        dist, diff = self.dist[:n, :m], self.diff[:n, :m]
+        m = self.m
+        cand = np.take(self.coords, which, axis=0, out=self.buf[:n])
+        dist, diff = self.dist[:n], self.diff[:n]
         for ch in range(c):
-            np.subtract(values[ch, :, None], cand[ch], out=diff)
+            np.subtract(values[ch, :, None], cand[:, ch * m : (ch + 1) * m], out=diff)
             if ch == 0:
                 np.multiply(diff, diff, out=dist)
             else:
                 dist += np.multiply(diff, diff, out=diff)
         pick = dist.argmin(axis=1)  # first minimum: the lowest index
-        return sets[np.arange(n), pick]
+        pick += which * m
+        return np.take(self.flat_sets, pick)
 
 
 def _diffuse_chain(
     values: NDArray,
-    sets: NDArray,
+    which: NDArray,
+    nearest: _CandidateSearch,
     pal: NDArray,
     level: NDArray,
     weight: float,
@@ -121,8 +128,11 @@ def _diffuse_chain(
     ----------
     values : ndarray, shape (c, n)
         The line's colours.
-    sets : ndarray of intp, shape (n, m)
-        Each pixel's candidate palette indices, ascending.
+    which : ndarray of int, shape (n,)
+        Each pixel's distinct colour.
+    nearest : _CandidateSearch
+        The candidate search of the colours, for batches of ``n_seg``
+        pixels (``n_seg`` = ceil(n / max(128, sqrt(n)))).
     pal : ndarray, shape (k, c)
         The palette, in ``values``' dtype.
     level : ndarray, shape (n,)
@@ -139,7 +149,6 @@ def _diffuse_chain(
     """
     c, n = values.shape
     dtype = values.dtype
-    m = sets.shape[1]
     seg = max(128, int(np.sqrt(n)))
     n_seg = -(-n // seg)
 
@@ -151,13 +160,12 @@ def _diffuse_chain(
         return np.ascontiguousarray(np.moveaxis(split, -1, 0))
 
     vals = by_step(values, 0)  # (seg, c, n_seg)
-    step_sets = by_step(np.ascontiguousarray(sets.T), 0).transpose(0, 2, 1)  # (seg, n_seg, m)
+    step_which = by_step(which, 0)  # (seg, n_seg)
     step_level = by_step(level, 0)  # (seg, n_seg)
     w = dtype.type(weight)
     labels = np.zeros((seg, n_seg), dtype=np.intp)
     passed = np.zeros((seg, c, n_seg), dtype=dtype)  # a passed on after each step
     pal_t = np.ascontiguousarray(pal.T)
-    nearest = _CandidateSearch(pal, m, n_seg)
     incoming = np.zeros((c, n_seg), dtype=dtype)
     active = np.arange(n_seg)
     for p in range(max_passes):
@@ -165,7 +173,7 @@ def _diffuse_chain(
         for i in range(seg):
             v = vals[i][:, active]
             v += carry
-            lab = nearest(v, step_sets[i][active])
+            lab = nearest(v, step_which[i][active])
             e = np.subtract(v, np.take(pal_t, lab, axis=1), out=v)
             e *= step_level[i][active]
             carry = np.multiply(e, w, out=e)
@@ -264,12 +272,13 @@ def floyd_steinberg(
     if pal.shape[0] == 1 or H * W == 0:
         return labels
     color_sets = nearest_sets(colors, pal)
-    m = color_sets.shape[1]
     right, down_left, down, down_right = FS_WEIGHTS
     if H == 1 or W == 1:  # one line: error only goes along it
+        n = H * W
         line = _diffuse_chain(
             np.ascontiguousarray(colors.T)[:, inverse],
-            color_sets[inverse],
+            inverse,
+            _CandidateSearch(pal, color_sets, -(-n // max(128, int(np.sqrt(n))))),
             pal,
             level=np.ones(H * W, dtype=dtype) if level is None else level,
             weight=(right if H == 1 else down) * CARRY * strength,
@@ -292,7 +301,7 @@ def floyd_steinberg(
     # channel and row y; row H catches error pushed below the last row.
     pending = np.zeros((4, c, H + 1), dtype=dtype)
     n_max = min(H, (W + 1) // 2)
-    nearest = _CandidateSearch(pal, m, n_max)
+    nearest = _CandidateSearch(pal, color_sets, n_max)
     value_buf = np.empty((c, n_max), dtype=dtype)
     color_buf = np.empty((c, n_max), dtype=dtype)
     share_buf = np.empty((4, c, n_max), dtype=dtype)
@@ -312,7 +321,7 @@ def floyd_steinberg(
         np.take(colors_t, which, axis=1, out=v)
         v += pending[slot, :, rows]
         pending[slot] = 0  # free the slot for wavefront t + 4
-        lab = nearest(v, color_sets[which])
+        lab = nearest(v, which)
         flat_labels[pix] = lab
         e = np.subtract(v, np.take(pal_t, lab, axis=1, out=color_buf[:, :n]), out=v)
         if level is not None:
