@@ -303,21 +303,6 @@ def test_seeding_quality_matches_scikit_learn():
     assert np.mean(ours) <= 1.05 * np.mean(theirs)
 
 
-def test_threaded_assignment_equals_one_thread(monkeypatch):
-    import kmeans_quant.engine._steps as steps
-
-    rng = np.random.default_rng(4)
-    X = rng.normal(size=(20000, 3)).astype(np.float32)
-    C = X[:37].copy()
-    monkeypatch.setattr(steps, "_THREAD_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(steps, "_workers", lambda: 3)  # uneven split on purpose
-    threaded = assign_labels(X, C)
-    monkeypatch.setattr(steps, "_THREAD_MIN_ELEMENTS", 10**18)
-    single = assign_labels(X, C)
-    np.testing.assert_array_equal(threaded[0], single[0])
-    np.testing.assert_array_equal(threaded[1], single[1])
-
-
 @pytest.mark.parametrize("k", [1, 5, 32])
 def test_column_assignment_equals_row_wise(monkeypatch, k):
     """Few centres take the (k, rows) path; it must agree with argmin by rows."""

@@ -26,9 +26,7 @@ Update
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import cast
@@ -37,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_data, check_k, check_sample_weight
+from ._threads import get_num_threads, run_chunks
 
 __all__ = ["squared_distances", "assign_labels", "update_centers"]
 
@@ -48,6 +47,8 @@ BLAS_ONE_THREAD = 1 << 18
 # (inner dimension d + 1 = 4) the product stays on one thread, and a
 # 256 KiB float32 block still sits in L2 for the minimum search.
 _BLOCK_ELEMENTS = BLAS_ONE_THREAD // 4
+# Fewest rows of a block, whatever k and the number of features.
+_MIN_BLOCK_ROWS = 16
 
 
 # --------------------------------------------------------------------------
@@ -75,8 +76,14 @@ def _row_norms_sq(X: NDArray) -> NDArray:
     return np.einsum("ij,ij->i", X, X)
 
 
-def _block_rows(k: int) -> int:
-    return max(256, _BLOCK_ELEMENTS // max(k, 1))
+def _block_rows(k: int, inner: int) -> int:
+    """Rows of one block of the distance matrix against ``k`` centres.
+
+    ``inner`` is the product's inner dimension (features + 1). Blocks hold
+    at most ``_BLOCK_ELEMENTS`` distances and at most ``BLAS_ONE_THREAD``
+    multiply-adds, so OpenBLAS runs each product on the calling thread.
+    """
+    return max(_MIN_BLOCK_ROWS, min(_BLOCK_ELEMENTS, BLAS_ONE_THREAD // inner) // max(k, 1))
 
 
 class FirstMin:
@@ -133,7 +140,7 @@ def _assign_columns(
     contiguous rows (:class:`FirstMin`), which beats numpy's row-wise argmin.
     """
     k = CaT.shape[1]
-    step = _block_rows(k)
+    step = _block_rows(k, Xa.shape[1])
     rows = min(step, stop - start)
     Ca = np.ascontiguousarray(CaT.T)
     # The rows, transposed into a contiguous buffer: BLAS takes a
@@ -157,7 +164,7 @@ def _assign_rows(
 ) -> None:
     """Fill ``labels[start:stop]`` (and ``min_sq``) from ``(rows, k)`` blocks and argmin."""
     k = CaT.shape[1]
-    step = _block_rows(k)
+    step = _block_rows(k, Xa.shape[1])
     buf = np.empty((min(step, stop - start), k), dtype=Xa.dtype)
     all_rows = np.arange(buf.shape[0])
     for lo in range(start, stop, step):
@@ -196,23 +203,10 @@ def _pad_centers(CaT: NDArray, width: int) -> NDArray:
     return padded
 
 
-# Distance-matrix elements below which one thread does the whole assignment.
+# Distance-matrix elements from which the assignment is shared among threads
+# (kmeans_quant.engine._threads), in chunks of _CHUNK_BLOCKS blocks.
 _THREAD_MIN_ELEMENTS = 1 << 20
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="kmeans_quant")
-    return _POOL
+_CHUNK_BLOCKS = 4
 
 
 def _assign(
@@ -225,32 +219,31 @@ def _assign(
     round-off pushes below zero are clipped to zero. With ``want_min=False``
     the distances are not gathered (None is returned in their place).
 
-    Large assignments are split into one contiguous range of rows per CPU
-    core, each worked through in blocks on its own thread: NumPy releases
-    the GIL in the matrix product and in argmin, and every row's result
-    depends on that row alone, so the output is the same as on one thread.
+    Large assignments are cut into chunks of whole blocks that threads take
+    one at a time (:func:`kmeans_quant.engine._threads.run_chunks`): NumPy
+    releases the GIL in the matrix product and in argmin. The blocks, the
+    kernel and every row's arithmetic are the same whatever the number of
+    threads, so the output is too.
     """
     n = Xa.shape[0]
     k = centers.shape[0]
     CaT = _augment_centers(centers)
     labels = np.empty(n, dtype=np.intp)
     min_sq = np.empty(n, dtype=Xa.dtype) if want_min else None
-    workers = _workers() if n * k >= _THREAD_MIN_ELEMENTS else 1
-    rows = k > (_COLUMNS_MAX_K if workers == 1 else _COLUMNS_MAX_K_THREADED)
+    big = n * k >= _THREAD_MIN_ELEMENTS
+    rows = k > (_COLUMNS_MAX_K_THREADED if big else _COLUMNS_MAX_K)
     if _COLUMNS_MAX_K < k < _ROWS_PAD_K:
         CaT = _pad_centers(CaT, _ROWS_PAD_K)
-    if not rows:
-        _assign_columns(Xa, CaT, labels, min_sq, 0, n)
-    elif workers == 1:
-        _assign_rows(Xa, CaT, labels, min_sq, 0, n)
+    kernel = _assign_rows if rows else _assign_columns
+    if not big:
+        kernel(Xa, CaT, labels, min_sq, 0, n)
     else:
-        edges = np.linspace(0, n, workers + 1).astype(int)
-        jobs = [
-            _thread_pool().submit(_assign_rows, Xa, CaT, labels, min_sq, lo, hi)
-            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
-        ]
-        for job in jobs:
-            job.result()
+        run_chunks(
+            partial(kernel, Xa, CaT, labels, min_sq),
+            n,
+            chunk=_CHUNK_BLOCKS * _block_rows(CaT.shape[1], Xa.shape[1]),
+            threads=get_num_threads(),
+        )
     if want_min:
         min_sq += x_sq
         np.maximum(min_sq, 0, out=min_sq)
