@@ -24,12 +24,14 @@ def _no_env(monkeypatch):
     monkeypatch.delenv(_threads.NUM_THREADS_ENV, raising=False)
 
 
-def test_default_is_the_usable_cpus():
+def test_default_is_the_usable_cpus(monkeypatch):
+    monkeypatch.setattr(_threads, "_threadpoolctl_limit", lambda: None)
     assert get_num_threads() == _threads._usable_cpus()
 
 
 def test_environment_variable_sets_the_default(monkeypatch):
     monkeypatch.setattr(_threads, "_usable_cpus", lambda: 8)
+    monkeypatch.setattr(_threads, "_threadpoolctl_limit", lambda: None)
     monkeypatch.setenv("KMEANS_QUANT_NUM_THREADS", "3")
     assert get_num_threads() == 3
     with thread_limit(1):  # the context manager wins over the environment
@@ -39,6 +41,7 @@ def test_environment_variable_sets_the_default(monkeypatch):
 
 def test_never_more_threads_than_cpus(monkeypatch):
     monkeypatch.setattr(_threads, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(_threads, "_threadpoolctl_limit", lambda: None)
     with thread_limit(16):
         assert get_num_threads() == 2
     monkeypatch.setenv("KMEANS_QUANT_NUM_THREADS", "16")
@@ -56,6 +59,7 @@ def test_bad_environment_variable_is_named(monkeypatch, value):
 
 def test_nested_limits_restore_the_outer_one(monkeypatch):
     monkeypatch.setattr(_threads, "_usable_cpus", lambda: 8)
+    monkeypatch.setattr(_threads, "_threadpoolctl_limit", lambda: None)
     with thread_limit(3):
         with thread_limit(1) as n:
             assert n == 1 and get_num_threads() == 1
@@ -63,7 +67,8 @@ def test_nested_limits_restore_the_outer_one(monkeypatch):
     assert get_num_threads() == _threads._usable_cpus()
 
 
-def test_limit_is_per_thread():
+def test_limit_is_per_thread(monkeypatch):
+    monkeypatch.setattr(_threads, "_threadpoolctl_limit", lambda: None)
     seen = []
     with thread_limit(1):
         worker = threading.Thread(target=lambda: seen.append(get_num_threads()))
@@ -169,3 +174,25 @@ def test_quantize_is_the_same_on_any_number_of_threads():
         np.testing.assert_array_equal(image, outs[0][0])
         np.testing.assert_array_equal(palette.colors, outs[0][1].colors)
         np.testing.assert_array_equal(palette.counts, outs[0][1].counts)
+
+
+def test_seeding_is_the_same_on_any_number_of_threads():
+    from kmeans_quant import kmeans_plusplus
+
+    X = np.random.default_rng(2).normal(size=(150000, 4))
+    w = np.random.default_rng(3).uniform(0.5, 2, size=len(X))
+    with thread_limit(1):
+        one = kmeans_plusplus(X, 24, sample_weight=w, rng=5)
+    with thread_limit(2):
+        two = kmeans_plusplus(X, 24, sample_weight=w, rng=5)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_sampling_mode_is_the_same_on_any_number_of_threads():
+    X = np.random.default_rng(6).normal(size=(120000, 3))
+    with thread_limit(1):
+        one = kmeans(X, 16, rng=0, sample=20000)
+    with thread_limit(2):
+        two = kmeans(X, 16, rng=0, sample=20000)
+    np.testing.assert_array_equal(one.labels, two.labels)
+    assert one.inertia == two.inertia and one.sample_size == 20000

@@ -76,6 +76,27 @@ def _row_norms_sq(X: NDArray) -> NDArray:
     return np.einsum("ij,ij->i", X, X)
 
 
+# OpenBLAS shares a matrix-vector product among its threads above about
+# 9216 elements (2304 * its threshold of 4), and its waiting threads spin.
+_GEMV_ONE_THREAD = 8192
+
+
+def weighted_sum(w64: NDArray[np.float64], X: NDArray) -> NDArray[np.float64]:
+    """``w64 @ X``, the weighted sum of the rows of ``X``, in float64.
+
+    Summed block by block, each block's product small enough for OpenBLAS to
+    keep on the calling thread: on a busy machine its spinning helper threads
+    cost far more than the product.
+    """
+    rows = max(1, _GEMV_ONE_THREAD // max(1, X[0].size if X.ndim > 1 else 1))
+    if X.shape[0] <= rows:
+        return w64 @ X
+    total = w64[:rows] @ X[:rows]
+    for lo in range(rows, X.shape[0], rows):
+        total += w64[lo : lo + rows] @ X[lo : lo + rows]
+    return total
+
+
 def _block_rows(k: int, inner: int) -> int:
     """Rows of one block of the distance matrix against ``k`` centres.
 
@@ -166,7 +187,7 @@ def _assign_rows(
     k = CaT.shape[1]
     step = _block_rows(k, Xa.shape[1])
     buf = np.empty((min(step, stop - start), k), dtype=Xa.dtype)
-    all_rows = np.arange(buf.shape[0])
+    all_rows = np.arange(buf.shape[0]) if min_sq is not None else None
     for lo in range(start, stop, step):
         hi = min(lo + step, stop)
         block = buf[: hi - lo]
@@ -174,7 +195,7 @@ def _assign_rows(
         lab = labels[lo:hi]
         block.argmin(axis=1, out=lab)
         if min_sq is not None:
-            min_sq[lo:hi] = block[all_rows[: hi - lo], lab]
+            min_sq[lo:hi] = block[all_rows[: hi - lo], lab]  # type: ignore[index]
 
 
 # Up to this many centres the nearest one is found along the centre axis of
@@ -204,9 +225,9 @@ def _pad_centers(CaT: NDArray, width: int) -> NDArray:
 
 
 # Distance-matrix elements from which the assignment is shared among threads
-# (kmeans_quant.engine._threads), in chunks of _CHUNK_BLOCKS blocks.
-_THREAD_MIN_ELEMENTS = 1 << 20
-_CHUNK_BLOCKS = 4
+# (kmeans_quant.engine._threads), in chunks of CHUNK_BLOCKS blocks.
+THREAD_MIN_ELEMENTS = 1 << 20
+CHUNK_BLOCKS = 4
 
 
 def _assign(
@@ -230,7 +251,7 @@ def _assign(
     CaT = _augment_centers(centers)
     labels = np.empty(n, dtype=np.intp)
     min_sq = np.empty(n, dtype=Xa.dtype) if want_min else None
-    big = n * k >= _THREAD_MIN_ELEMENTS
+    big = n * k >= THREAD_MIN_ELEMENTS
     rows = k > (_COLUMNS_MAX_K_THREADED if big else _COLUMNS_MAX_K)
     if _COLUMNS_MAX_K < k < _ROWS_PAD_K:
         CaT = _pad_centers(CaT, _ROWS_PAD_K)
@@ -241,7 +262,7 @@ def _assign(
         run_chunks(
             partial(kernel, Xa, CaT, labels, min_sq),
             n,
-            chunk=_CHUNK_BLOCKS * _block_rows(CaT.shape[1], Xa.shape[1]),
+            chunk=CHUNK_BLOCKS * _block_rows(CaT.shape[1], Xa.shape[1]),
             threads=get_num_threads(),
         )
     if want_min:
