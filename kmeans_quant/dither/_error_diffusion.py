@@ -25,6 +25,9 @@ For palettes of more than 24 colours the nearest-colour search is
 screened by one matrix product per block of pixels, and only near-ties,
 where its float64 estimate could order two colours differently from the
 channel-order sum, are searched by that sum (:class:`_ScreenedSearch`).
+Above 128 colours each pixel is searched among the few colours that can be
+nearest anywhere in its cell of a grid (:mod:`._nearest`), with the
+same labels.
 
 A one-pixel row or column is a single chain, one pixel per wavefront;
 it is cut into segments walked together from guessed incoming errors and
@@ -51,14 +54,23 @@ from numpy.typing import NDArray
 
 from ..engine._steps import FirstMin
 from ._gamut import project_to_hull
+from ._nearest import CandidateSearch
 
 __all__ = ["floyd_steinberg", "FS_WEIGHTS"]
 
 #: Floyd-Steinberg weights (right, down-left, down, down-right). All are
 #: dyadic, so they are exact in any float type.
 FS_WEIGHTS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
-# Palettes of more colours than this are searched by :class:`_ScreenedSearch`.
+# Palettes of more colours than _SCREEN_ABOVE are screened by a matrix
+# product (:class:`_ScreenedSearch`); from _CANDIDATES_ABOVE colours up to
+# _CANDIDATES_UP_TO (its table of pairwise distances grows with the square)
+# they are searched through candidate lists (:class:`CandidateSearch`), whose
+# cost hardly depends on the palette's size, with the screen as fallback.
 _SCREEN_ABOVE = 24
+_CANDIDATES_ABOVE = 128
+_CANDIDATES_UP_TO = 1024
+# Batches of at most this many pixels skip the screen of _ScreenedSearch.
+_FEW = 32
 
 
 class _NearestSearch:
@@ -119,6 +131,8 @@ class _ScreenedSearch:
 
     def __call__(self, values: NDArray) -> NDArray[np.intp]:
         c, n = values.shape
+        if n <= _FEW:  # the screen's fixed cost is not worth it
+            return self.exact(values)
         t = self.t[:, :n]
         t[:c] = values
         v_sq = np.einsum("cn,cn->n", t[:c], t[:c])
@@ -142,9 +156,14 @@ class _ScreenedSearch:
         return lab
 
 
-def _nearest_search(pal: NDArray, n_max: int) -> _NearestSearch | _ScreenedSearch:
+def _nearest_search(pal: NDArray, n_max: int) -> _NearestSearch | _ScreenedSearch | CandidateSearch:
     """The nearest-colour search for batches of up to ``n_max`` pixels."""
-    return (_ScreenedSearch if pal.shape[0] > _SCREEN_ABOVE else _NearestSearch)(pal, n_max)
+    m = pal.shape[0]
+    if m <= _SCREEN_ABOVE:
+        return _NearestSearch(pal, n_max)
+    if _CANDIDATES_ABOVE < m <= _CANDIDATES_UP_TO:
+        return CandidateSearch(pal, n_max, _ScreenedSearch(pal, n_max))
+    return _ScreenedSearch(pal, n_max)
 
 
 def _diffuse_chain(
