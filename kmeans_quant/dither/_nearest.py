@@ -134,7 +134,10 @@ class CandidateSearch:
             box = [
                 np.arange(max(1, int(a)), min(top - 1, int(b) + 1) + 1)
                 for a, b, top in zip(
-                    (p64.min(axis=0) - lo) / side, (p64.max(axis=0) - lo) / side + 1, levels
+                    (p64.min(axis=0) - lo) / side,
+                    (p64.max(axis=0) - lo) / side + 1,
+                    levels,
+                    strict=True,
                 )
             ]
             grid = np.stack(np.meshgrid(*box, indexing="ij")).reshape(c, -1)
