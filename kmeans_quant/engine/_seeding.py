@@ -81,6 +81,11 @@ def _kmeans_plusplus_starts(
     points[d + 1] = _row_norms_sq(X)
     centers = np.empty((starts, k, d), dtype=X.dtype)
     every = np.arange(starts)
+    # Row i: [-2 x_i, ||x_i||^2, 1], the coefficients of candidate x_i.
+    coefs = np.empty((n, d + 2))
+    coefs[:, :d] = -2 * points[:d].T
+    coefs[:, d] = points[d + 1]
+    coefs[:, d + 1] = 1
 
     def nearer(idx: NDArray, closest: NDArray | None) -> tuple[NDArray, NDArray]:
         """Squared distances from the points ``idx`` to every point, each
@@ -92,23 +97,24 @@ def _kmeans_plusplus_starts(
         order, so the result does not depend on the number of threads.
         """
         rows = idx.size
-        cand = points[:d, idx].T
-        coef = np.empty((rows, d + 2))
-        coef[:, :d] = -2 * cand
-        coef[:, d] = points[d + 1, idx]
-        coef[:, d + 1] = 1
+        coef = coefs[idx]
         D = np.empty((rows, n))
+        per_start = D.reshape(starts, rows // starts, n)
         # Column blocks small enough for BLAS to stay on one thread.
         block = max(1, BLAS_ONE_THREAD // (rows * (d + 2)))
+        if rows * n < THREAD_MIN_ELEMENTS and n <= block:  # one product: no chunks
+            np.matmul(coef, points, out=D)
+            np.maximum(D, 0, out=D)
+            if closest is not None:
+                np.minimum(per_start, closest[:, None, :], out=per_start)
+            return D, np.einsum("rn,n->r", D, w64)  # no BLAS: see weighted_sum
         chunk = block * CHUNK_BLOCKS
         parts = np.empty((-(-n // chunk), rows))
-        per_start = D.reshape(starts, rows // starts, n)
 
         def work(lo: int, hi: int) -> None:
             for b0 in range(lo, hi, block):
-                np.matmul(
-                    coef, points[:, b0 : min(b0 + block, hi)], out=D[:, b0 : min(b0 + block, hi)]
-                )
+                b1 = min(b0 + block, hi)
+                np.matmul(coef, points[:, b0:b1], out=D[:, b0:b1])
             part = D[:, lo:hi]
             np.maximum(part, 0, out=part)
             if closest is not None:
@@ -144,14 +150,19 @@ def _kmeans_plusplus_starts(
     for c in range(n_given, k):  # the k sequential picks: inherently a loop
         # Draw candidates with probability w_i * D(x_i)^2 by inverting the CDF.
         np.cumsum(np.multiply(w64, closest, out=weighted), axis=1, out=cdf)
-        totals = cdf[:, -1].copy()
-        targets = rng.uniform(size=(starts, n_local_trials)) * totals[:, None]
-        if starts > 1:
+        if starts == 1:
+            targets = rng.uniform(size=(1, n_local_trials))
+            targets *= cdf[0, -1]
+            cand = cdf[0].searchsorted(targets, side="right")
+            np.minimum(cand, n - 1, out=cand)
+        else:
+            totals = cdf[:, -1].copy()
+            targets = rng.uniform(size=(starts, n_local_trials)) * totals[:, None]
             base = np.concatenate(([0.0], np.cumsum(totals[:-1])))
             cdf += base[:, None]
             targets += base[:, None]
-        flat = np.searchsorted(cdf.reshape(-1), targets.reshape(-1), side="right")
-        cand = np.minimum(flat.reshape(starts, -1) - every[:, None] * n, n - 1)
+            flat = np.searchsorted(cdf.reshape(-1), targets.reshape(-1), side="right")
+            cand = np.minimum(flat.reshape(starts, -1) - every[:, None] * n, n - 1)
         # Potential left if each candidate were added; keep the best one.
         d_cand, potential = nearer(cand.reshape(-1), closest)
         best = np.argmin(potential.reshape(starts, n_local_trials), axis=1)
