@@ -465,7 +465,8 @@ def kmeans(
     sample : int, optional
         Sampling mode: fit the centres on ``sample`` points drawn uniformly
         without replacement (with their weights), then assign every point
-        to its nearest centre. Much faster for large ``n_samples``, at a
+        to its nearest centre; k-means++ draws its starts from ``64 k`` of
+        the sampled points. Much faster for large ``n_samples``, at a
         higher inertia than fitting every point; ``sample >= n_samples``
         fits every point. The result says so in ``sample_size``.
 
@@ -551,11 +552,28 @@ def kmeans(
     )
 
 
+# In sampling mode, k-means++ draws its starts from at most this many
+# points per centre of the sample.
+_SEED_PER_CENTER = 64
+
+
 def _fit_sample(X: NDArray, w: NDArray, s: FitSettings, m: int) -> KMeansStep:
     """The sampling mode of :func:`kmeans`: fit ``m`` points drawn uniformly
-    without replacement, then assign every point (labels and inertia over all)."""
+    without replacement, then assign every point (labels and inertia over all).
+
+    k-means++ seeds from ``_SEED_PER_CENTER * k`` of the sampled points (all
+    of them if fewer), as scikit-learn's MiniBatchKMeans seeds from
+    ``init_size`` points.
+    """
     rows = np.sort(s.rng.choice(X.shape[0], size=m, replace=False))
-    fit = fit_weighted(X[rows], w[rows], s)
+    Xs, ws = X[rows], w[rows]
+    seed_n = _SEED_PER_CENTER * s.k
+    if isinstance(s.init, str) and s.init == "k-means++" and seed_n < m:
+        few = np.sort(s.rng.choice(m, size=seed_n, replace=False))
+        Xf, wf = Xs[few], ws[few]
+        Xfc, mean = _centred(Xf, wf)
+        s = replace(s, init=_kmeans_plusplus(Xfc, wf, s.k, s.rng) + mean)
+    fit = fit_weighted(Xs, ws, s)
     Xc, mean = _centred(X, w)
     centers = fit.centers.astype(X.dtype)
     labels = _assign(_augment_points(Xc), _row_norms_sq(Xc), centers - mean, want_min=False)[0]
