@@ -200,7 +200,8 @@ def busy(cases: list[tuple[int, int, int]], repeats: int) -> list[dict]:
         X = mixture(n, d, k)
         ours, theirs = _fixed_work(X, k)
         ours(), theirs()  # warm up
-        times: dict[str, list[float]] = {"quiet_ours": [], "quiet_sk": [], "busy_ours": [], "busy_sk": []}
+        keys = ("quiet_ours", "quiet_sk", "busy_ours", "busy_sk")
+        times: dict[str, list[float]] = {key: [] for key in keys}
         for r in range(repeats):
             for state in ("quiet", "busy") if r % 2 == 0 else ("busy", "quiet"):
                 neighbour = None
@@ -265,8 +266,9 @@ def markdown(results: dict[str, Any], command: str) -> str:
         ]
         for r in rows:
             lines.append(
-                f"| {r['n']:,} | {r['d']} | {r['k']} | {r['seeds']} | {_fmt_s(r['kmeans_quant_s'])} "
-                f"| {_fmt_s(r['sklearn_s'])} | {r['time_ratio']:.2f} | {r['inertia_ratio']:.4f} "
+                f"| {r['n']:,} | {r['d']} | {r['k']} | {r['seeds']} "
+                f"| {_fmt_s(r['kmeans_quant_s'])} | {_fmt_s(r['sklearn_s'])} "
+                f"| {r['time_ratio']:.2f} | {r['inertia_ratio']:.4f} "
                 f"| {r['kmeans_quant_iter']:.1f}, {r['sklearn_iter']:.1f} |"
             )
     if results.get("sample"):

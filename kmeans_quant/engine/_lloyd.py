@@ -280,7 +280,7 @@ def _tol_abs(X: NDArray, w: NDArray, tol: float) -> float:
     w64 = w.astype(np.float64)
     total = w64.sum()
     mean = weighted_sum(w64, X) / total
-    var = weighted_sum(w64, np.square(X, dtype=np.float64)) / total - np.square(mean)
+    var = weighted_sum(w64, X, square=True) / total - np.square(mean)
     return float(tol * var.mean())
 
 

@@ -26,7 +26,7 @@ from .._validation import (
     check_rng,
     check_sample_weight,
 )
-from ._steps import BLAS_ONE_THREAD, CHUNK_BLOCKS, THREAD_MIN_ELEMENTS, _row_norms_sq
+from ._steps import BLAS_ONE_THREAD, CHUNK_BLOCKS, THREAD_MIN_ELEMENTS, _row_norms_sq, transposed
 from ._threads import get_num_threads, run_chunks
 
 __all__ = ["kmeans_plusplus"]
@@ -76,16 +76,11 @@ def _kmeans_plusplus_starts(
     n_local_trials = 2 + int(math.log(k))
     w64 = w.astype(np.float64, copy=False)
     points = np.empty((d + 2, n))
-    points[:d] = X.T
+    transposed(X, out=points[:d])
     points[d] = 1
     points[d + 1] = _row_norms_sq(X)
     centers = np.empty((starts, k, d), dtype=X.dtype)
     every = np.arange(starts)
-    # Row i: [-2 x_i, ||x_i||^2, 1], the coefficients of candidate x_i.
-    coefs = np.empty((n, d + 2))
-    coefs[:, :d] = -2 * points[:d].T
-    coefs[:, d] = points[d + 1]
-    coefs[:, d + 1] = 1
 
     def nearer(idx: NDArray, closest: NDArray | None) -> tuple[NDArray, NDArray]:
         """Squared distances from the points ``idx`` to every point, each
@@ -97,7 +92,11 @@ def _kmeans_plusplus_starts(
         order, so the result does not depend on the number of threads.
         """
         rows = idx.size
-        coef = coefs[idx]
+        # Row r: [-2 x, ||x||^2, 1] of candidate x = X[idx[r]].
+        coef = np.empty((rows, d + 2))
+        np.multiply(X[idx], -2, out=coef[:, :d])
+        coef[:, d] = points[d + 1, idx]
+        coef[:, d + 1] = 1
         D = np.empty((rows, n))
         per_start = D.reshape(starts, rows // starts, n)
         # Column blocks small enough for BLAS to stay on one thread.

@@ -81,20 +81,49 @@ def _row_norms_sq(X: NDArray) -> NDArray:
 _GEMV_ONE_THREAD = 8192
 
 
-def weighted_sum(w64: NDArray[np.float64], X: NDArray) -> NDArray[np.float64]:
-    """``w64 @ X``, the weighted sum of the rows of ``X``, in float64.
+def weighted_sum(
+    w64: NDArray[np.float64], X: NDArray, *, square: bool = False
+) -> NDArray[np.float64]:
+    """``w64 @ X`` (or ``w64 @ X**2`` with ``square``), the weighted sum of the rows of ``X``.
 
     Summed block by block, each block's product small enough for OpenBLAS to
     keep on the calling thread: on a busy machine its spinning helper threads
-    cost far more than the product.
+    cost far more than the product. With ``square`` each block is squared in
+    float64 on its own, so no squared copy of ``X`` is ever held.
     """
     rows = max(1, _GEMV_ONE_THREAD // max(1, X[0].size if X.ndim > 1 else 1))
-    if X.shape[0] <= rows:
-        return w64 @ X
-    total = w64[:rows] @ X[:rows]
+
+    def part(lo: int) -> NDArray[np.float64]:
+        block = X[lo : lo + rows]
+        return w64[lo : lo + rows] @ (np.square(block, dtype=np.float64) if square else block)
+
+    total = part(0)
     for lo in range(rows, X.shape[0], rows):
-        total += w64[lo : lo + rows] @ X[lo : lo + rows]
+        total += part(lo)
     return total
+
+
+# Rows per block of the blocked transposes: a block of each side stays in cache.
+_TRANSPOSE_ROWS = 1024
+
+
+def transposed(X: NDArray, scale: NDArray | None = None, out: NDArray | None = None) -> NDArray:
+    """``X.T`` (times ``scale[:, None]`` first, if given) as a C-contiguous array.
+
+    Copied block by block of rows: numpy's transposing copy of a whole large
+    array misses the cache on every element (5x slower at 10**6 x 64).
+    """
+    n = X.shape[0]
+    if out is None:
+        out = np.empty(
+            X.shape[::-1], dtype=np.result_type(X, scale) if scale is not None else X.dtype
+        )
+    for lo in range(0, n, _TRANSPOSE_ROWS):
+        block = X[lo : lo + _TRANSPOSE_ROWS]
+        if scale is not None:
+            block = scale[lo : lo + _TRANSPOSE_ROWS, None] * block
+        out[:, lo : lo + _TRANSPOSE_ROWS] = block.T
+    return out
 
 
 def _block_rows(k: int, inner: int) -> int:
@@ -281,9 +310,16 @@ def label_points(X: NDArray, centers: NDArray) -> NDArray[np.intp]:
 
 
 def _sq_dist_to(X: NDArray, centers: NDArray, labels: NDArray[np.intp]) -> NDArray:
-    """``||x_i - c_{l_i}||^2`` computed directly: O(n d), no cancellation."""
-    diff = X - centers[labels]
-    return np.einsum("ij,ij->i", diff, diff)
+    """``||x_i - c_{l_i}||^2`` computed directly: O(n d), no cancellation.
+
+    Block by block of rows, so no difference array the size of ``X`` is held.
+    """
+    out = np.empty(X.shape[0], dtype=np.result_type(X, centers))
+    step = max(1, _BLOCK_ELEMENTS // max(1, X.shape[1]))
+    for lo in range(0, X.shape[0], step):
+        diff = X[lo : lo + step] - centers[labels[lo : lo + step]]
+        np.einsum("ij,ij->i", diff, diff, out=out[lo : lo + step])
+    return out
 
 
 def _pairwise_sq(X: NDArray, x_sq: NDArray, C: NDArray) -> NDArray:
@@ -402,7 +438,7 @@ def _update(
 
 def _weighted_points_t(X: NDArray, w: NDArray) -> NDArray:
     """``(w[:, None] * X).T``, C-contiguous: the layout :func:`_update` wants."""
-    return np.ascontiguousarray((w[:, None] * X).T)
+    return transposed(X, scale=w)
 
 
 @dataclass(frozen=True, eq=False)
