@@ -61,10 +61,7 @@ SAMPLE_CASES = ((1_000_000, 2, 64), (1_000_000, 16, 256), (200_000, 64, 100), (1
 BUSY_CASES = ((100_000, 16, 40), (300_000, 3, 16))
 # The neighbour: matrix products on every BLAS thread, forever.
 NEIGHBOUR = (
-    "import numpy as np\n"
-    "a = np.random.default_rng(0).random((800, 800))\n"
-    "while True:\n"
-    "    a @ a\n"
+    "import numpy as np\na = np.random.default_rng(0).random((800, 800))\nwhile True:\n    a @ a\n"
 )
 
 
