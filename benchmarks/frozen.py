@@ -35,7 +35,7 @@ VARIANTS: dict[str, dict[str, str]] = {
 }
 
 
-def _synthetic() -> dict[str, NDArray]:
+def synthetic_images() -> dict[str, NDArray]:
     """Small images for the non-RGB8 paths, made from a seeded generator."""
     rng = np.random.default_rng(1234)
     yy, xx = np.mgrid[0:96, 0:128]
@@ -58,7 +58,7 @@ def _images() -> Iterator[tuple[str, NDArray]]:
         img = image_set.load_photo(name)
         if img is not None:
             yield name, img
-    yield from _synthetic().items()
+    yield from synthetic_images().items()
 
 
 def digest(out: NDArray) -> str:

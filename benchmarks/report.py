@@ -395,7 +395,7 @@ def stages_section(results) -> str:
             "",
             "One call of `quantize` per column under cProfile, in a fresh process after a warm-up "
             "call; each stage is the cumulative time of the library function that does it "
-            "(`color_table.color_table`, `color_table.pool_on_grid`, `seeding._kmeans_plusplus`, "
+            "(`color_table.color_table`, `color_table.pool_on_grid`, `seeding.plusplus_centers`, "
             "`engine._lloyd` with its assignment (`Points.assign`) and update "
             "(`Points.sums`, `Points.means`) calls, "
             "`_pipeline.map_to_palette`, `_pipeline.expand`). The profiler adds a little overhead, "

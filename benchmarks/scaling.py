@@ -24,7 +24,6 @@ import argparse
 import filecmp
 import importlib.resources
 import json
-import logging
 import os
 import pickle
 import resource
@@ -136,22 +135,11 @@ def _write_tiled_tiff(path: Path, y, client, chunk: int) -> None:
 
 
 def bench_gigapixel(size: int, chunk: int, workers: int, out_dir: Path) -> dict:
-    from distributed import Client, LocalCluster
-
     import kmeans_quant.dask as kd
 
     x = synthetic_image(size, chunk)
     mp = size * size / 1e6
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with kd.local_cluster(workers) as client:
         t0 = time.perf_counter()
         hist = kd.histogram(x)
         t1 = time.perf_counter()

@@ -20,7 +20,7 @@ from typing import Any
 STAGES = (
     ("colour table (histogram)", "color_table.py", "color_table"),
     ("coarse pooling", "color_table.py", "pool_on_grid"),
-    ("seeding (k-means++)", "engine/_seeding.py", "_kmeans_plusplus_starts"),
+    ("seeding (k-means++)", "engine/_seeding.py", "plusplus_starts"),
     ("Lloyd iterations", "engine/_lloyd.py", "_lloyd"),
     ("map colours to palette", "_fit/pipeline.py", "map_to_palette"),
     ("expand to pixels", "_fit/pipeline.py", "expand"),

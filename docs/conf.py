@@ -5,15 +5,25 @@ Build offline, from the repository root::
     python -m pip install ".[docs]"
     python -m sphinx -W -b html docs docs/_build/html
 
-The API reference comes from the docstrings (autodoc + numpydoc), the
-gallery from the scripts in ``docs/examples`` (sphinx-gallery runs them and
-keeps their figures), and the tutorial, internals and notebooks are MyST
-pages (myst-nb renders the notebooks as committed, without executing them).
+The built site needs no network to be read either: MathJax is copied into it
+from the ``sphinx-mathjax-offline`` package. The API reference comes from
+the docstrings (autodoc + numpydoc), one page per module; the gallery from
+the scripts in ``docs/examples`` (sphinx-gallery runs them and keeps their
+figures); the tutorial, the chapters and the notebooks are MyST pages, and
+myst-nb executes the notebooks at every build, each cell under a timeout.
+``_ext/sitetools.py`` links inline names to the API, fits wide figures to
+the page, adds search keywords and the notebooks' downloads.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import kmeans_quant
+
+# The site's own extension lives beside this file (Sphinx's usual place).
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "kmeans_quant"
 author = "kmeans_quant developers"
@@ -24,15 +34,18 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # serves MathJax from the built site: no network
     "numpydoc",
     "myst_nb",
     "sphinx_gallery.gen_gallery",
+    "sitetools",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
 exclude_patterns = [
     "_build",
+    "_ext",
     "**/.ipynb_checkpoints",
     "benchmarks.md",  # benchmark reports, read on GitHub beside their data
     "quality.md",
@@ -57,7 +70,17 @@ numpydoc_xref_param_type = False
 # --- MyST pages and notebooks ----------------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
-nb_execution_mode = "off"  # render the notebooks as committed; the tests execute them
+# Every build runs the notebooks, so their figures are on the pages. A cell
+# that takes longer than the timeout fails the build instead of hanging it;
+# cells that must raise as shipped (the exercise stubs) carry the
+# "raises-exception" tag.
+nb_execution_mode = "force"
+nb_execution_timeout = 180  # seconds per cell; each takes a few
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+# The slider cells' widgets need a kernel; their output is removed from the
+# pages (the "remove-output" tag) and no widget script is loaded from the web.
+nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 suppress_warnings = ["myst.header"]  # pages start at "#", sections may skip levels
 
 # --- gallery ----------------------------------------------------------------
@@ -73,6 +96,33 @@ sphinx_gallery_conf = {
     "write_computation_times": False,
 }
 
+# No text snippets under the search results: they are fetched page by page,
+# which a browser refuses for a site opened from disk (file://).
+html_show_search_summary = False
 html_theme = "alabaster"
 html_static_path: list[str] = []
-html_theme_options = {"description": "Colour quantization with a from-scratch K-Means"}
+html_theme_options = {
+    "description": "Colour quantization with a from-scratch K-Means",
+    "page_width": "1180px",  # room for the figures: a 900 px text column
+    "sidebar_width": "220px",
+    "body_max_width": "none",
+}
+
+# --- sitetools (docs/_ext/sitetools.py) ---------------------------------------
+site_text_width = 900  # wider images are fitted to the column and link to full size
+# Search terms ranked first (as index entries) for the sections that explain them.
+site_search_keywords = {
+    "k-means++": [
+        ("tutorial", "3. Starting well: k-means++"),
+        ("api/engine", "Seeding: k-means++"),
+    ],
+    "centroid": [
+        ("tutorial", "2. The two steps, in two dimensions"),
+        ("api/engine", "The two steps"),
+    ],
+}
+site_exercise = {
+    "notebook": "01_from_scratch.ipynb",
+    "zip": "kmeans_from_scratch.zip",
+    "files": ["01_from_scratch.ipynb", "checks.py", "solutions.py"],
+}

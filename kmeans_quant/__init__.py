@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Public name -> the module that defines it.
 _HOME = {
@@ -27,6 +27,8 @@ _HOME = {
     "quantize_frames": "frames",
     "ColorHistogram": "histogram",
     "Palette": "palette",
+    "QualityChoice": "quality",
+    "QualityTooLow": "quality",
     "kmeans": "engine",
     "kmeans_plusplus": "engine",
     "kmeans_steps": "engine",
@@ -47,6 +49,8 @@ __all__ = [
     "recolor",
     "fit_palette",
     "choose_k",
+    "QualityChoice",
+    "QualityTooLow",
     "ColorHistogram",
     "Palette",
     "kmeans",
@@ -80,6 +84,7 @@ if TYPE_CHECKING:
     from .histogram import ColorHistogram
     from .image import choose_k, extract_palette, fit_palette, quantize, recolor
     from .palette import Palette
+    from .quality import QualityChoice, QualityTooLow
 
 
 def __getattr__(name: str) -> Any:

@@ -4,7 +4,7 @@ The temporary file is flushed to disk and then renamed over the
 destination with :func:`os.replace`. The rename is atomic, so a reader (or
 a crash) sees either the old file or the complete new one, never half of
 one; the temporary file is removed if anything fails, KeyboardInterrupt
-included.
+included. :func:`destination` checks a destination's extension first.
 """
 
 from __future__ import annotations
@@ -14,6 +14,12 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+__all__ = [
+    "atomic_path",
+    "atomic_write",
+    "destination",
+]
 
 
 def _check_destination(path: Path, force: bool) -> None:
@@ -78,3 +84,15 @@ def atomic_write(
     """Call ``write(tmp_path)`` and move the result onto ``path`` atomically."""
     with atomic_path(path, force=force) as tmp:
         write(tmp)
+
+
+def destination(path: str | os.PathLike, allowed: tuple[str, ...], what: str) -> tuple[Path, str]:
+    """``path`` as a Path and its lower-case extension, which must be in ``allowed``."""
+    dest = Path(os.fspath(path))
+    ext = dest.suffix.lower()
+    if ext not in allowed:
+        raise ValueError(
+            f"cannot write {what}{str(dest)!r}: unsupported extension "
+            f"{dest.suffix or '(none)'!r}; use one of {', '.join(allowed)}"
+        )
+    return dest, ext

@@ -10,6 +10,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+__all__ = [
+    "INT_MAX",
+    "full_scale",
+    "to_uint8",
+    "from_uint8",
+]
+
 #: Full intensity of each integer image dtype.
 INT_MAX = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
 

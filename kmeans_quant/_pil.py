@@ -4,15 +4,31 @@
 image API accepts and leaves anything else alone; it looks Pillow up in
 ``sys.modules``, so ``import kmeans_quant`` never imports Pillow (an object
 can only be a Pillow image if Pillow is already imported).
+:func:`open_pillow` opens a file with Pillow for :mod:`kmeans_quant.io`
+and :mod:`kmeans_quant.frames`, turning its many errors into one-line
+messages.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import Any
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+
+__all__ = [
+    "is_pil_image",
+    "pil_to_array",
+    "as_array",
+    "Opened",
+    "open_pillow",
+    "error_reason",
+]
 
 # Modes Pillow converts to RGB (their colour model is not RGB).
 _TO_RGB = ("CMYK", "YCbCr", "LAB", "HSV")
@@ -72,3 +88,57 @@ def _grey_palette(im: Any) -> bool:
 def as_array(image: Any) -> Any:
     """``image`` as an ndarray if it is a Pillow image, else unchanged."""
     return pil_to_array(image) if is_pil_image(image) else image
+
+
+class Opened(NamedTuple):
+    """A Pillow image and one-line notes about opening it."""
+
+    image: Any
+    notes: list[str]
+
+
+@contextlib.contextmanager
+def open_pillow(name: str) -> Iterator[Opened]:
+    """Open ``name`` with Pillow; decoding problems become one-line ValueErrors.
+
+    An image above Pillow's hard decompression-bomb limit (twice
+    ``PIL.Image.MAX_IMAGE_PIXELS``) is refused with a ValueError naming
+    its size; one above the limit itself is opened, with a one-line note
+    instead of Pillow's Python warning.
+    """
+    from PIL import Image
+
+    p = Path(name)
+    if not p.exists():
+        raise FileNotFoundError(f"no such image file: {name!r}")
+    if p.is_dir():
+        raise IsADirectoryError(f"expected an image file, got the folder {name!r}")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", Image.DecompressionBombWarning)
+            im = Image.open(name)
+    except Image.DecompressionBombError as exc:
+        raise ValueError(
+            f"cannot read image {name!r}: {str(exc).split(', could be')[0]}; "
+            "refused as a possible decompression bomb"
+        ) from None
+    except Exception as exc:  # Pillow raises many types for undecodable data
+        reason = error_reason(exc)
+        if p.stat().st_size == 0:
+            reason = "not an image file (it is empty)"
+        elif isinstance(exc, Image.UnidentifiedImageError):
+            reason = "not an image file (no reader recognises its contents)"
+        raise ValueError(f"cannot read image {name!r}: {reason}") from exc
+    notes = [
+        f"{name}: {str(w.message).split(', could be')[0]} (large; reading it anyway)"
+        for w in caught
+        if issubclass(w.category, Image.DecompressionBombWarning)
+    ]
+    with im:
+        yield Opened(im, notes)
+
+
+def error_reason(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name if it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +19,36 @@ from ._dtypes import INT_MAX, full_scale
 from .color_table import CODE_LAYOUT
 from .palette import Palette
 
+__all__ = [
+    "RNGLike",
+    "METHODS",
+    "SPACES",
+    "DITHERS",
+    "ALPHAS",
+    "check_k",
+    "check_rng",
+    "check_positive_int",
+    "check_choice",
+    "check_tol",
+    "check_fraction",
+    "check_quality",
+    "MAX_RELAX",
+    "check_relax",
+    "check_data",
+    "check_sample_weight",
+    "check_k_fits",
+    "WeightedData",
+    "check_weighted_data",
+    "check_init",
+    "PixelFormat",
+    "PreparedImage",
+    "check_code_dtype",
+    "check_image",
+    "rgba_pixels",
+    "to_dtype",
+    "check_palette",
+]
+
 RNGLike = int | np.random.Generator | None
 
 #: The choices of the image API's string options; the CLI offers the same.
@@ -26,6 +56,7 @@ METHODS = ("kmeans", "median-cut", "uniform")
 SPACES = ("rgb", "oklab")
 DITHERS = ("none", "floyd-steinberg", "ordered")
 ALPHAS = ("keep", "fit")
+MODES = ("mse", "perceptual")
 
 
 def check_k(k: Any, name: str = "k") -> int:
@@ -88,6 +119,30 @@ def check_fraction(value: Any, name: str) -> float:
     if not math.isfinite(number) or not 0 <= number <= 1:
         raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
     return number
+
+
+def check_importance(importance: Any, shape: tuple[int, ...]) -> str | NDArray[np.float32] | None:
+    """None, ``"auto"``, or an (H, W) array of finite weights >= 0, some positive, as float32."""
+    if importance is None or (isinstance(importance, str) and importance == "auto"):
+        return importance
+    if isinstance(importance, str):
+        raise ValueError(f"importance must be None, 'auto' or an (H, W) array, got {importance!r}")
+    arr = np.asarray(importance)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"importance must be an array of numbers, got dtype {arr.dtype}")
+    if arr.shape != tuple(shape[:2]):
+        raise ValueError(
+            f"importance must have the image's shape (H, W) = {tuple(shape[:2])}, got {arr.shape}"
+        )
+    arr = arr.astype(np.float32)
+    if not np.isfinite(arr).all():
+        raise ValueError("importance must be finite, got NaN or inf values")
+    if arr.size and (arr.min() < 0 or arr.max() == 0):
+        raise ValueError(
+            "importance must be >= 0 with at least one positive weight, got range "
+            f"[{float(arr.min()):.3g}, {float(arr.max()):.3g}]"
+        )
+    return arr
 
 
 def check_quality(quality: Any) -> tuple[int, int]:
@@ -167,6 +222,22 @@ def check_k_fits(k: int, n: int) -> None:
         raise ValueError(f"k={k} must not exceed n_samples={n}")
 
 
+class WeightedData(NamedTuple):
+    """Checked K-Means input: the points, the number of clusters, the weights."""
+
+    X: NDArray[np.floating]  # (n, d), C-contiguous, float32 or float64
+    k: int  # 1 <= k <= n
+    w: NDArray[np.floating]  # (n,), non-negative, in X's dtype
+
+
+def check_weighted_data(X: Any, k: Any, sample_weight: Any) -> WeightedData:
+    """The checks every K-Means entry point starts with: ``X``, ``k`` and the weights."""
+    X = check_data(X)
+    k = check_k(k)
+    check_k_fits(k, X.shape[0])
+    return WeightedData(X, k, check_sample_weight(sample_weight, X.shape[0], X.dtype))
+
+
 def check_sample(sample: Any, k: int) -> int | None:
     """``sample`` (points to fit on) as an int of at least ``k``, or None."""
     if sample is None:
@@ -201,13 +272,15 @@ def check_init(init: Any, k: int, X: NDArray, names: tuple[str, ...]) -> NDArray
 
 
 @dataclass(frozen=True, eq=False)
-class PreparedImage:
-    """A validated image: colour pixels ``(n, c)``, alpha, and how to rebuild it."""
+class PixelFormat:
+    """How colours are stored: their dtype and number of channels.
 
-    pixels: NDArray  # (n, c), c = 1 (grey) or 3, C-contiguous, image dtype
-    alpha: NDArray | None  # (H, W) or None
-    shape: tuple[int, ...]
+    All that fitting and mapping a palette needs to know of an image (or of
+    a histogram of one).
+    """
+
     dtype: np.dtype
+    channels: int  # 1 (grey), 3 (RGB), or 4 (RGBA when alpha is fitted)
 
     @property
     def to_units(self) -> float:
@@ -218,9 +291,14 @@ class PreparedImage:
     def max_value(self) -> float:
         return full_scale(self.dtype)
 
-    @property
-    def channels(self) -> int:
-        return int(self.pixels.shape[1])
+
+@dataclass(frozen=True, eq=False)
+class PreparedImage(PixelFormat):
+    """A validated image: colour pixels ``(n, c)``, alpha, and how to rebuild it."""
+
+    pixels: NDArray  # (n, c), c = 1 (grey) or 3, C-contiguous, image dtype
+    alpha: NDArray | None  # (H, W) or None
+    shape: tuple[int, ...]
 
     def rebuild(self, colors: NDArray) -> NDArray:
         """Put ``(n, c)`` colours (and the untouched alpha) back into image shape."""
@@ -295,7 +373,18 @@ def check_image(image: Any, name: str = "image") -> PreparedImage:
     else:
         pixels = np.ascontiguousarray(image[..., :3]).reshape(-1, 3)
         alpha = image[..., 3].copy()
-    return PreparedImage(pixels, alpha, image.shape, dt)
+    return PreparedImage(
+        dtype=dt, channels=pixels.shape[1], pixels=pixels, alpha=alpha, shape=image.shape
+    )
+
+
+def rgba_pixels(prep: PreparedImage, name: str = "image") -> NDArray:
+    """The ``(n, 4)`` colour and alpha of every pixel, for ``alpha='fit'``; raise without alpha."""
+    if prep.alpha is None:
+        raise ValueError(
+            f"alpha='fit' needs an RGBA {name} of shape (H, W, 4), got shape {prep.shape}"
+        )
+    return np.concatenate([prep.pixels, prep.alpha.reshape(-1, 1)], axis=1)
 
 
 def to_dtype(values: NDArray, dtype: np.dtype) -> NDArray:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
@@ -41,7 +42,7 @@ from .color_table import color_table
 from .engine._lloyd import KMeansStep, kmeans_steps
 from .frames import write_frames
 
-__all__ = ["animate_photo", "animate_2d", "select_steps", "main"]
+__all__ = ["animate_photo", "animate_2d", "select_steps", "toy_blobs", "main"]
 
 # Frame timing: the start and the result are held longer than the steps.
 _FIRST_MS, _STEP_MS, _LAST_MS = 1200, 450, 2500
@@ -187,7 +188,7 @@ def animate_photo(
     Returns
     -------
     pathlib.Path
-        The path written.
+        ``path``, now holding the GIF.
 
     Raises
     ------
@@ -306,19 +307,15 @@ def animate_2d(
         deliberately poor start makes the longest walk.
     rng : int or None, default 0
         Seed of the start.
-    max_frames : int, default 30
-        At most this many records become frames (see :func:`select_steps`).
-    max_iter : int, default 300
-        Passed to :func:`~kmeans_quant.kmeans_steps`.
+    max_frames, max_iter, force
+        As for :func:`animate_photo`.
     dpi : int, default 72
         Resolution of the frames (each is 8 x 3.8 inches).
-    force : bool, default False
-        Overwrite ``path`` if it exists.
 
     Returns
     -------
     pathlib.Path
-        The path written.
+        As for :func:`animate_photo`.
 
     Raises
     ------
@@ -418,7 +415,25 @@ def animate_2d(
 
 
 def toy_blobs(seed: int = 7) -> NDArray[np.float64]:
-    """240 points in four Gaussian blobs of 60, the tutorial's 2-D example."""
+    """240 points in four Gaussian blobs of 60, the tutorial's 2-D example.
+
+    Parameters
+    ----------
+    seed : int, default 7
+        Seed of the generator that draws the points.
+
+    Returns
+    -------
+    ndarray of float64, shape (240, 2)
+        The blobs around (0, 0), (5, 1), (1, 5) and (6, 6), standard
+        deviation 0.9, one after the other.
+
+    Examples
+    --------
+    >>> from kmeans_quant.animation import toy_blobs
+    >>> toy_blobs().shape
+    (240, 2)
+    """
     centres = np.array([[0.0, 0.0], [5.0, 1.0], [1.0, 5.0], [6.0, 6.0]])
     gen = np.random.default_rng(seed)
     return np.concatenate([c + gen.normal(scale=0.9, size=(60, 2)) for c in centres])
@@ -479,5 +494,23 @@ def main(argv: Sequence[str] | None = None) -> Path:
     return written
 
 
+def _command() -> int:
+    """``python -m kmeans_quant.animation``: errors (matplotlib missing, a bad
+    file) are one line, never a traceback."""
+    prog = "python -m kmeans_quant.animation"
+    try:
+        main()
+    except ImportError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(_command())

@@ -12,8 +12,9 @@ This module is the one home of the operations on colour tables:
   for 8 bits), so counting is a dense count over all codes or a sort of 1-D
   codes instead of a sort of rows (:func:`pack_colors`, :func:`distinct_codes`); other
   dtypes fall back to ``numpy.unique(..., axis=0)``;
-* the table itself (:func:`color_table`) and merging tables
-  (:func:`merge_tables`);
+* the table itself (:func:`color_table`) and merging tables or codes with
+  their counts (:func:`merge_tables`, :func:`merge_codes`), which the
+  histograms, shared palettes and animations all use;
 * numbering the occupied cells of a grid (:func:`grid_cells`) and pooling
   weighted points per cell (:func:`pool`, :func:`pool_on_grid`), which the
   palette fit and ordered dithering both use.
@@ -23,7 +24,7 @@ How the thresholds below were chosen is in ``docs/internals.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -34,6 +35,7 @@ __all__ = [
     "ColorTable",
     "color_table",
     "merge_tables",
+    "merge_codes",
     "CODE_LAYOUT",
     "pack_colors",
     "unpack_colors",
@@ -53,6 +55,9 @@ _DENSE_MIN_PIXELS = 1 << 22
 _LUT_MIN_PIXELS = 1 << 16
 # Pixels per block when codes are formed block by block (1 MiB of codes).
 _BLOCK = 1 << 18
+# Pixels per block when per-pixel weights are summed by colour over the
+# dense lookup table: few blocks, as each adds a bincount over all colours.
+_TOTAL_BLOCK = 1 << 21
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,6 +160,30 @@ class ColorTable:
             return self.counts
         return self.count(visible)
 
+    def total(self, weights: NDArray) -> NDArray[np.float64]:
+        """Sum of ``weights`` (one per pixel, raster order) over each colour's pixels.
+
+        >>> import numpy as np
+        >>> t = color_table(np.array([[9, 0, 0], [1, 2, 3], [9, 0, 0]], dtype=np.uint8))
+        >>> t.total(np.array([0.5, 2.0, 0.25])).tolist()
+        [2.0, 0.75]
+        """
+        m = self.colors.shape[0]
+        if self._inverse is not None:
+            return np.bincount(self._inverse, weights=weights, minlength=m).astype(np.float64)
+        pixels = cast(NDArray, self._pixels)
+        if self._lut is None:  # sorted path: sort the codes again, sum each run
+            order = _order_24(pack_colors(pixels))
+            starts = np.zeros(m, dtype=np.intp)
+            np.cumsum(self.counts[:-1], out=starts[1:])
+            return np.add.reduceat(weights[order].astype(np.float64), starts)
+        sums = np.zeros(m, dtype=np.float64)
+        for start in range(0, pixels.shape[0], _TOTAL_BLOCK):
+            rows = slice(start, start + _TOTAL_BLOCK)
+            index = self._lut[pack_colors(pixels[rows])]
+            sums += np.bincount(index, weights=weights[rows], minlength=m)
+        return sums
+
     def count(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Pixels of each colour among those where ``mask`` (one flag per pixel) is set."""
         m = self.colors.shape[0]
@@ -178,7 +207,7 @@ CODE_LAYOUT: dict[np.dtype, tuple[int, np.dtype[np.unsignedinteger]]] = {
 
 
 def pack_colors(colors: NDArray) -> NDArray:
-    """Pack each row of 1 to 3 uint8 or uint16 channels into one integer code.
+    """Pack each row of 1 to 4 uint8 or uint16 channels into one integer code.
 
     The first channel is most significant, so code order is the
     lexicographic order of the colours. uint8 colours give uint32 codes,
@@ -190,7 +219,7 @@ def pack_colors(colors: NDArray) -> NDArray:
     """
     bits, code_dtype = CODE_LAYOUT[colors.dtype]
     codes = colors[:, 0].astype(code_dtype)
-    for j in range(1, colors.shape[1]):  # at most 2 more channels
+    for j in range(1, colors.shape[1]):  # at most 3 more channels
         codes <<= np.asarray(bits, dtype=code_dtype)
         codes |= colors[:, j]
     return codes
@@ -229,16 +258,21 @@ def index_of_codes(codes: NDArray, known: NDArray, channels: int) -> NDArray:
     return lut[codes]
 
 
-def distinct_codes(codes: NDArray[np.uint32]) -> tuple[NDArray[np.uint32], NDArray[np.intp]]:
-    """Distinct 24-bit ``codes`` in increasing order and how often each occurs.
+def _order_24(codes: NDArray[np.uint32]) -> NDArray[np.intp]:
+    """Stable order that sorts 24-bit ``codes``.
 
-    Sorts by least significant digit first: the low 16 bits, then the high
-    8. NumPy sorts integers of at most 16 bits stably by radix, in linear
-    time, so the two passes beat one comparison sort of the uint32 codes.
+    Least significant digit first: the low 16 bits, then the high 8. NumPy
+    sorts integers of at most 16 bits stably by radix, in linear time, so
+    the two passes beat one comparison sort of the uint32 codes.
     """
     order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable")
     high = (codes >> 16).astype(np.uint8)[order]
-    ordered = codes[order[np.argsort(high, kind="stable")]]
+    return order[np.argsort(high, kind="stable")]
+
+
+def distinct_codes(codes: NDArray[np.uint32]) -> tuple[NDArray[np.uint32], NDArray[np.intp]]:
+    """Distinct 24-bit ``codes`` in increasing order and how often each occurs."""
+    ordered = codes[_order_24(codes)]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     return ordered[starts], np.diff(np.append(starts, ordered.size))
 
@@ -344,12 +378,62 @@ def _dense_table(pixels: NDArray) -> ColorTable:
     return ColorTable(colors, counts, pixels, None, lut, None)
 
 
-def merge_tables(tables: list[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArray[np.int64]]:
+def merge_codes(codes: Sequence[NDArray], counts: Sequence[NDArray]) -> tuple[NDArray, NDArray]:
+    """Distinct codes in increasing order, with the counts of equal codes added.
+
+    Integer counts add up as int64, float weights as float64.
+
+    ``codes[i]`` and ``counts[i]`` are one table (of any order, with
+    repeats). One stable sort of all the codes does the work: NumPy sorts
+    32- and 64-bit integers stably with timsort, which on sorted tables
+    merges runs, linear for two of them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> merge_codes([np.array([3, 9], np.uint32), np.array([9, 4], np.uint32)],
+    ...             [np.array([1, 2]), np.array([5, 1])])
+    (array([3, 4, 9], dtype=uint32), array([1, 1, 7]))
+    """
+    all_codes = np.concatenate(codes)
+    all_counts = np.concatenate(counts)
+    wide = np.float64 if all_counts.dtype.kind == "f" else np.int64
+    all_counts = all_counts.astype(wide, copy=False)
+    if all_codes.size == 0:
+        return all_codes, all_counts
+    order = np.argsort(all_codes, kind="stable")
+    all_codes, all_counts = all_codes[order], all_counts[order]
+    starts = np.flatnonzero(np.concatenate(([True], all_codes[1:] != all_codes[:-1])))
+    return all_codes[starts], np.add.reduceat(all_counts, starts)
+
+
+def merge_tables(tables: Sequence[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArray]:
     """Distinct colours and summed counts of several ``(colors, counts)`` tables.
 
     The histogram of a set of images is the sum of their histograms, so a
     palette fitted to the merged table is the K-Means palette of all their
-    pixels taken together.
+    pixels taken together. The colours come out in lexicographic order.
+    uint8 and uint16 colours of up to four channels are merged as packed
+    codes (:func:`merge_codes`); other dtypes by ``numpy.unique``. Integer
+    counts sum to int64; float weights (an importance summed per colour)
+    stay float64.
+
+    Parameters
+    ----------
+    tables : sequence of (colors, counts)
+        At least one; ``colors`` of shape ``(m_i, c)``, all of one dtype and
+        ``c``, in any order and possibly repeated; ``counts`` of shape
+        ``(m_i,)``, whole numbers, or float weights.
+
+    Returns
+    -------
+    colors : ndarray, shape (m, c)
+    counts : ndarray of int64 (float64 for float weights), shape (m,)
+
+    Raises
+    ------
+    ValueError
+        No tables, or tables of different dtypes or channel counts.
 
     Examples
     --------
@@ -360,10 +444,28 @@ def merge_tables(tables: list[tuple[NDArray, NDArray]]) -> tuple[NDArray, NDArra
     >>> colors.tolist(), counts.tolist()
     ([[1, 1, 1], [2, 2, 2]], [1, 3])
     """
+    if not tables:
+        raise ValueError("merge_tables needs at least one table, got none")
+    first = tables[0][0]
+    for i, (colors, _) in enumerate(tables):
+        if colors.dtype != first.dtype or colors.shape[1:] != first.shape[1:]:
+            raise ValueError(
+                "tables must share dtype and channels to merge: tables[0] has "
+                f"{first.dtype} colours of shape {first.shape}, tables[{i}] "
+                f"{colors.dtype} of shape {colors.shape}"
+            )
+    if first.dtype in CODE_LAYOUT and first.shape[1] <= 4:
+        codes, counts = merge_codes(
+            [pack_colors(colors) for colors, _ in tables],
+            [n if n.dtype.kind == "f" else np.rint(n).astype(np.int64) for _, n in tables],
+        )
+        return unpack_colors(codes, first.dtype, first.shape[1]), counts
     colors = np.concatenate([c for c, _ in tables])
-    counts = np.concatenate([n for _, n in tables])
+    weights = np.concatenate([n for _, n in tables])
     merged, inverse = np.unique(colors, axis=0, return_inverse=True)
-    summed = np.bincount(inverse.reshape(-1), weights=counts, minlength=merged.shape[0])
+    summed = np.bincount(inverse.reshape(-1), weights=weights, minlength=merged.shape[0])
+    if weights.dtype.kind == "f":
+        return merged, summed
     return merged, np.rint(summed).astype(np.int64)
 
 
@@ -447,5 +549,5 @@ def pool_on_grid(X: NDArray, w: NDArray, bits: int) -> tuple[NDArray, NDArray]:
     digits = [np.clip(X[:, j], 0, 255).astype(np.int32) >> (8 - bits) for j in range(X.shape[1])]
     index, cells = grid_cells(digits, 1 << bits)
     del digits
-    means, weights = pool(X, w, index, cells.size)
+    means, weights = pool(X, w, index=index, n_cells=cells.size)
     return means.astype(X.dtype), weights.astype(X.dtype)

@@ -69,6 +69,7 @@ __all__ = [
     "srgb_to_linear",
     "linear_to_srgb",
     "srgb_to_oklab",
+    "srgb8_to_oklab",
     "oklab_to_srgb",
     "srgb_to_lab",
     "lab_to_srgb",
@@ -184,15 +185,27 @@ def _linear_to_srgb(v: NDArray) -> NDArray:
     return np.copysign(enc, v)
 
 
+def _times(x: NDArray, matrix: NDArray) -> NDArray:
+    """``x @ matrix.T`` for colours (..., 3), as a plain loop over the rows.
+
+    A BLAS product with an inner dimension of 3 gains nothing from threads
+    and, with other work on the cores, waits for them.
+    """
+    return np.einsum("...j,ij->...i", x, matrix)
+
+
 def _srgb_to_oklab(rgb: NDArray) -> NDArray:
-    lms = _srgb_to_linear(rgb) @ _LMS_FROM_LINEAR.T
+    return _linear_to_oklab(_srgb_to_linear(rgb))
+
+
+def _linear_to_oklab(linear: NDArray) -> NDArray:
     # cbrt, not ** (1/3): out-of-gamut colours can have negative LMS.
-    return np.cbrt(lms) @ _OKLAB_FROM_LMS.T
+    return _times(np.cbrt(_times(linear, _LMS_FROM_LINEAR)), _OKLAB_FROM_LMS)
 
 
 def _oklab_to_srgb(lab: NDArray) -> NDArray:
-    lms = (lab @ _LMS_FROM_OKLAB.T) ** 3
-    return _linear_to_srgb(lms @ _LINEAR_FROM_LMS.T)
+    lms = _times(lab, _LMS_FROM_OKLAB) ** 3
+    return _linear_to_srgb(_times(lms, _LINEAR_FROM_LMS))
 
 
 def _srgb_to_lab(rgb: NDArray) -> NDArray:
@@ -307,6 +320,51 @@ def srgb_to_oklab(rgb: ArrayLike) -> NDArray[np.floating]:
     return _convert(rgb, "rgb", _srgb_to_oklab, unit_range=True)
 
 
+_LINEAR_OF_8BIT: list[NDArray] = []  # the transfer function at k / 255, made on first use
+
+
+def srgb8_to_oklab(rgb8: ArrayLike) -> NDArray[np.float64]:
+    r"""Oklab of 8-bit sRGB colours, through a table of the transfer function.
+
+    The same values as ``srgb_to_oklab(rgb8 / 255)``, bit for bit: the
+    linear values come from a table of :func:`srgb_to_linear` at the 256
+    code values instead of a power per channel of every colour.
+
+    Parameters
+    ----------
+    rgb8 : array_like of uint8, shape (..., 3)
+        sRGB code values 0-255.
+
+    Returns
+    -------
+    ndarray of float64, shape (..., 3)
+        Oklab ``(L, a, b)``.
+
+    Raises
+    ------
+    TypeError
+        ``rgb8`` is not uint8.
+    ValueError
+        Its last axis is not of length 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant.colorspace import srgb8_to_oklab, srgb_to_oklab
+    >>> rgb8 = np.array([[255, 0, 0], [12, 200, 99]], dtype=np.uint8)
+    >>> bool((srgb8_to_oklab(rgb8) == srgb_to_oklab(rgb8 / 255)).all())
+    True
+    """
+    arr = np.asarray(rgb8)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"rgb8 must be uint8 sRGB code values, got dtype {arr.dtype}")
+    if arr.ndim == 0 or arr.shape[-1] != 3:
+        raise ValueError(f"rgb8 must have shape (..., 3), got shape {arr.shape}")
+    if not _LINEAR_OF_8BIT:
+        _LINEAR_OF_8BIT.append(_srgb_to_linear(np.arange(256, dtype=np.float64) / 255.0))
+    return _linear_to_oklab(_LINEAR_OF_8BIT[0][arr])
+
+
 def oklab_to_srgb(lab: ArrayLike) -> NDArray[np.floating]:
     r"""Convert Oklab to sRGB; inverse of :func:`srgb_to_oklab`.
 
@@ -348,7 +406,7 @@ def srgb_to_lab(rgb: ArrayLike) -> NDArray[np.floating]:
     Parameters
     ----------
     rgb : array_like, shape (..., 3)
-        sRGB values in [0, 1], as for :func:`srgb_to_linear`.
+        As for :func:`srgb_to_oklab`.
 
     Returns
     -------

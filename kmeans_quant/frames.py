@@ -6,54 +6,62 @@ their disposal and blend settings), each frame's duration, the loop count
 and the colour profile. :func:`write_frames` writes one back, keeping the
 frame count, the durations, the loop count and the transparency.
 
-Quantize the frames with :func:`kmeans_quant.quantize_frames`: one palette
-fitted on the frames' merged colour histogram (no flicker) or one per
-frame. A GIF holds at most 256 colours per frame; :func:`write_frames`
-writes all frames with one palette, so a colour that stays put in the
-picture keeps its index in every frame.
+Quantize them with :func:`quantize_frames`, which takes and gives an
+:class:`Animation` (or a plain list of frames): one palette fitted on the
+frames' merged colour histogram (no flicker) or one per frame. A GIF
+holds at most 256 colours per frame; :func:`write_frames` writes all
+frames with one palette, so a colour that stays put in the picture keeps
+its index in every frame.
 
 Memory: the frames are held as uint8 (4 bytes per pixel with alpha, 3
 without); the fit works on their merged histogram and each frame is
 recoloured on its own, so no frame is ever held as float. An animation
-whose frames together exceed :data:`MAX_ANIMATION_PIXELS` pixels is refused
-before any frame is decoded. Files are written to a temporary name and
+whose frames would decode to more than :data:`MAX_ANIMATION_BYTES` bytes
+(4 bytes a pixel, as Pillow gives them) is refused before any frame is
+decoded; quantizing one needs about twice that at its peak (the frames
+and their quantized copies). Files are written to a temporary name and
 moved into place: a failure (a corrupt frame, a full disk) leaves nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from ._atomic import atomic_write
+from ._atomic import atomic_write, destination
 from ._dtypes import to_uint8
-from ._validation import RNGLike, check_rng
+from ._indexing import GIF_ALPHA_THRESHOLD
+from ._pil import open_pillow
+from ._validation import RNGLike, check_k, check_rng
 from .color_table import merge_tables
 from .histogram import ColorHistogram, merge
 from .image import extract_palette, quantize, recolor
 from .indexed import IndexedImage, palette_indices, pil_indexed
-from .io import destination, open_pillow
+from .io import frame_count, human_size
+from .palette import Palette
 
 __all__ = [
     "Animation",
     "read_frames",
     "write_frames",
+    "quantize_frames",
     "ANIMATION_EXTENSIONS",
-    "MAX_ANIMATION_PIXELS",
+    "MAX_ANIMATION_BYTES",
 ]
 
 #: Extensions :func:`write_frames` writes: GIF, APNG (``.png``/``.apng``), WebP.
 ANIMATION_EXTENSIONS = (".gif", ".png", ".apng", ".webp")
 
-#: Frames x height x width above which :func:`read_frames` refuses a file
-#: (2**30 pixels: 4 GiB as RGBA).
-MAX_ANIMATION_PIXELS = 1 << 30
+#: Bytes of decoded frames (frames x height x width x 4, RGBA as Pillow
+#: decodes them) above which :func:`read_frames` refuses a file: 1 GiB.
+MAX_ANIMATION_BYTES = 1 << 30
 
 _MAX_GIF_COLORS = 256
 _FORMATS = {".gif": "GIF", ".png": "PNG", ".apng": "PNG", ".webp": "WEBP"}
@@ -69,7 +77,8 @@ class Animation:
         Full pictures, uint8, all of one shape ``(H, W, 3)``, or
         ``(H, W, 4)`` when any frame has transparency.
     durations_ms : list of int
-        How long each frame is shown, in milliseconds.
+        How long each frame is shown, in milliseconds (0 as some files have
+        it: players then choose their own short delay).
     loop : int or None
         Times the animation repeats (0: forever); None when the file
         stores no loop setting (it plays once).
@@ -103,9 +112,9 @@ def read_frames(path: str | os.PathLike) -> Animation:
     FileNotFoundError, IsADirectoryError
         ``path`` is missing or a folder.
     ValueError
-        Not an image, too many pixels over all frames (more than
-        :data:`MAX_ANIMATION_PIXELS`, checked before decoding), or a frame
-        that cannot be decoded (the message names it).
+        Not an image, frames that would decode to more than
+        :data:`MAX_ANIMATION_BYTES` (checked before decoding), or a frame
+        that cannot be decoded (the message names it and the file).
 
     Examples
     --------
@@ -120,12 +129,13 @@ def read_frames(path: str | os.PathLike) -> Animation:
     """
     name = os.fspath(path)
     with open_pillow(name) as (im, _):
-        n = int(getattr(im, "n_frames", 1))
+        n = frame_count(im, name)
         w, h = im.size
-        if n * w * h > MAX_ANIMATION_PIXELS:
+        decoded = n * w * h * 4
+        if decoded > MAX_ANIMATION_BYTES:
             raise ValueError(
-                f"cannot read {name!r}: {n} frames of {w}x{h} are {n * w * h} pixels, "
-                f"more than the {MAX_ANIMATION_PIXELS} an animation may have"
+                f"cannot read {name!r}: {n} frames of {w}x{h} decode to {human_size(decoded)}, "
+                f"more than the {human_size(MAX_ANIMATION_BYTES)} an animation may take"
             )
         loop = im.info.get("loop")
         icc = im.info.get("icc_profile") or None
@@ -142,7 +152,8 @@ def read_frames(path: str | os.PathLike) -> Animation:
                 ) from exc
             durations.append(int(round(float(im.info.get("duration", 0) or 0))))
     if all((f[..., 3] == 255).all() for f in frames):
-        frames = [np.ascontiguousarray(f[..., :3]) for f in frames]
+        for i, f in enumerate(frames):  # one frame at a time: no second copy of them all
+            frames[i] = np.ascontiguousarray(f[..., :3])
     return Animation(frames, durations, None if loop is None else int(loop), icc)
 
 
@@ -171,15 +182,15 @@ def _check_frames(frames: Sequence[Any] | Animation) -> list[NDArray[np.uint8]]:
 
 
 def _check_durations(durations_ms: int | Sequence[int], n: int) -> list[int]:
-    """One positive whole number of milliseconds per frame."""
+    """One whole number of milliseconds, 0 or more, per frame."""
     if isinstance(durations_ms, Sequence) or isinstance(durations_ms, np.ndarray):
         durations = [int(d) for d in durations_ms]
     else:
         durations = [int(durations_ms)] * n
     if len(durations) != n:
         raise ValueError(f"expected {n} durations (one per frame), got {len(durations)}")
-    if min(durations) <= 0:
-        raise ValueError(f"durations must be positive milliseconds, got {min(durations)}")
+    if min(durations) < 0:
+        raise ValueError(f"durations must be milliseconds >= 0, got {min(durations)}")
     return durations
 
 
@@ -206,7 +217,7 @@ def _index_frames(
         return [m.reshape(f.shape[:2]) for m, f in zip(maps, frames, strict=True)], IndexedImage(
             maps[0].reshape(frames[0].shape[:2]), colors, None
         )
-    threshold = 128 if gif else 1
+    threshold = GIF_ALPHA_THRESHOLD if gif else 1
     rgba = []
     for f in frames:
         px = f.reshape(-1, 4).copy()
@@ -259,7 +270,8 @@ def write_frames(
         durations, loop count and profile (the keywords override them).
     durations_ms : int or sequence of int
         How long each frame is shown, in milliseconds: one number for all,
-        or one per frame. GIF stores hundredths of a second, so durations
+        or one per frame, 0 or more (0 is kept: players then use a short
+        delay of their own). GIF stores hundredths of a second, so durations
         are rounded to 10 ms by the format.
     loop : int or None, default 0
         Times the animation repeats; 0 means forever, None stores no loop
@@ -278,7 +290,7 @@ def write_frames(
     ------
     ValueError
         No frames, a frame that is not uint8 RGB/RGBA, frames that differ in
-        shape, durations that are not one positive number per frame, or an
+        shape, durations that are not one number >= 0 per frame, or an
         extension that is not an animation format.
     FileExistsError
         If ``path`` exists and ``force`` is False.
@@ -355,9 +367,14 @@ def _pillow_frames(arrays: list[NDArray[np.uint8]], ext: str) -> list[Any]:
     return [pil_indexed(shared._replace(indices=m)) for m in maps]
 
 
+# The options quantize_frames passes on to quantize / extract_palette.
+_FitKeywords = dict[str, Any]
+
+
+@overload
 def quantize_frames(
-    frames: Sequence[NDArray],
-    k: int,
+    frames: Animation,
+    k: int | None = None,
     *,
     per_frame_palette: bool = False,
     rng: RNGLike = 0,
@@ -367,7 +384,47 @@ def quantize_frames(
     max_iter: int = 300,
     tol: float = 1e-4,
     alpha: str = "keep",
-) -> list[NDArray]:
+    fixed: ArrayLike | None = None,
+    dither_strength: float = 1.0,
+    quality: tuple[int, int] | None = None,
+) -> Animation: ...
+
+
+@overload
+def quantize_frames(
+    frames: Sequence[Any],
+    k: int | None = None,
+    *,
+    per_frame_palette: bool = False,
+    rng: RNGLike = 0,
+    method: str = "kmeans",
+    space: str = "rgb",
+    dither: str = "none",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    alpha: str = "keep",
+    fixed: ArrayLike | None = None,
+    dither_strength: float = 1.0,
+    quality: tuple[int, int] | None = None,
+) -> list[NDArray]: ...
+
+
+def quantize_frames(
+    frames: Animation | Sequence[Any],
+    k: int | None = None,
+    *,
+    per_frame_palette: bool = False,
+    rng: RNGLike = 0,
+    method: str = "kmeans",
+    space: str = "rgb",
+    dither: str = "none",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    alpha: str = "keep",
+    fixed: ArrayLike | None = None,
+    dither_strength: float = 1.0,
+    quality: tuple[int, int] | None = None,
+) -> Animation | list[NDArray]:
     r"""Reduce the frames of an animation to at most ``k`` colours, without flicker.
 
     By default all frames share one palette: :func:`extract_palette` of the
@@ -380,27 +437,37 @@ def quantize_frames(
 
     Parameters
     ----------
-    frames : sequence of ndarray or PIL.Image.Image
-        The frames, each as :func:`quantize` accepts; all share channel
-        layout and dtype (their sizes may differ).
-    k : int
-        Maximum number of colours (per frame with ``per_frame_palette``).
+    frames : Animation, or sequence of ndarray or PIL.Image.Image
+        An :class:`Animation` (as :func:`read_frames` gives), or the frames
+        themselves, each as :func:`quantize` accepts; all share channel
+        layout and dtype (in a plain list their sizes may differ).
+    k : int, optional
+        Maximum number of colours (per frame with ``per_frame_palette``);
+        required unless ``quality`` is given, when it defaults to 256.
     per_frame_palette : bool, default False
         One palette per frame instead of one for all.
-    rng, method, space, dither, max_iter, tol, alpha
+    rng, method, space, dither, max_iter, tol, alpha, fixed, dither_strength
         As for :func:`quantize`.
+    quality : (int, int), optional
+        As for :func:`quantize`, judged over the pixels of all frames
+        together (of each frame with ``per_frame_palette``). The shared
+        palette is the one ``quantize`` chooses for all frames' pixels taken
+        as one image, which is held once more in memory for the search.
 
     Returns
     -------
-    list of ndarray
-        One quantized frame per input frame, each of its frame's shape and
-        dtype.
+    Animation or list of ndarray
+        An :class:`Animation` with the quantized frames and the input's
+        durations, loop count and profile when given one; otherwise one
+        quantized frame per input frame, each of its frame's shape and dtype.
 
     Raises
     ------
     TypeError, ValueError
         As for :func:`quantize`; an empty ``frames``; frames that cannot
         share a palette.
+    QualityTooLow
+        ``quality``'s minimum is out of reach with ``k`` colours.
 
     Examples
     --------
@@ -411,35 +478,76 @@ def quantize_frames(
     >>> out = quantize_frames(frames, 4)
     >>> len(np.unique(np.concatenate([f.reshape(-1, 3) for f in out]), axis=0))
     4
+
+    An :class:`Animation` comes back as one, with its timing:
+
+    >>> from kmeans_quant.frames import Animation
+    >>> anim = quantize_frames(Animation(frames, [40, 0, 80], loop=3), 4)
+    >>> len(anim), anim.durations_ms, anim.loop
+    (3, [40, 0, 80], 3)
     """
+    if isinstance(frames, Animation):
+        out = quantize_frames(
+            frames.frames,
+            k,
+            per_frame_palette=per_frame_palette,
+            rng=rng,
+            method=method,
+            space=space,
+            dither=dither,
+            max_iter=max_iter,
+            tol=tol,
+            alpha=alpha,
+            fixed=fixed,
+            dither_strength=dither_strength,
+            quality=quality,
+        )
+        return dataclasses.replace(frames, frames=out)
     if isinstance(frames, (str, bytes)) or not isinstance(frames, Sequence):
-        raise TypeError(f"frames must be a list or tuple of images, got {type(frames).__name__}")
+        raise TypeError(
+            f"frames must be an Animation or a list or tuple of images, got {type(frames).__name__}"
+        )
     if len(frames) == 0:
         raise ValueError("frames is empty; give at least one frame")
     gen = check_rng(rng)
+    fit: _FitKeywords = {"method": method, "space": space, "max_iter": max_iter, "tol": tol}
+    mapping: _FitKeywords = {"dither": dither, "space": space, "dither_strength": dither_strength}
     if per_frame_palette:
-        return [
-            quantize(
-                f,
-                k,
-                rng=gen,
-                method=method,
-                space=space,
-                dither=dither,
-                max_iter=max_iter,
-                tol=tol,
-                alpha=alpha,
-            )
-            for f in frames
-        ]
-    palette = extract_palette(
-        list(frames),
-        k,
-        rng=gen,
-        method=method,
-        space=space,
-        max_iter=max_iter,
-        tol=tol,
-        alpha=alpha,
-    )
-    return [recolor(f, palette, dither=dither, space=space) for f in frames]
+        each = {**fit, **mapping, "alpha": alpha, "fixed": fixed, "quality": quality}
+        return [quantize(f, k, rng=gen, **each) for f in frames]
+    palette: Palette | NDArray
+    if quality is not None:
+        palette = _quality_palette(frames, k, quality=quality, rng=gen, fit=fit)
+    else:
+        palette = extract_palette(
+            list(frames), check_k(k), rng=gen, alpha=alpha, fixed=fixed, **fit
+        )
+    return [recolor(f, palette, **mapping) for f in frames]
+
+
+def _quality_palette(
+    frames: Sequence[Any],
+    k: int | None,
+    *,
+    quality: tuple[int, int],
+    rng: np.random.Generator,
+    fit: _FitKeywords,
+) -> NDArray:
+    """The colours :func:`quantize` with ``quality`` gives all frames' pixels as one image.
+
+    The pixels are stacked into one column: its colour table is the frames'
+    merged one, so the search and the fit see every pixel of every frame.
+    """
+    from ._pil import as_array
+
+    arrays = [np.asarray(as_array(f)) for f in frames]
+    layout = {(a.dtype, a.shape[2:]) for a in arrays}
+    if len(layout) > 1:
+        raise ValueError(
+            "frames for a shared palette must have the same channels and dtype, got "
+            + ", ".join(sorted(f"{dt} {shape or '(grey)'}" for dt, shape in layout))
+        )
+    c = 1 if arrays[0].ndim == 2 else arrays[0].shape[2]
+    column = np.concatenate([a.reshape(-1, 1, c) for a in arrays])
+    out = quantize(column, k, quality=quality, rng=rng, **fit)
+    return np.unique(out.reshape(-1, c)[:, : min(c, 3)], axis=0)

@@ -28,9 +28,14 @@ break the promise that :func:`kmeans_quant.fit_palette` equals
 ``extract_palette``.
 Convert them to uint8 or uint16 first.
 
-Merging sorts the concatenated codes with one stable sort, which for
-sorted inputs is a merge of runs (linear for two histograms), then adds
-the counts of equal codes.
+Merging is :func:`kmeans_quant.color_table.merge_codes`: one stable sort of
+the concatenated codes, which for sorted inputs is a merge of runs (linear
+for two histograms), then the counts of equal codes added.
+
+With ``alpha="fit"`` (:meth:`ColorHistogram.from_image`) the histogram
+counts (colour, alpha) values instead, four channels to a code, for the
+palettes of :func:`kmeans_quant.fit_palette` that fit alpha as part of the
+colour.
 """
 
 from __future__ import annotations
@@ -42,8 +47,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_choice, check_code_dtype, check_image
-from .color_table import CODE_LAYOUT, color_table, pack_colors, unpack_colors
+from ._validation import ALPHAS, check_choice, check_code_dtype, check_image, rgba_pixels
+from .color_table import CODE_LAYOUT, color_table, merge_codes, pack_colors, unpack_colors
 
 __all__ = ["ColorHistogram", "merge"]
 
@@ -69,14 +74,15 @@ class ColorHistogram:
     dtype : numpy.dtype
         The image dtype, uint8 or uint16.
     channels : int
-        1 (grey) or 3 (RGB; alpha is not part of the colour).
+        1 (grey) or 3 (RGB; alpha is not part of the colour), or 4 (RGBA
+        values, counted with ``alpha="fit"``).
 
     Raises
     ------
     TypeError
         ``dtype`` not uint8/uint16.
     ValueError
-        ``channels`` not 1 or 3, codes not strictly increasing or out of
+        ``channels`` not 1, 3 or 4, codes not strictly increasing or out of
         range, counts of another shape or negative.
 
     Examples
@@ -101,8 +107,8 @@ class ColorHistogram:
 
     def __post_init__(self) -> None:
         dt = check_code_dtype(self.dtype, "dtype")
-        if self.channels not in (1, 3):
-            raise ValueError(f"channels must be 1 or 3, got {self.channels!r}")
+        if self.channels not in (1, 3, 4):
+            raise ValueError(f"channels must be 1, 3 or 4, got {self.channels!r}")
         bits, code_dtype = CODE_LAYOUT[dt]
         codes = np.ascontiguousarray(self.codes)
         counts = np.ascontiguousarray(self.counts)
@@ -180,13 +186,15 @@ class ColorHistogram:
     # ---------------------------------------------------------------- making
 
     @classmethod
-    def from_image(cls, image: NDArray, *, transparent: str = "auto") -> ColorHistogram:
+    def from_image(
+        cls, image: NDArray, *, transparent: str = "auto", alpha: str = "keep"
+    ) -> ColorHistogram:
         """Count the colours of an image (or of a block of one).
 
         Parameters
         ----------
         image : ndarray, shape (H, W), (H, W, 3) or (H, W, 4), uint8 or uint16
-            Alpha, if any, is not part of the colour.
+            Alpha, if any, is not part of the colour (unless ``alpha="fit"``).
         transparent : {'auto', 'skip', 'count'}, default 'auto'
             How fully transparent pixels (alpha 0) are counted. ``'auto'``
             is :func:`kmeans_quant.extract_palette`'s rule: they are left out
@@ -195,17 +203,25 @@ class ColorHistogram:
             (their colours stay, with count 0) and ``'count'`` always counts
             them; blocks of one image use ``'skip'``, since only the whole
             image can tell whether any pixel is visible.
+        alpha : {'keep', 'fit'}, default 'keep'
+            ``'fit'`` counts the (colour, alpha) values of an RGBA image, for
+            ``fit_palette(..., alpha="fit")``: every pixel counts, the fully
+            transparent ones included (they take the palette's clear entry),
+            so ``transparent`` must stay ``'auto'``.
 
         Returns
         -------
         ColorHistogram
+            The image's colours in code order, with their pixel counts.
 
         Raises
         ------
         TypeError
             ``image`` not an ndarray, or not uint8/uint16 (floats included).
         ValueError
-            Wrong shape, empty, or an unknown ``transparent``.
+            Wrong shape, empty, an unknown ``transparent`` or ``alpha``,
+            ``alpha='fit'`` for an image without alpha or with
+            ``transparent`` other than ``'auto'``.
 
         Examples
         --------
@@ -218,10 +234,22 @@ class ColorHistogram:
         array([2, 0])
         >>> ColorHistogram.from_image(rgba, transparent="count").counts
         array([2, 1])
+        >>> ColorHistogram.from_image(rgba, alpha="fit").colors
+        array([[  0,   0,   0, 255],
+               [255, 255, 255,   0]], dtype=uint8)
         """
         if isinstance(image, np.ndarray):
             check_code_dtype(image.dtype, "image dtype")
         check_choice(transparent, "transparent", _TRANSPARENT)
+        if check_choice(alpha, "alpha", ALPHAS) == "fit":
+            if transparent != "auto":
+                raise ValueError(
+                    "alpha='fit' counts every pixel, the transparent ones too; "
+                    f"leave transparent='auto', got transparent={transparent!r}"
+                )
+            prep = check_image(image)
+            table = color_table(rgba_pixels(prep))
+            return cls(pack_colors(table.colors), table.counts, prep.dtype, 4)
         prep = check_image(image)
         table = color_table(prep.pixels)
         counts = table.visible_counts(prep.alpha, transparent)
@@ -232,7 +260,8 @@ class ColorHistogram:
         """The same pixels as RGB: a grey ``g`` becomes ``(g, g, g)``.
 
         The map is increasing in ``g``, so the codes stay sorted. An RGB
-        histogram is returned as is.
+        histogram is returned as is; one of (colour, alpha) values
+        (``channels == 4``) raises ValueError.
 
         Examples
         --------
@@ -245,6 +274,8 @@ class ColorHistogram:
         """
         if self.channels == 3:
             return self
+        if self.channels == 4:
+            raise ValueError("a histogram of (colour, alpha) values has no RGB form")
         bits, code_dtype = CODE_LAYOUT[self.dtype]
         spread = code_dtype.type((1 << 2 * bits) + (1 << bits) + 1)
         return ColorHistogram(self.codes * spread, self.counts, self.dtype, 3)
@@ -253,20 +284,6 @@ class ColorHistogram:
 # --------------------------------------------------------------------------
 # merging
 # --------------------------------------------------------------------------
-
-
-def _merge_sorted(codes: list[NDArray], counts: list[NDArray]) -> tuple[NDArray, NDArray]:
-    """Union of sorted unique code arrays, counts of equal codes added."""
-    all_codes = np.concatenate(codes)
-    all_counts = np.concatenate(counts)
-    if all_codes.size == 0:
-        return all_codes, all_counts
-    # A stable sort of 32/64-bit integers is a timsort: on k sorted runs it
-    # merges them, O(n log k) and linear for two.
-    order = np.argsort(all_codes, kind="stable")
-    all_codes, all_counts = all_codes[order], all_counts[order]
-    starts = np.flatnonzero(np.concatenate(([True], all_codes[1:] != all_codes[:-1])))
-    return all_codes[starts], np.add.reduceat(all_counts, starts)
 
 
 def merge(histograms: Iterable[ColorHistogram]) -> ColorHistogram:
@@ -284,6 +301,7 @@ def merge(histograms: Iterable[ColorHistogram]) -> ColorHistogram:
     Returns
     -------
     ColorHistogram
+        The union of the colours, each with the sum of its counts.
 
     Raises
     ------
@@ -318,5 +336,5 @@ def merge(histograms: Iterable[ColorHistogram]) -> ColorHistogram:
             )
     if len(hs) == 1:
         return first
-    codes, counts = _merge_sorted([h.codes for h in hs], [h.counts for h in hs])
+    codes, counts = merge_codes([h.codes for h in hs], [h.counts for h in hs])
     return ColorHistogram(codes, counts, first.dtype, first.channels)

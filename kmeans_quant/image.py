@@ -14,7 +14,11 @@ How a palette is fitted
 
     The fit runs coarse to fine (:mod:`kmeans_quant._fit.palette_fit`); centres
     are rounded to the image's dtype. ``method=`` picks a classic baseline
-    instead, and ``space="oklab"`` fits and maps in Oklab.
+    instead, and ``space="oklab"`` fits and maps in Oklab. With
+    ``mode="perceptual"`` (or an ``importance=`` map) each colour weighs the
+    summed importance of its pixels instead of their count
+    (:mod:`kmeans_quant.importance`): :math:`n_u` becomes
+    :math:`\sum_{p:\,x_p = u} w_p`.
 
 How pixels are mapped
     Every distinct colour goes to its nearest palette colour, ties to the
@@ -30,43 +34,32 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._fit.alpha_fit import (
-    alpha_palette,
-    check_alpha_fit,
-    recolor_rgba,
-    rgba_source,
-)
-from ._validation import (
-    SPACES,
-    PreparedImage,
-    RNGLike,
-    check_choice,
-    check_palette,
-    check_quality,
-)
-from .color_table import CODE_LAYOUT, merge_tables, pack_colors
-from .histogram import ColorHistogram, merge
-from .palette import Palette
-from .quality import (
-    QualityChoice,
-)
-
-__all__ = ["quantize", "extract_palette", "recolor", "fit_palette", "choose_k"]
+from ._fit.alpha_fit import alpha_palette, check_alpha_fit, recolor_rgba, rgba_source
 from ._fit.pipeline import (
+    alpha_fitted,
     check_dither,
     choose,
     dithered,
     expand,
     fit_options,
     keep_fixed,
+    merged_table,
+    merged_weights,
     nearest,
     palette_of,
     palette_of_table,
+    resolve_mode,
     rgba_palette,
     source,
     sources,
     with_fixed,
 )
+from ._validation import SPACES, PixelFormat, RNGLike, check_choice, check_palette, check_quality
+from .histogram import ColorHistogram
+from .palette import Palette
+from .quality import QualityChoice
+
+__all__ = ["quantize", "extract_palette", "recolor", "fit_palette", "choose_k"]
 
 # --------------------------------------------------------------------------
 # public functions
@@ -78,8 +71,10 @@ def extract_palette(
     k: int,
     *,
     rng: RNGLike = 0,
+    mode: str = "mse",
     method: str = "kmeans",
-    space: str = "rgb",
+    space: str | None = None,
+    importance: str | ArrayLike | None = None,
     max_iter: int = 300,
     tol: float = 1e-4,
     alpha: str = "keep",
@@ -107,12 +102,29 @@ def extract_palette(
         Maximum number of colours, at least 1.
     rng : int or numpy.random.Generator, default 0
         Seed for k-means++. The default makes the result reproducible.
+    mode : {'mse', 'perceptual'}, default 'mse'
+        ``'mse'`` is the K-Means recipe: every pixel counts once and
+        distances are RGB distances, so the palette minimises the mean
+        squared error. ``'perceptual'`` is still K-Means, on what the eye
+        sees: the fit and "nearest" are in Oklab and every pixel is weighed
+        by how visible an error there would be
+        (:func:`kmeans_quant.importance.importance_map`: smooth areas,
+        where bands show, count more than texture and noise).
     method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
         K-Means, Heckbert's median cut, or a fixed uniform RGB grid (the
-        classic baselines; see :mod:`kmeans_quant.baselines`).
-    space : {'rgb', 'oklab'}, default 'rgb'
+        classic baselines, in the fit space).
+    space : {'rgb', 'oklab'}, optional
         Colour space of the fit and of "nearest": plain RGB values, or
-        Oklab, where distances follow perceived colour difference.
+        Oklab, where distances follow perceived colour difference. By
+        default the mode's: RGB for ``'mse'``, Oklab for ``'perceptual'``
+        (which takes no other).
+    importance : 'auto' or array_like of shape (H, W), optional
+        Each pixel's weight in the fit: K-Means then minimises
+        :math:`\sum_p w_p \min_j \lVert x_p - c_j\rVert^2`. ``'auto'``
+        computes :func:`~kmeans_quant.importance.importance_map` (the
+        default of ``mode='perceptual'``); an array gives your own weights
+        (finite, non-negative, one image only). Counts in the returned
+        palette stay pixel counts.
     max_iter : int, default 300
         Maximum Lloyd iterations of the main fit.
     tol : float, default 1e-4
@@ -172,31 +184,31 @@ def extract_palette(
     array([[150,  22,  22],
            [255, 255, 255]], dtype=uint8)
     """
-    opt = fit_options(k, rng, max_iter, tol, method, space)
-    if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither="none"):
-        if fixed is not None:
-            raise ValueError("fixed colours work with alpha='keep' only, got alpha='fit'")
-        if isinstance(image, (list, tuple)) and not image:
-            raise ValueError("images is an empty sequence; give at least one image")
-        many = image if isinstance(image, (list, tuple)) else [image]
-        rgba = [rgba_source(im, f"images[{i}]") for i, im in enumerate(many)]
-        colors, counts = merge_tables([(r.table.colors, r.table.counts) for r in rgba])
-        mapping = rgba_palette(colors, counts, rgba[0].prep, opt)
-        return alpha_palette(mapping.palette, mapping.counts)
-    srcs = sources(image)
-    opt = with_fixed(opt, fixed, srcs[0].prep)
-    if len(srcs) == 1:
-        return keep_fixed(palette_of(srcs[0], opt)[0], opt.fixed)
-    prep = srcs[0].prep
-    if prep.dtype in CODE_LAYOUT:  # histograms merge packed codes, linear in colours
-        merged = merge(
-            ColorHistogram(pack_colors(s.table.colors), s.fit_counts, prep.dtype, prep.channels)
-            for s in srcs
+    fit_space, importance = resolve_mode(mode, space, importance)
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=fit_space)
+    if (
+        isinstance(image, (list, tuple))
+        and importance is not None
+        and not isinstance(importance, str)
+    ):
+        raise ValueError(
+            "importance for several images must be None or 'auto' (a map belongs "
+            f"to one image), got {type(importance).__name__}"
         )
-        colors, counts = merged.colors, merged.counts
-    else:
-        colors, counts = merge_tables([(s.table.colors, s.fit_counts) for s in srcs])
-    return keep_fixed(palette_of_table(colors, counts, prep, opt), opt.fixed)
+    if alpha_fitted(alpha, opt, space=space, fixed=fixed):
+        rgba = sources(image, lambda im, name: rgba_source(im, name, importance))
+        colors, counts = merged_table(rgba)
+        mapping = rgba_palette(
+            colors, counts, fmt=rgba[0].prep, opt=opt, weights=merged_weights(rgba)
+        )
+        return alpha_palette(mapping.palette, mapping.counts)
+    srcs = sources(image, lambda im, name: source(im, name, importance))
+    opt = with_fixed(opt, fixed, srcs[0].prep)
+    colors, counts = merged_table(srcs)
+    palette = palette_of_table(
+        colors, counts, fmt=srcs[0].prep, opt=opt, weights=merged_weights(srcs)
+    )
+    return keep_fixed(palette, opt.fixed)
 
 
 def quantize(
@@ -204,8 +216,10 @@ def quantize(
     k: int | None = None,
     *,
     rng: RNGLike = 0,
+    mode: str = "mse",
     method: str = "kmeans",
-    space: str = "rgb",
+    space: str | None = None,
+    importance: str | ArrayLike | None = None,
     dither: str | None = "none",
     max_iter: int = 300,
     tol: float = 1e-4,
@@ -234,14 +248,26 @@ def quantize(
         given, when it defaults to 256.
     rng : int or numpy.random.Generator, default 0
         Seed for k-means++; the same call always gives the same output.
+    mode : {'mse', 'perceptual'}, default 'mse'
+        ``'mse'``: the K-Means recipe, lowest mean squared error.
+        ``'perceptual'``: K-Means in Oklab weighted by the importance map,
+        and, with dithering, error diffusion that fades where the image is
+        busy; the better-looking image for its file size (see
+        :func:`extract_palette`).
     method : {'kmeans', 'median-cut', 'uniform'}, default 'kmeans'
         How the palette is chosen (see :func:`extract_palette`).
-    space : {'rgb', 'oklab'}, default 'rgb'
-        Colour space of the fit, of "nearest" and of the dithering.
+    space : {'rgb', 'oklab'}, optional
+        Colour space of the fit, of "nearest" and of the dithering; by
+        default the mode's.
+    importance : 'auto' or array_like of shape (H, W), optional
+        Each pixel's weight in the fit (see :func:`extract_palette`); it
+        also sets how much Floyd-Steinberg diffuses each pixel's error
+        (:func:`kmeans_quant.importance.dither_level`).
     dither : {'none', 'floyd-steinberg', 'ordered'} or None, default 'none'
         Plain nearest-colour mapping (also None), Floyd-Steinberg error
-        diffusion, or ordered dithering (Knoll's mixing plans on an 8x8
-        Bayer matrix); see :mod:`kmeans_quant.dither`.
+        diffusion among each colour's nearest palette colours, or ordered
+        dithering (Knoll's mixing plans on an 8x8 Bayer matrix); see
+        :mod:`kmeans_quant.dither`.
     max_iter, tol, alpha
         As for :func:`extract_palette`. With ``alpha='fit'`` the result has
         at most ``k`` distinct (colour, alpha) values, fully transparent
@@ -255,9 +281,10 @@ def quantize(
     fixed : array_like, shape (f, c), optional
         Colours the palette keeps exactly (see :func:`extract_palette`).
     dither_strength : float, default 1.0
-        In [0, 1]: the share of the error Floyd-Steinberg passes on, or how
-        far ordered dithering mixes towards a colour from its nearest
-        palette entry; 0 is no dithering.
+        In [0, 1]: scales the share of the error Floyd-Steinberg passes on
+        (:data:`kmeans_quant.dither.CARRY` of it at 1), or how far ordered
+        dithering mixes towards a colour from its nearest palette entry; 0
+        is no dithering.
 
     Returns
     -------
@@ -290,20 +317,21 @@ def quantize(
 
     >>> ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
     >>> len(np.unique(quantize(ramp, quality=(0, 90)).reshape(-1, 3), axis=0))
-    51
+    45
     """
     if quality is not None:
         quality = check_quality(quality)
         k = 256 if k is None else k
-    opt = fit_options(k, rng, max_iter, tol, method, space)
+    fit_space, importance = resolve_mode(mode, space, importance)
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=fit_space)
     dither, strength = check_dither(dither, dither_strength)
-    if check_alpha_fit(alpha, method=opt.method, space=opt.space, dither=dither):
-        if quality is not None or fixed is not None:
-            raise ValueError("alpha='fit' works without quality and fixed colours")
-        rgba = rgba_source(image)
-        mapping = rgba_palette(rgba.table.colors, rgba.table.counts, rgba.prep, opt)
+    if alpha_fitted(alpha, opt, space=space, dither=dither, fixed=fixed, quality=quality):
+        rgba = rgba_source(image, importance=importance)
+        mapping = rgba_palette(
+            rgba.table.colors, rgba.table.counts, fmt=rgba.prep, opt=opt, weights=rgba.weights
+        )
         return rgba.table.paint(mapping.labels, mapping.palette).reshape(rgba.prep.shape)
-    src = source(image)
+    src = source(image, importance=importance)
     opt = with_fixed(opt, fixed, src.prep)
     if quality is not None:
         chosen = choose(src, opt, quality)
@@ -314,7 +342,7 @@ def quantize(
         palette, labels = palette_of(src, opt)
     palette = keep_fixed(palette, opt.fixed)  # the same entries as extract_palette's
     if dither != "none":
-        return dithered(src, palette.colors, dither, opt.space, strength)
+        return dithered(src, palette.colors, method=dither, space=opt.space, strength=strength)
     return expand(src, palette.colors, labels)
 
 
@@ -370,11 +398,11 @@ def choose_k(
     >>> ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
     >>> choice = choose_k(ramp, (0, 90))
     >>> choice.k, choice.quality >= 90, round(choice.mse, 2)
-    (51, True, 2.26)
+    (45, True, 2.89)
     """
     src = source(image)
     bounds = check_quality(quality)
-    opt = fit_options(k_max, rng, max_iter, tol, "kmeans", space)
+    opt = fit_options(k_max, rng=rng, max_iter=max_iter, tol=tol, method="kmeans", space=space)
     return choose(src, opt, bounds).choice
 
 
@@ -383,7 +411,9 @@ def recolor(
     palette: Palette | ArrayLike,
     *,
     dither: str | None = "none",
-    space: str = "rgb",
+    mode: str = "mse",
+    space: str | None = None,
+    importance: str | ArrayLike | None = None,
     dither_strength: float = 1.0,
 ) -> NDArray:
     r"""Replace every pixel by its nearest palette colour.
@@ -407,8 +437,16 @@ def recolor(
     dither : {'none', 'floyd-steinberg', 'ordered'} or None, default 'none'
         Nearest colour (also None), Floyd-Steinberg error diffusion, or
         ordered dithering.
-    space : {'rgb', 'oklab'}, default 'rgb'
-        Space in which "nearest" (and the dithering error) is measured.
+    mode : {'mse', 'perceptual'}, default 'mse'
+        As for :func:`quantize`: ``'perceptual'`` measures "nearest" in
+        Oklab and lets Floyd-Steinberg fade where the image is busy.
+    space : {'rgb', 'oklab'}, optional
+        Space in which "nearest" (and the dithering error) is measured; by
+        default the mode's.
+    importance : 'auto' or array_like of shape (H, W), optional
+        Sets each pixel's Floyd-Steinberg level
+        (:func:`kmeans_quant.importance.dither_level`); ``'auto'`` (the
+        default of ``mode='perceptual'``) computes it from the image.
     dither_strength : float, default 1.0
         In [0, 1], as for :func:`quantize`.
 
@@ -433,16 +471,19 @@ def recolor(
             [255, 255, 255]]], dtype=uint8)
     """
     dither, strength = check_dither(dither, dither_strength)
-    space = check_choice(space, "space", SPACES)
+    fit_space, importance = resolve_mode(mode, space, importance)
+    fit_space = check_choice(fit_space, "space", SPACES)
     if isinstance(palette, Palette) and palette.alpha is not None:
-        check_alpha_fit("fit", method="kmeans", space=space, dither=dither)
+        asked = "rgb" if space is None else space
+        check_alpha_fit("fit", method="kmeans", space=asked, dither=dither)
         return recolor_rgba(rgba_source(image), palette)
-    src = source(image)
+    # The importance only sets dithering levels: not worth computing without.
+    src = source(image, importance=importance if dither == "floyd-steinberg" else None)
     colors = check_palette(palette, channels=src.prep.channels, dtype=src.prep.dtype)
     if dither != "none":
-        return dithered(src, colors, dither, space, strength)
+        return dithered(src, colors, method=dither, space=fit_space, strength=strength)
     canon = np.unique(colors, axis=0)
-    return expand(src, canon, nearest(src.table.colors, canon, src.prep, space))
+    return expand(src, canon, nearest(src.table.colors, canon, fmt=src.prep, space=fit_space))
 
 
 def fit_palette(
@@ -454,6 +495,8 @@ def fit_palette(
     space: str = "rgb",
     max_iter: int = 300,
     tol: float = 1e-4,
+    alpha: str = "keep",
+    fixed: ArrayLike | None = None,
 ) -> Palette:
     r"""The ``k``-colour palette of the pixels a histogram counts.
 
@@ -461,27 +504,33 @@ def fit_palette(
     weighted by their counts, the same objective over the same pixels, so
     for the histogram of an image (or the merge of the histograms of its
     blocks, or of several images) the result equals ``extract_palette`` of
-    those pixels bit for bit: same colours, same counts, same order.
+    those pixels with the same options bit for bit: same colours, same
+    counts, same order.
 
     Parameters
     ----------
     histogram : ColorHistogram
-        At least one counted pixel.
-    k, rng, method, space, max_iter, tol
-        As for :func:`extract_palette`.
+        At least one counted pixel. For ``alpha='fit'``, a histogram of
+        (colour, alpha) values: ``ColorHistogram.from_image(rgba, alpha="fit")``.
+    k, rng, method, space, max_iter, tol, alpha, fixed
+        As for :func:`extract_palette`; ``fixed`` in the histogram's dtype.
 
     Returns
     -------
     Palette
         ``colors`` (m, channels) in the histogram's dtype, ``m <= k``, most
-        frequent first, with their pixel counts.
+        frequent first, with their pixel counts (and ``alpha`` with
+        ``alpha='fit'``).
 
     Raises
     ------
     TypeError
         ``histogram`` not a ColorHistogram; bad ``k``/``rng``.
     ValueError
-        A histogram that counts no pixel; unknown ``method``/``space``.
+        A histogram that counts no pixel; unknown ``method``/``space``/``alpha``;
+        ``alpha='fit'`` with a histogram of colours only, or ``alpha='keep'``
+        with one of (colour, alpha) values; ``fixed`` as for
+        :func:`extract_palette`.
 
     Examples
     --------
@@ -495,20 +544,37 @@ def fit_palette(
     >>> ref = extract_palette(img, 4)
     >>> bool((pal.colors == ref.colors).all() and (pal.counts == ref.counts).all())
     True
+
+    With alpha as part of the colour:
+
+    >>> rgba = np.dstack([img, np.where(img[..., 0] > 128, 255, 0).astype(np.uint8)])
+    >>> h = ColorHistogram.from_image(rgba, alpha="fit")
+    >>> fit_palette(h, 4, alpha="fit").alpha
+    array([  0, 255, 255, 255], dtype=uint8)
     """
     if not isinstance(histogram, ColorHistogram):
         raise TypeError(f"histogram must be a ColorHistogram, got {type(histogram).__name__}")
-    opt = fit_options(k, rng, max_iter, tol, method, space)
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=space)
+    fit_alpha = alpha_fitted(alpha, opt, space=space, fixed=fixed)
     if histogram.n_pixels == 0:
         raise ValueError(
             "histogram counts no pixels (an empty histogram, or only fully transparent "
             "pixels skipped); nothing to fit"
         )
-    # What the fit needs of an image: its dtype and channels.
-    prep = PreparedImage(
-        np.empty((0, histogram.channels), histogram.dtype),
-        None,
-        (0, histogram.channels),
-        histogram.dtype,
-    )
-    return palette_of_table(histogram.colors, histogram.counts, prep, opt)
+    if fit_alpha != (histogram.channels == 4):
+        raise ValueError(
+            f"alpha={alpha!r} needs a histogram of "
+            + (
+                "(colour, alpha) values, ColorHistogram.from_image(image, alpha='fit')"
+                if fit_alpha
+                else "colours; this one counts (colour, alpha) values: use alpha='fit'"
+            )
+            + f", got a {histogram.channels}-channel histogram"
+        )
+    fmt = PixelFormat(histogram.dtype, histogram.channels)
+    if fit_alpha:
+        mapping = rgba_palette(histogram.colors, histogram.counts, fmt=fmt, opt=opt)
+        return alpha_palette(mapping.palette, mapping.counts)
+    opt = with_fixed(opt, fixed, fmt)
+    table = palette_of_table(histogram.colors, histogram.counts, fmt=fmt, opt=opt)
+    return keep_fixed(table, opt.fixed)

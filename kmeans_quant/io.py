@@ -12,30 +12,20 @@ palette-mode files whenever the colours fit (:mod:`kmeans_quant.indexed`).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._atomic import atomic_write
+from ._atomic import atomic_write, destination
 from ._dtypes import to_uint8
+from ._indexing import as_rgb, distinct_colors, index_rgb, palette_colors_uint8, pil_indexed
+from ._pil import error_reason, open_pillow, pil_to_array
 from ._validation import check_image
-from .indexed import (
-    IndexedImage,
-    as_rgb,
-    distinct_colors,
-    index_image,
-    index_rgb,
-    palette_colors_uint8,
-    pil_indexed,
-    to_pil_image,
-)
+from .indexed import IndexedImage, index_image, to_pil_image
 from .palette import Palette
 
 __all__ = [
@@ -47,6 +37,8 @@ __all__ = [
     "IndexedImage",
     "to_pil_image",
     "IMAGE_EXTENSIONS",
+    "human_size",
+    "frame_count",
 ]
 
 #: File extensions :func:`write_image` can write, lower case.
@@ -108,12 +100,15 @@ class ImageFile:
     notes : tuple of str
         One-line remarks about what was not read as stored (a 16-bit PNG
         read as 8-bit, the first page of several, a very large image).
+    format : str or None
+        The file format as Pillow names it (``"PNG"``, ``"GIF"``, ``"JPEG"``, ...).
     """
 
     image: NDArray
     icc_profile: bytes | None
     n_frames: int
     notes: tuple[str, ...]
+    format: str | None = None
 
 
 def _png_depth(path: str) -> tuple[int, int] | None:
@@ -125,11 +120,11 @@ def _png_depth(path: str) -> tuple[int, int] | None:
     return head[24], head[25]
 
 
-def orient(image: NDArray, orientation: int) -> NDArray:
+def _orient(image: NDArray, orientation: int) -> NDArray:
     """Apply an EXIF orientation (1-8) to ``image``: pixels as a viewer shows them.
 
     >>> import numpy as np
-    >>> orient(np.array([[1, 2], [3, 4]]), 6)   # "rotate 90 degrees clockwise to view"
+    >>> _orient(np.array([[1, 2], [3, 4]]), 6)   # "rotate 90 degrees clockwise to view"
     array([[3, 1],
            [4, 2]])
     """
@@ -146,57 +141,33 @@ def orient(image: NDArray, orientation: int) -> NDArray:
     return image if turn is None else np.ascontiguousarray(turn(image))
 
 
-class _Opened(NamedTuple):
-    """A Pillow image and one-line notes about opening it."""
+def human_size(n: int) -> str:
+    """A byte count for people: ``'512 B'``, ``'1.5 KiB'``, ``'3.0 MiB'``, ``'4.1 GiB'``.
 
-    image: Any
-    notes: list[str]
-
-
-@contextlib.contextmanager
-def open_pillow(name: str) -> Iterator[_Opened]:
-    """Open ``name`` with Pillow; decoding problems become one-line ValueErrors.
-
-    An image above Pillow's hard decompression-bomb limit (twice
-    ``PIL.Image.MAX_IMAGE_PIXELS``) is refused with a ValueError naming
-    its size; one above the limit itself is opened, with a one-line note
-    instead of Pillow's Python warning.
+    >>> human_size(512), human_size(1536), human_size(3 << 30)
+    ('512 B', '1.5 KiB', '3.0 GiB')
     """
-    from PIL import Image
+    if n < 1024:
+        return f"{n} B"
+    for unit, scale in (("KiB", 1 << 10), ("MiB", 1 << 20)):
+        if n < scale << 10:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n / (1 << 30):.1f} GiB"
 
-    p = Path(name)
-    if not p.exists():
-        raise FileNotFoundError(f"no such image file: {name!r}")
-    if p.is_dir():
-        raise IsADirectoryError(f"expected an image file, got the folder {name!r}")
+
+def frame_count(im: Any, name: str) -> int:
+    """Frames of an opened Pillow image; a file cut short is a ValueError naming it.
+
+    Pillow counts a GIF's frames by reading through them, so a truncated
+    file fails here, with an IndexError or a struct.error of its own.
+    """
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", Image.DecompressionBombWarning)
-            im = Image.open(name)
-    except Image.DecompressionBombError as exc:
+        return int(getattr(im, "n_frames", 1))
+    except Exception as exc:  # Pillow raises many types for broken data
         raise ValueError(
-            f"cannot read image {name!r}: {str(exc).split(', could be')[0]}; "
-            "refused as a possible decompression bomb"
-        ) from None
-    except Exception as exc:  # Pillow raises many types for undecodable data
-        reason = _reason(exc)
-        if p.stat().st_size == 0:
-            reason = "not an image file (it is empty)"
-        elif isinstance(exc, Image.UnidentifiedImageError):
-            reason = "not an image file (no reader recognises its contents)"
-        raise ValueError(f"cannot read image {name!r}: {reason}") from exc
-    notes = [
-        f"{name}: {str(w.message).split(', could be')[0]} (large; reading it anyway)"
-        for w in caught
-        if issubclass(w.category, Image.DecompressionBombWarning)
-    ]
-    with im:
-        yield _Opened(im, notes)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+            f"cannot read image {name!r}: its frames cannot be counted, the file looks "
+            f"truncated or damaged ({error_reason(exc)})"
+        ) from exc
 
 
 def open_image(path: str | os.PathLike) -> ImageFile:
@@ -204,12 +175,11 @@ def open_image(path: str | os.PathLike) -> ImageFile:
 
     Like :func:`read_image`, which returns ``open_image(path).image``.
     """
-    from ._pil import pil_to_array
 
     name = os.fspath(path)
     with open_pillow(name) as (im, notes):
         fmt = im.format
-        n_frames = int(getattr(im, "n_frames", 1))
+        n_frames = frame_count(im, name)
         icc = im.info.get("icc_profile") or None
         try:
             orientation = int(im.getexif().get(_ORIENTATION, 1))
@@ -219,15 +189,16 @@ def open_image(path: str | os.PathLike) -> ImageFile:
             if fmt == "TIFF":
                 import imageio.v3 as iio
 
-                # tifffile (through imageio) keeps 16-bit and float samples.
-                arr = np.asarray(iio.imread(name, page=0))
+                # tifffile (through imageio) keeps 16-bit and float samples; the
+                # extension picks it also for a file without one (standard input).
+                arr = np.asarray(iio.imread(name, page=0, extension=".tif"))
             else:
                 im.seek(0)
                 arr = pil_to_array(im)
         except ValueError:
             raise
         except Exception as exc:
-            raise ValueError(f"cannot read image {name!r}: {_reason(exc)}") from exc
+            raise ValueError(f"cannot read image {name!r}: {error_reason(exc)}") from exc
     if fmt == "TIFF" and n_frames > 1:
         notes.append(f"{name}: read the first page of {n_frames}")
     depth = _png_depth(name) if fmt == "PNG" else None
@@ -235,8 +206,8 @@ def open_image(path: str | os.PathLike) -> ImageFile:
         notes.append(
             f"{name}: 16-bit colour PNG read as 8-bit (Pillow reads 8 bits of it; TIFF keeps 16)"
         )
-    image = orient(_normalise_read(arr, name), orientation)
-    return ImageFile(image, icc, n_frames, tuple(notes))
+    image = _orient(_normalise_read(arr, name), orientation)
+    return ImageFile(image, icc, n_frames, tuple(notes), fmt)
 
 
 def read_image(path: str | os.PathLike) -> NDArray:
@@ -312,18 +283,6 @@ def _save_pillow(
     if "transparency" in im.info:
         kwargs["transparency"] = im.info["transparency"]
     im.save(tmp, **kwargs)
-
-
-def destination(path: str | os.PathLike, allowed: tuple[str, ...], what: str) -> tuple[Path, str]:
-    """``path`` as a Path and its lower-case extension, which must be in ``allowed``."""
-    dest = Path(os.fspath(path))
-    ext = dest.suffix.lower()
-    if ext not in allowed:
-        raise ValueError(
-            f"cannot write {what}{str(dest)!r}: unsupported extension "
-            f"{dest.suffix or '(none)'!r}; use one of {', '.join(allowed)}"
-        )
-    return dest, ext
 
 
 def write_image(

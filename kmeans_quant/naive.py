@@ -54,17 +54,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import (
     RNGLike,
-    check_data,
     check_image,
     check_init,
-    check_k,
-    check_k_fits,
     check_palette,
     check_positive_int,
     check_rng,
-    check_sample_weight,
     check_tol,
+    check_weighted_data,
 )
+from .dither._candidates import CANDIDATES
+from .dither._error_diffusion import CARRY
 from .engine._lloyd import KMeansResult
 
 __all__ = [
@@ -514,10 +513,7 @@ def kmeans_plusplus(
     >>> sorted(bool(c[0] > 5) for c in C)  # one start in each group
     [False, True]
     """
-    X = check_data(X)
-    k = check_k(k)
-    check_k_fits(k, X.shape[0])
-    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    X, k, w = check_weighted_data(X, k, sample_weight)
     centers = _plusplus_lists(X.tolist(), w.tolist(), k, check_rng(rng))
     return np.array(centers, dtype=X.dtype)
 
@@ -534,7 +530,7 @@ def _check_init(init: Any, k: int, X: NDArray) -> NDArray | str:
             "init='random' is not implemented in kmeans_quant.naive (its draws could "
             "not follow the engine's); use 'k-means++' or an array of centres"
         )
-    return check_init(init, k, X, ("k-means++",))
+    return check_init(init, k, X=X, names=("k-means++",))
 
 
 def kmeans(
@@ -605,11 +601,7 @@ def kmeans(
     >>> res.centers.ravel(), res.labels, res.inertia, res.n_iter, res.converged
     (array([0.5, 9.5]), array([0, 0, 1, 1]), 1.0, 2, True)
     """
-    X = check_data(X)
-    k = check_k(k)
-    n = X.shape[0]
-    check_k_fits(k, n)
-    w = check_sample_weight(sample_weight, n, X.dtype)
+    X, k, w = check_weighted_data(X, k, sample_weight)
     init = _check_init(init, k, X)
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_tol(tol)
@@ -702,23 +694,35 @@ def recolor(image: NDArray, palette: ArrayLike) -> NDArray:
 # --------------------------------------------------------------------------
 
 
-def floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
+def floyd_steinberg(
+    pixels: NDArray,
+    palette: NDArray,
+    *,
+    strength: float = 1.0,
+    level: NDArray | None = None,
+    candidates: int = CANDIDATES,
+    carry: float = CARRY,
+) -> NDArray[np.intp]:
     r"""Floyd-Steinberg error diffusion in a plain loop over pixels.
 
-    Pixels are visited in raster order. Pixel :math:`(y, x)` adds the error
-    pushed onto it so far, :math:`v = x_{yx} + a_{yx}`, takes the nearest
-    palette colour :math:`p_j` (ties to the lowest index), and pushes its
-    error :math:`e = v - p_j` onto its unvisited neighbours with the weights
+    Pixels are visited in raster order. Pixel :math:`(y, x)` of colour
+    :math:`x` first finds its candidates: the ``candidates`` palette
+    colours nearest to :math:`x` (ties to the lowest index). It adds the
+    error pushed onto it so far, :math:`v = x + a_{yx}`, takes the candidate
+    :math:`p_j` nearest to :math:`v` (ties to the lowest index), and pushes
+    :math:`e = \lambda_{yx}(v - p_j)` onto its unvisited neighbours with the
+    weights
 
-    .. math:: \frac{1}{16}\begin{bmatrix} & * & 7 \\ 3 & 5 & 1\end{bmatrix}.
+    .. math:: \frac{\gamma}{16}\begin{bmatrix} & * & 7 \\ 3 & 5 & 1\end{bmatrix},
+              \qquad \gamma = \mathrm{carry} \times \mathrm{strength}.
 
-    Error pushed off the image is dropped. This is the textbook algorithm,
-    the oracle of :func:`kmeans_quant.dither.floyd_steinberg`: that kernel
-    first gamut-maps the colours onto the palette's hull
-    (:func:`kmeans_quant.dither.project_to_hull`), then gives exactly the
-    labels this function gives for the mapped pixels. All arithmetic is in
-    the pixels' float dtype (float32 unless they are float64), the
-    distances summed channel by channel, as the kernel does.
+    Error pushed off the image is dropped. With ``candidates`` at least the
+    palette size, ``carry=1`` and no ``level`` this is the textbook
+    algorithm. It is the oracle of
+    :func:`kmeans_quant.dither._error_diffusion.floyd_steinberg`, which gives
+    exactly these labels: all arithmetic is in the pixels' float dtype
+    (float32 unless they are float64), the distances summed channel by
+    channel, as the kernel does.
 
     Parameters
     ----------
@@ -726,20 +730,30 @@ def floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
         Pixel values.
     palette : ndarray, shape (m, c)
         Palette colours in the same units.
+    strength : float, default 1.0
+        Scales the share of the error passed on.
+    level : ndarray, shape (H, W), optional
+        :math:`\lambda`, each pixel's dithering level (1 when not given).
+    candidates : int, default CANDIDATES
+        How many of the palette colours nearest to a pixel's own colour it
+        may take.
+    carry : float, default CARRY
+        Share of the error passed on at ``strength=1``.
 
     Returns
     -------
-    labels : list-like ndarray of intp, shape (H, W)
+    labels : ndarray of intp, shape (H, W)
         ``labels[y, x]`` is the palette row pixel ``(y, x)`` takes.
 
     Examples
     --------
-    Two greys of 100 onto black and white: the first goes black and passes
-    7/16 of its error of 100 on, so the second, at 143.75, goes white.
+    Two greys of 100 onto black and white, textbook rules: the first goes
+    black and passes 7/16 of its error of 100 on, so the second, at 143.75,
+    goes white.
 
     >>> import numpy as np
     >>> from kmeans_quant import naive
-    >>> naive.floyd_steinberg(np.array([[100.0, 100.0]]), np.array([[0.0], [255.0]]))
+    >>> naive.floyd_steinberg(np.array([[100.0, 100.0]]), np.array([[0.0], [255.0]]), carry=1)
     array([[0, 1]])
     """
     px = np.asarray(pixels)
@@ -753,23 +767,41 @@ def floyd_steinberg(pixels: NDArray, palette: NDArray) -> NDArray[np.intp]:
     labels = np.zeros((H, W), dtype=np.intp)
     if m == 1:
         return labels
-    right, down_left, down, down_right = (dtype(w / 16) for w in (7, 3, 5, 1))
+    lam = np.ones((H, W), dtype=dtype) if level is None else np.asarray(level, dtype=dtype)
+    right, down_left, down, down_right = (dtype(w / 16 * carry * strength) for w in (7, 3, 5, 1))
     # Accumulated error, padded by one column each side and one row below so
     # error pushed off the image lands somewhere harmless; pixel (y, x) is
     # at pending[y, x + 1].
     pending = np.zeros((H + 1, W + 2, c), dtype=dtype)
     for y in range(H):
         for x in range(W):
+            own = _sq_distances(px[y, x], pal)
+            near = []  # the candidates, nearest first, ties to the lowest index
+            for _ in range(min(candidates, m)):
+                best = -1
+                for j in range(m):
+                    if j not in near and (best < 0 or own[j] < own[best]):
+                        best = j
+                near.append(best)
             v = px[y, x] + pending[y, x + 1]
-            dist: NDArray = np.zeros(m, dtype=dtype)
-            for ch in range(c):
-                diff = v[ch] - pal[:, ch]
-                dist += diff * diff
-            j = int(np.argmin(dist))  # first minimum: ties to the lowest index
+            dist = _sq_distances(v, pal)
+            j = -1
+            for i in sorted(near):  # strictly nearer only: ties to the lowest index
+                if j < 0 or dist[i] < dist[j]:
+                    j = i
             labels[y, x] = j
-            e = v - pal[j]
+            e = (v - pal[j]) * lam[y, x]
             pending[y, x + 2] += e * right
             pending[y + 1, x] += e * down_left
             pending[y + 1, x + 1] += e * down
             pending[y + 1, x + 2] += e * down_right
     return labels
+
+
+def _sq_distances(v: NDArray, pal: NDArray) -> NDArray:
+    """Squared distance from ``v`` to every palette row, summed channel by channel."""
+    dist: NDArray = np.zeros(pal.shape[0], dtype=pal.dtype)
+    for ch in range(pal.shape[1]):
+        diff = v[ch] - pal[:, ch]
+        dist += diff * diff
+    return dist

@@ -1,8 +1,9 @@
 """Palettes: colours with the number of pixels of each.
 
-:class:`Palette` is what :func:`kmeans_quant.extract_palette` returns, what
-:func:`kmeans_quant.recolor` and the palette files take, and what
-:func:`canonical_order` puts into the one order every result uses.
+:class:`Palette` is what :func:`kmeans_quant.extract_palette` returns and
+what :func:`kmeans_quant.recolor` and the palette files take;
+:func:`by_count` puts colours with their counts into the one order every
+result uses, most frequent first.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["Palette"]
+__all__ = ["Palette", "by_count", "add_missing"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,8 +81,74 @@ class Palette:
         return np.concatenate([colors, alpha[:, None]], axis=1)
 
 
-def by_count(colors: NDArray, counts: NDArray, alpha: NDArray | None = None) -> Palette:
-    """A :class:`Palette` of ``colors`` ordered most frequent first (ties: given order)."""
-    counts = np.asarray(counts).astype(np.int64)
-    order = np.argsort(-counts, kind="stable")
-    return Palette(colors[order], counts[order], None if alpha is None else alpha[order])
+def by_count(colors: ArrayLike, counts: ArrayLike, alpha: ArrayLike | None = None) -> Palette:
+    """A :class:`Palette` of ``colors`` ordered most frequent first (ties: given order).
+
+    This is the order of every palette the image API returns.
+
+    Parameters
+    ----------
+    colors : array_like, shape (m, c)
+        The colours, in any dtype.
+    counts : array_like of int, shape (m,)
+        Pixels of each colour, non-negative.
+    alpha : array_like, shape (m,), optional
+        The opacity of each colour.
+
+    Returns
+    -------
+    Palette
+
+    Raises
+    ------
+    ValueError
+        ``colors`` not 2-D, or ``counts`` / ``alpha`` of another length, or
+        negative or fractional counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pal = by_count(np.array([[0, 0, 0], [9, 9, 9], [5, 5, 5]], np.uint8), [1, 3, 1])
+    >>> pal.colors.tolist(), pal.counts.tolist()
+    ([[9, 9, 9], [0, 0, 0], [5, 5, 5]], [3, 1, 1])
+    """
+    colors = np.asarray(colors)
+    raw = np.asarray(counts)
+    if colors.ndim != 2:
+        raise ValueError(f"colors must have shape (m, c), got {colors.shape}")
+    m = colors.shape[0]
+    if raw.shape != (m,):
+        raise ValueError(f"counts must have shape ({m},), one per colour, got {raw.shape}")
+    count = raw.astype(np.int64)
+    bad = (count != raw) | (count < 0)
+    if bad.any():
+        raise ValueError(f"counts must be non-negative whole numbers, got {raw[bad][0].item()!r}")
+    if alpha is not None:
+        alpha = np.asarray(alpha)
+        if alpha.shape != (m,):
+            raise ValueError(f"alpha must have shape ({m},), one per colour, got {alpha.shape}")
+    order = np.argsort(-count, kind="stable")
+    return Palette(colors[order], count[order], None if alpha is None else alpha[order])
+
+
+def add_missing(palette: Palette, colors: NDArray | None) -> Palette:
+    """``palette`` plus those of ``colors`` (m, c) it does not hold, with count 0, last.
+
+    How fixed colours that no pixel took stay in a palette.
+
+    >>> import numpy as np
+    >>> pal = Palette(np.array([[9, 9, 9]], np.uint8), np.array([4]))
+    >>> more = add_missing(pal, np.array([[0, 0, 0], [9, 9, 9]], np.uint8))
+    >>> more.colors.tolist(), more.counts.tolist()
+    ([[9, 9, 9], [0, 0, 0]], [4, 0])
+    """
+    if colors is None:
+        return palette
+    held = np.asarray(palette.colors).reshape(len(palette), -1)
+    missing = ~(colors[:, None, :] == held[None, :, :]).all(axis=2).any(axis=1)
+    if not missing.any():
+        return palette
+    return Palette(
+        np.concatenate([held, colors[missing].astype(held.dtype)]),
+        np.concatenate([palette.counts, np.zeros(int(missing.sum()), np.int64)]),
+    )

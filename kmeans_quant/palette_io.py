@@ -314,7 +314,9 @@ def save_palette(
     if ext == ".json":
         atomic_write(dest, lambda tmp: _write_json(tmp, rgb, counts), force=force)
     elif ext == ".gpl":
-        atomic_write(dest, lambda tmp: _write_gpl(tmp, rgb, counts, dest.stem), force=force)
+        atomic_write(
+            dest, lambda tmp: _write_gpl(tmp, rgb, counts=counts, title=dest.stem), force=force
+        )
     else:
         atomic_write(dest, lambda tmp: _write_swatch(tmp, rgb, counts), force=force)
     return dest

@@ -28,19 +28,11 @@ The scale
     pixels but not the palette the quality was judged on.
 
 The search for k
-    The fewest colours that reach a target MSE are found on the image's
-    colour histogram pooled on a grid of cells ``2**(8 - _SEARCH_BITS)``
-    units wide (:func:`kmeans_quant.color_table.pool_on_grid`). For centres
-    :math:`c` the squared error of keeping each cell together,
-    :math:`J_{\text{cells}}(c) + S_{\text{within}}`, bounds the error of the
-    colour-by-colour mapping from above, with :math:`S_{\text{within}}` the
-    scatter of the colours about their cell means (computed once). So an
-    estimate that reaches the target is a safe choice. The search doubles
-    ``k`` until the target is reached, then bisects; every fit is a warm
-    start: the centres of the largest smaller ``k`` fitted so far, plus new
-    centres drawn in one batch with probability proportional to weight times
-    squared distance (one round of k-means||, Bahmani et al., 2012),
-    followed by a few Lloyd iterations (:func:`kmeans_quant.engine.fit_weighted`).
+    :func:`kmeans_quant.choose_k` (and ``quantize(..., quality=...)``)
+    find the fewest colours that reach ``max`` by a doubling-then-bisection
+    search over warm-started fits on a pooled histogram, whose estimate is
+    safe but not tight, then settle it on the fitted palettes themselves;
+    how is in :mod:`kmeans_quant._fit.k_search`.
 """
 
 from __future__ import annotations
@@ -48,19 +40,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-import numpy as np
-from numpy.typing import NDArray
-
-from .color_table import pool_on_grid
-from .engine._lloyd import FitSettings, fit_weighted
-from .engine._steps import label_points
-
 __all__ = ["quality_to_mse", "mse_to_quality", "QualityChoice", "QualityTooLow"]
-
-# Grid of the search: cells 4 units wide.
-_SEARCH_BITS = 6
-# Lloyd iterations per candidate k (each starts warm).
-_SEARCH_ITER = 12
 
 
 def quality_to_mse(quality: float) -> float:
@@ -97,94 +77,60 @@ def mse_to_quality(mse: float) -> int:
 
 
 class QualityChoice(NamedTuple):
-    """The colours a quality target asked for, and what they reached."""
+    """The colours a quality target asked for, and what they reached.
 
-    k: int  #: colours used (the palette's size)
-    mse: float  #: per-channel MSE of nearest-colour mapping, 0-255 units
-    quality: int  #: :func:`mse_to_quality` of ``mse``
+    What :func:`kmeans_quant.choose_k` returns, and what
+    :class:`QualityTooLow` carries.
+
+    Attributes
+    ----------
+    k : int
+        Colours used: the size of the palette fitted for the target.
+    mse : float
+        Per-channel MSE of nearest-colour mapping onto that palette, in
+        0-255 units, over the visible pixels.
+    quality : int
+        :func:`mse_to_quality` of ``mse``, 0-100.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import choose_k
+    >>> ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    >>> choose_k(ramp, (0, 80))
+    QualityChoice(k=31, mse=6.00390625, quality=80)
+    """
+
+    k: int
+    mse: float
+    quality: int
 
 
 class QualityTooLow(ValueError):
     """Even the most colours allowed stay below the minimum quality.
 
-    ``choice`` says what the most colours reached.
+    Raised by :func:`kmeans_quant.choose_k` and by
+    :func:`kmeans_quant.quantize` with ``quality=(min, max)`` when the
+    palette of the most colours allowed reaches a quality below ``min``.
+    A subclass of ValueError.
+
+    Attributes
+    ----------
+    choice : QualityChoice
+        What the most colours allowed reached.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_quant import QualityTooLow, quantize
+    >>> ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    >>> try:
+    ...     quantize(ramp, 4, quality=(90, 100))
+    ... except QualityTooLow as exc:
+    ...     print(exc.choice.k, exc.choice.quality < 90)
+    4 True
     """
 
     def __init__(self, message: str, choice: QualityChoice) -> None:
         super().__init__(message)
         self.choice = choice
-
-
-def _grow(X: NDArray, w: NDArray, centers: NDArray, k: int, rng: np.random.Generator) -> NDArray:
-    r"""``centers`` plus ``k - len(centers)`` points of ``X`` drawn at once with
-    probability proportional to :math:`w\,D(x)^2` (one k-means|| round; the
-    Lloyd iterations that follow do the rest). Fewer rows come back when too
-    few points lie off the centres; the engine completes them by k-means++.
-    """
-    nearest = centers[label_points(X, centers)]
-    p = w * np.einsum("ij,ij->i", X - nearest, X - nearest)
-    n_new = min(k - centers.shape[0], int(np.count_nonzero(p)))
-    if n_new == 0:
-        return centers
-    picks = rng.choice(X.shape[0], size=n_new, replace=False, p=p / p.sum())
-    return np.concatenate([centers, X[np.sort(picks)]])
-
-
-def search_k(
-    X: NDArray, w: NDArray, *, target_mse: float, k_max: int, rng: np.random.Generator
-) -> int:
-    """Fewest colours, at most ``k_max``, whose estimated MSE is at most ``target_mse``.
-
-    ``X`` (n, c) are distinct colours in 0-255 units weighted by pixel
-    counts ``w``; the estimate is the cell bound of this module's
-    docstring. Returns ``min(k_max, n)`` when the target is out of reach.
-    """
-    k_max = min(k_max, X.shape[0])
-    if target_mse == math.inf:
-        return 1
-    X64 = X.astype(np.float64)
-    w64 = w.astype(np.float64)
-    means, weight = pool_on_grid(X64, w64, _SEARCH_BITS)
-    scatter = float(w64 @ np.einsum("ij,ij->i", X64, X64)) - float(
-        weight @ np.einsum("ij,ij->i", means, means)
-    )
-    n_values = float(w64.sum()) * X.shape[1]
-    centers: dict[int, NDArray] = {}
-
-    def reaches(k: int) -> bool:
-        if k >= means.shape[0]:
-            return scatter / n_values <= target_mse
-        below = [j for j in centers if j < k]
-        init: str | NDArray = (
-            _grow(means, weight, centers[max(below)], k, rng) if below else "k-means++"
-        )
-        settings = FitSettings(k=k, init=init, max_iter=_SEARCH_ITER, tol=1e-4, rng=rng)
-        fit = fit_weighted(means, weight, settings)
-        centers[k] = fit.centers
-        return (fit.inertia + scatter) / n_values <= target_mse
-
-    # Doubling: the first k that reaches the target brackets the answer.
-    lo, hi = 0, 1
-    while not reaches(hi):
-        if hi >= k_max:
-            return k_max
-        lo, hi = hi, min(2 * hi, k_max)
-    # Bisection between a k that misses (lo) and one that reaches (hi).
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if reaches(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def table_mse(colors: NDArray, counts: NDArray, mapped: NDArray, to_units: float) -> float:
-    """Per-channel MSE, 0-255 units, of mapping each colour of a table to ``mapped``.
-
-    ``colors`` and ``mapped`` (n, c) are in the image's dtype, ``to_units``
-    its factor to 0-255 units, ``counts`` the pixels of each colour.
-    """
-    d = (colors.astype(np.float64) - mapped) * to_units
-    total = float(counts.sum()) * colors.shape[1]
-    return float(counts.astype(np.float64) @ np.einsum("ij,ij->i", d, d)) / max(total, 1.0)

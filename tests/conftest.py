@@ -48,3 +48,17 @@ def work(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_image(tmp_path / "a.png", make_quadrants(24, 30, noise=20, seed=1))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def docs_site(tmp_path_factory):
+    """The built documentation site (its html folder), shared by the site and browser tests.
+
+    Built once per session with the README's command (``sphinx -W``, every
+    warning an error), under a deadline. CI builds the site itself, in a
+    fresh environment holding only the ``[docs]`` extra, and names it in
+    ``KMEANS_QUANT_SITE``: then these tests check that very site.
+    """
+    from docs_build import build_site
+
+    return build_site(tmp_path_factory.mktemp("site"))

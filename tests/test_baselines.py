@@ -1,4 +1,4 @@
-"""Tests for kmeans_quant.baselines: median cut and the uniform grid."""
+"""Tests for kmeans_quant._fit.baselines: median cut and the uniform grid."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import kmeans_quant
-from kmeans_quant.baselines import median_cut, uniform_levels, uniform_palette
+from kmeans_quant._fit.baselines import median_cut, uniform_levels, uniform_palette
 from kmeans_quant.color_table import color_table
 
 CHELSEA = Path(kmeans_quant.__file__).parent / "data" / "chelsea.png"

@@ -36,6 +36,7 @@ def quick_run(tmp_path_factory):
     return out, json.loads(raw.read_text()), proc.stderr
 
 
+@pytest.mark.slow
 def test_quick_mode_writes_markdown_and_plots(quick_run):
     out, _, _ = quick_run
     md = (out / "benchmarks.md").read_text()
@@ -53,6 +54,7 @@ def test_quick_mode_writes_markdown_and_plots(quick_run):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
 
 
+@pytest.mark.slow
 def test_quick_results_have_quantize_with_finite_mse(quick_run):
     _, raw, _ = quick_run
     rows = [
@@ -71,6 +73,7 @@ def test_quick_results_have_quantize_with_finite_mse(quick_run):
     assert f"| {row['image']} | {row['k']} | `kmeans_quant` |" in md, out_md
 
 
+@pytest.mark.slow
 def test_quick_mode_checks_naive_agreement(quick_run):
     _, raw, _ = quick_run
     lloyd = [r for r in raw["results"] if r.get("case") == "lloyd"]

@@ -117,7 +117,15 @@ def test_ext_names_the_output(work, capsys):
 
 def test_ext_must_be_png_or_gif(work, capsys):
     assert main(["a.png", "--ext", "-x.jpg"]) == 2
-    _one_error(capsys.readouterr().err, r"--ext '-x.jpg': unsupported extension")
+    _one_error(capsys.readouterr().err, r"--ext '-x.jpg' must end in one of .png, .gif")
+
+
+@pytest.mark.parametrize("ext", [".gif", ".png", ".PNG"])
+def test_ext_may_be_just_the_suffix(work, capsys, ext):
+    assert main(["a.png", "-k", "4", "--ext", ext, "--out-dir", "o"]) == 0
+    assert os.listdir(work / "o") == [f"a{ext}"]
+    with Image.open(work / "o" / f"a{ext}") as im:
+        assert im.format == ("GIF" if ext == ".gif" else "PNG") and im.mode == "P"
 
 
 def test_folder_needs_recursive(work, capsys):
@@ -132,10 +140,29 @@ def test_recursive_folder_twice(work, capsys):
     write_image(work / "pics" / "sub" / "y.png", make_quadrants(10, 12, seed=3))
     (work / "pics" / "notes.txt").write_text("not an image")
     assert main(["pics", "--recursive", "-k", "3", "--out-dir", "pics/out"]) == 0
-    assert sorted(os.listdir(work / "pics" / "out")) == ["x_k3.png", "y_k3.png"]
+    assert sorted(os.listdir(work / "pics" / "out")) == ["sub", "x_k3.png"]
+    assert os.listdir(work / "pics" / "out" / "sub") == ["y_k3.png"]
     # The second run does not take the first run's outputs as inputs.
     assert main(["pics", "-r", "-k", "3", "--out-dir", "pics/out", "--force"]) == 0
-    assert sorted(os.listdir(work / "pics" / "out")) == ["x_k3.png", "y_k3.png"]
+    assert sorted(os.listdir(work / "pics" / "out")) == ["sub", "x_k3.png"]
+    assert os.listdir(work / "pics" / "out" / "sub") == ["y_k3.png"]
+
+
+def test_recursive_mirrors_the_tree_so_equal_names_do_not_clash(work, capsys):
+    for sub, seed in (("a", 2), ("b", 3), ("b/deeper", 4)):
+        (work / "pics" / sub).mkdir(parents=True)
+        write_image(work / "pics" / sub / "x.png", make_quadrants(10, 12, seed=seed))
+    assert main(["pics", "-r", "-k", "3", "--out-dir", "small"]) == 0
+    written = sorted(str(p.relative_to(work / "small")) for p in (work / "small").rglob("*.png"))
+    assert written == ["a/x_k3.png", "b/deeper/x_k3.png", "b/x_k3.png"]
+    for sub in ("a", "b", "b/deeper"):
+        np.testing.assert_array_equal(
+            read_image(work / "small" / sub / "x_k3.png"),
+            quantize(read_image(work / "pics" / sub / "x.png"), 3),
+        )
+    # Without --out-dir every output lands next to its input.
+    assert main(["pics", "-r", "-k", "3"]) == 0
+    assert (work / "pics" / "b" / "deeper" / "x_k3.png").exists()
 
 
 def test_empty_folder(work, capsys):

@@ -41,6 +41,38 @@ def test_other_dtypes_use_the_generic_path():
     np.testing.assert_array_equal(t.count(np.array([True, True, False])), [1, 1])
 
 
+@pytest.mark.parametrize(
+    "dtype, channels",
+    [(np.uint8, 1), (np.uint8, 3), (np.uint8, 4), (np.uint16, 3), (np.uint16, 4), (np.float32, 3)],
+)
+def test_merge_tables_equals_counting_all_the_pixels(dtype, channels):
+    # Packed codes (uint8, uint16) and numpy.unique (floats) give the table of
+    # all the pixels together, colours in lexicographic order; the inputs may
+    # be unsorted and repeat colours.
+    rng = np.random.default_rng(channels)
+    parts = [rng.integers(0, 4, size=(n, channels)).astype(dtype) * 3 for n in (40, 1, 25)]
+    tables = [(p, np.ones(len(p), np.int64)) for p in parts]
+    tables.append((parts[0][::-1].copy(), np.full(40, 2)))  # unsorted, repeated colours
+    colors, counts = merge_tables(tables)
+    pixels = np.concatenate(parts + [parts[0], parts[0]])
+    want, want_counts = np.unique(pixels, axis=0, return_counts=True)
+    assert colors.dtype == dtype and counts.dtype == np.int64
+    np.testing.assert_array_equal(colors, want)
+    np.testing.assert_array_equal(counts, want_counts)
+
+
+def test_merge_tables_errors():
+    with pytest.raises(ValueError, match="merge_tables needs at least one table, got none"):
+        merge_tables([])
+    a = (np.zeros((2, 3), np.uint8), np.ones(2))
+    with pytest.raises(ValueError, match=r"tables\[1\] uint16 of shape \(2, 3\)"):
+        merge_tables([a, (np.zeros((2, 3), np.uint16), np.ones(2))])
+    with pytest.raises(
+        ValueError, match=r"must share dtype and channels .* tables\[1\] uint8 of shape \(2, 1\)"
+    ):
+        merge_tables([a, (np.zeros((2, 1), np.uint8), np.ones(2))])
+
+
 def test_merge_adds_histograms():
     a = color_table(np.array([[1, 2, 3], [9, 9, 9]], dtype=np.uint8))
     b = color_table(np.array([[9, 9, 9], [4, 4, 4], [9, 9, 9]], dtype=np.uint8))

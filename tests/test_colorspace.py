@@ -477,3 +477,24 @@ def test_fit_space_unknown_space_is_refused():
         to_fit_space(np.zeros((1, 3)), "lab")
     with pytest.raises(ValueError, match=r"space must be one of .*, got 'hsv'"):
         from_fit_space(np.zeros((1, 3)), "hsv")
+
+
+def test_srgb8_to_oklab_is_srgb_to_oklab_bit_for_bit():
+    rng = np.random.default_rng(21)
+    rgb8 = np.concatenate(
+        [
+            np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1),
+            rng.integers(0, 256, (5000, 3)),
+        ]
+    ).astype(np.uint8)
+    got = cs.srgb8_to_oklab(rgb8)
+    assert got.dtype == np.float64
+    assert got.tobytes() == cs.srgb_to_oklab(rgb8 / 255.0).tobytes()
+    assert cs.srgb8_to_oklab(rgb8.reshape(-1, 4, 3)[:10]).shape == (10, 4, 3)
+
+
+def test_srgb8_to_oklab_refuses_other_input():
+    with pytest.raises(TypeError, match=r"rgb8 must be uint8 sRGB code values, got dtype float64"):
+        cs.srgb8_to_oklab(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"rgb8 must have shape \(\.\.\., 3\), got shape \(2, 4\)"):
+        cs.srgb8_to_oklab(np.zeros((2, 4), np.uint8))

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import filecmp
 import os
+import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -28,12 +33,7 @@ from kmeans_quant.io import read_image, write_image  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
+    with kd.local_cluster(2) as c:
         yield c
 
 
@@ -158,9 +158,13 @@ def test_bad_arrays_and_options():
     with pytest.raises(
         TypeError, match="x dtype must be uint8 or uint16, got float64; float colours"
     ):
-        kd.extract_palette(da.from_array(img / 255.0, chunks=10), 4)
-    with pytest.raises(TypeError, match="x dtype must be uint8 or uint16, got int16"):
+        kd.histogram(da.from_array(img / 255.0, chunks=10))
+    with pytest.raises(
+        TypeError, match="x dtype must be uint8, uint16 or float with values in .0, 1., got int16"
+    ):
         kd.recolor(da.from_array(img.astype(np.int16), chunks=10), [[0, 0, 0]])
+    with pytest.raises(ValueError, match=r"float x values must lie in \[0, 1\], got range"):
+        kd.extract_palette(da.from_array(img * 1.0, chunks=10), 4)
     with pytest.raises(TypeError, match="x must be a dask.array.Array, got ndarray"):
         kd.extract_palette(img, 4)
     with pytest.raises(
@@ -180,6 +184,53 @@ def test_bad_arrays_and_options():
         kd.recolor(x, [[0, 0, 0]], space="lab")
     with pytest.raises(ValueError, match="k must be a positive integer"):
         kd.extract_palette(x, 0)
+
+
+def test_option_checks_are_the_shared_ones(photos, tmp_path):
+    """As everywhere else: a float k is a TypeError, a bad choice a ValueError."""
+    x = da.from_array(_image("uint8-rgb"), chunks=10)
+    with pytest.raises(TypeError, match="k must be a positive integer, got 2.0"):
+        kd.extract_palette(x, 2.0)
+    with pytest.raises(TypeError, match="k must be a positive integer, got 2.0"):
+        kd.quantize_files(photos, 2.0, tmp_path / "o")
+    with pytest.raises(
+        TypeError, match="rng must be None, an int seed or a numpy.random.Generator"
+    ):
+        kd.quantize_files(photos, 2, tmp_path / "o", rng=1.5)
+    with pytest.raises(ValueError, match="rng seed must be non-negative, got -1"):
+        kd.quantize_files(photos, 2, tmp_path / "o", rng=-1)
+    with pytest.raises(ValueError, match="space must be one of 'rgb', 'oklab', got 'lab'"):
+        kd.quantize_files(photos, 2, tmp_path / "o", space="lab")
+    with pytest.raises(TypeError, match="n_workers must be a positive integer, got 1.5"):
+        with kd.local_cluster(1.5):
+            pass
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["grey", "rgb", "rgba"])
+def test_float_arrays_are_taken_like_in_memory(client, dtype, kind):
+    img = (_image(f"uint8-{kind}", seed=8) / 255.0).astype(dtype)
+    ref = kmeans_quant.extract_palette(img, 5)
+    for rows, cols in CHUNKINGS[1:3]:
+        x = da.from_array(img, chunks=_chunks(img, rows, cols))
+        _same_palette(kd.extract_palette(x, 5), ref)
+        for dither in ("none", "ordered"):
+            out = kd.recolor(x, ref, dither=dither).compute()
+            np.testing.assert_array_equal(out, kmeans_quant.recolor(img, ref, dither=dither))
+
+
+def test_ordered_dither_is_exact_up_to_the_stated_bound(client):
+    """2**14 distinct colours (kmeans_quant.dither._ordered.MIN_GOALS): blockwise = in memory."""
+    from kmeans_quant.dither._ordered import MIN_GOALS
+
+    codes = np.random.default_rng(9).permutation(MIN_GOALS).reshape(128, 128)
+    img = np.stack([codes >> 7, codes & 127, (codes * 7) % 251], axis=2).astype(np.uint8) * 2
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) == MIN_GOALS
+    pal = kmeans_quant.extract_palette(img, 24)
+    ref = kmeans_quant.recolor(img, pal, dither="ordered")
+    x = da.from_array(img, chunks=(37, 53, 3))  # blocks out of step with the 8x8 tile
+    np.testing.assert_array_equal(kd.recolor(x, pal, dither="ordered").compute(), ref)
 
 
 # ------------------------------------------------------------------ files
@@ -253,15 +304,173 @@ def test_cli_workers_starts_a_local_cluster(photos, tmp_path, capsys):
     _same_files(tmp_path / "serial", tmp_path / "dask")
 
 
-def test_cli_bad_scheduler_is_one_error_line(photos, tmp_path, capsys):
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        status = main(
-            [str(photos[0]), "--out-dir", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9"]
-        )
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "address, reason",
+    [
+        ("tcp://127.0.0.1:{port}", r"nothing listens at 127.0.0.1:\d+ \(connection refused\)"),
+        ("not-an-address", "missing port number in address 'not-an-address'"),
+        ("http://x:1", "unknown address scheme 'http'"),
+        ("tcp://", "missing port number"),
+    ],
+)
+def test_cli_dead_or_malformed_scheduler_is_one_line_within_5_s(
+    photos, tmp_path, capsys, address, reason
+):
+    address = address.format(port=_free_port())
+    start = time.monotonic()
+    status = main([str(photos[0]), "--out-dir", str(tmp_path / "o"), "--scheduler", address])
+    took = time.monotonic() - start
     err = capsys.readouterr().err.strip().splitlines()
-    assert status == 1 and len(err) == 1
-    assert err[0].startswith("kmeans-quant: error: cannot connect to scheduler 'tcp://127.0.0.1:9'")
-    assert os.listdir(tmp_path) == []
+    assert status == 1 and len(err) == 1, err
+    assert err[0].startswith(f"kmeans-quant: error: cannot connect to scheduler {address!r}: ")
+    assert re.search(reason, err[0]), err[0]
+    assert took < 5, took
+    assert os.listdir(tmp_path / "o") == []
+
+
+def test_cli_silent_scheduler_is_one_line_within_5_s(photos, tmp_path, capsys):
+    with socket.socket() as listener:  # accepts, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        start = time.monotonic()
+        status = main([str(photos[0]), "--out-dir", str(tmp_path), "--scheduler", address])
+        took = time.monotonic() - start
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and len(err) == 1, err
+    assert err[0].startswith(f"kmeans-quant: error: cannot connect to scheduler {address!r}")
+    assert took < 5, took
+
+
+def _kinds(folder: Path) -> list[Path]:
+    """One file of every kind: RGB, soft alpha, animation, ICC, 16-bit, grey."""
+    from PIL import ImageCms
+
+    from kmeans_quant.frames import write_frames
+
+    rgb = make_quadrants(24, 30, noise=12, seed=11)
+    soft = np.dstack([rgb, np.tile(np.linspace(0, 255, 30).astype(np.uint8), (24, 1))])
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    frames = [np.roll(rgb, 5 * i, axis=0) for i in range(3)]
+    return [
+        write_image(folder / "rgb.png", rgb),
+        write_image(folder / "soft.png", soft),
+        write_frames(folder / "anim.gif", frames, durations_ms=[0, 50, 90], loop=1),
+        write_image(folder / "icc.png", rgb[::-1], icc_profile=srgb),
+        write_image(folder / "deep.tif", rgb.astype(np.uint16) * 257 + 100),
+        write_image(folder / "grey.png", rgb[..., 1].copy()),
+    ]
+
+
+@pytest.mark.parametrize("extra", [[], ["--shared-palette"], ["--dither", "ordered"]])
+def test_cli_workers_equal_one_process_for_every_kind(client, tmp_path, capsys, extra):
+    inputs = _kinds(tmp_path)
+    _cli(inputs, tmp_path / "serial", *extra)
+    serial = capsys.readouterr()
+    _cli(inputs, tmp_path / "dask", *extra, "--scheduler", client.scheduler.address)
+    dask_run = capsys.readouterr()
+    _same_files(tmp_path / "serial", tmp_path / "dask")
+    assert dask_run.out == serial.out.replace("serial", "dask")
+    assert dask_run.err == serial.err == ""
+
+
+def test_cli_workers_bad_file_is_one_line_as_in_one_process(client, photos, tmp_path, capsys):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png")
+    inputs = [photos[0], bad, photos[1]]
+    assert main([*map(str, inputs), "--out-dir", str(tmp_path / "serial")]) == 1
+    serial = capsys.readouterr()
+    address = client.scheduler.address
+    assert (
+        main([*map(str, inputs), "--out-dir", str(tmp_path / "dask"), "--scheduler", address]) == 1
+    )
+    dask_run = capsys.readouterr()
+    assert dask_run.err == serial.err
+    assert dask_run.err.strip().splitlines() == [
+        f"kmeans-quant: error: cannot read image {str(bad)!r}: not an image file "
+        "(no reader recognises its contents)"
+    ]
+    assert dask_run.out == serial.out.replace("serial", "dask")
+    _same_files(tmp_path / "serial", tmp_path / "dask")
+
+
+def test_cli_workers_skip_if_larger_as_in_one_process(client, tmp_path, capsys):
+    tiny = write_image(tmp_path / "tiny.png", np.zeros((2, 2, 3), np.uint8))
+    address = client.scheduler.address
+    out = tmp_path / "out"
+    assert main([str(tiny), "--skip-if-larger", "--out-dir", str(out)]) == 98
+    serial = capsys.readouterr().err
+    assert (
+        main([str(tiny), "--skip-if-larger", "--out-dir", str(out), "--scheduler", address]) == 98
+    )
+    assert capsys.readouterr().err == serial
+    assert serial.startswith("kmeans-quant: skipped: ")
+    assert os.listdir(out) == []
+
+
+def _subprocess_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(Path(kmeans_quant.__file__).resolve().parents[1])}
+
+
+def test_cli_workers_stdin_to_stdout_through_a_pipe(client, tmp_path):
+    from kmeans_quant.frames import write_frames
+
+    frames = [np.roll(make_quadrants(20, 24, noise=9), 4 * i, axis=1) for i in range(3)]
+    src = write_frames(tmp_path / "in.gif", frames, durations_ms=[0, 60, 120], loop=0)
+    runs = []
+    for engine in ([], ["--scheduler", client.scheduler.address]):
+        runs.append(
+            subprocess.run(
+                [sys.executable, "-m", "kmeans_quant", "-", "-k", "5", *engine],
+                input=src.read_bytes(),
+                capture_output=True,
+                env=_subprocess_env(),
+                timeout=120,
+            )
+        )
+    serial, on_dask = runs
+    assert on_dask.returncode == serial.returncode == 0, on_dask.stderr
+    assert on_dask.stdout == serial.stdout and on_dask.stdout[:6] == b"GIF89a"
+    assert on_dask.stderr == serial.stderr
+    assert b"Traceback" not in on_dask.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signame, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_cli_signal_during_a_workers_run_is_one_line_and_leaves_nothing(tmp_path, signame, code):
+    rng = np.random.default_rng(0)
+    inputs = [
+        write_image(tmp_path / f"in{i}.png", rng.integers(0, 256, (300, 300, 3), dtype=np.uint8))
+        for i in range(8)
+    ]
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kmeans_quant", *map(str, inputs), "-k", "64"]
+        + ["--out-dir", str(out), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_subprocess_env(),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and any(p.name.startswith(".kmeans-quant-") for p in out.iterdir()):
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(getattr(signal, signame))
+    stdout, stderr = proc.communicate(timeout=60)
+    err = stderr.decode().strip().splitlines()
+    assert proc.returncode == code, stderr
+    stopped = "interrupted" if signame == "SIGINT" else f"stopped by {signame}"
+    assert err == [f"kmeans-quant: {stopped}"], stderr
+    assert stdout == b""
+    assert os.listdir(out) == []
 
 
 def test_cli_rejects_workers_with_scheduler_and_zero_workers(photos, capsys):
@@ -300,59 +509,80 @@ def test_an_unreadable_file_fails_the_run_and_writes_nothing(client, photos, tmp
         assert os.listdir(out) == []
 
 
-def _slow_writes(seconds):
-    """Run on a worker: make every file write sleep first."""
-    import kmeans_quant.dask._files as m
+def _slow_jobs(seconds):
+    """Run on a worker: make every file's job sleep first."""
+    import kmeans_quant.job as job
 
-    original = m._write_one
+    original = job.run_job
 
     def slow(*args, **kwargs):
         time.sleep(seconds)
         return original(*args, **kwargs)
 
-    m._write_one = slow
+    job.run_job = slow
 
 
 async def _die():
     os._exit(1)
 
 
-def test_a_worker_dying_mid_run_is_a_clear_error_and_leaves_no_file(photos, tmp_path):
+def _kill_a_busy_worker(c, started: threading.Thread) -> None:
+    """Wait until a worker runs a file's job, then kill that worker."""
+    deadline = time.monotonic() + 30
+    busy: list[str] = []
+    while time.monotonic() < deadline and not busy and started.is_alive():
+        busy = [w for w, tasks in c.processing().items() if any("run_job" in str(k) for k in tasks)]
+        time.sleep(0.05)
+    assert busy, "no job started"
+    time.sleep(0.5)
+    c.run(_die, workers=busy[:1], wait=False)
+
+
+def _in_thread(run) -> tuple[threading.Thread, list]:
+    results: list = []
+
+    def target():
+        try:
+            results.append(run())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            results.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    return t, results
+
+
+def test_a_worker_dying_mid_run_beyond_the_retries_is_one_error_and_leaves_no_file(
+    photos, tmp_path
+):
     # No retries, so the killed worker's task fails the run at once.
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
-        distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as c,
+        kd.local_cluster(2) as c,
     ):
-        c.run(_slow_writes, 3)
+        c.run(_slow_jobs, 3)
         out = tmp_path / "out"
-        failure: list[BaseException] = []
-
-        def run():
-            try:
-                kd.quantize_files(photos, 4, out, client=c)
-            except BaseException as exc:  # noqa: BLE001 - handed to the test thread
-                failure.append(exc)
-
-        t = threading.Thread(target=run)
-        t.start()
-        deadline = time.monotonic() + 20
-        busy: list[str] = []
-        while time.monotonic() < deadline and not busy:
-            busy = [
-                w
-                for w, tasks in c.processing().items()
-                if any("_write_one" in str(key) for key in tasks)
-            ]
-            time.sleep(0.05)
-        assert busy, "no write task started"
-        time.sleep(0.5)
-        c.run(_die, workers=busy[:1], wait=False)
+        t, results = _in_thread(lambda: kd.quantize_files(photos, 4, out, client=c))
+        _kill_a_busy_worker(c, t)
         t.join(60)
         assert not t.is_alive()
-    assert len(failure) == 1 and isinstance(failure[0], RuntimeError)
-    assert "a worker died during the run" in str(failure[0])
-    assert "no output files were written" in str(failure[0])
+    assert len(results) == 1 and isinstance(results[0], RuntimeError), results
+    assert "a worker died during the run" in str(results[0])
+    assert "no output files were written" in str(results[0])
     assert os.listdir(out) == []
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_retried_and_the_run_completes(photos, tmp_path, capsys):
+    _cli(photos, tmp_path / "serial")
+    serial = capsys.readouterr().out
+    with kd.local_cluster(2) as c:  # distributed's default: 3 failures allowed
+        c.run(_slow_jobs, 2)
+        args = [*map(str, photos), "-k", "7", "--out-dir", str(tmp_path / "dask")]
+        t, results = _in_thread(lambda: main([*args, "--scheduler", c.scheduler.address]))
+        _kill_a_busy_worker(c, t)
+        t.join(120)
+        assert not t.is_alive()
+    assert results == [0]
+    _same_files(tmp_path / "serial", tmp_path / "dask")
+    assert capsys.readouterr().out == serial.replace("serial", "dask")

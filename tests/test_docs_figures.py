@@ -91,6 +91,7 @@ def quick_run(make_figures, tmp_path_factory):
     return out, image
 
 
+@pytest.mark.slow
 def test_every_figure_is_a_valid_nonempty_png(make_figures, quick_run):
     out, _ = quick_run
     assert len(make_figures.FIGURES) >= 6
@@ -109,20 +110,30 @@ def test_every_figure_is_a_valid_nonempty_png(make_figures, quick_run):
         assert np.ptp(pixels.reshape(-1, pixels.shape[-1])[:, 0]) > 100, name
 
 
+@pytest.mark.slow
 def test_no_unexpected_files(make_figures, quick_run):
     out, _ = quick_run
     written = {p.name for p in out.iterdir()}
     assert written == set(make_figures.FIGURES) | {make_figures.SUMMARY}
 
 
+@pytest.mark.slow
 def test_photo_figures_are_indexed_and_keep_the_panels(quick_run):
     # The figures full of photos are stored with a palette (PNG colour type 3).
     out, _ = quick_run
-    for name in ("iterations.png", "k_sweep.png", "baselines.png", "oklab.png"):
+    for name in (
+        "landing.png",
+        "iterations.png",
+        "k_sweep.png",
+        "baselines.png",
+        "oklab.png",
+        "pitfall_random_photo.png",
+    ):
         ihdr = png_chunks((out / name).read_bytes())[0][1]
         assert ihdr[9] == 3, f"{name} should be an indexed PNG, colour type {ihdr[9]}"
 
 
+@pytest.mark.slow
 def test_summary_reports_the_run(quick_run):
     out, image = quick_run
     text = (out / "summary.txt").read_text()
@@ -136,6 +147,7 @@ def test_summary_reports_the_run(quick_run):
     assert "iterations where the objective rose: 0" in text
 
 
+@pytest.mark.slow
 def test_fits_are_reproducible(make_figures, quick_run):
     # Every random draw goes through a fixed seed: the same fit twice is identical.
     out, _ = quick_run
@@ -147,6 +159,7 @@ def test_fits_are_reproducible(make_figures, quick_run):
         np.testing.assert_array_equal(a.labels, b.labels)
 
 
+@pytest.mark.slow
 def test_painting_uses_only_the_centres(make_figures, quick_run):
     out, image = quick_run
     photo = make_figures.common.load_photo(out.parent / "synthetic.png")
@@ -161,6 +174,7 @@ def test_painting_uses_only_the_centres(make_figures, quick_run):
     assert np.isclose(photo.shares(last.labels, 4).sum(), 1.0)
 
 
+@pytest.mark.slow
 def test_k_is_capped_by_the_number_of_colours(make_figures, tmp_path):
     # Three colours only: every k above 3 must be skipped, not crash kmeans.
     img = np.zeros((20, 30, 3), dtype=np.uint8)
@@ -202,6 +216,7 @@ def number_after(label: str, text: str) -> float:
     return float(re.search(re.escape(label) + r" (-?[0-9.]+)", text).group(1))
 
 
+@pytest.mark.slow
 def test_baselines_are_reported_and_match_the_library(quick_run):
     from kmeans_quant import quantize
     from kmeans_quant.colorspace import delta_e_76, srgb_to_lab
@@ -230,6 +245,7 @@ def test_baselines_are_reported_and_match_the_library(quick_run):
     assert float(re.search(r"([0-9.]+) after \d+ updates?$", lloyd).group(1)) <= start
 
 
+@pytest.mark.slow
 def test_dithering_trades_pixel_error_for_block_means(make_figures, quick_run):
     from kmeans_quant import quantize
     from kmeans_quant.metrics import block_mean_error
@@ -253,6 +269,7 @@ def test_dithering_trades_pixel_error_for_block_means(make_figures, quick_run):
         assert f"{d}: crop" in sec
 
 
+@pytest.mark.slow
 def test_colour_space_section_reports_both_fits(quick_run):
     from kmeans_quant import quantize
     from kmeans_quant.colorspace import srgb_to_oklab
@@ -310,9 +327,11 @@ def test_reference_errors(make_figures):
     assert e.delta_e_map.shape == (8, 8) and e.oklab > 0
 
 
-@pytest.mark.parametrize(("page", "at_least"), [("tutorial.md", 10), ("internals.md", 5)])
+@pytest.mark.parametrize(
+    ("page", "at_least"), [("tutorial.md", 10), ("internals.md", 5), ("index.md", 5)]
+)
 def test_tutorial_code_runs(page, at_least):
-    """Every ``>>>`` example in the tutorial and internals pages gives the output written there."""
+    """Every ``>>>`` example in the tutorial, internals and landing pages gives its output."""
     path = DOCS / page
     result = doctest.testfile(
         str(path),
@@ -325,12 +344,13 @@ def test_tutorial_code_runs(page, at_least):
     assert result.failed == 0, f"{result.failed} example(s) in {page} failed, see output"
 
 
-def test_tutorial_embeds_every_figure(make_figures):
-    text = (DOCS / "tutorial.md").read_text()
+def test_every_figure_is_on_a_page(make_figures):
+    text = "".join((DOCS / page).read_text() for page in ("index.md", "tutorial.md", "pitfalls.md"))
     for name in make_figures.FIGURES:
-        assert f"(figures/{name})" in text, f"tutorial does not embed {name}"
+        assert f"(figures/{name})" in text, f"no page embeds {name}"
 
 
+@pytest.mark.slow
 def test_figure_package_runs_as_a_module_without_path_hacks():
     # One module per tutorial section plus common; none edits sys.path.
     sources = sorted((DOCS / "make_figures").glob("*.py"))
@@ -347,6 +367,7 @@ def test_figure_package_runs_as_a_module_without_path_hacks():
         "baselines",
         "dithering",
         "oklab",
+        "pitfalls",
     }
     for path in sources:
         assert "sys.path" not in path.read_text(), f"{path.name} edits sys.path"
@@ -360,3 +381,61 @@ def test_figure_package_runs_as_a_module_without_path_hacks():
     )
     assert done.returncode == 0, done.stderr
     assert "usage: python -m docs.make_figures" in done.stdout
+
+
+def test_silhouette_matches_its_definition(make_figures):
+    # Against scikit-learn's silhouette_score, an independent implementation.
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(4)
+    X = np.concatenate([rng.normal(size=(30, 3)) + c for c in ([0, 0, 0], [5, 0, 0], [0, 6, 2])])
+    for labels in (np.repeat([0, 1, 2], 30), rng.integers(0, 4, size=90)):
+        k = int(labels.max()) + 1
+        ours = make_figures.pitfalls.silhouette(X, labels, k)
+        assert ours == pytest.approx(metrics.silhouette_score(X, labels), abs=1e-9)
+    # A point alone in its cluster scores 0; two far-apart pairs score near 1.
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [100.0, 0.0], [100.0, 1.0], [50.0, 50.0]])
+    scores = make_figures.pitfalls.silhouette(X, np.array([0, 0, 1, 1, 2]), 3)
+    assert 0.7 < scores < 0.8  # four points near 0.99, one at 0
+
+
+def test_expected_best_of_runs(make_figures):
+    from itertools import combinations
+
+    values = np.array([5.0, 3.0, 9.0, 4.0, 7.0])
+    for n in (1, 2, 3, 5):
+        brute = np.mean([min(c) for c in combinations(values, n)])
+        assert make_figures.pitfalls.expected_best_of(values, n) == pytest.approx(brute)
+
+
+def test_misassigned_ignores_label_names(make_figures):
+    truth = np.array([0, 0, 1, 1, 2, 2])
+    assert make_figures.pitfalls.misassigned(np.array([2, 2, 0, 0, 1, 1]), truth, 3) == 0
+    assert make_figures.pitfalls.misassigned(
+        np.array([2, 2, 0, 0, 1, 0]), truth, 3
+    ) == pytest.approx(1 / 6)
+
+
+@pytest.mark.slow
+def test_pitfalls_sections_are_reported(quick_run):
+    out, image = quick_run
+    text = (out / "summary.txt").read_text()
+    restarts = summary_section(text, "pitfalls: restarts on eight blobs")
+    assert restarts["runs per start"] == "10"
+    empty = summary_section(text, "pitfalls: empty clusters, three blobs")
+    # The far centre gets nothing at first; the engine then gives it a blob.
+    assert empty["points per centre after the first assignment"].endswith(", 0")
+    too_many = summary_section(text, "pitfalls: k beyond the distinct colours")
+    assert too_many["quantize(k=16) returns the image unchanged"] == "True"
+    assert "must not exceed n_samples" in "".join(too_many.values())
+    shapes = summary_section(text, "pitfalls: clusters that are not round")
+    for group in ("long thin groups", "one wide group, two tight"):
+        # K-Means' answer beats the true groups on its own objective.
+        ours = float(shapes[f"{group}: K-Means inertia"])
+        assert ours < float(shapes[f"{group}: inertia of the true groups"])
+    toy = summary_section(text, "pitfalls: silhouette, four blobs")
+    assert toy["k with the largest silhouette"] == "4"
+    baseline = summary_section(text, "pitfalls: random palettes on photo")
+    for key, line in baseline.items():
+        if key.endswith("MSE"):
+            mse = dict(part.rsplit(" ", 1) for part in line.split(", "))
+            assert float(mse["K-Means"]) <= float(mse["random colours"]), line

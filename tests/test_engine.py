@@ -322,27 +322,27 @@ def test_column_assignment_equals_row_wise(monkeypatch, k):
 
 
 def test_batched_seeding_of_one_start_is_the_lone_seeding():
-    from kmeans_quant.engine._seeding import _kmeans_plusplus_starts
+    from kmeans_quant.engine._seeding import plusplus_starts
 
     rng = np.random.default_rng(11)
     X = rng.normal(size=(500, 3))
     w = rng.integers(1, 5, size=500).astype(np.float64)
-    one = _kmeans_plusplus_starts(X, w, 9, np.random.default_rng(4), starts=1)
+    one = plusplus_starts(X, w, k=9, rng=np.random.default_rng(4), starts=1)
     np.testing.assert_array_equal(one[0], kmeans_plusplus(X, 9, sample_weight=w, rng=4))
 
 
 def test_batched_seeding_gives_distinct_starts_of_points_of_x():
-    from kmeans_quant.engine._seeding import _kmeans_plusplus_starts
+    from kmeans_quant.engine._seeding import plusplus_starts
 
     rng = np.random.default_rng(12)
     X = rng.normal(size=(400, 2))
-    seeds = _kmeans_plusplus_starts(X, np.ones(400), 6, np.random.default_rng(0), starts=5)
+    seeds = plusplus_starts(X, np.ones(400), k=6, rng=np.random.default_rng(0), starts=5)
     assert seeds.shape == (5, 6, 2)
     for seed in seeds:
         assert np.unique(seed, axis=0).shape[0] == 6
         assert all((X == c).all(axis=1).any() for c in seed)
     assert len({seed.tobytes() for seed in seeds}) == 5
-    again = _kmeans_plusplus_starts(X, np.ones(400), 6, np.random.default_rng(0), starts=5)
+    again = plusplus_starts(X, np.ones(400), k=6, rng=np.random.default_rng(0), starts=5)
     np.testing.assert_array_equal(seeds, again)
 
 

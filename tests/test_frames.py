@@ -91,7 +91,7 @@ def test_a_failed_write_leaves_no_file(tmp_path, monkeypatch):
             r"frame 0 is \(4, 4, 3\) and frame 1 is \(4, 5, 3\)",
         ),
         ([np.zeros((4, 4, 3), np.uint8)] * 2, [100], "expected 2 durations"),
-        ([np.zeros((4, 4, 3), np.uint8)], 0, "durations must be positive milliseconds, got 0"),
+        ([np.zeros((4, 4, 3), np.uint8)], -10, "durations must be milliseconds >= 0, got -10"),
     ],
 )
 def test_rejects_bad_frames_and_durations(tmp_path, frames, durations, message):

@@ -168,8 +168,8 @@ def test_constructor_checks_its_fields():
         TypeError, match="dtype must be uint8 or uint16, got float32; float colours"
     ):
         ColorHistogram(u32, n, np.float32, 3)
-    with pytest.raises(ValueError, match="channels must be 1 or 3, got 4"):
-        ColorHistogram(u32, n, np.uint8, 4)
+    with pytest.raises(ValueError, match="channels must be 1, 3 or 4, got 2"):
+        ColorHistogram(u32, n, np.uint8, 2)
     with pytest.raises(ValueError, match="codes must be a 1-D uint32 array for uint8 colours"):
         ColorHistogram(u32.astype(np.uint64), n, np.uint8, 3)
     with pytest.raises(ValueError, match=r"counts must be int64 of shape \(2,\)"):
@@ -197,6 +197,69 @@ def test_from_image_refuses_floats_and_bad_input():
         ValueError, match="transparent must be one of 'auto', 'skip', 'count', got 'no'"
     ):
         ColorHistogram.from_image(np.zeros((2, 2), np.uint8), transparent="no")
+
+
+def _rgba(seed: int = 0, shape=(20, 30)) -> np.ndarray:
+    """Random colours, a third of them fully transparent, some half see-through."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, size=shape + (4,), dtype=np.uint8)
+    img[..., 3] = rng.choice(np.array([0, 128, 255], np.uint8), size=shape)
+    return img
+
+
+def test_alpha_fit_histogram_counts_every_colour_and_alpha():
+    img = _rgba()
+    h = ColorHistogram.from_image(img, alpha="fit")
+    assert h.channels == 4 and h.n_pixels == img.shape[0] * img.shape[1]
+    want, counts = np.unique(img.reshape(-1, 4), axis=0, return_counts=True)
+    np.testing.assert_array_equal(h.colors, want)
+    np.testing.assert_array_equal(h.counts, counts)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_fit_palette_with_alpha_equals_extract_palette_from_blocks(dtype):
+    img = _rgba(3).astype(dtype) * (257 if dtype == np.uint16 else 1)
+    blocks = [img[:7], img[7:12], img[12:]]
+    h = sum(ColorHistogram.from_image(b, alpha="fit") for b in blocks)
+    got = fit_palette(h, 6, alpha="fit")
+    want = extract_palette(img, 6, alpha="fit")
+    for field in ("colors", "counts", "alpha"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+
+
+def test_fit_palette_with_fixed_colours_equals_extract_palette():
+    img = np.random.default_rng(5).integers(0, 256, size=(16, 16, 3), dtype=np.uint8)
+    fixed = [[255, 255, 255], [0, 0, 0]]
+    got = fit_palette(ColorHistogram.from_image(img), 5, fixed=fixed)
+    want = extract_palette(img, 5, fixed=fixed)
+    np.testing.assert_array_equal(got.colors, want.colors)
+    np.testing.assert_array_equal(got.counts, want.counts)
+    assert {tuple(c) for c in fixed} <= {tuple(c) for c in got.colors}
+
+
+def test_alpha_fit_histogram_errors():
+    rgb = np.zeros((2, 2, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"alpha='fit' needs an RGBA image of shape \(H, W, 4\)"):
+        ColorHistogram.from_image(rgb, alpha="fit")
+    with pytest.raises(ValueError, match="alpha must be one of 'keep', 'fit', got 'pre'"):
+        ColorHistogram.from_image(rgb, alpha="pre")
+    with pytest.raises(ValueError, match="leave transparent='auto', got transparent='skip'"):
+        ColorHistogram.from_image(_rgba(), alpha="fit", transparent="skip")
+    with pytest.raises(ValueError, match="a histogram of .colour, alpha. values has no RGB form"):
+        ColorHistogram.from_image(_rgba(), alpha="fit").as_rgb()
+
+
+def test_fit_palette_alpha_errors():
+    colours = ColorHistogram.from_image(_rgba())
+    pairs = ColorHistogram.from_image(_rgba(), alpha="fit")
+    with pytest.raises(ValueError, match=r"alpha='fit' needs a histogram of \(colour, alpha\) "):
+        fit_palette(colours, 4, alpha="fit")
+    with pytest.raises(ValueError, match="alpha='keep' needs a histogram of colours; .*4-channel"):
+        fit_palette(pairs, 4)
+    with pytest.raises(ValueError, match="fixed colours work with alpha='keep' only"):
+        fit_palette(pairs, 4, alpha="fit", fixed=[[0, 0, 0]])
+    with pytest.raises(ValueError, match="alpha='fit' works with space='rgb' only"):
+        fit_palette(pairs, 4, alpha="fit", space="oklab")
 
 
 def test_fit_palette_errors():

@@ -176,3 +176,26 @@ def test_proportions_of_countless_palette_are_nan_without_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isnan(pal.proportions).all()
+
+
+def test_alpha_fit_refuses_fixed_colours_and_quality():
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[..., 3] = 255
+    with pytest.raises(
+        ValueError, match="fixed colours work with alpha='keep' only, got alpha='fit'"
+    ):
+        extract_palette(rgba, 2, alpha="fit", fixed=[[0, 0, 0]])
+    with pytest.raises(
+        ValueError, match="fixed colours work with alpha='keep' only, got alpha='fit'"
+    ):
+        quantize(rgba, 2, alpha="fit", fixed=[[0, 0, 0]])
+    with pytest.raises(ValueError, match="quality works with alpha='keep' only, got alpha='fit'"):
+        quantize(rgba, 2, alpha="fit", quality=(0, 80))
+
+
+def test_alpha_fit_shared_palette_needs_one_dtype():
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    with pytest.raises(ValueError, match="images\\[1\\] is 3-channel uint16"):
+        extract_palette([rgba, rgba.astype(np.uint16)], 2, alpha="fit")
+    with pytest.raises(ValueError, match="alpha='fit' needs an RGBA images\\[1\\] of shape"):
+        extract_palette([rgba, rgba[..., :3]], 2, alpha="fit")

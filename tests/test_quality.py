@@ -6,15 +6,11 @@ import numpy as np
 import pytest
 from conftest import make_quadrants
 
-from kmeans_quant import choose_k, extract_palette, quantize, recolor
+from kmeans_quant import QualityChoice, QualityTooLow, choose_k, extract_palette, quantize, recolor
+from kmeans_quant._fit.k_search import search_k
 from kmeans_quant.engine._lloyd import FitSettings, fit_weighted
 from kmeans_quant.metrics import mse
-from kmeans_quant.quality import (
-    QualityTooLow,
-    mse_to_quality,
-    quality_to_mse,
-    search_k,
-)
+from kmeans_quant.quality import mse_to_quality, quality_to_mse
 
 
 def _ramp(width: int = 256) -> np.ndarray:
@@ -56,6 +52,7 @@ def test_uniform_ramp_needs_the_colours_the_formula_says():
     # channel, so the fewest k with MSE <= m is about 256 / sqrt(12 m + 1).
     img = _ramp()
     choice = choose_k(img, (0, 80))
+    assert isinstance(choice, QualityChoice)
     target = quality_to_mse(80)
     ideal = int(np.ceil(256 / np.sqrt(12 * target + 1)))
     assert choice.quality >= 80 and choice.mse <= target
@@ -77,6 +74,8 @@ def test_minimum_out_of_reach_raises_with_what_was_reached():
         QualityTooLow, match=r"quality \d+ .* with 4 colours is below the minimum 90"
     ) as info:
         quantize(img, 4, quality=(90, 100))
+    assert isinstance(info.value, ValueError)  # callers catching ValueError see it too
+    assert isinstance(info.value.choice, QualityChoice)
     assert info.value.choice.k == 4 and info.value.choice.quality < 90
 
 

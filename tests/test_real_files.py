@@ -210,8 +210,10 @@ def test_corrupt_frame_is_a_clear_error_and_leaves_nothing(work, capsys):
 
 def test_oversized_animation_is_refused_up_front(work, monkeypatch):
     _gif5(work / "anim.gif")
-    monkeypatch.setattr(kframes, "MAX_ANIMATION_PIXELS", 5 * 20 * 30 - 1)
-    with pytest.raises(ValueError, match=r"5 frames of 30x20 are 3000 pixels, more than the 2999"):
+    monkeypatch.setattr(kframes, "MAX_ANIMATION_BYTES", 5 * 20 * 30 * 4 - 1)
+    with pytest.raises(
+        ValueError, match=r"5 frames of 30x20 decode to 11.7 KiB, more than the 11.7"
+    ):
         read_frames("anim.gif")
 
 
@@ -230,7 +232,9 @@ def test_decompression_bomb_is_one_line(work, monkeypatch, capsys):
 def test_frame_api_errors(tmp_path):
     with pytest.raises(ValueError, match="frames is empty"):
         quantize_frames([], 4)
-    with pytest.raises(TypeError, match="frames must be a list or tuple of images, got ndarray"):
+    with pytest.raises(
+        TypeError, match="frames must be an Animation or a list or tuple of images, got ndarray"
+    ):
         quantize_frames(np.zeros((2, 4, 4, 3), np.uint8), 4)
     frame = np.zeros((4, 4, 3), np.uint8)
     with pytest.raises(ValueError, match="unsupported extension '.bmp'"):

@@ -16,6 +16,7 @@ pytest.importorskip("tifffile")
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_quick_mode(tmp_path):
     out = tmp_path / "scaling.json"
     env = {**os.environ, "PYTHONPATH": str(REPO)}

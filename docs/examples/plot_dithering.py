@@ -18,7 +18,7 @@ from kmeans_quant import quantize
 img = iio.imread(files("kmeans_quant") / "data" / "chelsea.png")
 crop = (slice(0, 72), slice(0, 72))
 
-fig, axes = plt.subplots(1, 4, figsize=(10, 2.9))
+fig, axes = plt.subplots(1, 4, figsize=(9, 2.6))
 for ax, dither in zip(axes, (None, "none", "floyd-steinberg", "ordered"), strict=True):
     shown = img if dither is None else quantize(img, 8, dither=dither)
     ax.imshow(shown[crop], interpolation="nearest")

@@ -1,4 +1,4 @@
-"""Regenerate every figure of ``docs/tutorial.md``, and the numbers it quotes.
+"""Regenerate every figure of the learners' pages, and the numbers they quote.
 
 Usage, from the repository root (``-m`` puts the root first on the import
 path, so the ``kmeans_quant`` beside these docs is the one drawn)::
@@ -7,11 +7,14 @@ path, so the ``kmeans_quant`` beside these docs is the one drawn)::
     python -m docs.make_figures --quick --out /tmp/figs --image my.png
 
 One module per section of the tutorial draws that section's figures:
-:mod:`.picture` (pixels as points), :mod:`.steps_2d` (assignment and
-update), :mod:`.seeding` (k-means++), :mod:`.convergence`, :mod:`.engine`
-(the vectorized distances beside the plain loops), :mod:`.choosing_k`,
-:mod:`.baselines`, :mod:`.dithering` and :mod:`.oklab`; :mod:`.common`
-holds what they share. They call the library's public API only:
+:mod:`.picture` (the landing page's picture, and pixels as points),
+:mod:`.steps_2d` (assignment and update), :mod:`.seeding` (k-means++),
+:mod:`.convergence`, :mod:`.engine` (the vectorized distances beside the
+plain loops), :mod:`.choosing_k`, :mod:`.baselines`, :mod:`.dithering`,
+:mod:`.oklab` and :mod:`.perceptual` (the importance map); :mod:`.pitfalls`
+draws the chapter "Where K-Means goes wrong" (with scikit-image's sample
+photos in a full run); :mod:`.common` holds what they share. They call the
+library's public API only:
 :func:`kmeans_steps` for the iteration-by-iteration pictures (the very loop
 :func:`kmeans` runs), the step functions for the 2-D walkthrough, and
 :func:`kmeans_plusplus`, :func:`kmeans`, :func:`quantize` and
@@ -19,8 +22,8 @@ holds what they share. They call the library's public API only:
 :mod:`kmeans_quant.colorspace`, and the block-mean error from the library's
 metrics (see :mod:`.common`). Every random choice comes from a fixed seed,
 so a rerun redraws the same figures and rewrites the same ``summary.txt``;
-the tutorial quotes that file, and ``tests/test_docs_figures.py`` checks
-every number it quotes.
+the tutorial and the chapter quote that file, and
+``tests/test_tutorial_numbers.py`` checks every number they quote.
 """
 
 from __future__ import annotations
@@ -36,7 +39,18 @@ from .convergence import fig_convergence, fig_iterations
 from .dithering import fig_dither
 from .engine import fig_roundoff
 from .oklab import fig_oklab
-from .picture import fig_rgb_space
+from .perceptual import fig_importance
+from .picture import fig_landing, fig_rgb_space
+from .pitfalls import (
+    fig_empty_clusters,
+    fig_perceptual,
+    fig_random_palettes,
+    fig_restarts,
+    fig_shapes,
+    fig_silhouette,
+    sample_photos,
+    too_many_clusters,
+)
 from .seeding import fig_init_compare, fig_seeding
 from .steps_2d import fig_walkthrough
 
@@ -51,6 +65,7 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "figures"
 
 #: Every file a run writes into ``--out``.
 FIGURES = (
+    "landing.png",
     "iterations.png",
     "palettes.png",
     "rgb_space.png",
@@ -64,6 +79,14 @@ FIGURES = (
     "baselines.png",
     "dither.png",
     "oklab.png",
+    "perceptual.png",
+    "pitfall_restarts.png",
+    "pitfall_empty.png",
+    "pitfall_shapes.png",
+    "pitfall_choosing_k.png",
+    "pitfall_random.png",
+    "pitfall_random_photo.png",
+    "pitfall_perceptual.png",
 )
 
 
@@ -106,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     summ.add("shape", photo.image.shape)
     summ.add("mode", "quick" if args.quick else "full")
 
+    fig_landing(photo, s, out, summ)
     steps = fit_steps(photo, s.k_main)
     fig_iterations(photo, steps, s, out, summ)
     fig_convergence(photo, steps, s, out, summ)
@@ -121,6 +145,17 @@ def main(argv: Sequence[str] | None = None) -> Path:
     fig_baselines(photo, ref, s, out, summ)
     fig_dither(photo, s, out, summ)
     fig_oklab(photo, ref, s, out, summ)
+    fig_importance(photo, s, out, summ)
+
+    # Where K-Means goes wrong (docs/pitfalls.md).
+    photos = sample_photos(photo, s)
+    fig_restarts(photos, s, out, summ)
+    fig_empty_clusters(photos, s, out, summ)
+    too_many_clusters(photos, s, summ)
+    fig_shapes(s, out, summ)
+    fig_silhouette(photo, s, out, summ)
+    fig_random_palettes(photos, s, out, summ)
+    fig_perceptual(photos, s, out, summ)
 
     (out / SUMMARY).write_text(summ.text())
     print(summ.text(), end="")

@@ -65,6 +65,15 @@ class Settings:
     crop: int  # side of the square crop in the dithering figure, in pixels
     zoom: int  # screen pixels per image pixel in that crop
     dpi: int
+    # "Where K-Means goes wrong" (pitfalls.py)
+    sample_photos: tuple[str, ...]  # scikit-image photos besides --image; none when quick
+    photo_step: int  # they are shrunk by taking every photo_step-th pixel each way
+    n_toy_runs: int  # single runs per start on the eight blobs
+    n_photo_runs: int  # single runs per start on a photo
+    silhouette_ks: tuple[int, ...]
+    silhouette_sample: int  # pixels the photo's silhouette is computed on
+    random_ks: tuple[int, ...]  # the random-palette baseline
+    n_random_palettes: int  # random palettes averaged per k
 
 
 FULL = Settings(
@@ -84,6 +93,14 @@ FULL = Settings(
     crop=72,
     zoom=4,
     dpi=100,
+    sample_photos=("astronaut", "coffee", "rocket"),
+    photo_step=2,
+    n_toy_runs=200,
+    n_photo_runs=20,
+    silhouette_ks=(2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32),
+    silhouette_sample=2000,
+    random_ks=(2, 4, 8, 16, 32, 64),
+    n_random_palettes=3,
 )
 
 
@@ -104,6 +121,14 @@ QUICK = Settings(
     crop=16,
     zoom=4,
     dpi=40,
+    sample_photos=(),
+    photo_step=1,
+    n_toy_runs=10,
+    n_photo_runs=3,
+    silhouette_ks=(2, 3, 4),
+    silhouette_sample=200,
+    random_ks=(2, 4),
+    n_random_palettes=2,
 )
 
 
@@ -161,6 +186,11 @@ def load_photo(path: Path) -> Photo:
             f"--image must be an 8-bit RGB or RGBA picture of at least 8x8 pixels, got "
             f"dtype {image.dtype} and shape {image.shape} from {path}"
         )
+    return photo_from_array(image)
+
+
+def photo_from_array(image: NDArray[np.uint8]) -> Photo:
+    """The photo of an 8-bit RGB(A) array (alpha dropped) as weighted distinct colours."""
     image = np.ascontiguousarray(image[..., :3])
     colors, inverse, counts = np.unique(
         image.reshape(-1, 3), axis=0, return_inverse=True, return_counts=True

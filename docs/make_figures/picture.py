@@ -1,4 +1,4 @@
-"""Section 1: the photo's distinct colours as points in the RGB cube."""
+"""The landing page's picture, and section 1: the photo's colours as points in the RGB cube."""
 
 from __future__ import annotations
 
@@ -6,7 +6,39 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import SEED_SCATTER, Settings, Summary, new_figure, save
+from kmeans_quant import quantize
+
+from .common import (
+    SEED_SCATTER,
+    PanelGrid,
+    Settings,
+    Summary,
+    cap_ks,
+    mse_psnr,
+    new_figure,
+    save,
+    show_quantized,
+)
+
+
+def fig_landing(photo, s: Settings, out: Path, summ: Summary) -> None:
+    """What colour quantization does: the photo, then with k_main and 4 colours."""
+    ks = sorted(set(cap_ks((s.k_main, 4), photo.colors.shape[0])), reverse=True)
+    h, w = photo.image.shape[:2]
+    pw = 2.8  # three panels fit a 900-pixel text column at 100 dpi
+    grid = PanelGrid(1, 1 + len(ks), pw, pw * h / w)
+    ax = grid.photo(0, 0)
+    ax.imshow(photo.image)
+    ax.set_title(f"the photo: {photo.colors.shape[0]} colours", fontsize=10)
+    ax.axis("off")
+    summ.section("landing (quantize, rng=0)")
+    for c, k in enumerate(ks, start=1):
+        q = quantize(photo.image, k)
+        mse, psnr = mse_psnr(q, photo.image)
+        show_quantized(grid, 0, c, q, f"k = {k} colours: PSNR {psnr:.1f} dB")
+        summ.add(f"k={k}", f"MSE {mse:.2f}, PSNR {psnr:.2f} dB")
+    grid.suptitle("Colour quantization: every pixel takes the nearest of k palette colours")
+    save(grid.fig, out, "landing.png", s.dpi, indexed=True)
 
 
 def fig_rgb_space(photo, steps, s: Settings, out: Path, summ: Summary) -> None:

@@ -28,17 +28,42 @@ starts, then refined on the distinct colours themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._dtypes import full_scale
 from .._pil import as_array
-from .._validation import ALPHAS, PreparedImage, check_choice, check_image, check_palette, to_dtype
+from .._validation import (
+    ALPHAS,
+    PixelFormat,
+    PreparedImage,
+    check_choice,
+    check_image,
+    check_importance,
+    check_palette,
+    rgba_pixels,
+    to_dtype,
+)
 from ..color_table import ColorTable, color_table, pool_on_grid
 from ..engine._lloyd import FitSettings, fit_weighted, fit_weighted_centers
 from ..engine._steps import label_points
+from ..importance import map_of_pixels
 from ..palette import Palette
+from .mapping import Mapping, rank_by_count
+
+__all__ = [
+    "premultiply",
+    "unpremultiply",
+    "fit_rgba",
+    "map_rgba",
+    "RGBASource",
+    "check_alpha_fit",
+    "rgba_source",
+    "alpha_palette",
+    "recolor_rgba",
+]
 
 # Distinct colours per cluster below which the colours are fitted directly.
 _POOL_MIN_RATIO = 8
@@ -47,30 +72,22 @@ _STARTS = 3
 _REFINE_ITER = 20
 
 
-class RGBAMapping(NamedTuple):
-    """An RGBA palette (most frequent first), each colour's index, the counts."""
-
-    palette: NDArray  # (m, 4), image dtype
-    labels: NDArray[np.intp]  # per distinct colour
-    counts: NDArray[np.int64]  # per palette entry
-
-
-def premultiply(rgba: NDArray, prep: PreparedImage) -> NDArray[np.float64]:
+def premultiply(rgba: NDArray, fmt: PixelFormat) -> NDArray[np.float64]:
     """``(m, 4)`` colours in the image's dtype -> premultiplied points in 0-255 units."""
-    units = rgba.astype(np.float64) * prep.to_units
+    units = rgba.astype(np.float64) * fmt.to_units
     out = np.empty_like(units)
     out[:, :3] = units[:, :3] * (units[:, 3:] / 255.0)
     out[:, 3] = units[:, 3]
     return out
 
 
-def unpremultiply(points: NDArray, prep: PreparedImage) -> NDArray:
+def unpremultiply(points: NDArray, fmt: PixelFormat) -> NDArray:
     """Premultiplied points -> ``(m, 4)`` straight colours in the image's dtype."""
     alpha = np.clip(points[:, 3], 0.0, 255.0)
     rgb = np.zeros((points.shape[0], 3))
     seen = alpha > 0
     rgb[seen] = np.clip(points[seen, :3] * (255.0 / alpha[seen, None]), 0.0, 255.0)
-    colors = to_dtype(np.concatenate([rgb, alpha[:, None]], axis=1) / prep.to_units, prep.dtype)
+    colors = to_dtype(np.concatenate([rgb, alpha[:, None]], axis=1) / fmt.to_units, fmt.dtype)
     colors[colors[:, 3] == 0] = 0  # one transparent colour
     return colors
 
@@ -94,8 +111,8 @@ def _fit_points(
 def fit_rgba(
     colors: NDArray,
     counts: NDArray,
-    prep: PreparedImage,
     *,
+    fmt: PixelFormat,
     k: int,
     rng: np.random.Generator,
     max_iter: int,
@@ -104,23 +121,21 @@ def fit_rgba(
     """Palette entries ``(m, 4)``, ``m <= k``, for distinct RGBA ``colors`` with ``counts``."""
     clear = colors[:, 3] == 0
     visible = ~clear & (counts > 0)
-    entries = [np.zeros((1, 4), prep.dtype)] if clear.any() or not visible.any() else []
+    entries = [np.zeros((1, 4), fmt.dtype)] if clear.any() or not visible.any() else []
     k_visible = k - len(entries)
     vis = colors[visible]
     if vis.shape[0] and k_visible > 0:
         if vis.shape[0] <= k_visible:
             entries.append(vis)
         else:
-            X = premultiply(vis, prep)
+            X = premultiply(vis, fmt)
             w = counts[visible].astype(np.float64)
             centers = _fit_points(X, w, k_visible, rng=rng, max_iter=max_iter, tol=tol)
-            entries.append(unpremultiply(centers, prep))
+            entries.append(unpremultiply(centers, fmt))
     return np.unique(np.concatenate(entries), axis=0)
 
 
-def map_rgba(
-    colors: NDArray, counts: NDArray, palette: NDArray, prep: PreparedImage
-) -> RGBAMapping:
+def map_rgba(colors: NDArray, counts: NDArray, *, palette: NDArray, fmt: PixelFormat) -> Mapping:
     """Map distinct RGBA ``colors`` onto ``palette``; drop unused entries; sort by count.
 
     Fully transparent colours go to the palette's transparent entry when it
@@ -128,18 +143,11 @@ def map_rgba(
     (ties: the lexicographically smallest entry).
     """
     canon = np.unique(palette, axis=0)
-    labels = label_points(premultiply(colors, prep), premultiply(canon, prep))
+    labels = label_points(premultiply(colors, fmt), premultiply(canon, fmt))
     transparent = np.flatnonzero(canon[:, 3] == 0)
     if transparent.size:
         labels[colors[:, 3] == 0] = transparent[0]
-    m = canon.shape[0]
-    used = np.bincount(labels, minlength=m) > 0
-    totals = np.bincount(labels, weights=counts, minlength=m).round().astype(np.int64)
-    order = np.lexsort((np.arange(m), -totals))
-    order = order[used[order]]
-    rank = np.empty(m, dtype=np.intp)
-    rank[order] = np.arange(order.size)
-    return RGBAMapping(canon[order], rank[labels], totals[order])
+    return rank_by_count(canon, labels, counts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +156,12 @@ class RGBASource:
 
     prep: PreparedImage
     table: ColorTable
+    weights: NDArray | None = None  # per (colour, alpha): summed importance, if weighed
+
+    @property
+    def fit_counts(self) -> NDArray[np.int64]:
+        """Every pixel counts: the fully transparent ones take the clear entry."""
+        return self.table.counts
 
 
 def check_alpha_fit(alpha: Any, *, method: str, space: str, dither: str) -> bool:
@@ -167,14 +181,16 @@ def check_alpha_fit(alpha: Any, *, method: str, space: str, dither: str) -> bool
     return True
 
 
-def rgba_source(image: Any, name: str = "image") -> RGBASource:
+def rgba_source(image: Any, name: str = "image", importance: Any = None) -> RGBASource:
+    """The RGBA table of ``image``; with ``importance``, its colours' summed importance."""
     prep = check_image(as_array(image), name)
-    if prep.alpha is None:
-        raise ValueError(
-            f"alpha='fit' needs an RGBA {name} of shape (H, W, 4), got shape {prep.shape}"
-        )
-    rgba = np.concatenate([prep.pixels, prep.alpha.reshape(-1, 1)], axis=1)
-    return RGBASource(prep, color_table(rgba))
+    given = check_importance(importance, prep.shape)
+    table = color_table(rgba_pixels(prep, name))
+    if given is None:
+        return RGBASource(prep, table)
+    if isinstance(given, str):
+        given = map_of_pixels(prep.pixels, prep.shape, full_scale(prep.dtype))
+    return RGBASource(prep, table, table.total(given.reshape(-1)))
 
 
 def alpha_palette(entries: NDArray, counts: NDArray) -> Palette:
@@ -189,5 +205,5 @@ def recolor_rgba(src: RGBASource, palette: Palette) -> NDArray:
     if alpha.shape[0] != colors.shape[0]:
         raise ValueError(f"palette has {colors.shape[0]} colours but {alpha.shape[0]} alpha values")
     entries = np.concatenate([colors, alpha], axis=1)
-    mapping = map_rgba(src.table.colors, src.table.counts, entries, prep)
+    mapping = map_rgba(src.table.colors, src.table.counts, palette=entries, fmt=prep)
     return src.table.paint(mapping.labels, mapping.palette).reshape(prep.shape)

@@ -3,7 +3,7 @@
 The objective is the exact K-Means objective over all pixels, expressed on
 the distinct colours weighted by their counts. Photos still have 10^4-10^6
 distinct colours, so the fit runs coarse to fine, all through the one engine
-(:func:`kmeans_quant.engine.fit_weighted`):
+(:func:`kmeans_quant.engine._lloyd.fit_weighted`):
 
 1. Pool the colours into the fine grid (``_REFINE_BITS`` bits per channel,
    cells 2 units wide) and those cells into a coarse grid (``_COARSE_BITS``
@@ -40,7 +40,7 @@ centres are then polished on the integer lattice (:func:`_polish`).
 Single-channel tables (grey images) are not clustered by Lloyd's iterations
 at all: one dimension has an exact solution by dynamic programming
 (:func:`_optimal_1d`). ``fixed`` centres are the first rows of every start
-and never move (:func:`kmeans_quant.engine.fit_weighted` with
+and never move (:func:`kmeans_quant.engine._lloyd.fit_weighted` with
 ``n_fixed``), so only the others are fitted. How the constants were tuned,
 and what each stage costs in error, is in ``docs/internals.md``.
 """
@@ -54,6 +54,8 @@ from ..color_table import pool_on_grid
 from ..engine._lloyd import FitSettings, fit_weighted_centers
 from ..engine._starts import fit_best_of, fit_starts
 from ..engine._steps import assign_labels, update_centers, weighted_sum
+
+__all__ = ["fit_colors"]
 
 _COARSE_BITS = 5
 _COARSE_MIN_CELLS_PER_K = 4

@@ -18,8 +18,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import SPACES, PreparedImage, check_choice, to_dtype
-from ..colorspace import oklab_to_srgb, srgb_to_oklab
+from .._validation import SPACES, PixelFormat, check_choice, to_dtype
+from ..colorspace import oklab_to_srgb, srgb8_to_oklab, srgb_to_oklab
+
+__all__ = [
+    "to_fit_space",
+    "from_fit_space",
+    "image_to_fit",
+    "fit_to_image",
+]
 
 _FIT_SCALE = 255.0
 _FIT_SHIFT = np.array([0.0, 0.5, 0.5])
@@ -75,12 +82,21 @@ def from_fit_space(values: NDArray, space: str) -> NDArray[np.float32]:
     return np.clip(vals, 0.0, 255.0).astype(np.float32)
 
 
-def image_to_fit(colors: NDArray, prep: PreparedImage, space: str) -> NDArray[np.float32]:
-    """Colours in the image's dtype -> the float32 space the fit runs in."""
-    units = colors.astype(np.float32) * np.float32(prep.to_units)
+def image_to_fit(colors: NDArray, fmt: PixelFormat, space: str) -> NDArray[np.float32]:
+    """Colours in the image's dtype -> the float32 space the fit runs in.
+
+    8-bit colours go to Oklab through a table of the transfer function
+    (:func:`~kmeans_quant.colorspace.srgb8_to_oklab`), with the same values.
+    """
+    if space == "oklab" and colors.dtype == np.uint8:
+        c = colors.shape[1]
+        rgb8 = np.repeat(colors, 3, axis=1) if c == 1 else colors
+        fit = (srgb8_to_oklab(rgb8) + _FIT_SHIFT) * _FIT_SCALE
+        return fit[:, :c].astype(np.float32)
+    units = colors.astype(np.float32) * np.float32(fmt.to_units)
     return to_fit_space(units, space)
 
 
-def fit_to_image(values: NDArray, prep: PreparedImage, space: str) -> NDArray:
+def fit_to_image(values: NDArray, fmt: PixelFormat, space: str) -> NDArray:
     """Fitted centres -> palette colours in the image's dtype."""
-    return to_dtype(from_fit_space(values, space) / prep.to_units, prep.dtype)
+    return to_dtype(from_fit_space(values, space) / fmt.to_units, fmt.dtype)

@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import enum
 from typing import NoReturn
 
 from .. import __version__
 from .._validation import DITHERS, METHODS, SPACES
-from ..job import PROG
+from ..job import DEFAULT_K, PROG, QUALITY_K, JobOptions
 
-#: Colours when neither -k nor --quality says otherwise.
-DEFAULT_K = 16
 #: The photo the command quantizes when given no input.
 SAMPLE = "chelsea.png"
 #: The choices of the string options, as the image API has them.
 CHOICES = {"dither": DITHERS, "space": SPACES, "method": METHODS}
+#: The options' defaults: those of the job's options record, in one place.
+DEFAULTS = JobOptions()
+#: Output suffixes --ext accepts (the name ends in one of them).
+EXT_SUFFIXES = (".png", ".gif")
+
+
+class Exit(enum.IntEnum):
+    """The command's exit statuses (a signal gives 128 + its number)."""
+
+    OK = 0
+    FAILED = 1  #: a file could not be read or written
+    USAGE = 2  #: the command line is wrong
+    SKIPPED = 98  #: --skip-if-larger kept an output from being written
+    QUALITY = 99  #: --quality's minimum was out of reach
+    INTERRUPTED = 130  #: Ctrl-C (SIGINT)
 
 
 class UsageError(Exception):
-    """The command line itself is wrong: exit status 2."""
-
-
-EXIT_SKIPPED = 98
-EXIT_QUALITY = 99
-#: Stands for standard input (as an input) and standard output (as an output).
+    """The command line itself is wrong: exit status :attr:`Exit.USAGE`."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,8 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
             "writes standard output. "
             "Existing files are never replaced without --force, inputs never. "
             "Progress is shown on a terminal only (or with --verbose). "
-            "Exit status: 0 ok, 1 a file could not be read or written, 2 bad command line, "
-            "98 --skip-if-larger skipped an output, 99 --quality's MIN not reached."
+            f"Exit status: {Exit.OK} ok, {Exit.FAILED} a file could not be read or written, "
+            f"{Exit.USAGE} bad command line, {Exit.SKIPPED} --skip-if-larger skipped an "
+            f"output, {Exit.QUALITY} --quality's MIN not reached, 128 + N stopped by "
+            "signal N."
         ),
     )
     p.add_argument(
@@ -121,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help=f"number of colours (default {DEFAULT_K}; the most colours with --quality, "
-        "default 256)",
+        f"default {QUALITY_K})",
     )
     p.add_argument(
         "--quality",
@@ -138,10 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ext",
         metavar="SUFFIX",
-        help="output name is STEM + SUFFIX, e.g. --ext -fs8.png",
+        help="output name is STEM + SUFFIX, ending in .png or .gif, e.g. --ext -fs8.png",
     )
     p.add_argument(
-        "-r", "--recursive", action="store_true", help="quantize the images in folder inputs"
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="quantize the images in folder inputs; their outputs mirror the folder's tree "
+        "under --out-dir (next to each input without it)",
     )
     p.add_argument(
         "--fixed-colors",
@@ -153,8 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--dither-strength",
         metavar="S",
         type=_strength,
-        default=1.0,
-        help="share of the dithering, 0..1 (default 1)",
+        default=None,
+        help=f"share of the dithering, 0..1 (default {DEFAULTS.dither_strength:g}; needs --dither)",
     )
     p.add_argument(
         "--optimize",
@@ -174,11 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="output file (only with one input); format from extension",
     )
     where.add_argument("--out-dir", metavar="DIR", help="folder for the outputs (created)")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--seed", type=_seed, default=DEFAULTS.seed, help=f"random seed (default {DEFAULTS.seed})"
+    )
     for name, choices in CHOICES.items():
-        p.add_argument(
-            f"--{name}", choices=choices, default=choices[0], help=f"default {choices[0]}"
-        )
+        default = getattr(DEFAULTS, name)
+        p.add_argument(f"--{name}", choices=choices, default=default, help=f"default {default}")
     p.add_argument(
         "--palette-out", metavar="FILE", help="also write the palette (.json, .gpl or .png swatch)"
     )
@@ -188,7 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="map the images onto this palette instead of fitting one",
     )
     p.add_argument(
-        "--shared-palette", action="store_true", help="fit one palette on all inputs together"
+        "--shared-palette",
+        action="store_true",
+        help="fit one palette on all inputs together (every frame of animations)",
     )
     p.add_argument(
         "--per-frame-palette",
@@ -201,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive_int,
         metavar="N",
-        help="run on a local Dask cluster of N processes (kmeans_quant[dask])",
+        help="run the files on a local Dask cluster of N processes (kmeans_quant[dask]); "
+        "the outputs are those of one process",
     )
     engine.add_argument(
         "--scheduler",

@@ -5,13 +5,15 @@ any format by extension), plus the palette if asked. Run with no input it
 quantizes the bundled sample photo into the current folder, with its
 palette as JSON next to it.
 
-Exit status: 0 on success, 2 for a wrong command line (unknown option,
-bad ``-k``, ``-o`` with several inputs, an output that would replace an
-input, ...), 1 when files let it down (missing or unreadable input, an
-output that exists without ``--force``, a folder that cannot be written),
-99 when ``--quality``'s minimum was out of reach, 98 when
-``--skip-if-larger`` kept an output from being written, 130 (143, 129)
-when stopped by SIGINT (SIGTERM, SIGHUP). Errors are one
+A run checks the command line (:func:`_refuse_meaningless`), makes the
+job's options record (:func:`_job_options`), plans where every output goes
+(:func:`_inputs`, :func:`_plan`), checks the files before any work
+(:func:`_check_files`), finds the palette when it is not fitted per file
+(:func:`_palette_in` or a shared fit), and runs the one per-file job of
+:mod:`kmeans_quant.job` on every file, here or on Dask workers; a
+:class:`_Report` prints what each job did and gives the exit status.
+
+Exit statuses are :class:`~kmeans_quant.cli._args.Exit`. Errors are one
 ``kmeans-quant: error: ...`` line on stderr, never a traceback; no
 temporary or partial file is left behind, whatever stops the run.
 """
@@ -23,45 +25,42 @@ import sys
 try:  # Ctrl-C while the modules load: a message, no traceback
     import argparse
     import contextlib
+    import dataclasses
+    import gc
     import importlib.resources
+    import logging
     import os
     import signal
-    import tempfile
     from collections.abc import Sequence
+    from dataclasses import dataclass
     from pathlib import Path
     from typing import Any, TextIO
 
     import numpy as np
-    from numpy.typing import NDArray
 
-    from ..frames import (
-        Animation,
-    )
-    from ..io import IMAGE_EXTENSIONS, open_image
+    from ..io import IMAGE_EXTENSIONS
     from ..job import (
         PROG,
+        QUALITY_K,
         STDIO,
         Job,
+        JobOptions,
+        Outcome,
         QualityMissed,
         RunError,
         Skipped,
         describe_error,
-        fixed_for,
         merge_palettes,
-        note_truecolour,
-        print_notes,
-        process_animation,
-        process_job,
-        read_input,
-        read_stdin,
+        run_job,
         shared_palette,
     )
+    from ..palette import Palette
     from ..palette_io import PALETTE_EXTENSIONS, load_palette, save_palette
     from ._args import (
-        DEFAULT_K,
-        EXIT_QUALITY,
-        EXIT_SKIPPED,
+        DEFAULTS,
+        EXT_SUFFIXES,
         SAMPLE,
+        Exit,
         UsageError,
         build_parser,
     )
@@ -72,24 +71,98 @@ except KeyboardInterrupt:
 __all__ = ["main", "build_parser"]
 
 _SIGNALS = ("SIGTERM", "SIGHUP")
+# Loggers that would print Dask's tracebacks past the command's one line.
+_DASK_LOGGERS = ("asyncio", "distributed", "tornado")
 
 
 # --------------------------------------------------------------------------
-# checking the plan before doing any work
+# the command line: what cannot be combined, and the job's options
 # --------------------------------------------------------------------------
 
 
-def _api_keywords(args: argparse.Namespace) -> tuple[dict, dict]:
-    """Keywords for the fitting call and for the mapping call."""
-    fit_kw: dict[str, Any] = {"method": args.method, "space": args.space}
-    map_kw: dict[str, Any] = {"dither": args.dither, "space": args.space}
-    if getattr(args, "quality", None) is not None:
-        fit_kw["quality"] = args.quality
-    if getattr(args, "fixed_colors", None):
-        fit_kw["fixed"] = np.array(args.fixed_colors, dtype=np.uint8)
-    if getattr(args, "dither_strength", 1.0) != 1.0:
-        map_kw["dither_strength"] = args.dither_strength
-    return fit_kw, map_kw
+def _refuse_meaningless(args: argparse.Namespace) -> None:
+    """Usage errors for options that mean nothing together (before any file is touched)."""
+    if args.palette_in:
+        for flag, on in (
+            ("-k", args.k is not None),
+            ("--method", args.method != DEFAULTS.method),
+            ("--fixed-colors", args.fixed_colors),
+            ("--per-frame-palette", args.per_frame_palette),
+        ):
+            if on:
+                raise UsageError(
+                    f"{flag} has no effect with --palette-in (the palette sets the colours)"
+                )
+    if args.per_frame_palette and args.shared_palette:
+        raise UsageError("--per-frame-palette and --shared-palette ask for opposite things")
+    if args.output and len(args.inputs) > 1:
+        raise UsageError(f"-o/--output takes one input, got {len(args.inputs)}; use --out-dir")
+    if args.dither_strength is not None and args.dither == "none":
+        raise UsageError("--dither-strength has no effect without --dither")
+    if args.quality is not None:
+        for flag, on in (
+            ("--palette-in", args.palette_in),
+            ("--shared-palette", args.shared_palette),
+            ("--fixed-colors", args.fixed_colors),
+            (f"--method {args.method}", args.method != "kmeans"),
+        ):
+            if on:
+                raise UsageError(f"--quality cannot be combined with {flag}")
+    if args.ext is not None:
+        if args.output:
+            raise UsageError("--ext and -o/--output both name the output; give one")
+        if not args.ext.lower().endswith(EXT_SUFFIXES):
+            raise UsageError(
+                f"--ext {args.ext!r} must end in one of {', '.join(EXT_SUFFIXES)}, "
+                "e.g. --ext -fs8.png"
+            )
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise UsageError("--scheduler needs an address, e.g. tcp://host:8786")
+    if args.inputs.count(STDIO) > 1:
+        raise UsageError("standard input ('-') can be read only once")
+    if args.palette_out:
+        _check_extension(args.palette_out, PALETTE_EXTENSIONS, "--palette-out")
+        if len(args.inputs) > 1 and not (args.shared_palette or args.palette_in):
+            raise UsageError(
+                "--palette-out with several inputs needs --shared-palette (one palette for all)"
+            )
+    if args.palette_in:
+        _check_extension(args.palette_in, PALETTE_EXTENSIONS, "--palette-in")
+
+
+def _job_options(args: argparse.Namespace) -> JobOptions:
+    """The job's frozen options record, from the parsed command line."""
+    k = args.k if args.k is not None else QUALITY_K if args.quality is not None else DEFAULTS.k
+    strength = DEFAULTS.dither_strength if args.dither_strength is None else args.dither_strength
+    return JobOptions(
+        k=k,
+        seed=args.seed,
+        method=args.method,
+        space=args.space,
+        dither=args.dither,
+        dither_strength=strength,
+        quality=args.quality,
+        fixed=None if not args.fixed_colors else tuple(args.fixed_colors),
+        per_frame_palette=args.per_frame_palette,
+        skip_if_larger=args.skip_if_larger,
+        optimize=args.optimize,
+        force=args.force,
+        report=not args.quiet,
+    )
+
+
+# --------------------------------------------------------------------------
+# the plan: inputs, where each output goes, and the files checked up front
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Input:
+    """An input file and the folder its output goes to (unless -o names it)."""
+
+    path: Path
+    folder: Path
+    mirrored: bool = False  #: found in a folder input; its folder may need creating
 
 
 def _output_tag(args: argparse.Namespace, k: int) -> str:
@@ -100,24 +173,27 @@ def _output_tag(args: argparse.Namespace, k: int) -> str:
     return f"k{k}"
 
 
-def _expand_inputs(args: argparse.Namespace, tag: str) -> list[Path]:
-    """Input files: the given ones, and with --recursive the images in given folders.
+def _inputs(args: argparse.Namespace, tag: str) -> list[_Input]:
+    """The given files, and with --recursive the images in given folders.
 
-    Files in folders that look like this run's outputs (ending in ``_TAG``
-    or ``--ext``) are left out, so a second run over a folder does not
+    Images found in a folder keep their place in its tree: their outputs go
+    to the same sub-folder of --out-dir (of the folder itself without it).
+    Files that look like this run's outputs (ending in ``_TAG`` or
+    ``--ext``) are left out, so a second run over a folder does not
     quantize the first run's results.
     """
-    sources: list[Path] = []
+    out_dir = Path(args.out_dir) if args.out_dir else None
+    found: list[_Input] = []
     for name in args.inputs:
         path = Path(name)
         if name == STDIO or not path.is_dir():
-            sources.append(path)
+            found.append(_Input(path, out_dir or Path(".")))
             continue
         if not args.recursive:
             raise RunError(
                 f"input {name!r} is a folder; use --recursive to quantize the images in it"
             )
-        found = sorted(
+        images = sorted(
             f
             for f in path.rglob("*")
             if f.is_file()
@@ -125,10 +201,12 @@ def _expand_inputs(args: argparse.Namespace, tag: str) -> list[Path]:
             and not f.stem.endswith(f"_{tag}")
             and not (args.ext and f.name.endswith(args.ext))
         )
-        if not found:
+        if not images:
             raise RunError(f"folder {name!r} holds no image files")
-        sources.extend(found)
-    return sources
+        for f in images:
+            sub = f.parent.relative_to(path)
+            found.append(_Input(f, (out_dir / sub) if out_dir else f.parent, out_dir is not None))
+    return found
 
 
 def _check_extension(path: str, allowed: Sequence[str], what: str) -> None:
@@ -149,24 +227,26 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def _plan(args: argparse.Namespace, sources: list[Path], k: int) -> list[Job]:
+def _plan(args: argparse.Namespace, inputs: list[_Input], k: int) -> list[Job]:
     """Where each output goes; refuses collisions and overwriting inputs."""
     if args.output:
         if args.output != STDIO:
             _check_extension(args.output, IMAGE_EXTENSIONS, "output")
-        jobs = [Job(sources[0], Path(args.output))]
+        jobs = [Job(inputs[0].path, Path(args.output))]
     else:
-        folder = Path(args.out_dir) if args.out_dir else Path(".")
         tag = _output_tag(args, k)
         jobs = [
-            Job(s, Path(STDIO))
-            if str(s) == STDIO
-            else Job(s, folder / (s.stem + args.ext if args.ext else f"{s.stem}_{tag}.png"))
-            for s in sources
+            Job(i.path, Path(STDIO))
+            if str(i.path) == STDIO
+            else Job(
+                i.path,
+                i.folder / (i.path.stem + args.ext if args.ext else f"{i.path.stem}_{tag}.png"),
+            )
+            for i in inputs
         ]
     seen: dict[Path, Path] = {}
     for job in jobs:
-        if str(job.output) == STDIO:
+        if job.to_stdout:
             continue
         key = job.output.resolve()
         if key in seen:
@@ -175,34 +255,61 @@ def _plan(args: argparse.Namespace, sources: list[Path], k: int) -> list[Job]:
                 f"to {str(job.output)!r}; quantize them separately with -o"
             )
         seen[key] = job.source
-        for s in sources:
-            if _same_file(job.output, s):
-                raise UsageError(f"output {str(job.output)!r} would replace the input {str(s)!r}")
+        for i in inputs:
+            if _same_file(job.output, i.path):
+                raise UsageError(
+                    f"output {str(job.output)!r} would replace the input {str(i.path)!r}"
+                )
+    if sum(j.to_stdout for j in jobs) and len(jobs) > 1:
+        raise UsageError("only one image can be written to standard output")
     return jobs
 
 
+def _palette_out(args: argparse.Namespace, inputs: list[_Input], jobs: list[Job]) -> Path | None:
+    """Where the palette goes: --palette-out, or beside the sample's output."""
+    palette_out = Path(args.palette_out) if args.palette_out else None
+    if palette_out is None and not args.inputs:
+        palette_out = jobs[0].output.with_name(jobs[0].output.stem + "_palette.json")
+    if palette_out is not None:
+        for i in inputs:
+            if str(i.path) != STDIO and _same_file(palette_out, i.path):
+                raise UsageError(f"--palette-out {str(palette_out)!r} would replace an input")
+        if any(palette_out.resolve() == j.output.resolve() for j in jobs):
+            raise UsageError(f"--palette-out {str(palette_out)!r} is also an image output")
+    return palette_out
+
+
 def _check_files(
-    args: argparse.Namespace, sources: list[Path], jobs: list[Job], palette_out: Path | None
+    args: argparse.Namespace,
+    inputs: list[_Input],
+    jobs: list[Job],
+    *,
+    palette_out: Path | None,
+    force: bool,
 ) -> None:
-    """Inputs exist, outputs may be written: fail before any work is done."""
-    for s in sources:
-        if str(s) == STDIO:
+    """Inputs exist, outputs may be written: fail before any work is done.
+
+    Creates --out-dir, and in it the folders that mirror folder inputs.
+    """
+    for i in inputs:
+        if str(i.path) == STDIO:
             continue
-        if not s.exists():
-            raise RunError(f"no such input file: {str(s)!r}")
-        if s.is_dir():
-            raise RunError(f"input {str(s)!r} is a folder, not an image file")
-    if args.out_dir:
-        out_dir = Path(args.out_dir)
-        if out_dir.exists() and not out_dir.is_dir():
-            raise RunError(f"output folder {args.out_dir!r} exists and is not a folder")
+        if not i.path.exists():
+            raise RunError(f"no such input file: {str(i.path)!r}")
+        if i.path.is_dir():
+            raise RunError(f"input {str(i.path)!r} is a folder, not an image file")
+    folders = [Path(args.out_dir)] if args.out_dir else []
+    folders += sorted({i.folder for i in inputs if i.mirrored})
+    for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            raise RunError(f"output folder {str(folder)!r} exists and is not a folder")
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RunError(
-                f"cannot create output folder {args.out_dir!r}: {exc.strerror or exc}"
+                f"cannot create output folder {str(folder)!r}: {exc.strerror or exc}"
             ) from None
-    targets = [j.output for j in jobs if str(j.output) != STDIO]
+    targets = [j.output for j in jobs if not j.to_stdout]
     for t in targets + ([palette_out] if palette_out else []):
         if not t.parent.is_dir():
             raise RunError(f"cannot write {str(t)!r}: folder {str(t.parent)!r} does not exist")
@@ -210,12 +317,36 @@ def _check_files(
             raise RunError(f"cannot write {str(t)!r}: folder {str(t.parent)!r} is not writable")
         if t.is_dir():
             raise RunError(f"cannot write {str(t)!r}: it is a folder")
-        if t.exists() and not args.force:
+        if t.exists() and not force:
             raise RunError(f"{str(t)!r} already exists; use --force to overwrite it")
 
 
+def _palette_in(args: argparse.Namespace) -> Palette | None:
+    """The --palette-in palette (uint8 colours), or None."""
+    if not args.palette_in:
+        return None
+    try:
+        palette = load_palette(args.palette_in)
+    except (OSError, ValueError) as exc:
+        raise RunError(describe_error(exc)) from None
+    if len(palette) > 256:
+        raise RunError(
+            f"--palette-in {args.palette_in!r} has {len(palette)} colours, more "
+            "than the 256 a palette holds; is it a photo rather than a swatch?"
+        )
+    return Palette(np.asarray(palette.colors), np.zeros(len(palette), np.int64))
+
+
+def _read_stdin(jobs: list[Job]) -> list[Job]:
+    """Jobs with standard input's bytes in the job that reads it."""
+    if not any(str(j.source) == STDIO for j in jobs):
+        return jobs
+    data = sys.stdin.buffer.read()
+    return [dataclasses.replace(j, stdin=data) if str(j.source) == STDIO else j for j in jobs]
+
+
 # --------------------------------------------------------------------------
-# the work
+# running the jobs and reporting them
 # --------------------------------------------------------------------------
 
 
@@ -286,172 +417,169 @@ class _Lines:
                 os.dup2(devnull, self.stream.fileno())
 
 
-def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    if args.k is not None and args.palette_in:
-        raise UsageError("-k has no effect with --palette-in (the palette sets the colours)")
-    if args.method != "kmeans" and args.palette_in:
-        raise UsageError("--method has no effect with --palette-in (no palette is fitted)")
-    if args.output and len(args.inputs) > 1:
-        raise UsageError(f"-o/--output takes one input, got {len(args.inputs)}; use --out-dir")
-    if args.quality is not None:
-        for flag, on in (
-            ("--palette-in", args.palette_in),
-            ("--shared-palette", args.shared_palette),
-            ("--fixed-colors", args.fixed_colors),
-            ("--workers/--scheduler", args.workers or args.scheduler),
-            (f"--method {args.method}", args.method != "kmeans"),
-        ):
-            if on:
-                raise UsageError(f"--quality cannot be combined with {flag}")
-    if args.ext is not None:
-        if args.output:
-            raise UsageError("--ext and -o/--output both name the output; give one")
-        _check_extension(args.ext, (".png", ".gif"), "--ext")
-    if args.inputs.count(STDIO) > 1:
-        raise UsageError("standard input ('-') can be read only once")
-    if args.palette_out:
-        _check_extension(args.palette_out, PALETTE_EXTENSIONS, "--palette-out")
-        if len(args.inputs) > 1 and not (args.shared_palette or args.palette_in):
-            raise UsageError(
-                "--palette-out with several inputs needs --shared-palette (one palette for all)"
-            )
-    if args.palette_in:
-        _check_extension(args.palette_in, PALETTE_EXTENSIONS, "--palette-in")
-    fit_kw, map_kw = _api_keywords(args)
-    k = (256 if args.quality is not None else DEFAULT_K) if args.k is None else args.k
+class _Report:
+    """What every job did, printed as it comes in, and the exit status of the run."""
 
+    def __init__(self, *, lines: _Lines, stderr: TextIO, image_out: Any, quiet: bool) -> None:
+        self.lines, self.stderr, self.image_out, self.quiet = lines, stderr, image_out, quiet
+        self.used: list[Palette] = []
+        self.failed = self.missed = self.skipped = 0
+
+    def add(self, outcome: Outcome) -> None:
+        for note in outcome.notes:
+            print(f"{PROG}: note: {note}", file=self.stderr)
+        error = outcome.error
+        if isinstance(error, Skipped):
+            self.skipped += 1
+            if not self.quiet:
+                print(f"{PROG}: skipped: {error}", file=self.stderr)
+            return
+        if error is not None:
+            self.missed += isinstance(error, QualityMissed)
+            self.failed += not isinstance(error, QualityMissed)
+            print(f"{PROG}: error: {error}", file=self.stderr)
+            return
+        assert outcome.result is not None
+        if outcome.result.stdout is not None:
+            self.image_out.write(outcome.result.stdout)
+            self.image_out.flush()
+        if outcome.result.line:
+            self.lines.print(outcome.result.line)
+        self.used.append(outcome.result.used)
+
+    def status(self) -> int:
+        if self.failed:
+            return int(Exit.FAILED)
+        return int(Exit.QUALITY if self.missed else Exit.SKIPPED if self.skipped else Exit.OK)
+
+
+def _run_here(
+    jobs: list[Job],
+    options: JobOptions,
+    *,
+    palette: Palette | None,
+    shared: bool,
+    report: _Report,
+    progress: _Progress,
+) -> None:
+    """Every job in this process, one after the other."""
+    if shared and palette is None:
+        palette = shared_palette(jobs, options)
+    for i, job in enumerate(jobs):
+        progress.show(i, job.name)
+        outcome = run_job(job, options, palette, stage=progress.stage)
+        progress.clear()
+        report.add(outcome)
+    progress.show(len(jobs), "done")
+    progress.clear()
+
+
+def _run_on_dask(
+    args: argparse.Namespace,
+    jobs: list[Job],
+    options: JobOptions,
+    *,
+    palette: Palette | None,
+    shared: bool,
+    report: _Report,
+    stderr: TextIO,
+) -> None:
+    """Every job on a Dask cluster (--workers, --scheduler): the same job, elsewhere."""
+    try:  # the optional extra: imported only when asked for
+        from .. import dask as on_dask
+    except ImportError:
+        raise UsageError(
+            '--workers/--scheduler need Dask: pip install "kmeans_quant[dask]"'
+        ) from None
+    with _quiet_logs(), on_dask.connect(workers=args.workers, scheduler=args.scheduler) as client:
+        if shared and palette is None:
+            palette = on_dask.fit_shared(jobs, options, client)
+        outcomes = on_dask.run_jobs(jobs, options, palette=palette, client=client, progress=stderr)
+    for outcome in outcomes:
+        report.add(outcome)
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Any:
+    """Distributed's and asyncio's own log lines off while the run is on Dask.
+
+    The command reports every failure in one line; a run that is stopped
+    leaves client tasks whose exceptions asyncio would print as tracebacks
+    when they are collected, which happens here, while the logs are off.
+    """
+    loggers = [logging.getLogger(name) for name in _DASK_LOGGERS]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        gc.collect()
+        for log, level in zip(loggers, levels, strict=True):
+            log.setLevel(level)
+
+
+def _save_palette_out(report: _Report, palette_out: Path | None, force: bool) -> None:
+    """Write the colours of all outputs, merged, to --palette-out."""
+    if palette_out is None or not report.used:
+        return
+    used = report.used
+    merged = used[0] if len(used) == 1 else merge_palettes(used)
+    try:
+        save_palette(merged, palette_out, force=force)
+    except OSError as exc:
+        raise RunError(f"cannot write {str(palette_out)!r}: {describe_error(exc)}") from None
+    report.lines.print(f"palette ({len(merged)} colours) -> {palette_out}")
+
+
+def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    _refuse_meaningless(args)
+    options = _job_options(args)
     with contextlib.ExitStack() as stack:
         if args.inputs:
-            sources = _expand_inputs(args, _output_tag(args, k))
+            inputs = _inputs(args, _output_tag(args, options.k))
         else:
             # The bundled sample: its own outputs are replaced on a second run.
-            args.force = True
+            options = dataclasses.replace(options, force=True)
             resource = importlib.resources.files("kmeans_quant") / "data" / SAMPLE
-            sources = [stack.enter_context(importlib.resources.as_file(resource))]
-        if len(sources) > 1 and args.output:
-            raise UsageError(f"-o/--output takes one input, got {len(sources)}; use --out-dir")
-        jobs = _plan(args, sources, k)
-        to_stdout = any(str(j.output) == STDIO for j in jobs)
-        if to_stdout and len(jobs) > 1:
-            raise UsageError("only one image can be written to standard output")
-        palette_out = Path(args.palette_out) if args.palette_out else None
-        if palette_out is None and not args.inputs:
-            palette_out = jobs[0].output.with_name(jobs[0].output.stem + "_palette.json")
-        if palette_out is not None:
-            for s in sources:
-                if str(s) != STDIO and _same_file(palette_out, s):
-                    raise UsageError(f"--palette-out {str(palette_out)!r} would replace an input")
-            if any(palette_out.resolve() == j.output.resolve() for j in jobs):
-                raise UsageError(f"--palette-out {str(palette_out)!r} is also an image output")
-        _check_files(args, sources, jobs, palette_out)
-        palette8 = None
-        if args.palette_in:
-            try:
-                palette8 = np.asarray(load_palette(args.palette_in).colors)
-            except (OSError, ValueError) as exc:
-                raise RunError(describe_error(exc)) from None
-            if palette8.shape[0] > 256:
-                raise RunError(
-                    f"--palette-in {args.palette_in!r} has {palette8.shape[0]} colours, more "
-                    "than the 256 a palette holds; is it a photo rather than a swatch?"
-                )
-        if any(str(s) == STDIO for s in sources):
-            stdin_file = read_stdin(stack.enter_context(tempfile.TemporaryDirectory()))
-            jobs = [Job(stdin_file, j.output) if str(j.source) == STDIO else j for j in jobs]
-            names = {stdin_file: "stdin"}
-        else:
-            names = {}
-        # With an image on stdout, the report goes to stderr.
-        lines = _Lines(stderr if to_stdout else stdout, args.quiet)
-
+            inputs = [_Input(stack.enter_context(importlib.resources.as_file(resource)), Path("."))]
+        if len(inputs) > 1 and args.output:
+            raise UsageError(f"-o/--output takes one input, got {len(inputs)}; use --out-dir")
+        jobs = _plan(args, inputs, options.k)
+        palette_out = _palette_out(args, inputs, jobs)
+        _check_files(args, inputs, jobs, palette_out=palette_out, force=options.force)
+        palette = _palette_in(args)
+        jobs = _read_stdin(jobs)
+        to_stdout = any(j.to_stdout for j in jobs)
+        report = _Report(
+            # With an image on stdout, the report goes to stderr.
+            lines=_Lines(stderr if to_stdout else stdout, args.quiet),
+            stderr=stderr,
+            image_out=getattr(stdout, "buffer", stdout),
+            quiet=args.quiet,
+        )
         if args.workers or args.scheduler:
-            try:  # the optional extra: imported only when asked for
-                from .. import dask as on_dask
-            except ImportError:
-                raise UsageError(
-                    '--workers/--scheduler need Dask: pip install "kmeans_quant[dask]"'
-                ) from None
-            return on_dask.run_cli(
+            _run_on_dask(
                 args,
                 jobs,
-                k=k,
-                palette8=palette8,
-                fit_kw=fit_kw,
-                map_kw=map_kw,
-                palette_out=palette_out,
-                stdout=stdout,
+                options,
+                palette=palette,
+                shared=args.shared_palette,
+                report=report,
                 stderr=stderr,
             )
-
-        images: dict[int, NDArray] = {}
-        if args.shared_palette and palette8 is None:
-            for i, job in enumerate(jobs):
-                try:
-                    info = open_image(job.source)
-                    print_notes(info.notes, stderr)
-                    images[i] = info.image
-                except (OSError, ValueError) as exc:
-                    raise RunError(describe_error(exc)) from None
-            palette8 = shared_palette(list(images.values()), k, args.seed, fit_kw)
-
-        progress = _Progress(len(jobs), stderr, verbose=args.verbose)
-        used_palettes, failed, missed, skipped = [], 0, 0, 0
-        for i, job in enumerate(jobs):
-            progress.show(i, names.get(job.source, job.source.name))
-            try:
-                progress.stage("read")
-                content, icc = (
-                    (images.pop(i), None) if i in images else read_input(job.source, stderr)
-                )
-                if isinstance(content, Animation) and palette8 is None:
-                    used, line = process_animation(
-                        job, content, args, k, fit_kw=fit_kw, map_kw=map_kw
-                    )
-                else:
-                    first = content.frames[0] if isinstance(content, Animation) else content
-                    used, line = process_job(
-                        job,
-                        first,
-                        args,
-                        k,
-                        palette8,
-                        fixed_for(first, fit_kw),
-                        map_kw,
-                        icc_profile=icc,
-                        stage=progress.stage,
-                    )
-                    note_truecolour(job, used, stderr)
-            except (RunError, OSError, ValueError, TypeError) as exc:
-                progress.clear()
-                if isinstance(exc, Skipped):
-                    skipped += 1
-                    if not args.quiet:
-                        print(f"{PROG}: skipped: {exc}", file=stderr)
-                    continue
-                missed += isinstance(exc, QualityMissed)
-                failed += not isinstance(exc, QualityMissed)
-                print(f"{PROG}: error: {describe_error(exc)}", file=stderr)
-                continue
-            progress.clear()
-            if to_stdout:
-                line = line.replace(f"-> {STDIO}:", "-> stdout:")
-            lines.print(line.replace(str(job.source.name), names.get(job.source, job.source.name)))
-            used_palettes.append(used)
-        progress.show(len(jobs), "done")
-        progress.clear()
-
-        if palette_out is not None and used_palettes:
-            merged = used_palettes[0] if len(used_palettes) == 1 else merge_palettes(used_palettes)
-            try:
-                save_palette(merged, palette_out, force=args.force)
-            except OSError as exc:
-                raise RunError(
-                    f"cannot write {str(palette_out)!r}: {describe_error(exc)}"
-                ) from None
-            lines.print(f"palette ({len(merged)} colours) -> {palette_out}")
-    if failed:
-        return 1
-    return EXIT_QUALITY if missed else EXIT_SKIPPED if skipped else 0
+        else:
+            progress = _Progress(len(jobs), stderr, verbose=args.verbose)
+            _run_here(
+                jobs,
+                options,
+                palette=palette,
+                shared=args.shared_palette,
+                report=report,
+                progress=progress,
+            )
+        _save_palette_out(report, palette_out, options.force)
+    return report.status()
 
 
 def _join_ext(argv: Sequence[str]) -> list[str]:
@@ -529,21 +657,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _signals_unwind():
             args = build_parser().parse_args(_join_ext(sys.argv[1:] if argv is None else argv))
-            return _run(args, stdout, stderr)
+            return int(_run(args, stdout, stderr))
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
     except UsageError as exc:
         print(f"{PROG}: error: {exc} (see {PROG} --help)", file=stderr)
-        return 2
+        return int(Exit.USAGE)
     except RunError as exc:
         print(f"{PROG}: error: {exc}", file=stderr)
-        return 1
+        return int(Exit.FAILED)
     except _Stopped as exc:
         print(f"{PROG}: stopped by {signal.Signals(exc.signum).name}", file=stderr)
         return 128 + exc.signum
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=stderr)
-        return 130
+        return int(Exit.INTERRUPTED)
     except Exception as exc:  # a bug: still one line, but say what it was
         print(f"{PROG}: error: unexpected {type(exc).__name__}: {exc}", file=stderr)
-        return 1
+        return int(Exit.FAILED)

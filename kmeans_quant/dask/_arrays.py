@@ -10,7 +10,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import recolor as _recolor_in_memory
-from .._validation import check_code_dtype
+from .._dtypes import INT_MAX
+from .._fit.pipeline import fit_options, palette_of_table
+from .._validation import PixelFormat, check_choice, check_code_dtype, check_image
+from ..color_table import color_table, merge_tables
 from ..histogram import ColorHistogram
 from ..image import fit_palette
 from ..palette import Palette
@@ -20,7 +23,8 @@ __all__ = ["histogram", "extract_palette", "recolor"]
 
 # Side of the Bayer matrix of kmeans_quant.dither.ordered (its default size).
 _BAYER = 8
-_DITHERS = ("none", "ordered")
+# What recolor does block by block (Floyd-Steinberg cannot; see recolor).
+_BLOCK_DITHERS = ("none", "ordered")
 
 
 # --------------------------------------------------------------------------
@@ -28,12 +32,20 @@ _DITHERS = ("none", "ordered")
 # --------------------------------------------------------------------------
 
 
-def _check_array(x: Any, name: str = "x") -> da.Array:
+def _check_array(x: Any, name: str = "x", *, floats: bool = True) -> da.Array:
+    """A Dask image: its type, shape, dtype (uint8, uint16, or float unless
+    ``floats`` is false) and chunks. Float values outside [0, 1] are found
+    block by block when computed, as ValueErrors."""
     if not isinstance(x, da.Array):
         raise TypeError(f"{name} must be a dask.array.Array, got {type(x).__name__}")
     if not (x.ndim == 2 or (x.ndim == 3 and x.shape[2] in (3, 4))):
         raise ValueError(f"expected {name} of shape (H, W), (H, W, 3) or (H, W, 4), got {x.shape}")
-    check_code_dtype(x.dtype, f"{name} dtype")
+    if not floats or x.dtype.kind != "f":
+        if floats and x.dtype not in INT_MAX:
+            raise TypeError(
+                f"{name} dtype must be uint8, uint16 or float with values in [0, 1], got {x.dtype}"
+            )
+        check_code_dtype(x.dtype, f"{name} dtype")
     if x.size == 0:
         raise ValueError(f"{name} is empty, got shape {x.shape}")
     if x.ndim == 3 and len(x.chunks[2]) > 1:
@@ -63,7 +75,9 @@ def histogram(x: da.Array) -> ColorHistogram:
     Parameters
     ----------
     x : dask.array.Array, shape (H, W), (H, W, 3) or (H, W, 4), uint8 or uint16
-        Any chunking in rows and columns; one chunk along channels.
+        Any chunking in rows and columns; one chunk along channels. Float
+        images have no histogram (as in memory: see
+        :mod:`kmeans_quant.histogram`); :func:`extract_palette` takes them.
 
     Returns
     -------
@@ -84,7 +98,7 @@ def histogram(x: da.Array) -> ColorHistogram:
     >>> histogram(x).counts
     array([1, 3])
     """
-    x = _check_array(x)
+    x = _check_array(x, floats=False)
     return _histogram(x)
 
 
@@ -119,8 +133,9 @@ def extract_palette(
 
     Parameters
     ----------
-    x : dask.array.Array, shape (H, W), (H, W, 3) or (H, W, 4), uint8 or uint16
-        Any chunking in rows and columns; one chunk along channels. Fully
+    x : dask.array.Array, shape (H, W), (H, W, 3) or (H, W, 4)
+        uint8, uint16, or float with values in [0, 1], as in memory. Any
+        chunking in rows and columns; one chunk along channels. Fully
         transparent pixels are left out as in the in-memory function.
     k : int
         Maximum number of colours, at least 1.
@@ -148,19 +163,34 @@ def extract_palette(
     True
     """
     x = _check_array(x)
-    # Check the options before any work is sent out.
-    fit_palette(
-        ColorHistogram(np.zeros(1, np.uint32), np.ones(1, np.int64), np.dtype(np.uint8), 1),
-        k,
-        rng=rng,
-        method=method,
-        space=space,
-        max_iter=max_iter,
-        tol=tol,
-    )
+    # Check the options (the shared checks) before any work is sent out.
+    opt = fit_options(k, rng=rng, max_iter=max_iter, tol=tol, method=method, space=space)
+    if x.dtype.kind == "f":
+        # Float colours have no integer code: the blocks' colour tables
+        # themselves are merged, and fitted as the in-memory function fits.
+        colors, counts = _merged_table(x)
+        fmt = PixelFormat(np.dtype(x.dtype), colors.shape[1])
+        return palette_of_table(colors, counts, fmt=fmt, opt=opt)
     return fit_palette(
-        _histogram(x), k, rng=rng, method=method, space=space, max_iter=max_iter, tol=tol
+        _histogram(x), k, rng=opt.rng, method=method, space=space, max_iter=max_iter, tol=tol
     )
+
+
+def _block_table(block: NDArray, transparent: str) -> tuple[NDArray, NDArray]:
+    """A float block's distinct colours and their counts (``transparent`` as for histograms)."""
+    prep = check_image(block, "x")  # values in [0, 1], as in memory
+    table = color_table(prep.pixels)
+    return table.colors, table.visible_counts(prep.alpha, transparent)
+
+
+def _merged_table(x: da.Array) -> tuple[NDArray, NDArray]:
+    """The colour table of a float Dask image: block tables merged in a tree."""
+    blocks = x.to_delayed().ravel().tolist()
+    table = dask.delayed(_block_table, pure=True)
+    (merged,) = dask.compute(tree_merge([table(b, "skip") for b in blocks], merge_tables))
+    if merged[1].sum() == 0:  # no visible pixel at all: every pixel counts
+        (merged,) = dask.compute(tree_merge([table(b, "count") for b in blocks], merge_tables))
+    return merged
 
 
 # --------------------------------------------------------------------------
@@ -199,8 +229,9 @@ def recolor(
 
     Parameters
     ----------
-    x : dask.array.Array, shape (H, W), (H, W, 3) or (H, W, 4), uint8 or uint16
-        Any chunking in rows and columns; one chunk along channels.
+    x : dask.array.Array, shape (H, W), (H, W, 3) or (H, W, 4)
+        uint8, uint16, or float with values in [0, 1], as in memory. Any
+        chunking in rows and columns; one chunk along channels.
     palette : Palette or array_like, shape (m, c)
         As in :func:`kmeans_quant.recolor`.
     dither : {'none', 'ordered'}, default 'none'
@@ -235,8 +266,7 @@ def recolor(
             "spreads into the next rows and columns, across block boundaries; use "
             "dither='ordered' (exact blockwise) or 'none', or quantize in memory"
         )
-    if not isinstance(dither, str) or dither not in _DITHERS:
-        raise ValueError(f"dither must be one of 'none', 'ordered', got {dither!r}")
+    check_choice(dither, "dither", _BLOCK_DITHERS)
     # The in-memory function checks palette and space on one pixel of this
     # kind, and gives the palette in the image's dtype.
     probe = np.zeros((1, 1) + x.shape[2:], dtype=x.dtype)

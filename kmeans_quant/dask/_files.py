@@ -1,112 +1,302 @@
-"""Collections of files on a Dask cluster, and the command line's --workers/--scheduler."""
+"""Collections of files on a Dask cluster: the command line's per-file job on workers."""
 
 from __future__ import annotations
 
-import argparse
+import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import dask
 import numpy as np
-from numpy.typing import NDArray
 
-from .._dtypes import to_uint8
-from ..histogram import ColorHistogram
-from ..image import fit_palette
-from ..io import read_image
-
-# The command line's own per-file step runs on the workers, which is what
-# makes the files identical to a one-process run.
-from ..job import Job, RunError, merge_palettes, process_job
+from .._validation import DITHERS, METHODS, SPACES, check_choice, check_k, check_rng
+from ..job import (
+    Counted,
+    Job,
+    JobOptions,
+    Outcome,
+    RunError,
+    count_colours,
+    describe_error,
+    fit_counted,
+    in_layout,
+    merge_counted,
+    run_job,
+    shared_layout,
+)
+from ..job import shared_palette as job_shared_palette
 from ..palette import Palette
-from ..palette_io import save_palette
 from ._reduce import compute, tree_merge
 
-__all__ = ["quantize_files", "run_cli"]
+__all__ = ["quantize_files", "local_cluster", "connect", "run_jobs", "fit_shared"]
 
 _STAGE_PREFIX = ".kmeans-quant-"
+#: Seconds the command line waits for a scheduler to answer.
+CONNECT_TIMEOUT = 3.0
 
 
 # --------------------------------------------------------------------------
-# collections of files
+# clusters
 # --------------------------------------------------------------------------
 
 
-def _file_histogram(path: Path) -> ColorHistogram:
-    """The CLI's shared-palette pixels of one file: uint8, alpha dropped."""
-    image = read_image(path)
-    return ColorHistogram.from_image(to_uint8(image if image.ndim == 2 else image[..., :3]))
+@contextlib.contextmanager
+def local_cluster(n_workers: int, **cluster_options: Any) -> Iterator[Any]:
+    """A client on a new local cluster of ``n_workers`` one-thread processes.
 
+    The set-up the command line's ``--workers`` and the scale-out benchmark
+    use: processes (so the NumPy work runs in parallel), one thread each,
+    no dashboard, logs below ERROR silenced. The cluster is closed on exit.
 
-def _write_one(
-    source: Path,
-    staged: Path,
-    k: int,
-    palette8: NDArray | None,
-    seed: int,
-    fit_kw: dict,
-    map_kw: dict,
-) -> tuple[Palette, str]:
-    """Quantize one file into ``staged`` with the CLI's own per-file step."""
-    args = argparse.Namespace(seed=seed, force=False)
-    return process_job(Job(source, staged), read_image(source), args, k, palette8, fit_kw, map_kw)
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes, at least 1.
+    **cluster_options
+        Passed on to ``distributed.LocalCluster`` (they override the above).
 
+    Yields
+    ------
+    distributed.Client
 
-def _quantize_jobs(
-    jobs: Sequence[Job],
-    k: int,
-    *,
-    shared: bool,
-    palette8: NDArray | None,
-    seed: int,
-    fit_kw: dict,
-    map_kw: dict,
-    force: bool,
-    client: Any,
-    progress: TextIO | None,
-) -> list[tuple[Palette, str]]:
-    """Quantize ``jobs`` on the cluster; all outputs appear, or none.
-
-    Returns each job's used palette and the CLI's report line.
+    Examples
+    --------
+    >>> from kmeans_quant.dask import local_cluster
+    >>> with local_cluster(1) as client:  # doctest: +SKIP
+    ...     print(len(client.scheduler_info()["workers"]))
+    1
     """
-    if shared and palette8 is None:
-        count = dask.delayed(_file_histogram, pure=True)
-        (hist,) = compute([tree_merge([count(j.source) for j in jobs])], client)
-        palette8 = fit_palette(hist, k, rng=seed, **fit_kw).colors
+    from distributed import Client, LocalCluster
+
+    options: dict[str, Any] = {
+        "n_workers": check_k(n_workers, "n_workers"),
+        "threads_per_worker": 1,
+        "processes": True,
+        "dashboard_address": None,
+        # Its HTTP server (health, metrics) on a free port: none is fought over.
+        "scheduler_kwargs": {"dashboard_address": ":0"},
+        "silence_logs": logging.ERROR,
+    }
+    options.update(cluster_options)
+    with LocalCluster(**options) as cluster, Client(cluster) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def connect(
+    *, workers: int | None = None, scheduler: str | None = None, timeout: float = CONNECT_TIMEOUT
+) -> Iterator[Any]:
+    """A client on the scheduler at ``scheduler``, or on a local cluster of ``workers``.
+
+    An address that is not one, a port where nothing listens, or a
+    scheduler that does not answer within ``timeout`` seconds is a
+    :class:`~kmeans_quant.job.RunError` naming it (one line).
+    """
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - dask without distributed
+        raise RunError(
+            '--workers/--scheduler need distributed: pip install "kmeans_quant[dask]"'
+        ) from None
+    if scheduler is None:
+        # The command says in one line what went wrong; the workers, which
+        # share its terminal, say nothing (a stopped run makes them complain).
+        with local_cluster(
+            check_k(workers, "workers"), silence_logs=logging.CRITICAL + 1
+        ) as client:
+            yield client
+        return
+    try:
+        _reachable(scheduler, timeout)
+        client = Client(scheduler, timeout=timeout)
+    except Exception as exc:  # distributed raises many types for a bad address
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RunError(f"cannot connect to scheduler {scheduler!r}: {reason}") from None
+    with client:
+        yield client
+
+
+def _reachable(address: str, timeout: float) -> None:
+    """Raise unless a scheduler at ``address`` answers within ``timeout`` seconds.
+
+    At once when nothing listens at a TCP address (distributed would retry
+    until its time-out); and distributed waits for a scheduler's greeting
+    with no time-out at all, so the greeting is awaited here, under one.
+    """
+    from distributed.comm import connect as comm_connect
+    from distributed.comm import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme == "tcp":
+        host, port = parse_host_port(location)
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+        except ConnectionRefusedError:
+            raise OSError(f"nothing listens at {host}:{port} (connection refused)") from None
+        except TimeoutError:
+            raise OSError(f"no answer from {host}:{port} within {timeout:g} s") from None
+
+    async def greet() -> None:
+        comm = await asyncio.wait_for(comm_connect(address, timeout=timeout), timeout)
+        await comm.close()
+
+    # In a thread of its own: the caller may be running an event loop already.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, greet()).result()
+        except (asyncio.TimeoutError, TimeoutError):
+            raise OSError(f"no answer from {address} within {timeout:g} s") from None
+
+
+def _current_client(client: Any) -> Any:
+    """``client``, else the default distributed client if there is one, else None."""
+    if client is not None:
+        return client
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except (ImportError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------
+# the jobs on the workers
+# --------------------------------------------------------------------------
+
+
+def _count(job: Job) -> Counted | RunError:
+    """A file's colour counts, or the error reading it met (as a value, so
+    no task fails and no worker logs a traceback)."""
+    try:
+        return count_colours(job)
+    except RunError as exc:
+        return exc
+    except (OSError, ValueError, TypeError) as exc:
+        return RunError(describe_error(exc))
+
+
+def _kind(counted: Counted | RunError) -> Any:
+    return counted if isinstance(counted, RunError) else counted.kind
+
+
+def fit_shared(jobs: Sequence[Job], options: JobOptions, client: Any = None) -> Palette:
+    """The palette of ``--shared-palette``, counted on the workers and fitted once.
+
+    Each input is read and counted on a worker (all frames of an
+    animation); the inputs' kinds (dtype, channels, transparency) decide the
+    shared layout (:func:`kmeans_quant.job.shared_layout`); the counts,
+    converted to it where they are, are added up in a tree of fan-in 8; the
+    fit runs once, here. The palette is that of the one-process command,
+    bit for bit. Raises :class:`~kmeans_quant.job.RunError` for an
+    unreadable input.
+    """
+    client = _current_client(client)
+    if client is None:
+        return job_shared_palette(jobs, options)
+    try:
+        return _fit_shared(jobs, options, client)
+    except RunError:
+        raise
+    except Exception as exc:  # the cluster let us down, not a file
+        raise RunError(_failure(exc)) from None
+
+
+def _fit_shared(jobs: Sequence[Job], options: JobOptions, client: Any) -> Palette:
+    count = dask.delayed(_count, pure=True)
+    futures = client.compute([count(j) for j in jobs])
+    try:
+        kinds = client.gather(client.map(_kind, futures, pure=False))
+        for k in kinds:
+            if isinstance(k, RunError):
+                raise k
+        layout = shared_layout(kinds, options)
+        convert = dask.delayed(in_layout, pure=True)
+        merged = tree_merge([convert(f, layout) for f in futures], merge_counted)
+        (counted,) = compute([merged], client)
+    finally:
+        client.cancel(futures)
+    return fit_counted(counted, layout, options)
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    options: JobOptions,
+    *,
+    palette: Palette | None = None,
+    client: Any = None,
+    progress: TextIO | None = None,
+    all_or_nothing: bool = False,
+) -> list[Outcome]:
+    """Run :func:`kmeans_quant.job.run_job` for every job on the cluster (``client``,
+    else Dask's current scheduler).
+
+    Each file is written first into a fresh hidden folder next to its
+    output (``.kmeans-quant-*``), so a task that a dying worker leaves
+    half done, or that runs again, never touches the output; when every
+    task has answered, the written files are moved to their names with
+    :func:`os.replace`, here. A file that fails (unreadable, skipped,
+    quality missed) is that file's outcome, as in one process; with
+    ``all_or_nothing`` one failure keeps every output from being moved. If
+    the run itself fails (a worker that dies more often than distributed
+    allows, a lost scheduler, a signal), the folders are removed and
+    nothing is written.
+
+    Returns the outcomes in the order of ``jobs``; raises
+    :class:`~kmeans_quant.job.RunError` (one line) when the run failed.
+    """
+    client = _current_client(client)
     stages: dict[Path, Path] = {}
     try:
+        staged = []
         for job in jobs:
+            if job.to_stdout:
+                staged.append(job)
+                continue
             parent = job.output.parent
             if parent not in stages:
                 stages[parent] = Path(tempfile.mkdtemp(prefix=_STAGE_PREFIX, dir=parent))
-        staged = [stages[j.output.parent] / j.output.name for j in jobs]
-        write = dask.delayed(_write_one, pure=True)
-        tasks = [
-            write(j.source, s, k, palette8, seed, fit_kw, map_kw)
-            for j, s in zip(jobs, staged, strict=True)
-        ]
-        results = compute(tasks, client, progress)
-        for job in jobs:
-            if job.output.exists() and not force:
-                raise FileExistsError(
-                    f"{str(job.output)!r} appeared while quantizing; use force to overwrite it"
-                )
-        for job, s in zip(jobs, staged, strict=True):
-            os.replace(s, job.output)
+            staged.append(Job(job.source, job.output, job.stdin, stages[parent] / job.output.name))
+        task = dask.delayed(run_job, pure=True)
+        try:
+            outcomes: list[Outcome] = compute(
+                [task(j, options, palette) for j in staged], client, progress
+            )
+        except Exception as exc:  # the cluster let us down, not a file
+            raise RunError(_failure(exc)) from None
+        if all_or_nothing and any(o.error is not None for o in outcomes):
+            return outcomes
+        return [_move(job, o, options.force) for job, o in zip(staged, outcomes, strict=True)]
     finally:
         for stage in stages.values():
             _remove(stage)
-    return [
-        (used, line.replace(str(s), str(job.output), 1))
-        for (used, line), job, s in zip(results, jobs, staged, strict=True)
-    ]
+
+
+def _move(job: Job, outcome: Outcome, force: bool) -> Outcome:
+    """Move a job's staged file to its output; an output that appeared meanwhile
+    without ``force`` is the job's error."""
+    if outcome.error is not None or job.stage_to is None:
+        return outcome
+    if job.output.exists() and not force:
+        error = RunError(
+            f"{str(job.output)!r} appeared while quantizing; use --force to overwrite it"
+        )
+        return Outcome(None, error, outcome.notes)
+    try:
+        os.replace(job.stage_to, job.output)
+    except OSError as exc:
+        error = RunError(f"cannot write {str(job.output)!r}: {exc.strerror or exc}")
+        return Outcome(None, error, outcome.notes)
+    return outcome
 
 
 def _remove(stage: Path, attempts: int = 20) -> None:
@@ -119,10 +309,16 @@ def _remove(stage: Path, attempts: int = 20) -> None:
 
 
 def _failure(exc: BaseException) -> str:
+    """One line for a run that failed on the cluster."""
     name = type(exc).__name__
     if name in ("KilledWorker", "CommClosedError", "FutureCancelledError"):
         return f"a worker died during the run ({name}: {exc}); no output files were written"
     return f"{name}: {exc}; no output files were written"
+
+
+# --------------------------------------------------------------------------
+# the library's entry point
+# --------------------------------------------------------------------------
 
 
 def quantize_files(
@@ -132,7 +328,7 @@ def quantize_files(
     *,
     shared_palette: bool = True,
     client: Any = None,
-    rng: int = 0,
+    rng: Any = 0,
     method: str = "kmeans",
     space: str = "rgb",
     dither: str = "none",
@@ -142,11 +338,11 @@ def quantize_files(
 
     Writes ``out_dir/STEM_kK.png`` for every input, byte for byte the file
     ``kmeans-quant PATHS... -k K [--shared-palette] --out-dir OUT_DIR``
-    writes. With ``shared_palette`` the workers read and count every file
-    (uint8 pixels, alpha dropped, grey spread to RGB if any input has
-    colour, as the command does), the histograms are added in a tree, the
-    palette is fitted once on the client, and the workers read each file
-    again to recolour and write it. Without it every file is quantized on
+    writes: the command's own per-file job (:mod:`kmeans_quant.job`) runs
+    on the workers. With ``shared_palette`` the workers read and count
+    every file, the counts are added up in a tree, the palette is fitted
+    once on the client (:func:`fit_shared`), and the workers read each
+    file again to map and write it. Without it every file is quantized on
     its own, on a worker.
 
     Nothing is written unless every file succeeds (see the module notes).
@@ -164,8 +360,8 @@ def quantize_files(
     client : distributed.Client, optional
         Where to run; default Dask's current scheduler (the active
         ``distributed.Client`` if there is one, else local threads).
-    rng : int, default 0
-        Seed, as ``--seed``.
+    rng : int or numpy.random.Generator, default 0
+        Seed, as ``--seed``; a Generator gives one seed for the run.
     method, space, dither : str
         As the command's options; ``dither='floyd-steinberg'`` is fine here,
         every file being recoloured whole.
@@ -179,6 +375,8 @@ def quantize_files(
 
     Raises
     ------
+    TypeError
+        ``k`` or ``rng`` of the wrong type (a float ``k`` included).
     FileNotFoundError
         A missing input.
     FileExistsError
@@ -204,20 +402,20 @@ def quantize_files(
     """
     if isinstance(paths, (str, os.PathLike)) or not len(paths):
         raise ValueError("paths must be a non-empty sequence of image paths")
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool) or rng < 0:
-        raise ValueError(f"rng must be a non-negative integer seed, got {rng!r}")
-    choices = {
-        "method": (method, ("kmeans", "median-cut", "uniform")),
-        "space": (space, ("rgb", "oklab")),
-        "dither": (dither, ("none", "floyd-steinberg", "ordered")),
-    }
-    for name, (value, allowed) in choices.items():
-        if value not in allowed:
-            raise ValueError(
-                f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}"
-            )
+    k = check_k(k)
+    seed = rng if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
+    gen = check_rng(rng)  # the shared checks: type and sign
+    if seed is None:
+        seed = int(gen.integers(2**32))
+    options = JobOptions(
+        k=k,
+        seed=int(seed),
+        method=check_choice(method, "method", METHODS),
+        space=check_choice(space, "space", SPACES),
+        dither=check_choice(dither, "dither", DITHERS),
+        force=bool(force),
+        report=False,
+    )
     sources = [Path(p) for p in paths]
     for s in sources:
         if not s.is_file():
@@ -235,109 +433,15 @@ def quantize_files(
         seen[job.output] = job.source
         if job.output.exists() and not force:
             raise FileExistsError(f"{str(job.output)!r} already exists; pass force=True")
-    fit_kw = {n: v for n, v in (("method", method), ("space", space)) if v != choices[n][1][0]}
-    map_kw = {n: v for n, v in (("dither", dither), ("space", space)) if v != choices[n][1][0]}
     try:
-        _quantize_jobs(
-            jobs,
-            k,
-            shared=shared_palette,
-            palette8=None,
-            seed=int(rng),
-            fit_kw=fit_kw,
-            map_kw=map_kw,
-            force=force,
-            client=client,
-            progress=None,
-        )
-    except Exception as exc:
-        raise RuntimeError(_failure(exc)) from exc
+        palette = fit_shared(jobs, options, client) if shared_palette else None
+        outcomes = run_jobs(jobs, options, palette=palette, client=client, all_or_nothing=True)
+    except RunError as exc:
+        message = str(exc)
+        if not message.endswith("no output files were written"):
+            message += "; no output files were written"
+        raise RuntimeError(message) from exc
+    errors = [o.error for o in outcomes if o.error is not None]
+    if errors:
+        raise RuntimeError(f"{errors[0]}; no output files were written")
     return [j.output for j in jobs]
-
-
-# --------------------------------------------------------------------------
-# the command line's --workers / --scheduler
-# --------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _cluster(args: argparse.Namespace):
-    """A client on ``--scheduler``, or on a local cluster of ``--workers`` processes."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - dask without distributed
-        raise RunError(
-            '--workers/--scheduler need distributed: pip install "kmeans_quant[dask]"'
-        ) from None
-    if args.scheduler:
-        try:
-            client = Client(args.scheduler)
-        except (OSError, TimeoutError) as exc:
-            raise RunError(f"cannot connect to scheduler {args.scheduler!r}: {exc}") from None
-        with client:
-            yield client
-        return
-    with (
-        LocalCluster(
-            n_workers=args.workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
-
-
-def run_cli(
-    args: argparse.Namespace,
-    jobs: list[Job],
-    *,
-    k: int,
-    palette8: NDArray | None,
-    fit_kw: dict,
-    map_kw: dict,
-    palette_out: Path | None,
-    stdout: TextIO,
-    stderr: TextIO,
-) -> int:
-    """Run a checked ``kmeans-quant`` plan on a Dask cluster; return the exit status.
-
-    Called by :mod:`kmeans_quant.cli` for ``--workers``/``--scheduler``
-    once the plan and the files have been checked. Prints what the command
-    prints; the progress bar is distributed's, on ``stderr`` when it is a
-    terminal. Unlike the one-process command, one failing file fails the
-    run, and no output is written. ``palette8`` is the ``--palette-in``
-    palette the command has loaded, or None.
-    """
-    shared = bool(args.shared_palette) and palette8 is None
-    with _cluster(args) as client:
-        try:
-            results = _quantize_jobs(
-                jobs,
-                k,
-                shared=shared,
-                palette8=palette8,
-                seed=args.seed,
-                fit_kw=fit_kw,
-                map_kw=map_kw,
-                force=args.force,
-                client=client,
-                progress=stderr,
-            )
-        except RunError:
-            raise
-        except Exception as exc:
-            raise RunError(_failure(exc)) from None
-    for _, line in results:
-        print(line, file=stdout)
-    if palette_out is not None:
-        used = [u for u, _ in results]
-        merged = used[0] if len(used) == 1 else merge_palettes(used)
-        try:
-            save_palette(merged, palette_out, force=args.force)
-        except OSError as exc:
-            raise RunError(f"cannot write {str(palette_out)!r}: {exc}") from None
-        print(f"palette ({len(merged)} colours) -> {palette_out}", file=stdout)
-    return 0

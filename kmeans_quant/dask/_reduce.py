@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import dask
@@ -24,9 +25,10 @@ def merge_any(histograms: list[ColorHistogram]) -> ColorHistogram:
     return merge(histograms)
 
 
-def tree_merge(parts: list) -> Any:
-    """One delayed histogram from many, by merges of at most ``FAN_IN``."""
-    merge_task = dask.delayed(merge_any, pure=True)
+def tree_merge(parts: list, merge_parts: Callable[[list], Any] = merge_any) -> Any:
+    """One delayed result from many, by merges of at most ``FAN_IN`` (of histograms
+    by default; ``merge_parts`` merges a list of anything else that adds up)."""
+    merge_task = dask.delayed(merge_parts, pure=True)
     while len(parts) > 1:
         parts = [merge_task(parts[i : i + FAN_IN]) for i in range(0, len(parts), FAN_IN)]
     return parts[0]

@@ -1,15 +1,17 @@
 r"""Floyd-Steinberg error diffusion, one anti-diagonal wavefront at a time.
 
-Pixels are first gamut-mapped onto the palette's convex hull
-(:mod:`kmeans_quant.dither._gamut`). Then they are visited in raster order;
-each takes the palette colour nearest to its value plus the error pushed
-onto it so far, and pushes its own error :math:`e = v - p` forward with the
+Pixels are visited in raster order; each takes, among its candidates (the
+:data:`~kmeans_quant.dither._candidates.CANDIDATES` palette colours
+nearest to its own colour, :mod:`kmeans_quant.dither._candidates`), the
+one nearest to its colour plus the error pushed onto it so far, and
+pushes a share of its own error :math:`e = v - p` forward with the
 classic weights
 
-.. math:: \frac{1}{16}\begin{bmatrix} & * & 7 \\ 3 & 5 & 1\end{bmatrix}.
+.. math:: \frac{\gamma}{16}\begin{bmatrix} & * & 7 \\ 3 & 5 & 1\end{bmatrix},
+          \qquad \gamma = \mathtt{CARRY} \times \mathrm{strength},
 
-Error pushed off the image is dropped; no clamp is applied after the
-gamut mapping (``docs/internals.md`` says why).
+scaled per pixel by an optional dithering level. Error pushed off the image
+is dropped.
 
 Pixel ``(y, x)`` needs the errors of ``(y, x-1)``, ``(y-1, x-1)``,
 ``(y-1, x)`` and ``(y-1, x+1)`` only, so all pixels with the same
@@ -20,14 +22,6 @@ row-major flat image a wavefront is a strided slice (flat index
 :math:`t + y(W - 2)`). A pixel at ``t`` sends error to wavefronts ``t+1``,
 ``t+2`` and ``t+3`` only, so the pending error lives in a ring of four
 small buffers indexed by channel and row.
-
-For palettes of more than 24 colours the nearest-colour search is
-screened by one matrix product per block of pixels, and only near-ties,
-where its float64 estimate could order two colours differently from the
-channel-order sum, are searched by that sum (:class:`_ScreenedSearch`).
-Above 128 colours each pixel is searched among the few colours that can be
-nearest anywhere in its cell of a grid (:mod:`._nearest`), with the
-same labels.
 
 A one-pixel row or column is a single chain, one pixel per wavefront;
 it is cut into segments walked together from guessed incoming errors and
@@ -52,144 +46,87 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ..engine._steps import FirstMin
-from ._gamut import project_to_hull
-from ._nearest import CandidateSearch
+from ._candidates import nearest_sets
 
-__all__ = ["floyd_steinberg", "FS_WEIGHTS"]
+__all__ = ["floyd_steinberg", "FS_WEIGHTS", "CARRY"]
 
 #: Floyd-Steinberg weights (right, down-left, down, down-right). All are
 #: dyadic, so they are exact in any float type.
 FS_WEIGHTS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
-# Palettes of more colours than _SCREEN_ABOVE are screened by a matrix
-# product (:class:`_ScreenedSearch`); from _CANDIDATES_ABOVE colours up to
-# _CANDIDATES_UP_TO (its table of pairwise distances grows with the square)
-# they are searched through candidate lists (:class:`CandidateSearch`), whose
-# cost hardly depends on the palette's size, with the screen as fallback.
-_SCREEN_ABOVE = 24
-_CANDIDATES_ABOVE = 128
-_CANDIDATES_UP_TO = 1024
-# Batches of at most this many pixels skip the screen of _ScreenedSearch.
-_FEW = 32
+#: Share of each pixel's error passed on at full strength. Below 1, errors
+#: fade over a few pixels instead of piling up across flat areas; the value
+#: is the one measured best by SSIMULACRA2 (docs/benchmarks.md, "What the
+#: eye sees").
+CARRY = 0.8
 
 
-class _NearestSearch:
-    r"""Nearest palette colour for batches of pixels stored as columns.
+class _CandidateSearch:
+    r"""The nearest of each pixel's candidate palette colours, for batches of pixels.
 
-    Calling it with ``values`` of shape (c, n), ``n <= n_max``, returns the
-    index of the nearest palette colour of every column, ties to the lowest
-    index. Everything is laid out (.., m, n), so each numpy call is a long,
-    contiguous pass along the batch. The distance is
-    :math:`(v_0 - p_0)^2 + (v_1 - p_1)^2 + \dots` added in channel order.
+    Calling it with ``values`` of shape (c, n) and ``sets`` of shape (n, m),
+    each row the candidate palette indices of one pixel in ascending order,
+    returns the candidate nearest to every column, ties to the lowest
+    index. The distance is :math:`(v_0 - p_0)^2 + (v_1 - p_1)^2 + \dots`
+    added in channel order; the work per pixel is the same for any palette
+    size.
     """
 
-    def __init__(self, pal: NDArray, n_max: int) -> None:
-        m, c = pal.shape
-        self.pal_cols = np.ascontiguousarray(pal.T)[:, :, None]  # (c, m, 1)
-        self.diff = np.empty((c, m, n_max), dtype=pal.dtype)
-        self.first_min = FirstMin(m, n_max)
+    def __init__(self, pal: NDArray, m: int, n_max: int) -> None:
+        c = pal.shape[1]
+        self.pal_t = np.ascontiguousarray(pal.T)  # (c, k)
+        self.cand = np.empty((c, n_max, m), dtype=pal.dtype)
+        self.dist = np.empty((n_max, m), dtype=pal.dtype)
+        self.diff = np.empty((n_max, m), dtype=pal.dtype)
 
-    def __call__(self, values: NDArray) -> NDArray[np.intp]:
+    def __call__(self, values: NDArray, sets: NDArray) -> NDArray[np.intp]:
         c, n = values.shape
-        diff = np.subtract(values[:, None, :], self.pal_cols, out=self.diff[:, :, :n])
-        np.multiply(diff, diff, out=diff)
-        dist = diff[0]
-        for ch in range(1, c):
-            dist += diff[ch]
-        return self.first_min(dist)[0]
-
-
-class _ScreenedSearch:
-    r"""The labels of :class:`_NearestSearch`, screened by one matrix product.
-
-    The squared distances are first estimated in float64 as
-    :math:`E_j = \lVert p_j\rVert^2 - 2\,v\cdot p_j + \lVert v\rVert^2`
-    (one product, then a contiguous arg-min per pixel), within
-    :math:`\delta = 32\,\epsilon_{64} (\lVert v\rVert^2 + \max_j
-    \lVert p_j\rVert^2)` of the true :math:`T_j`. The channel-order sum
-    :math:`D_j` in ``values``' dtype (unit roundoff :math:`\epsilon`) is
-    within :math:`5\epsilon T_j` of :math:`T_j`, every term being
-    non-negative. So when the runner-up :math:`E_{j_2}` exceeds the minimum
-    :math:`E_{j_1}` by more than :math:`8\epsilon (E_{j_1} + E_{j_2}) + 4\delta`,
-    :math:`D_{j_1}` is the strict minimum of every :math:`D_j` and
-    :math:`j_1` is the label the exact search gives; the other pixels
-    (near-ties) are searched exactly by :class:`_NearestSearch`.
-    """
-
-    def __init__(self, pal: NDArray, n_max: int) -> None:
-        m, c = pal.shape
-        p64 = pal.astype(np.float64)
-        self.coef = np.vstack([-2.0 * p64.T, np.einsum("ij,ij->i", p64, p64)[None]])
-        self.exact = _NearestSearch(pal, n_max)
-        self.rel = 8 * float(np.finfo(pal.dtype).eps)
-        self.abs = 4 * 32 * float(np.finfo(np.float64).eps)
-        self.pal_sq = float(self.coef[c].max())
-        # Pixels per product: the (block, m) distances stay in cache.
-        self.block = min(n_max, max(64, (1 << 16) // m))
-        self.t = np.ones((c + 1, n_max))
-        self.dist = np.empty((self.block, m))
-
-    def __call__(self, values: NDArray) -> NDArray[np.intp]:
-        c, n = values.shape
-        if n <= _FEW:  # the screen's fixed cost is not worth it
-            return self.exact(values)
-        t = self.t[:, :n]
-        t[:c] = values
-        v_sq = np.einsum("cn,cn->n", t[:c], t[:c])
-        lab = np.empty(n, dtype=np.intp)
-        tied = np.zeros(n, dtype=bool)
-        for s0 in range(0, n, self.block):
-            s1 = min(n, s0 + self.block)
-            d = np.matmul(t[:, s0:s1].T, self.coef, out=self.dist[: s1 - s0])
-            rows = np.arange(s1 - s0)
-            j = d.argmin(axis=1)
-            lab[s0:s1] = j
-            first = d[rows, j]
-            d[rows, j] = np.inf
-            second = d[rows, d.argmin(axis=1)]
-            vs = v_sq[s0:s1]
-            slack = self.rel * (first + second + 2 * vs) + self.abs * (vs + self.pal_sq)
-            tied[s0:s1] = second - first <= slack
-        if tied.any():
-            idx = np.flatnonzero(tied)
-            lab[idx] = self.exact(np.ascontiguousarray(values[:, idx]))
-        return lab
-
-
-def _nearest_search(pal: NDArray, n_max: int) -> _NearestSearch | _ScreenedSearch | CandidateSearch:
-    """The nearest-colour search for batches of up to ``n_max`` pixels."""
-    m = pal.shape[0]
-    if m <= _SCREEN_ABOVE:
-        return _NearestSearch(pal, n_max)
-    if _CANDIDATES_ABOVE < m <= _CANDIDATES_UP_TO:
-        return CandidateSearch(pal, n_max, _ScreenedSearch(pal, n_max))
-    return _ScreenedSearch(pal, n_max)
+        m = sets.shape[1]
+        cand = self.cand[:, :n, :m]
+        np.take(self.pal_t, sets, axis=1, out=cand)
+        dist, diff = self.dist[:n, :m], self.diff[:n, :m]
+        for ch in range(c):
+            np.subtract(values[ch, :, None], cand[ch], out=diff)
+            if ch == 0:
+                np.multiply(diff, diff, out=dist)
+            else:
+                dist += np.multiply(diff, diff, out=diff)
+        pick = dist.argmin(axis=1)  # first minimum: the lowest index
+        return sets[np.arange(n), pick]
 
 
 def _diffuse_chain(
-    values: NDArray, pal: NDArray, weight: float, max_passes: int = 8
+    values: NDArray,
+    sets: NDArray,
+    pal: NDArray,
+    level: NDArray,
+    weight: float,
+    max_passes: int = 8,
 ) -> NDArray[np.intp] | None:
     r"""Error diffusion along one line of pixels, by segments speculated in parallel.
 
-    Pixel :math:`i` of the line takes :math:`v_i = x_i + a_i`,
-    :math:`l_i = \arg\min_j \lVert v_i - p_j\rVert^2`, and passes
-    :math:`a_{i+1} = w (v_i - p_{l_i})` on (:math:`a_0 = 0`). The line is cut
-    into :math:`S` segments of :math:`L` pixels, all walked together, each
-    from a guessed incoming :math:`a`; a pass then restarts every segment
-    whose incoming :math:`a` (the end of the previous segment) changed,
-    stopping a segment as soon as its :math:`a` equals, bit for bit, the one
-    the previous pass had at that pixel (from there on the previous pass's
-    results hold). When no incoming value changes, every segment started
-    from the exact end of the one before it, segment 0 from the exact
-    :math:`a_0`, so the labels are those of the sequential walk. The
-    arithmetic is the wavefront kernel's, operation for operation.
+    Pixel :math:`i` of the line takes :math:`v_i = x_i + a_i`, its candidate
+    :math:`l_i` nearest to :math:`v_i`, and passes
+    :math:`a_{i+1} = (\lambda_i (v_i - p_{l_i})) w` on (:math:`a_0 = 0`). The line is
+    cut into :math:`S` segments of :math:`L` pixels, all walked together,
+    each from a guessed incoming :math:`a`; a pass then restarts every
+    segment whose incoming :math:`a` (the end of the previous segment)
+    changed, stopping a segment as soon as its :math:`a` equals, bit for
+    bit, the one the previous pass had at that pixel (from there on the
+    previous pass's results hold). When no incoming value changes, every
+    segment started from the exact end of the one before it, segment 0
+    from the exact :math:`a_0`, so the labels are those of the sequential
+    walk. The arithmetic is the wavefront kernel's, operation for operation.
 
     Parameters
     ----------
     values : ndarray, shape (c, n)
-        The line's gamut-mapped values.
-    pal : ndarray, shape (m, c)
+        The line's colours.
+    sets : ndarray of intp, shape (n, m)
+        Each pixel's candidate palette indices, ascending.
+    pal : ndarray, shape (k, c)
         The palette, in ``values``' dtype.
+    level : ndarray, shape (n,)
+        :math:`\lambda_i`, each pixel's dithering level, in ``values``' dtype.
     weight : float
         :math:`w`, the share of the error passed to the next pixel.
     max_passes : int, default 8
@@ -202,17 +139,25 @@ def _diffuse_chain(
     """
     c, n = values.shape
     dtype = values.dtype
-    w = dtype.type(weight)
+    m = sets.shape[1]
     seg = max(128, int(np.sqrt(n)))
     n_seg = -(-n // seg)
-    vals = np.zeros((c, n_seg * seg), dtype=dtype)
-    vals[:, :n] = values
-    # Step i of every segment: vals[i] has shape (c, n_seg).
-    vals = np.ascontiguousarray(vals.reshape(c, n_seg, seg).transpose(2, 0, 1))
+
+    def by_step(a: NDArray, fill: float | int) -> NDArray:
+        """(..., n) -> (seg, ..., n_seg): step i of every segment is [i]."""
+        padded = np.full((*a.shape[:-1], n_seg * seg), fill, dtype=a.dtype)
+        padded[..., :n] = a
+        split = padded.reshape(*a.shape[:-1], n_seg, seg)
+        return np.ascontiguousarray(np.moveaxis(split, -1, 0))
+
+    vals = by_step(values, 0)  # (seg, c, n_seg)
+    step_sets = by_step(np.ascontiguousarray(sets.T), 0).transpose(0, 2, 1)  # (seg, n_seg, m)
+    step_level = by_step(level, 0)  # (seg, n_seg)
+    w = dtype.type(weight)
     labels = np.zeros((seg, n_seg), dtype=np.intp)
     passed = np.zeros((seg, c, n_seg), dtype=dtype)  # a passed on after each step
     pal_t = np.ascontiguousarray(pal.T)
-    nearest = _nearest_search(pal, n_seg)
+    nearest = _CandidateSearch(pal, m, n_seg)
     incoming = np.zeros((c, n_seg), dtype=dtype)
     active = np.arange(n_seg)
     for p in range(max_passes):
@@ -220,8 +165,9 @@ def _diffuse_chain(
         for i in range(seg):
             v = vals[i][:, active]
             v += carry
-            lab = nearest(v)
+            lab = nearest(v, step_sets[i][active])
             e = np.subtract(v, np.take(pal_t, lab, axis=1), out=v)
+            e *= step_level[i][active]
             carry = np.multiply(e, w, out=e)
             if p > 0:  # segments back on the previous pass's track stop here
                 moved = (carry != passed[i][:, active]).any(axis=0)
@@ -249,21 +195,29 @@ def floyd_steinberg(
     shape: tuple[int, int],
     *,
     strength: float = 1.0,
+    level: NDArray | None = None,
 ) -> NDArray[np.intp]:
-    r"""Floyd-Steinberg error diffusion onto a palette, after gamut mapping.
+    r"""Floyd-Steinberg error diffusion onto a palette, among each colour's nearest entries.
 
-    Every colour outside the palette's convex hull is first replaced by the
-    nearest point of the hull (:func:`~kmeans_quant.dither.project_to_hull`),
-    giving :math:`x'_{yx}`. Then, visiting pixels in raster order, pixel
+    Every distinct colour :math:`x` first gets its candidates
+    :math:`C(x)`: the :data:`CANDIDATES` palette colours nearest to it
+    (:func:`nearest_sets`). Then, visiting pixels in raster order, pixel
     :math:`(y, x)` takes
 
-    .. math:: v_{yx} = x'_{yx} + a_{yx}, \qquad
-              l_{yx} = \arg\min_j \lVert v_{yx} - p_j \rVert^2, \qquad
-              e_{yx} = v_{yx} - p_{l_{yx}},
+    .. math:: v_{yx} = x_{yx} + a_{yx}, \qquad
+              l_{yx} = \arg\min_{j \in C(x_{yx})} \lVert v_{yx} - p_j \rVert^2, \qquad
+              e_{yx} = \lambda_{yx} (v_{yx} - p_{l_{yx}}),
 
-    and adds :math:`\tfrac{7}{16}e` to :math:`a_{y,x+1}`, :math:`\tfrac{3}{16}e`
-    to :math:`a_{y+1,x-1}`, :math:`\tfrac{5}{16}e` to :math:`a_{y+1,x}` and
-    :math:`\tfrac{1}{16}e` to :math:`a_{y+1,x+1}` (dropped outside the image).
+    and adds :math:`\tfrac{7}{16}\gamma e` to :math:`a_{y,x+1}`,
+    :math:`\tfrac{3}{16}\gamma e` to :math:`a_{y+1,x-1}`,
+    :math:`\tfrac{5}{16}\gamma e` to :math:`a_{y+1,x}` and
+    :math:`\tfrac{1}{16}\gamma e` to :math:`a_{y+1,x+1}` (dropped outside
+    the image), with :math:`\gamma = ` :data:`CARRY` :math:`\times`
+    ``strength`` and :math:`\lambda` the pixel's dithering level.
+    Restricting each pixel to its candidates keeps an error that has grown
+    from pulling in a far colour (a speckle), and passing on only the
+    share :math:`\gamma < 1` keeps errors from accumulating across flat
+    areas.
 
     Parameters
     ----------
@@ -272,14 +226,16 @@ def floyd_steinberg(
         palette; the arithmetic is done in this dtype.
     inverse : ndarray of int, shape (H * W,)
         Index into ``colors`` of every pixel, in raster order.
-    palette : ndarray, shape (m, c)
+    palette : ndarray, shape (k, c)
         Palette colours, cast to ``colors``' dtype.
     shape : (int, int)
         ``(H, W)``.
     strength : float, default 1.0
-        Share of each pixel's error :math:`e` that is passed on (the
-        weights above are multiplied by it); 0 is nearest-colour mapping
-        of the gamut-mapped colours.
+        Scales the share of each error that is passed on; 0 is
+        nearest-colour mapping.
+    level : ndarray, shape (H * W,), optional
+        :math:`\lambda`, each pixel's dithering level in [0, 1] (1 when
+        not given), in ``colors``' dtype.
 
     Returns
     -------
@@ -288,14 +244,17 @@ def floyd_steinberg(
 
     Examples
     --------
-    A grey ramp onto black and white: 128 becomes white, its error of -127
-    darkens the next pixel (64 - 127 * 7/16 = 8.44) to black, and so on.
+    A flat grey of 64 onto black, grey (128) and white. 64 is as far from
+    black as from grey, so it takes black (the lower index) and passes on
+    :math:`0.8 \cdot 7/16 \cdot 64 = 22.4`; the next pixel, at 86.4, takes
+    grey and passes on :math:`0.35 \cdot (-41.6)`; the third, at 49.44,
+    takes black again, and so on.
 
     >>> import numpy as np
-    >>> from kmeans_quant.dither import floyd_steinberg
-    >>> colors = np.array([[64.0], [128.0], [200.0]])
-    >>> floyd_steinberg(colors, np.array([1, 0, 2]), np.array([[0.0], [255.0]]), (1, 3))
-    array([[1, 0, 1]])
+    >>> from kmeans_quant.dither._error_diffusion import floyd_steinberg
+    >>> pal = np.array([[0.0], [128.0], [255.0]])
+    >>> floyd_steinberg(np.array([[64.0]]), np.zeros(4, dtype=int), pal, (1, 4))
+    array([[0, 1, 0, 1]])
     """
     H, W = shape
     dtype = colors.dtype
@@ -304,22 +263,27 @@ def floyd_steinberg(
     labels = np.zeros((H, W), dtype=np.intp)
     if pal.shape[0] == 1 or H * W == 0:
         return labels
-    mapped = project_to_hull(colors, pal).astype(dtype)
+    color_sets = nearest_sets(colors, pal)
+    m = color_sets.shape[1]
     right, down_left, down, down_right = FS_WEIGHTS
     if H == 1 or W == 1:  # one line: error only goes along it
         line = _diffuse_chain(
-            np.ascontiguousarray(mapped.T)[:, inverse], pal, right if H == 1 else down
+            np.ascontiguousarray(colors.T)[:, inverse],
+            color_sets[inverse],
+            pal,
+            level=np.ones(H * W, dtype=dtype) if level is None else level,
+            weight=(right if H == 1 else down) * CARRY * strength,
         )
         if line is not None:
             return line.reshape(H, W)
     # Scatter weights in the order the scatter below uses them.
-    weights = np.array([down_left, right, down, down_right], dtype=dtype)[:, None, None]
-    if strength != 1.0:
-        weights *= dtype.type(strength)
+    weights = np.array(
+        [w * CARRY * strength for w in (down_left, right, down, down_right)], dtype=dtype
+    )[:, None, None]
     # Everything per wavefront is channel-first, (c, n), so inner loops run
     # along the wavefront rather than over 1-3 channels.
     pal_t = np.ascontiguousarray(pal.T)
-    colors_t = np.ascontiguousarray(mapped.T)
+    colors_t = np.ascontiguousarray(colors.T)
     flat_labels = labels.reshape(H * W)
     # Consecutive pixels of a wavefront are W - 2 apart in the flat image.
     # For W <= 2 a wavefront holds at most one pixel and any step will do.
@@ -328,7 +292,7 @@ def floyd_steinberg(
     # channel and row y; row H catches error pushed below the last row.
     pending = np.zeros((4, c, H + 1), dtype=dtype)
     n_max = min(H, (W + 1) // 2)
-    nearest = _nearest_search(pal, n_max)
+    nearest = _CandidateSearch(pal, m, n_max)
     value_buf = np.empty((c, n_max), dtype=dtype)
     color_buf = np.empty((c, n_max), dtype=dtype)
     share_buf = np.empty((4, c, n_max), dtype=dtype)
@@ -342,14 +306,17 @@ def floyd_steinberg(
         rows, below = slice(y0, y1 + 1), slice(y0 + 1, y1 + 2)
         slot = t & 3
 
-        # The wavefront's gamut-mapped values plus their pending error.
+        # The wavefront's colours plus their pending error.
+        which = inverse[pix]
         v = value_buf[:, :n]
-        np.take(colors_t, inverse[pix], axis=1, out=v)
+        np.take(colors_t, which, axis=1, out=v)
         v += pending[slot, :, rows]
         pending[slot] = 0  # free the slot for wavefront t + 4
-        lab = nearest(v)
+        lab = nearest(v, color_sets[which])
         flat_labels[pix] = lab
         e = np.subtract(v, np.take(pal_t, lab, axis=1, out=color_buf[:, :n]), out=v)
+        if level is not None:
+            e *= level[pix]
 
         share = np.multiply(e, weights, out=share_buf[:, :, :n])
         # Down-left before right: pixel (y, x) then receives its wavefront

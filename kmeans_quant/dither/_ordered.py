@@ -71,7 +71,7 @@ def bayer_matrix(size: int) -> NDArray[np.intp]:
 
     Examples
     --------
-    >>> from kmeans_quant.dither import bayer_matrix
+    >>> from kmeans_quant.dither._ordered import bayer_matrix
     >>> bayer_matrix(4)
     array([[ 0,  8,  2, 10],
            [12,  4, 14,  6],
@@ -108,7 +108,7 @@ def goal_budget(pixels: int, n_colors: int, max_goals: int = MAX_GOALS) -> int:
 
     Examples
     --------
-    >>> from kmeans_quant.dither import goal_budget
+    >>> from kmeans_quant.dither._ordered import goal_budget
     >>> goal_budget(12_000_000, 16), goal_budget(12_000_000, 256), goal_budget(1000, 16)
     (131072, 107142, 16384)
     """
@@ -224,7 +224,7 @@ def mixing_plans(goals: NDArray, palette: NDArray, n_plan: int) -> NDArray:
     200 and three quarters black:
 
     >>> import numpy as np
-    >>> from kmeans_quant.dither import mixing_plans
+    >>> from kmeans_quant.dither._ordered import mixing_plans
     >>> pal = np.array([[0.0], [200.0]])
     >>> mixing_plans(np.array([[100.0], [50.0]]), pal, 8)
     array([[0, 0, 0, 0, 1, 1, 1, 1],
@@ -310,7 +310,7 @@ def grid_mixing_plans(
     search:
 
     >>> import numpy as np
-    >>> from kmeans_quant.dither import grid_mixing_plans
+    >>> from kmeans_quant.dither._ordered import grid_mixing_plans
     >>> grid_mixing_plans(np.array([[50.0]]), np.array([[0.0], [200.0]]), 8)
     array([[0, 0, 0, 0, 0, 0, 1, 1]], dtype=uint8)
     """
@@ -440,7 +440,7 @@ def ordered(
     2x2 matrix:
 
     >>> import numpy as np
-    >>> from kmeans_quant.dither import ordered
+    >>> from kmeans_quant.dither._ordered import ordered
     >>> grey = np.array([[128.0]])
     >>> ordered(grey, np.array([8]), np.zeros(8, int), np.array([[0.0], [255.0]]), (2, 4),
     ...         size=2)

@@ -24,16 +24,17 @@ from ._seeding import kmeans_plusplus
 from ._steps import assign_labels, squared_distances, update_centers
 from ._threads import get_num_threads, thread_limit
 
+# In the order of the folder's reading list above.
 __all__ = [
-    "kmeans",
-    "kmeans_steps",
-    "kmeans_plusplus",
-    "KMeansResult",
-    "KMeansStep",
-    "DuplicateCentersWarning",
     "squared_distances",
     "assign_labels",
     "update_centers",
+    "kmeans_plusplus",
+    "kmeans",
+    "kmeans_steps",
+    "KMeansResult",
+    "KMeansStep",
+    "DuplicateCentersWarning",
     "thread_limit",
     "get_num_threads",
 ]

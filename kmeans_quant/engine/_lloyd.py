@@ -52,21 +52,31 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import (
     RNGLike,
-    check_data,
     check_init,
-    check_k,
-    check_k_fits,
     check_positive_int,
     check_relax,
     check_rng,
     check_sample,
-    check_sample_weight,
     check_tol,
+    check_weighted_data,
 )
-from ._seeding import _kmeans_plusplus, _random_init
-from ._steps import Points, _assign, _augment_points, _row_norms_sq, _sq_dist_to, weighted_sum
+from ._seeding import plusplus_centers, random_centers
+from ._steps import Points, label_points, own_sq_distances, weighted_sum
 
-__all__ = ["KMeansResult", "KMeansStep", "DuplicateCentersWarning", "kmeans", "kmeans_steps"]
+__all__ = [
+    "KMeansResult",
+    "KMeansStep",
+    "DuplicateCentersWarning",
+    "kmeans",
+    "kmeans_steps",
+    # the engine without validation, for callers inside the package
+    "FitSettings",
+    "LloydRecord",
+    "centred",
+    "fit_records",
+    "fit_weighted",
+    "fit_weighted_centers",
+]
 
 
 class DuplicateCentersWarning(UserWarning):
@@ -141,7 +151,7 @@ class KMeansStep:
 # --------------------------------------------------------------------------
 
 
-class _Record(NamedTuple):
+class LloydRecord(NamedTuple):
     """One iteration of :func:`_lloyd`."""
 
     iteration: int
@@ -215,7 +225,7 @@ def _lloyd(
     relax: float = 1.0,
     n_fixed: int = 0,
     min_gain: float = 0.0,
-) -> Iterator[_Record]:
+) -> Iterator[LloydRecord]:
     """Lloyd's iterations from ``centers``: one record per iteration.
 
     Iteration 0 assigns every point to its nearest starting centre; each
@@ -232,7 +242,7 @@ def _lloyd(
     """
     k = centers.shape[0]
     labels = pts.assign(centers)
-    yield _Record(0, centers, labels, float("nan"), False, False)
+    yield LloydRecord(0, centers, labels, float("nan"), False, False)
     known = None  # cluster sums of `labels`, when an accepted trial computed them
     if min_gain:
         # sum_i w_i ||x_i||^2: with it, _energy becomes the inertia itself.
@@ -263,14 +273,14 @@ def _lloyd(
             converged = inertia - new_inertia <= min_gain * new_inertia
             inertia = new_inertia
         centers, labels = new_centers, new_labels
-        yield _Record(iteration, centers, labels, shift, converged, relaxed is not None)
+        yield LloydRecord(iteration, centers, labels, shift, converged, relaxed is not None)
         if converged:
             return
 
 
 def _inertia(X: NDArray, w: NDArray, centers: NDArray, labels: NDArray) -> float:
     r""":math:`\sum_i w_i \lVert x_i - c_{l_i} \rVert^2`, accumulated in float64."""
-    return float(np.multiply(w, _sq_dist_to(X, centers, labels), dtype=np.float64).sum())
+    return float(np.multiply(w, own_sq_distances(X, centers, labels), dtype=np.float64).sum())
 
 
 def _tol_abs(X: NDArray, w: NDArray, tol: float) -> float:
@@ -308,28 +318,28 @@ def _start(X: NDArray, w: NDArray, s: FitSettings, init: str | NDArray) -> NDArr
     """Starting centres; an array ``init`` of fewer than ``k`` rows is
     completed by k-means++ (a warm start, or fixed centres plus free ones)."""
     if not isinstance(init, str) and init.shape[0] < s.k:
-        return _kmeans_plusplus(X, w, s.k, s.rng, given=init.astype(X.dtype))
+        return plusplus_centers(X, w, k=s.k, rng=s.rng, given=init.astype(X.dtype))
     if isinstance(init, str):
         if init == "k-means++":
-            return _kmeans_plusplus(X, w, s.k, s.rng)
-        return _random_init(X, w, s.k, s.rng)
+            return plusplus_centers(X, w, k=s.k, rng=s.rng)
+        return random_centers(X, w, k=s.k, rng=s.rng)
     return init.astype(X.dtype, copy=True)
 
 
-def _centred(X: NDArray, w: NDArray) -> tuple[NDArray, NDArray]:
+def centred(X: NDArray, w: NDArray) -> tuple[NDArray, NDArray]:
     """``X`` minus its weighted mean, and that mean (in ``X``'s dtype)."""
     mean = (weighted_sum(w.astype(np.float64), X) / w.sum(dtype=np.float64)).astype(X.dtype)
     return X - mean, mean
 
 
-def _iterate(
+def fit_records(
     X: NDArray, w: NDArray, s: FitSettings
-) -> Iterator[tuple[_Record, Callable[[], float]]]:
+) -> Iterator[tuple[LloydRecord, Callable[[], float]]]:
     """Clean-input K-Means: centre the data, seed, then yield :func:`_lloyd`'s
     records with the centres shifted back, each with a function that
     computes its inertia (only records that are handed out need one)."""
-    Xc, mean = _centred(X, w)
-    centers = _start(Xc, w, s, s.init if isinstance(s.init, str) else s.init - mean)
+    Xc, mean = centred(X, w)
+    centers = _start(Xc, w, s, init=s.init if isinstance(s.init, str) else s.init - mean)
     pts = Points.of(Xc, w, s.k)
     for rec in _lloyd(
         pts,
@@ -346,7 +356,7 @@ def _iterate(
         )
 
 
-def _step(item: tuple[_Record, Callable[[], float]]) -> KMeansStep:
+def _step(item: tuple[LloydRecord, Callable[[], float]]) -> KMeansStep:
     rec, inertia = item
     return KMeansStep(
         iteration=rec.iteration,
@@ -359,10 +369,10 @@ def _step(item: tuple[_Record, Callable[[], float]]) -> KMeansStep:
     )
 
 
-def _last(X: NDArray, w: NDArray, s: FitSettings) -> tuple[_Record, Callable[[], float]]:
-    """The last record of :func:`_iterate` and its inertia function."""
+def _last(X: NDArray, w: NDArray, s: FitSettings) -> tuple[LloydRecord, Callable[[], float]]:
+    """The last record of :func:`fit_records` and its inertia function."""
     # Keep only the newest record while running the loop to its end.
-    (last,) = deque(_iterate(X, w, s), maxlen=1)
+    (last,) = deque(fit_records(X, w, s), maxlen=1)
     return last
 
 
@@ -381,7 +391,15 @@ def fit_weighted_centers(X: NDArray, w: NDArray, s: FitSettings) -> NDArray:
     return _last(X, w, s)[0].centers
 
 
-def _validate(
+class _Checked(NamedTuple):
+    """The arguments of :func:`kmeans` once checked: what :func:`fit_weighted` takes."""
+
+    X: NDArray
+    w: NDArray
+    settings: FitSettings
+
+
+def _check(
     X: ArrayLike,
     k: Any,
     *,
@@ -391,20 +409,18 @@ def _validate(
     tol: Any,
     rng: RNGLike,
     relax: Any,
-) -> tuple[NDArray, NDArray, FitSettings]:
-    X = check_data(X)
-    k = check_k(k)
-    check_k_fits(k, X.shape[0])
-    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+) -> _Checked:
+    """Check the arguments of :func:`kmeans` (and :func:`kmeans_steps`, which shares them)."""
+    X, k, w = check_weighted_data(X, k, sample_weight)
     settings = FitSettings(
         k=k,
-        init=check_init(init, k, X, ("k-means++", "random")),
+        init=check_init(init, k, X=X, names=("k-means++", "random")),
         max_iter=check_positive_int(max_iter, "max_iter"),
         tol=check_tol(tol),
         rng=check_rng(rng),
         relax=check_relax(relax),
     )
-    return X, w, settings
+    return _Checked(X, w, settings)
 
 
 # --------------------------------------------------------------------------
@@ -518,7 +534,7 @@ def kmeans(
     >>> kmeans(big, 3, rng=0, sample=1000).sample_size
     1000
     """
-    Xv, w, settings = _validate(
+    Xv, w, settings = _check(
         X,
         k,
         sample_weight=sample_weight,
@@ -571,12 +587,12 @@ def _fit_sample(X: NDArray, w: NDArray, s: FitSettings, m: int) -> KMeansStep:
     if isinstance(s.init, str) and s.init == "k-means++" and seed_n < m:
         few = np.sort(s.rng.choice(m, size=seed_n, replace=False))
         Xf, wf = Xs[few], ws[few]
-        Xfc, mean = _centred(Xf, wf)
-        s = replace(s, init=_kmeans_plusplus(Xfc, wf, s.k, s.rng) + mean)
+        Xfc, mean = centred(Xf, wf)
+        s = replace(s, init=plusplus_centers(Xfc, wf, k=s.k, rng=s.rng) + mean)
     fit = fit_weighted(Xs, ws, s)
-    Xc, mean = _centred(X, w)
+    Xc, mean = centred(X, w)
     centers = fit.centers.astype(X.dtype)
-    labels = _assign(_augment_points(Xc), _row_norms_sq(Xc), centers - mean, want_min=False)[0]
+    labels = label_points(Xc, centers - mean)
     return replace(fit, labels=labels, inertia=_inertia(Xc, w, centers - mean, labels))
 
 
@@ -625,14 +641,5 @@ def kmeans_steps(
     The point at 1 changed sides in iteration 1; iteration 2 moved no label,
     so the loop stopped there.
     """
-    X, w, settings = _validate(
-        X,
-        k,
-        sample_weight=sample_weight,
-        init=init,
-        max_iter=max_iter,
-        tol=tol,
-        rng=rng,
-        relax=relax,
-    )
-    return (_step(item) for item in _iterate(X, w, settings))
+    # locals() here is exactly the arguments, as given.
+    return (_step(item) for item in fit_records(*_check(**locals())))

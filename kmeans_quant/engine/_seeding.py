@@ -18,23 +18,17 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import (
-    RNGLike,
-    check_data,
-    check_k,
-    check_k_fits,
-    check_rng,
-    check_sample_weight,
-)
-from ._steps import BLAS_ONE_THREAD, CHUNK_BLOCKS, THREAD_MIN_ELEMENTS, _row_norms_sq, transposed
+from .._validation import RNGLike, check_rng, check_weighted_data
+from ._steps import BLAS_ONE_THREAD, CHUNK_BLOCKS, THREAD_MIN_ELEMENTS, row_norms_sq, transposed
 from ._threads import get_num_threads, run_chunks
 
-__all__ = ["kmeans_plusplus"]
+__all__ = ["kmeans_plusplus", "plusplus_centers", "plusplus_starts", "random_centers"]
 
 
-def _kmeans_plusplus(
+def plusplus_centers(
     X: NDArray,
     w: NDArray,
+    *,
     k: int,
     rng: np.random.Generator,
     given: NDArray | None = None,
@@ -45,15 +39,15 @@ def _kmeans_plusplus(
     centres and the other ``k - g`` are drawn as if k-means++ had chosen
     them: a warm start, or centres that must stay where they are.
     """
-    return _kmeans_plusplus_starts(X, w, k, rng, starts=1, given=given)[0]
+    return plusplus_starts(X, w, k=k, rng=rng, starts=1, given=given)[0]
 
 
-def _kmeans_plusplus_starts(
+def plusplus_starts(
     X: NDArray,
     w: NDArray,
+    *,
     k: int,
     rng: np.random.Generator,
-    *,
     starts: int,
     given: NDArray | None = None,
 ) -> NDArray:
@@ -63,7 +57,7 @@ def _kmeans_plusplus_starts(
     start for the first centre, then ``(starts, n_trials)`` draws per
     further centre, so one start uses the Generator exactly as a lone
     seeding does. ``given`` (g, d) fixes the first ``g`` centres of every
-    start (see :func:`_kmeans_plusplus`).
+    start (see :func:`plusplus_centers`).
 
     Works in float64 on the points laid out as the rows of
     ``[X^T; 1; ||x||^2]``, so that one product with ``[-2c, ||c||^2, 1]``
@@ -78,7 +72,7 @@ def _kmeans_plusplus_starts(
     points = np.empty((d + 2, n))
     transposed(X, out=points[:d])
     points[d] = 1
-    points[d + 1] = _row_norms_sq(X)
+    points[d + 1] = row_norms_sq(X)
     centers = np.empty((starts, k, d), dtype=X.dtype)
     every = np.arange(starts)
 
@@ -170,7 +164,7 @@ def _kmeans_plusplus_starts(
     return centers
 
 
-def _random_init(X: NDArray, w: NDArray, k: int, rng: np.random.Generator) -> NDArray:
+def random_centers(X: NDArray, w: NDArray, *, k: int, rng: np.random.Generator) -> NDArray:
     """``k`` distinct points drawn with probability proportional to weight."""
     p = w.astype(np.float64) / w.sum(dtype=np.float64)
     positive = int(np.count_nonzero(p))
@@ -238,8 +232,5 @@ def kmeans_plusplus(
     >>> sorted(bool(c[0] > 5) for c in C)  # one start in each group
     [False, True]
     """
-    X = check_data(X)
-    k = check_k(k)
-    check_k_fits(k, X.shape[0])
-    w = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-    return _kmeans_plusplus(X, w, k, check_rng(rng))
+    data = check_weighted_data(X, k, sample_weight)
+    return plusplus_centers(data.X, data.w, k=data.k, rng=check_rng(rng))

@@ -2,9 +2,9 @@
 
 The palette fit (:mod:`kmeans_quant._fit.palette_fit`) runs K-Means from
 several starts because its optima are local. Every start is drawn up
-front, in one batch (:func:`kmeans_quant.engine._seeding._kmeans_plusplus_starts`),
+front, in one batch (:func:`kmeans_quant.engine._seeding.plusplus_starts`),
 so the runs are the same whatever order they are stepped in; each run is
-the engine's own loop (:func:`kmeans_quant.engine._iterate`).
+the engine's own loop (:func:`kmeans_quant.engine._lloyd.fit_records`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from itertools import islice
 import numpy as np
 from numpy.typing import NDArray
 
-from ._lloyd import FitSettings, _centred, _iterate, fit_weighted_centers
-from ._seeding import _kmeans_plusplus_starts
+from ._lloyd import FitSettings, centred, fit_records, fit_weighted_centers
+from ._seeding import plusplus_starts
 
 __all__ = ["fit_starts", "fit_best_of"]
 
@@ -39,8 +39,8 @@ def _each_start(
         if starts == 1:
             return [s]
         seed_on = (X, w)
-    Xc, mean = _centred(*seed_on)
-    seeds = _kmeans_plusplus_starts(Xc, seed_on[1], s.k, s.rng, starts=starts) + mean
+    Xc, mean = centred(*seed_on)
+    seeds = plusplus_starts(Xc, seed_on[1], k=s.k, rng=s.rng, starts=starts) + mean
     return [replace(s, init=seed) for seed in seeds]
 
 
@@ -48,10 +48,10 @@ def fit_starts(X: NDArray, w: NDArray, s: FitSettings, *, starts: int) -> list[N
     """Final centres of ``starts`` runs of :func:`fit_weighted_centers`, seeded together.
 
     k-means++ starts are drawn in one batch
-    (:func:`kmeans_quant.engine._seeding._kmeans_plusplus_starts`), then each runs to
+    (:func:`kmeans_quant.engine._seeding.plusplus_starts`), then each runs to
     the end. On clean input, no validation.
     """
-    return [fit_weighted_centers(X, w, one) for one in _each_start(X, w, s, starts)]
+    return [fit_weighted_centers(X, w, one) for one in _each_start(X, w, s, starts=starts)]
 
 
 def fit_best_of(
@@ -75,7 +75,7 @@ def fit_best_of(
     (points, weights, e.g. a coarser pooling of ``X``) they are drawn from
     those points. On clean input, no validation.
     """
-    runs = [_iterate(X, w, one) for one in _each_start(X, w, s, starts, seed_on)]
+    runs = [fit_records(X, w, one) for one in _each_start(X, w, s, starts=starts, seed_on=seed_on)]
     last = [next(run) for run in runs]
     steps = probe
     while len(runs) > finalists:

@@ -37,7 +37,19 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import check_data, check_k, check_sample_weight
 from ._threads import get_num_threads, run_chunks
 
-__all__ = ["squared_distances", "assign_labels", "update_centers"]
+__all__ = [
+    "squared_distances",
+    "assign_labels",
+    "update_centers",
+    # the kernels without validation, for callers inside the package
+    "BLAS_ONE_THREAD",
+    "FirstMin",
+    "Points",
+    "first_min",
+    "label_points",
+    "own_sq_distances",
+    "row_norms_sq",
+]
 
 # OpenBLAS runs a product on one thread while rows * columns * inner
 # <= 2**18. Spawning threads for thin products costs far more than it
@@ -72,7 +84,8 @@ def _augment_centers(centers: NDArray) -> NDArray:
     return np.ascontiguousarray(Ca.T)
 
 
-def _row_norms_sq(X: NDArray) -> NDArray:
+def row_norms_sq(X: NDArray) -> NDArray:
+    """``||x_i||^2`` of every row of ``X``."""
     return np.einsum("ij,ij->i", X, X)
 
 
@@ -306,10 +319,10 @@ def label_points(X: NDArray, centers: NDArray) -> NDArray[np.intp]:
     The kernel behind :func:`assign_labels`, for callers inside the package
     that have validated already (the image API's palette mapping).
     """
-    return _assign(_augment_points(X), _row_norms_sq(X), centers, want_min=False)[0]
+    return _assign(_augment_points(X), row_norms_sq(X), centers, want_min=False)[0]
 
 
-def _sq_dist_to(X: NDArray, centers: NDArray, labels: NDArray[np.intp]) -> NDArray:
+def own_sq_distances(X: NDArray, centers: NDArray, labels: NDArray[np.intp]) -> NDArray:
     """``||x_i - c_{l_i}||^2`` computed directly: O(n d), no cancellation.
 
     Block by block of rows, so no difference array the size of ``X`` is held.
@@ -326,7 +339,7 @@ def _pairwise_sq(X: NDArray, x_sq: NDArray, C: NDArray) -> NDArray:
     """The full ``(n, m)`` matrix of squared distances, clipped at zero."""
     D = X @ (-2 * C).T
     D += x_sq[:, None]
-    D += _row_norms_sq(C)[None, :]
+    D += row_norms_sq(C)[None, :]
     np.maximum(D, 0, out=D)
     return D
 
@@ -462,7 +475,7 @@ class Points:
             X,
             w,
             _augment_points(X),
-            _row_norms_sq(X),
+            row_norms_sq(X),
             _weighted_points_t(X, w),
             _spread_offsets(X.shape[0], k),
         )
@@ -485,7 +498,7 @@ class Points:
             self.wXT,
             labels,
             *sums,
-            far_sq=partial(_sq_dist_to, self.X, old, labels),
+            far_sq=partial(own_sq_distances, self.X, old, labels),
         )
 
 
@@ -537,7 +550,7 @@ def squared_distances(X: ArrayLike, centers: ArrayLike) -> NDArray[np.floating]:
     """
     X = check_data(X)
     C = _check_centers(centers, X.shape[1], X.dtype)
-    return _pairwise_sq(X, _row_norms_sq(X), C)
+    return _pairwise_sq(X, row_norms_sq(X), C)
 
 
 def assign_labels(
@@ -574,7 +587,7 @@ def assign_labels(
     """
     X = check_data(X)
     C = _check_centers(centers, X.shape[1], X.dtype)
-    labels, min_sq = _assign(_augment_points(X), _row_norms_sq(X), C, want_min=True)
+    labels, min_sq = _assign(_augment_points(X), row_norms_sq(X), C, want_min=True)
     return labels, cast(NDArray[np.floating], min_sq)
 
 

@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["median_cut", "uniform_palette"]
+__all__ = ["median_cut", "uniform_palette", "uniform_levels"]
 
 # Which channel gets an extra uniform level first, for RGB: G, R, B.
 _RGB_LEVEL_ORDER = (1, 0, 2)
@@ -137,7 +137,7 @@ def median_cut(colors: NDArray, counts: NDArray, k: int) -> NDArray[np.float64]:
         j = int(np.argmax(priority))
         if priority[j] <= 0:  # every box is a single colour
             break
-        low, high = _cut_at_median(X, w, boxes[j], axes[j])
+        low, high = _cut_at_median(X, w, idx=boxes[j], axis=axes[j])
         boxes[j] = low
         boxes.append(high)
         priority[j], axes[j] = _box_priority(X, w, low)
