@@ -29,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ..engine._steps import BLAS_ONE_THREAD
+
 __all__ = ["CANDIDATES", "nearest_sets"]
 
 #: Palette colours a pixel may take under error diffusion: the ones nearest
@@ -36,8 +38,6 @@ __all__ = ["CANDIDATES", "nearest_sets"]
 #: tetrahedron of palette colours; docs/benchmarks.md ("What the eye sees")
 #: has the measurements behind the choice.
 CANDIDATES = 4
-# Elements of one (colours, palette) block of the screen.
-_BLOCK_ELEMENTS = 1 << 18
 
 
 def _exact_sets(colors: NDArray, palette: NDArray, m: int) -> NDArray[np.intp]:
@@ -95,21 +95,33 @@ def nearest_sets(colors: NDArray, palette: NDArray, m: int = CANDIDATES) -> NDAr
     absolute = 4 * 32 * float(np.finfo(np.float64).eps)
     pal_sq = float(coef[c].max())
     out = np.empty((g, m), dtype=np.intp)
-    block = max(1, _BLOCK_ELEMENTS // k)
+    # Blocks of colours small enough for OpenBLAS to keep each product on
+    # the calling thread; the buffers are reused from block to block.
+    block = max(1, BLAS_ONE_THREAD // (k * (c + 1)))
+    xa = np.ones((min(block, g), c + 1))  # [x, 1]
+    est = np.empty((min(block, g), k))
+    picked = np.empty((min(block, g), m + 1), dtype=np.intp)
+    vals = np.empty((min(block, g), m + 1))
+    all_rows = np.arange(min(block, g))
     for lo in range(0, g, block):
-        x = colors[lo : lo + block].astype(np.float64)
-        est = x @ coef[:c] + coef[c]  # E_j - ||x||^2
-        x_sq = np.einsum("ij,ij->i", x, x)
-        part = np.argpartition(est, m, axis=1)[:, : m + 1]
-        vals = np.take_along_axis(est, part, axis=1)
-        order = np.argsort(vals, axis=1)
-        part = np.take_along_axis(part, order, axis=1)
-        vals = np.take_along_axis(vals, order, axis=1)
-        e_m, e_next = vals[:, m - 1] + x_sq, vals[:, m] + x_sq
+        n = min(block, g - lo)
+        x, rows = xa[:n], all_rows[:n]
+        x[:, :c] = colors[lo : lo + n]
+        e = np.matmul(x, coef, out=est[:n])  # E_j - ||x||^2
+        x_sq = np.einsum("ij,ij->i", x[:, :c], x[:, :c])
+        # The m + 1 smallest estimates by repeated arg-mins (each a fast
+        # contiguous pass; a partition of the row costs more for m = 4).
+        for i in range(m + 1):
+            j = e.argmin(axis=1)
+            picked[:n, i] = j
+            vals[:n, i] = e[rows, j]
+            e[rows, j] = np.inf
+        e_m, e_next = vals[:n, m - 1] + x_sq, vals[:n, m] + x_sq
         slack = rel * (e_m + e_next) + absolute * (x_sq + pal_sq)
-        sets = part[:, :m]
+        sets = picked[:n, :m].copy()
         unsure = np.flatnonzero(e_next - e_m <= slack)
         if unsure.size:
             sets[unsure] = _exact_sets(colors[lo + unsure], palette, m)
-        out[lo : lo + block] = np.sort(sets, axis=1)
+        sets.sort(axis=1)
+        out[lo : lo + n] = sets
     return out
