@@ -23,6 +23,10 @@ The modules follow the shape of an asv suite, one idea each:
     Where ``quantize`` spends its time, from a profile of the public call.
 ``report``
     The markdown report and the plots.
+``perceptual``
+    What people see against what it costs: SSIMULACRA2 and the written
+    PNG's bytes of the command line's modes, pngquant, libimagequant and
+    Pillow (``python -m benchmarks.perceptual``, its own section).
 ``run``
     The command line that ties them together.
 """

@@ -536,12 +536,16 @@ def markdown(runs: list[Run], baseline: dict, quick: bool, command: str) -> str:
     return "\n".join(lines)
 
 
-def update_report(path: Path, section: str) -> None:
-    """Put ``section`` into ``path`` in place of the old one (or at the end)."""
+def update_report(path: Path, section: str, *, start: str = START, end: str = END) -> None:
+    """Put ``section`` into ``path`` in place of the old one (or at the end).
+
+    The old section is what lies between the markers ``start`` and ``end``
+    (this module's by default); ``section`` carries its own markers.
+    """
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text)

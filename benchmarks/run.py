@@ -26,6 +26,8 @@ from .cli_e2e import update_report
 from .machine import machine_facts
 from .measure import run_case
 from .methods import METHODS, availability
+from .perceptual import END as PERCEPTUAL_END
+from .perceptual import START as PERCEPTUAL_START
 from .report import write_markdown, write_plots
 from .summary import all_bars
 
@@ -287,10 +289,15 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     avail = {m: availability(m) for m in METHODS}
-    # The end-to-end section belongs to benchmarks.cli_e2e: carry it over.
+    # The end-to-end and perceptual sections belong to benchmarks.cli_e2e and
+    # benchmarks.perceptual: carry them over.
     report = out / "benchmarks.md"
     old = report.read_text() if report.exists() else ""
-    e2e = old[old.find(E2E_START) : old.find(E2E_END) + len(E2E_END)] if E2E_END in old else ""
+    carried = [
+        (start, end, old[old.find(start) : old.find(end) + len(end)])
+        for start, end in ((E2E_START, E2E_END), (PERCEPTUAL_START, PERCEPTUAL_END))
+        if start in old and end in old
+    ]
     write_markdown(
         out / "benchmarks.md",
         header=header,
@@ -308,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         plots_note=plots_note,
         min_repeats=plan.min_repeats,
     )
-    if e2e:
-        update_report(report, e2e)
+    for start, end, section in carried:
+        update_report(report, section, start=start, end=end)
     if args.json:
         Path(args.json).write_text(
             json.dumps(

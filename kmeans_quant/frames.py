@@ -43,6 +43,7 @@ from ._validation import RNGLike, check_k, check_rng
 from .color_table import merge_tables
 from .histogram import ColorHistogram, merge
 from .image import extract_palette, quantize, recolor
+from .importance import importance_map
 from .indexed import IndexedImage, palette_indices, pil_indexed
 from .io import frame_count, human_size
 from .palette import Palette
@@ -378,8 +379,9 @@ def quantize_frames(
     *,
     per_frame_palette: bool = False,
     rng: RNGLike = 0,
+    mode: str = "mse",
     method: str = "kmeans",
-    space: str = "rgb",
+    space: str | None = None,
     dither: str = "none",
     max_iter: int = 300,
     tol: float = 1e-4,
@@ -397,8 +399,9 @@ def quantize_frames(
     *,
     per_frame_palette: bool = False,
     rng: RNGLike = 0,
+    mode: str = "mse",
     method: str = "kmeans",
-    space: str = "rgb",
+    space: str | None = None,
     dither: str = "none",
     max_iter: int = 300,
     tol: float = 1e-4,
@@ -415,8 +418,9 @@ def quantize_frames(
     *,
     per_frame_palette: bool = False,
     rng: RNGLike = 0,
+    mode: str = "mse",
     method: str = "kmeans",
-    space: str = "rgb",
+    space: str | None = None,
     dither: str = "none",
     max_iter: int = 300,
     tol: float = 1e-4,
@@ -446,8 +450,9 @@ def quantize_frames(
         required unless ``quality`` is given, when it defaults to 256.
     per_frame_palette : bool, default False
         One palette per frame instead of one for all.
-    rng, method, space, dither, max_iter, tol, alpha, fixed, dither_strength
-        As for :func:`quantize`.
+    rng, mode, method, space, dither, max_iter, tol, alpha, fixed, dither_strength
+        As for :func:`quantize`; with ``mode='perceptual'`` every frame's
+        pixels are weighed by that frame's importance map.
     quality : (int, int), optional
         As for :func:`quantize`, judged over the pixels of all frames
         together (of each frame with ``per_frame_palette``). The shared
@@ -492,6 +497,7 @@ def quantize_frames(
             k,
             per_frame_palette=per_frame_palette,
             rng=rng,
+            mode=mode,
             method=method,
             space=space,
             dither=dither,
@@ -510,8 +516,19 @@ def quantize_frames(
     if len(frames) == 0:
         raise ValueError("frames is empty; give at least one frame")
     gen = check_rng(rng)
-    fit: _FitKeywords = {"method": method, "space": space, "max_iter": max_iter, "tol": tol}
-    mapping: _FitKeywords = {"dither": dither, "space": space, "dither_strength": dither_strength}
+    fit: _FitKeywords = {
+        "mode": mode,
+        "method": method,
+        "space": space,
+        "max_iter": max_iter,
+        "tol": tol,
+    }
+    mapping: _FitKeywords = {
+        "dither": dither,
+        "mode": mode,
+        "space": space,
+        "dither_strength": dither_strength,
+    }
     if per_frame_palette:
         each = {**fit, **mapping, "alpha": alpha, "fixed": fixed, "quality": quality}
         return [quantize(f, k, rng=gen, **each) for f in frames]
@@ -536,7 +553,9 @@ def _quality_palette(
     """The colours :func:`quantize` with ``quality`` gives all frames' pixels as one image.
 
     The pixels are stacked into one column: its colour table is the frames'
-    merged one, so the search and the fit see every pixel of every frame.
+    merged one, so the search and the fit see every pixel of every frame. In
+    the perceptual mode each pixel keeps the weight of its own frame's
+    importance map.
     """
     from ._pil import as_array
 
@@ -549,5 +568,8 @@ def _quality_palette(
         )
     c = 1 if arrays[0].ndim == 2 else arrays[0].shape[2]
     column = np.concatenate([a.reshape(-1, 1, c) for a in arrays])
-    out = quantize(column, k, quality=quality, rng=rng, **fit)
+    weights = None
+    if fit["mode"] == "perceptual":
+        weights = np.concatenate([importance_map(a).reshape(-1, 1) for a in arrays])
+    out = quantize(column, k, quality=quality, rng=rng, importance=weights, **fit)
     return np.unique(out.reshape(-1, c)[:, : min(c, 3)], axis=0)

@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,11 +35,19 @@ from numpy.typing import NDArray
 from ._atomic import atomic_path
 from ._dtypes import from_uint8, full_scale, to_uint8
 from ._fit.alpha_fit import alpha_palette
-from ._fit.pipeline import fit_options, keep_fixed, palette_of_table, rgba_palette, with_fixed
+from ._fit.pipeline import (
+    fit_options,
+    keep_fixed,
+    palette_of_table,
+    resolve_mode,
+    rgba_palette,
+    with_fixed,
+)
 from ._validation import PixelFormat
 from .color_table import color_table, merge_tables
 from .frames import ANIMATION_EXTENSIONS, Animation, quantize_frames, read_frames, write_frames
 from .image import extract_palette, quantize, recolor
+from .importance import importance_map
 from .io import human_size, open_image, write_image
 from .metrics import mse
 from .palette import Palette, add_missing, by_count
@@ -84,8 +92,15 @@ class JobOptions:
         Most colours (with ``quality``: the most the search may choose).
     seed : int
         Seed of every fit.
-    method, space, dither : str
-        As for :func:`kmeans_quant.quantize`.
+    mode, method : str
+        As for :func:`kmeans_quant.quantize`. The default mode is
+        ``"perceptual"``: the best-looking file for its size.
+    space : str or None
+        As for :func:`kmeans_quant.quantize` (None: the mode's).
+    dither : str or None
+        As for :func:`kmeans_quant.quantize`; None is Floyd-Steinberg, except
+        where alpha is fitted with the colour (:meth:`fits_alpha`), which is
+        not dithered (see :meth:`dither_for`).
     dither_strength : float
         In [0, 1], as for :func:`kmeans_quant.quantize`.
     quality : (int, int) or None
@@ -106,9 +121,10 @@ class JobOptions:
 
     k: int = DEFAULT_K
     seed: int = 0
+    mode: str = "perceptual"
     method: str = "kmeans"
-    space: str = "rgb"
-    dither: str = "none"
+    space: str | None = None
+    dither: str | None = None
     dither_strength: float = 1.0
     quality: tuple[int, int] | None = None
     fixed: tuple[tuple[int, int, int], ...] | None = None
@@ -126,8 +142,24 @@ class JobOptions:
     def fits_alpha(self, see_through: bool) -> bool:
         """Whether to fit alpha as part of the colour (pngquant's way): for images
         with transparency, where the options combine with it."""
-        plain = (self.method, self.space, self.dither) == ("kmeans", "rgb", "none")
+        plain = (
+            self.method == "kmeans"
+            and self.space in (None, "rgb")
+            and self.dither in (None, "none")
+        )
         return see_through and plain and self.quality is None and self.fixed is None
+
+    def dither_for(self, alpha_fitted: bool) -> str:
+        """The dithering asked for, or by default Floyd-Steinberg (none where
+        alpha is fitted with the colour, which error diffusion does not take)."""
+        if self.dither is not None:
+            return self.dither
+        return "none" if alpha_fitted else "floyd-steinberg"
+
+    @property
+    def weighs(self) -> bool:
+        """Whether fits weigh pixels by importance (the perceptual mode)."""
+        return self.mode == "perceptual"
 
 
 @dataclass(frozen=True)
@@ -370,13 +402,22 @@ def map_content(
     name: str,
 ) -> Mapped:
     """Quantize a still image or an animation, or map it onto ``palette``."""
-    step = "dither" if options.dither != "none" else "map"
+    frames = content.frames if isinstance(content, Animation) else [content]
+    clear = any(map(see_through, frames))
+    if palette is not None:
+        # A palette with alpha maps images with transparency in colour and alpha.
+        alpha_fitted = palette.alpha is not None and clear
+    else:
+        alpha_fitted = options.fits_alpha(clear)
+    dither = options.dither_for(alpha_fitted)
+    step = "dither" if dither != "none" else "map"
     mapping: dict[str, Any] = {
-        "dither": options.dither,
+        "dither": dither,
+        "mode": options.mode,
         "space": options.space,
         "dither_strength": options.dither_strength,
     }
-    fit: dict[str, Any] = {"rng": options.seed, "method": options.method}  # space: in mapping
+    fit: dict[str, Any] = {"rng": options.seed, "method": options.method}  # the rest: in mapping
     if palette is not None:
         stage(step)
         if isinstance(content, Animation):
@@ -384,6 +425,7 @@ def map_content(
             return Mapped(frames, None, content, None)
         reference, out = onto_palette(content, palette, mapping)
         return Mapped(out, reference, None, fixed_in(content, options))
+    alpha = "fit" if alpha_fitted else "keep"
     try:
         if isinstance(content, Animation):
             stage(f"fit + {step}")
@@ -392,9 +434,7 @@ def map_content(
                 content,
                 options.k,
                 per_frame_palette=options.per_frame_palette,
-                alpha="fit"
-                if options.fits_alpha(any(map(see_through, content.frames)))
-                else "keep",
+                alpha=alpha,
                 fixed=fixed_in(first, options),
                 quality=options.quality,
                 **fit,
@@ -403,13 +443,18 @@ def map_content(
             return Mapped(anim.frames, None, content, fixed_in(first, options))
         image = content
         fixed = fixed_in(image, options)
-        alpha = "fit" if options.fits_alpha(see_through(image)) else "keep"
         if step == "dither" and options.quality is None:
             # Two steps, so that progress can tell the fit from the dithering;
             # quantize(...) equals recolor(extract_palette(...)) exactly.
             stage("fit")
             pal = extract_palette(
-                image, options.k, alpha=alpha, fixed=fixed, space=options.space, **fit
+                image,
+                options.k,
+                alpha=alpha,
+                fixed=fixed,
+                mode=options.mode,
+                space=options.space,
+                **fit,
             )
             stage("dither")
             return Mapped(recolor(image, pal, **mapping), image, None, fixed)
@@ -468,11 +513,13 @@ class Counted:
     """The distinct colours of one input (all its frames) and the pixels of each.
 
     ``colors`` (m, c) are in the file's dtype, with c = 1 (grey), 3 (RGB)
-    or 4 (RGBA, alpha last); ``counts`` (m,) int64.
+    or 4 (RGBA, alpha last); ``counts`` (m,) int64; ``weights`` (m,), in
+    the perceptual mode, the pixels' importance summed per colour.
     """
 
     colors: NDArray
     counts: NDArray[np.int64]
+    weights: NDArray[np.float64] | None = None
 
     @property
     def kind(self) -> tuple[np.dtype, int, bool]:
@@ -491,16 +538,23 @@ class Layout:
     alpha: bool  #: whether alpha is fitted with the colour (the entries then have 4 channels)
 
 
-def count_colours(job: Job) -> Counted:
-    """Read an input (every frame of an animation) and count its colours."""
+def count_colours(job: Job, weigh: bool = False) -> Counted:
+    """Read an input (every frame of an animation) and count its colours.
+
+    With ``weigh``, also sum each frame's importance map per colour.
+    """
     content = read_input(job, all_frames=True).content
     frames = content.frames if isinstance(content, Animation) else [content]
-    tables = []
+    tables, weighed = [], []
     for f in frames:
         table = color_table(np.ascontiguousarray(f).reshape(f.shape[0] * f.shape[1], -1))
         tables.append((table.colors, table.counts))
-    colors, counts = tables[0] if len(tables) == 1 else merge_tables(tables)
-    return Counted(colors, counts)
+        if weigh:
+            weighed.append((table.colors, table.total(importance_map(f).reshape(-1))))
+    if len(tables) == 1:
+        return Counted(*tables[0], weighed[0][1] if weigh else None)
+    colors, counts = merge_tables(tables)
+    return Counted(colors, counts, merge_tables(weighed)[1] if weigh else None)
 
 
 def shared_layout(kinds: Sequence[tuple[np.dtype, int, bool]], options: JobOptions) -> Layout:
@@ -524,7 +578,7 @@ def in_layout(counted: Counted, layout: Layout) -> Counted:
     count (every pixel of an input that has none visible), as in
     :func:`kmeans_quant.extract_palette`.
     """
-    colors, counts = counted.colors, counted.counts
+    colors, counts, weights = counted.colors, counted.counts, counted.weights
     if colors.dtype != layout.dtype:
         colors = to_uint8(colors)
     c = colors.shape[1]
@@ -538,16 +592,24 @@ def in_layout(counted: Counted, layout: Layout) -> Counted:
         colors = np.concatenate([colors, alpha], axis=1)
     elif alpha is not None and (alpha[:, 0] > 0).any():
         counts = np.where(alpha[:, 0] > 0, counts, 0)
-    merged, summed = merge_tables([(np.ascontiguousarray(colors), counts)])
-    return Counted(merged, summed)
+        if weights is not None:
+            weights = np.where(alpha[:, 0] > 0, weights, 0.0)
+    colors = np.ascontiguousarray(colors)
+    merged, summed = merge_tables([(colors, counts)])
+    if weights is None:
+        return Counted(merged, summed)
+    return Counted(merged, summed, merge_tables([(colors, weights)])[1])
 
 
 def merge_counted(parts: list[Counted]) -> Counted:
-    """Counts of several inputs (in one layout) added up."""
+    """Counts (and weights) of several inputs (in one layout) added up."""
     if len(parts) == 1:
         return parts[0]
     colors, counts = merge_tables([(p.colors, p.counts) for p in parts])
-    return Counted(colors, counts)
+    if any(p.weights is None for p in parts):
+        return Counted(colors, counts)
+    weights = merge_tables([(p.colors, cast(NDArray, p.weights)) for p in parts])[1]
+    return Counted(colors, counts, weights)
 
 
 def fit_counted(counted: Counted, layout: Layout, options: JobOptions) -> Palette:
@@ -558,16 +620,19 @@ def fit_counted(counted: Counted, layout: Layout, options: JobOptions) -> Palett
     """
     dt = layout.dtype
     fmt = PixelFormat(np.dtype(dt), layout.channels)
+    space, _ = resolve_mode(options.mode, options.space, None)
     opt = fit_options(
         options.k,
         rng=options.seed,
         max_iter=300,
         tol=1e-4,
         method=options.method,
-        space=options.space,
+        space=space,
     )
+    weights = counted.weights
     if layout.alpha:
-        mapping = rgba_palette(counted.colors, counted.counts, fmt=fmt, opt=opt)
+        opt = dataclasses.replace(opt, space="rgb")  # premultiplied RGBA, whatever the mode
+        mapping = rgba_palette(counted.colors, counted.counts, fmt=fmt, opt=opt, weights=weights)
         return alpha_palette(mapping.palette, mapping.counts)
     fixed = options.fixed8
     if fixed is not None:
@@ -575,7 +640,7 @@ def fit_counted(counted: Counted, layout: Layout, options: JobOptions) -> Palett
             fixed = fixed[:, :1]
         fixed = from_uint8(fixed, dt)
     opt = with_fixed(opt, fixed, fmt)
-    palette = palette_of_table(counted.colors, counted.counts, fmt=fmt, opt=opt)
+    palette = palette_of_table(counted.colors, counted.counts, fmt=fmt, opt=opt, weights=weights)
     return keep_fixed(palette, opt.fixed)
 
 
@@ -587,7 +652,7 @@ def shared_palette(jobs: Sequence[Job], options: JobOptions) -> Palette:
     counted = []
     for job in jobs:
         try:
-            counted.append(count_colours(job))
+            counted.append(count_colours(job, weigh=options.weighs))
         except RunError:
             raise
         except (OSError, ValueError) as exc:

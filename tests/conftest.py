@@ -62,3 +62,8 @@ def docs_site(tmp_path_factory):
     from docs_build import build_site
 
     return build_site(tmp_path_factory.mktemp("site"))
+
+
+#: What ``kmeans-quant`` does by default, as keywords of ``quantize`` and
+#: ``recolor`` (images whose alpha is fitted with the colour are not dithered).
+CLI_DEFAULTS = {"mode": "perceptual", "dither": "floyd-steinberg"}

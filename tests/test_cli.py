@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_quadrants
+from conftest import CLI_DEFAULTS, make_quadrants
 from PIL import Image
 
 import kmeans_quant
@@ -63,16 +63,19 @@ def test_no_input_quantizes_the_sample_photo(tmp_path, monkeypatch, capsys):
 def test_output_is_quantize_and_seed_is_passed(work, capsys):
     img = read_image("a.png")
     assert main(["a.png", "-k", "3"]) == 0
-    np.testing.assert_array_equal(read_image("a_k3.png"), quantize(img, 3, rng=0))
+    np.testing.assert_array_equal(read_image("a_k3.png"), quantize(img, 3, rng=0, **CLI_DEFAULTS))
     assert main(["a.png", "-k", "3", "--seed", "5", "-o", "s5.png"]) == 0
-    np.testing.assert_array_equal(read_image("s5.png"), quantize(img, 3, rng=5))
+    np.testing.assert_array_equal(read_image("s5.png"), quantize(img, 3, rng=5, **CLI_DEFAULTS))
+    # --mode mse --dither none is the K-Means recipe of quantize's defaults.
+    assert main(["a.png", "-k", "3", "--mode", "mse", "--dither", "none", "-o", "m.png"]) == 0
+    np.testing.assert_array_equal(read_image("m.png"), quantize(img, 3, rng=0))
 
 
 def test_report_line_has_true_figures(work, capsys):
     img = read_image("a.png")
     assert main(["a.png", "-k", "4"]) == 0
     line = capsys.readouterr().out.strip()
-    q = quantize(img, 4)
+    q = quantize(img, 4, **CLI_DEFAULTS)
     mse = np.mean((q.astype(float) - img) ** 2)
     psnr = 10 * np.log10(255**2 / mse)
     assert line.startswith(f"a.png -> a_k4.png: {len(_colours(q))} colours, ")
@@ -119,7 +122,7 @@ def test_rgba_input_is_fitted_with_alpha(work, capsys):
     write_image(work / "t.png", rgba)
     assert main(["t.png", "-k", "3"]) == 0
     back = read_image("t_k3.png")
-    np.testing.assert_array_equal(back, quantize(rgba, 3, alpha="fit"))
+    np.testing.assert_array_equal(back, quantize(rgba, 3, alpha="fit", mode="perceptual"))
     assert len(np.unique(back.reshape(-1, 4), axis=0)) <= 3
 
 
@@ -186,7 +189,9 @@ def test_palette_in_maps_without_fitting(work, capsys):
     colors = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]], np.uint8)
     save_palette(colors, work / "bw.gpl")
     assert main(["a.png", "--palette-in", "bw.gpl"]) == 0
-    np.testing.assert_array_equal(read_image("a_bw.png"), recolor(read_image("a.png"), colors))
+    np.testing.assert_array_equal(
+        read_image("a_bw.png"), recolor(read_image("a.png"), colors, **CLI_DEFAULTS)
+    )
 
 
 def test_palette_in_colour_on_grey_image_gives_colour(work, capsys):
@@ -201,7 +206,9 @@ def test_palette_in_grey_on_grey_image_stays_grey(work, capsys):
     write_image(work / "g.png", grey)
     save_palette(np.array([[0], [128], [255]], np.uint8), work / "p.json")
     assert main(["g.png", "--palette-in", "p.json", "-o", "out.png"]) == 0
-    np.testing.assert_array_equal(read_image("out.png"), recolor(grey, [0, 128, 255]))
+    np.testing.assert_array_equal(
+        read_image("out.png"), recolor(grey, [0, 128, 255], **CLI_DEFAULTS)
+    )
 
 
 def test_palette_in_then_out_round_trips(work, capsys):
@@ -220,10 +227,9 @@ def test_shared_palette(work, capsys):
     assert _colours(a) | _colours(b) == {tuple(c) for c in pal.colors}
     assert len(pal) <= 4 and pal.counts.sum() == 24 * 30 + 16 * 16
     # one K-Means over every pixel of both images
-    stacked = np.concatenate([read_image("a.png").reshape(-1, 1, 3), other.reshape(-1, 1, 3)])
-    fitted = extract_palette(stacked, 4)
-    np.testing.assert_array_equal(a, recolor(read_image("a.png"), fitted))
-    np.testing.assert_array_equal(b, recolor(other, fitted))
+    fitted = extract_palette([read_image("a.png"), other], 4, mode="perceptual")
+    np.testing.assert_array_equal(a, recolor(read_image("a.png"), fitted, **CLI_DEFAULTS))
+    np.testing.assert_array_equal(b, recolor(other, fitted, **CLI_DEFAULTS))
 
 
 # ------------------------------------------------------------------ options passed to the image API
@@ -236,7 +242,8 @@ def test_options_reach_quantize(work, capsys, name):
     value = _OPTIONS[name]
     assert main(["a.png", "-k", "3", f"--{name}", value]) == 0, capsys.readouterr().err
     np.testing.assert_array_equal(
-        read_image("a_k3.png"), quantize(read_image("a.png"), 3, rng=0, **{name: value})
+        read_image("a_k3.png"),
+        quantize(read_image("a.png"), 3, rng=0, **{**CLI_DEFAULTS, name: value}),
     )
 
 
@@ -247,7 +254,7 @@ def test_options_reach_recolor(work, capsys, name):
     save_palette(colors, work / "p.json")
     assert main(["a.png", "--palette-in", "p.json", f"--{name}", value]) == 0
     np.testing.assert_array_equal(
-        read_image("a_p.png"), recolor(read_image("a.png"), colors, **{name: value})
+        read_image("a_p.png"), recolor(read_image("a.png"), colors, **{**CLI_DEFAULTS, name: value})
     )
 
 
@@ -409,7 +416,8 @@ def test_interrupt(work, capsys, monkeypatch):
     def stop(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(job, "quantize", stop)
+    for fit in ("quantize", "extract_palette"):  # the job calls one or the other
+        monkeypatch.setattr(job, fit, stop)
     assert main(["a.png"]) == 130
     assert capsys.readouterr().err.strip() == "kmeans-quant: interrupted"
     assert sorted(os.listdir(work)) == ["a.png"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_quadrants
+from conftest import CLI_DEFAULTS, make_quadrants
 from PIL import Image
 
 import kmeans_quant
@@ -158,7 +158,7 @@ def test_recursive_mirrors_the_tree_so_equal_names_do_not_clash(work, capsys):
     for sub in ("a", "b", "b/deeper"):
         np.testing.assert_array_equal(
             read_image(work / "small" / sub / "x_k3.png"),
-            quantize(read_image(work / "pics" / sub / "x.png"), 3),
+            quantize(read_image(work / "pics" / sub / "x.png"), 3, **CLI_DEFAULTS),
         )
     # Without --out-dir every output lands next to its input.
     assert main(["pics", "-r", "-k", "3"]) == 0
@@ -179,7 +179,7 @@ def test_fixed_colors_are_in_the_written_palette(work, capsys):
     assert (255, 255, 255) in entries and (0, 0, 0) in entries
     assert len(pal) <= 6
     img = read_image(work / "a.png")
-    want = quantize(img, 6, fixed=[[255, 255, 255], [0, 0, 0]])
+    want = quantize(img, 6, fixed=[[255, 255, 255], [0, 0, 0]], **CLI_DEFAULTS)
     assert np.array_equal(read_image(work / "a_k6.png"), want)
 
 
@@ -193,7 +193,7 @@ def test_dither_strength_reaches_the_library(work, capsys):
         main(["a.png", "-k", "3", "--dither", "floyd-steinberg", "--dither-strength", "0.5"]) == 0
     )
     img = read_image(work / "a.png")
-    want = quantize(img, 3, dither="floyd-steinberg", dither_strength=0.5)
+    want = quantize(img, 3, dither="floyd-steinberg", dither_strength=0.5, mode="perceptual")
     assert np.array_equal(read_image(work / "a_k3.png"), want)
 
 
@@ -224,7 +224,8 @@ def test_progress_by_stage_on_a_terminal(work, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stderr", term)
     assert main(["a.png", "-k", "2"]) == 0
     shown = term.getvalue()
-    assert "0/1 a.png: read" in shown and "0/1 a.png: fit + map" in shown
+    assert "0/1 a.png: read" in shown and "0/1 a.png: fit" in shown
+    assert "0/1 a.png: dither" in shown
     assert "0/1 a.png: write" in shown and shown.endswith("\r")
 
 
@@ -300,7 +301,7 @@ def test_stdin_to_stdout(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     img = np.asarray(Image.open(io.BytesIO(done.stdout)).convert("RGB"))
-    assert np.array_equal(img, quantize(read_image(src), 4))
+    assert np.array_equal(img, quantize(read_image(src), 4, **CLI_DEFAULTS))
     assert b"stdin -> stdout: 4 colours" in done.stderr
     assert os.listdir(tmp_path) == ["in.png"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_quadrants
+from conftest import CLI_DEFAULTS, make_quadrants
 from PIL import Image, ImageCms
 
 import kmeans_quant
@@ -142,7 +142,7 @@ def test_palette_in_maps_every_frame(work, capsys):
     assert _gif_info(work / "out.gif") == (3, [40, 0, 90], 0)
     sources = read_frames(work / "anim.gif").frames
     for frame, source in zip(read_frames(work / "out.gif").frames, sources, strict=True):
-        np.testing.assert_array_equal(frame, kmeans_quant.recolor(source, _P4))
+        np.testing.assert_array_equal(frame, kmeans_quant.recolor(source, _P4, **CLI_DEFAULTS))
 
 
 _P4 = np.array([[0, 0, 0], [255, 255, 255], [220, 40, 40], [40, 200, 60]], np.uint8)
@@ -202,7 +202,7 @@ def test_quality_and_fixed_colours_take_rgba_with_transparency(work, capsys, ext
     out = read_image(work / "out.png")
     # Alpha is kept as it is (it is fitted with the colour only without these
     # options); a PNG stores no colour under fully transparent pixels.
-    expected = kmeans_quant.quantize(soft, 8, alpha="keep", **keywords)
+    expected = kmeans_quant.quantize(soft, 8, alpha="keep", **keywords, **CLI_DEFAULTS)
     seen = soft[..., 3] > 0
     np.testing.assert_array_equal(out[..., 3], soft[..., 3])
     np.testing.assert_array_equal(out[seen], expected[seen])
@@ -320,7 +320,11 @@ def test_report_mse_is_in_8_bit_units_for_16_bit_files(work, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--dither-strength", "0.5"], "--dither-strength has no effect without --dither"),
+        (
+            ["--dither", "none", "--dither-strength", "0.5"],
+            "--dither-strength has no effect with --dither none",
+        ),
+        (["--space", "rgb"], "--space rgb needs --mode mse"),
         (["--palette-in", "p.json", "--fixed-colors", "#fff"], "--fixed-colors has no effect"),
         (["--palette-in", "p.json", "--per-frame-palette"], "--per-frame-palette has no effect"),
         (["--shared-palette", "--per-frame-palette"], "ask for opposite things"),
@@ -337,8 +341,10 @@ def test_meaningless_combinations_are_one_line(work, capsys, args, message):
 def test_dither_strength_with_dither_reaches_the_library(work, capsys):
     assert main(["a.png", "-k", "4", "--dither", "ordered", "--dither-strength", "0.5"]) == 0
     img = read_image(work / "a.png")
-    pal = kmeans_quant.extract_palette(img, 4)
-    expected = kmeans_quant.recolor(img, pal, dither="ordered", dither_strength=0.5)
+    pal = kmeans_quant.extract_palette(img, 4, mode="perceptual")
+    expected = kmeans_quant.recolor(
+        img, pal, dither="ordered", dither_strength=0.5, mode="perceptual"
+    )
     np.testing.assert_array_equal(read_image(work / "a_k4.png"), expected)
 
 
@@ -372,9 +378,15 @@ def test_animation_module_without_matplotlib_is_one_line(tmp_path):
 def test_quality_picks_the_fewest_colours_that_reach_it(work, capsys):
     photo = read_image(Path(kmeans_quant.__file__).parent / "data" / "chelsea.png")[::2, ::2]
     write_image(work / "photo.png", photo)
-    assert main(["photo.png", "--quality", "0-70", "-o", "out.png"]) == 0
+    recipe = ["--mode", "mse", "--dither", "none"]  # quality judged on the plain mapping
+    assert main(["photo.png", "--quality", "0-70", "-o", "out.png", *recipe]) == 0
     k = int(re.search(r": (\d+) colours", capsys.readouterr().out).group(1))
     target = quality_to_mse(70)
     assert mse(photo, quantize(photo, k)) <= target  # k colours reach quality 70
     assert mse(photo, quantize(photo, k - 1)) > target  # one fewer does not
     np.testing.assert_array_equal(read_image(work / "out.png"), quantize(photo, k))
+    # By default the search runs on the perceptual palettes, then dithers.
+    assert main(["photo.png", "--quality", "0-70", "-o", "default.png"]) == 0
+    np.testing.assert_array_equal(
+        read_image(work / "default.png"), quantize(photo, quality=(0, 70), **CLI_DEFAULTS)
+    )

@@ -23,12 +23,10 @@ from kmeans_quant import extract_palette, naive, recolor
 from kmeans_quant.dither._candidates import nearest_sets
 from kmeans_quant.dither._error_diffusion import CARRY, floyd_steinberg
 from kmeans_quant.dither._ordered import (
-    GRID_MIN_COLORS,
     MAX_GOALS,
     MIN_GOALS,
     bayer_matrix,
     goal_budget,
-    grid_mixing_plans,
     mixing_plans,
 )
 from kmeans_quant.metrics import block_mean_error
@@ -285,13 +283,16 @@ def test_mixing_plans_by_hand():
     np.testing.assert_array_equal(plans, [[0] * 4 + [1] * 4, [0] * 6 + [1] * 2, [0] * 8, [1] * 8])
 
 
-def test_mixing_plans_mix_three_colours_exactly():
+def test_mixing_plans_mix_three_colours():
     pal = np.array([[0.0, 0, 0], [256, 0, 0], [0, 256, 0]])
     goals = np.array([[64.0, 64, 0], [32, 96, 0], [100, 100, 100]])
     counts = np.array([np.bincount(p, minlength=3) for p in mixing_plans(goals, pal, 64)])
-    # Quarter red, quarter green; an eighth red, three eighths green; and
-    # (100, 100, 100), off the palette's plane, mixed as its shadow (100, 100, 0).
-    np.testing.assert_array_equal(counts, [[32, 16, 16], [32, 8, 24], [14, 25, 25]])
+    # Quarter red, quarter green (16 each); an eighth red, three eighths green
+    # (8, 24); and (100, 100, 100), off the palette's plane, mixed about as
+    # its shadow (100, 100, 0). The error fades by 0.8 a step, so a mix
+    # lands within a step or two of the exact one, not on it.
+    np.testing.assert_allclose(counts[:, 1:], [[16, 16], [8, 24], [25, 25]], atol=2)
+    assert (counts.sum(axis=1) == 64).all()
 
 
 def test_mixing_plans_are_sorted_by_brightness():
@@ -329,8 +330,11 @@ def test_ordered_grey_ramp_in_proportion(size):
     img = np.broadcast_to(levels[:, None, None], (levels.size, 64, 1))
     img = np.repeat(img, 16, axis=0)  # 16 rows per level: whole tiles
     white = ordered(img, BLACK_WHITE_GREY, size=size).reshape(levels.size, -1).mean(axis=1)
-    assert np.all(np.abs(white - levels / 255) <= 0.5 / size**2 + 1e-12)
+    # Within a plan step, or 0.06 where the fading error leaves a level
+    # near one end as that end (15 is drawn all black, no white dot).
+    assert np.all(np.abs(white - levels / 255) <= max(1 / size**2, 0.06) + 1e-12)
     assert np.all(np.diff(white) >= 0)
+    assert white[1] == 0 and white[-2] == 1
 
 
 @pytest.mark.parametrize(("kernel", "tol"), [(ordered, 1 / 64), (fs, 1 / 32)])
@@ -350,60 +354,39 @@ def test_ordered_single_colour_palette():
 
 
 # --------------------------------------------------------------------------
-# Ordered dithering: plans by grid look-ups (palettes of GRID_MIN_COLORS or more)
+# Ordered dithering: plans among each goal's candidates
 # --------------------------------------------------------------------------
 
 # 6 x 6 x 6 colours 50 apart: a goal inside lies in a cube of 8 of them.
 LATTICE = np.stack(np.meshgrid(*[np.arange(0.0, 251, 50)] * 3, indexing="ij"), -1).reshape(-1, 3)
 
 
-def test_grid_plans_mix_to_the_goal_as_the_full_search_does():
-    goals = np.random.default_rng(11).uniform(0, 250, (2000, 3))
-    exact, grid = mixing_plans(goals, LATTICE, 64), grid_mixing_plans(goals, LATTICE, 64)
-    assert not np.array_equal(exact, grid)  # the look-ups do pick other colours
-    # The plan's mean misses the goal by the final error / 64, and the
-    # error stays within a lattice cube (half-diagonal 25 sqrt(3)): at most
-    # 0.68 per channel, where nearest-colour mapping misses by up to 25.
-    for plans in (exact, grid):
-        assert np.abs(LATTICE[plans].mean(axis=1) - goals).max() < 25 * np.sqrt(3) / 64
-    # And the plan's colours stay as close to the goal.
-    spread = [np.linalg.norm(LATTICE[p] - goals[:, None], axis=2).mean() for p in (exact, grid)]
-    assert spread[1] < 1.02 * spread[0]
+def test_plans_take_only_the_candidates_of_their_goal():
+    goals = np.random.default_rng(11).uniform(-100, 350, (2000, 3))  # some far outside
+    plans = mixing_plans(goals, LATTICE, 64)
+    sets = nearest_sets(goals, LATTICE)
+    assert all(set(p) <= set(s) for p, s in zip(plans.tolist(), sets.tolist(), strict=True))
 
 
-def test_grid_plans_search_the_whole_palette_off_the_grid():
-    # Goals far outside the palette's box: every target is off both grids.
-    goals = np.array([[2000.0, -1500, 900], [-800, 300, 300], [125, 125, 900]])
-    np.testing.assert_array_equal(
-        grid_mixing_plans(goals, LATTICE, 64), mixing_plans(goals, LATTICE, 64)
-    )
+def test_plans_mix_towards_the_goal():
+    # Inside the lattice the plan's mean is much nearer the goal than the
+    # nearest lattice colour (up to 25 sqrt(3) = 43 away).
+    goals = np.random.default_rng(12).uniform(0, 250, (2000, 3))
+    mean = LATTICE[mixing_plans(goals, LATTICE, 64)].mean(axis=1)
+    nearest = LATTICE[nearest_sets(goals, LATTICE, 1)[:, 0]]
+    off = np.linalg.norm(mean - goals, axis=1)
+    assert off.mean() < 0.5 * np.linalg.norm(nearest - goals, axis=1).mean()
 
 
-def test_grid_plans_keep_a_palette_colour_whole():
-    rng = np.random.default_rng(12)
+def test_plans_keep_a_palette_colour_whole():
+    rng = np.random.default_rng(13)
     pal = rng.integers(0, 256, (100, 3)).astype(np.float64)
-    pal[1] = pal[0] + [1, 0, 0]  # a near twin: a cell centre may be nearer it
+    pal[1] = pal[0] + [1, 0, 0]  # a near twin
     np.testing.assert_array_equal(
-        grid_mixing_plans(pal, pal, 64), np.repeat(np.arange(100)[:, None], 64, 1)
+        mixing_plans(pal, pal, 64), np.repeat(np.arange(100)[:, None], 64, 1)
     )
     img = np.broadcast_to(pal[1], (9, 11, 3))
     np.testing.assert_array_equal(ordered(img, pal), np.full((9, 11), 1))
-
-
-def test_ordered_makes_plans_on_the_grid_for_large_palettes(monkeypatch):
-    calls = []
-    original = kernels.grid_mixing_plans
-
-    def spy(goals, palette, n_plan):
-        calls.append(palette.shape[0])
-        return original(goals, palette, n_plan)
-
-    monkeypatch.setattr(kernels, "grid_mixing_plans", spy)
-    img = np.random.default_rng(13).uniform(0, 250, (24, 40, 3))
-    for m in (GRID_MIN_COLORS - 1, GRID_MIN_COLORS):
-        labels = ordered(img, LATTICE[:m])
-        assert labels.min() >= 0 and labels.max() < m
-    assert calls == [GRID_MIN_COLORS]
 
 
 # --------------------------------------------------------------------------
@@ -438,10 +421,10 @@ def test_plan_goals_pool_colours_on_a_grid_when_many(scale):
 
 
 def test_goal_budget_scales_with_pixels_and_shrinks_with_the_palette():
-    assert goal_budget(4 * 10**6, 16) == 4 * 10**6 // 64
-    assert goal_budget(4 * 10**6, 32) < goal_budget(4 * 10**6, 16)
-    # From GRID_MIN_COLORS colours on, a plan step is a grid look-up.
-    assert goal_budget(4 * 10**6, 256) == goal_budget(4 * 10**6, GRID_MIN_COLORS)
+    assert goal_budget(4 * 10**6, 16) == 4 * 10**6 // 52
+    assert goal_budget(4 * 10**6, 2) > goal_budget(4 * 10**6, 16)
+    # A plan step chooses among 4 candidates, whatever the palette's size.
+    assert goal_budget(4 * 10**6, 256) == goal_budget(4 * 10**6, 16)
     assert goal_budget(8 * 10**6, 16) > goal_budget(4 * 10**6, 16)
     assert goal_budget(100, 256) == MIN_GOALS  # small images keep their plans
     assert goal_budget(10**9, 2) == MAX_GOALS
@@ -558,12 +541,14 @@ def chelsea_palette(request, chelsea):
 
 @pytest.mark.parametrize("method", ["floyd-steinberg", "ordered"])
 def test_dithering_lowers_local_mean_colour_error_on_chelsea(chelsea, chelsea_palette, method):
-    """Over the whole photo, 8x8 block means get at least 20% closer to the
-    original's than with nearest-colour mapping (docs/internals.md has the
-    measured figures)."""
+    """Over the whole photo, 8x8 block means get at least 15% closer to the
+    original's than with nearest-colour mapping (18-24% measured at k = 8
+    and 16). Both dithers fade their error (CARRY) and keep to each colour's
+    candidates, which SSIMULACRA2 rewards and this measure, blind to the
+    noise a dither adds, does not; docs/internals.md has the figures."""
     plain = block_mean_error(recolor(chelsea, chelsea_palette), chelsea)
     dithered = recolor(chelsea, chelsea_palette, dither=method)
-    assert block_mean_error(dithered, chelsea) <= 0.8 * plain
+    assert block_mean_error(dithered, chelsea) <= 0.85 * plain
     # And the helper agrees with this file's block means.
     assert block_mean_error(dithered, chelsea) == pytest.approx(
         ((tile_means(dithered) - tile_means(chelsea)) ** 2).sum(axis=1).mean()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CLI_DEFAULTS
 from PIL import Image, ImageCms, ImageDraw, ImageOps
 
 import kmeans_quant
@@ -406,7 +407,7 @@ def test_16_bit_tiff_keeps_16_bits(work):
     assert main(["in.tif", "-k", "8", "-o", "out.tif"]) == 0
     back = read_image("out.tif")
     assert back.dtype == np.uint16
-    np.testing.assert_array_equal(back, quantize(img, 8))
+    np.testing.assert_array_equal(back, quantize(img, 8, **CLI_DEFAULTS))
 
 
 def test_16_bit_colour_png_is_said_to_be_read_as_8_bit(work, capsys):

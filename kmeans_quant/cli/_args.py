@@ -7,13 +7,13 @@ import enum
 from typing import NoReturn
 
 from .. import __version__
-from .._validation import DITHERS, METHODS, SPACES
+from .._validation import DITHERS, METHODS, MODES, SPACES
 from ..job import DEFAULT_K, PROG, QUALITY_K, JobOptions
 
 #: The photo the command quantizes when given no input.
 SAMPLE = "chelsea.png"
 #: The choices of the string options, as the image API has them.
-CHOICES = {"dither": DITHERS, "space": SPACES, "method": METHODS}
+CHOICES = {"mode": MODES, "dither": DITHERS, "space": SPACES, "method": METHODS}
 #: The options' defaults: those of the job's options record, in one place.
 DEFAULTS = JobOptions()
 #: Output suffixes --ext accepts (the name ends in one of them).
@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         type=_strength,
         default=None,
-        help=f"share of the dithering, 0..1 (default {DEFAULTS.dither_strength:g}; needs --dither)",
+        help=f"share of the dithering, 0..1 (default {DEFAULTS.dither_strength:g})",
     )
     p.add_argument(
         "--optimize",
@@ -192,9 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--seed", type=_seed, default=DEFAULTS.seed, help=f"random seed (default {DEFAULTS.seed})"
     )
+    helps = {
+        "mode": f"default {DEFAULTS.mode}: K-Means in Oklab on pixels weighed by where an "
+        "error would show, the best-looking file for its size; mse: the K-Means recipe, "
+        "lowest mean squared error",
+        "dither": "default floyd-steinberg (none for images with transparency, whose "
+        "alpha is fitted with the colour)",
+        "space": "default: the mode's (oklab for perceptual, rgb for mse)",
+        "method": f"default {DEFAULTS.method}",
+    }
     for name, choices in CHOICES.items():
         default = getattr(DEFAULTS, name)
-        p.add_argument(f"--{name}", choices=choices, default=default, help=f"default {default}")
+        p.add_argument(f"--{name}", choices=choices, default=default, help=helps[name])
     p.add_argument(
         "--palette-out", metavar="FILE", help="also write the palette (.json, .gpl or .png swatch)"
     )

@@ -97,8 +97,10 @@ def _refuse_meaningless(args: argparse.Namespace) -> None:
         raise UsageError("--per-frame-palette and --shared-palette ask for opposite things")
     if args.output and len(args.inputs) > 1:
         raise UsageError(f"-o/--output takes one input, got {len(args.inputs)}; use --out-dir")
+    if args.mode == "perceptual" and args.space == "rgb":
+        raise UsageError("--space rgb needs --mode mse (the perceptual mode fits in Oklab)")
     if args.dither_strength is not None and args.dither == "none":
-        raise UsageError("--dither-strength has no effect without --dither")
+        raise UsageError("--dither-strength has no effect with --dither none")
     if args.quality is not None:
         for flag, on in (
             ("--palette-in", args.palette_in),
@@ -137,6 +139,7 @@ def _job_options(args: argparse.Namespace) -> JobOptions:
     return JobOptions(
         k=k,
         seed=args.seed,
+        mode=args.mode,
         method=args.method,
         space=args.space,
         dither=args.dither,

@@ -18,7 +18,8 @@ from typing import Any, TextIO
 import dask
 import numpy as np
 
-from .._validation import DITHERS, METHODS, SPACES, check_choice, check_k, check_rng
+from .._fit.pipeline import resolve_mode
+from .._validation import DITHERS, METHODS, MODES, SPACES, check_choice, check_k, check_rng
 from ..job import (
     Counted,
     Job,
@@ -174,11 +175,11 @@ def _current_client(client: Any) -> Any:
 # --------------------------------------------------------------------------
 
 
-def _count(job: Job) -> Counted | RunError:
-    """A file's colour counts, or the error reading it met (as a value, so
-    no task fails and no worker logs a traceback)."""
+def _count(job: Job, weigh: bool) -> Counted | RunError:
+    """A file's colour counts (and importance, with ``weigh``), or the error
+    reading it met (as a value, so no task fails and no worker logs a traceback)."""
     try:
-        return count_colours(job)
+        return count_colours(job, weigh)
     except RunError as exc:
         return exc
     except (OSError, ValueError, TypeError) as exc:
@@ -213,7 +214,7 @@ def fit_shared(jobs: Sequence[Job], options: JobOptions, client: Any = None) -> 
 
 def _fit_shared(jobs: Sequence[Job], options: JobOptions, client: Any) -> Palette:
     count = dask.delayed(_count, pure=True)
-    futures = client.compute([count(j) for j in jobs])
+    futures = client.compute([count(j, options.weighs) for j in jobs])
     try:
         kinds = client.gather(client.map(_kind, futures, pure=False))
         for k in kinds:
@@ -329,9 +330,10 @@ def quantize_files(
     shared_palette: bool = True,
     client: Any = None,
     rng: Any = 0,
+    mode: str = "perceptual",
     method: str = "kmeans",
-    space: str = "rgb",
-    dither: str = "none",
+    space: str | None = None,
+    dither: str | None = None,
     force: bool = False,
 ) -> list[Path]:
     r"""Quantize image files on a cluster, as ``kmeans-quant --out-dir`` does.
@@ -362,9 +364,11 @@ def quantize_files(
         ``distributed.Client`` if there is one, else local threads).
     rng : int or numpy.random.Generator, default 0
         Seed, as ``--seed``; a Generator gives one seed for the run.
-    method, space, dither : str
-        As the command's options; ``dither='floyd-steinberg'`` is fine here,
-        every file being recoloured whole.
+    mode, method, space, dither : str
+        As the command's options, with its defaults (``space=None``: the
+        mode's; ``dither=None``: Floyd-Steinberg except where alpha is
+        fitted); Floyd-Steinberg is fine here, every file being recoloured
+        whole.
     force : bool, default False
         Replace existing outputs.
 
@@ -410,12 +414,14 @@ def quantize_files(
     options = JobOptions(
         k=k,
         seed=int(seed),
+        mode=check_choice(mode, "mode", MODES),
         method=check_choice(method, "method", METHODS),
-        space=check_choice(space, "space", SPACES),
-        dither=check_choice(dither, "dither", DITHERS),
+        space=None if space is None else check_choice(space, "space", SPACES),
+        dither=None if dither is None else check_choice(dither, "dither", DITHERS),
         force=bool(force),
         report=False,
     )
+    resolve_mode(options.mode, options.space, None)  # a space the mode does not take
     sources = [Path(p) for p in paths]
     for s in sources:
         if not s.is_file():

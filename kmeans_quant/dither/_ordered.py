@@ -9,10 +9,12 @@ area thus shows its whole plan in every :math:`n \times n` tile. Plans are
 made once per distinct colour, all colours advancing together; above
 :func:`goal_budget` distinct colours (a number proportional to the pixels
 over the cost of a plan step), colours are pooled on a grid first
-(:func:`plan_goals`). For palettes of :data:`GRID_MIN_COLORS` colours or
-more, a plan step looks its colour up on a grid of cells
-(:func:`grid_mixing_plans`) instead of searching the whole palette. How the
-plan length and the other choices were made is in ``docs/internals.md``.
+(:func:`plan_goals`). A plan mixes only the colour's candidates, the
+palette colours nearest to it (:func:`~kmeans_quant.dither._candidates.nearest_sets`),
+and its error fades (:data:`~kmeans_quant.dither._error_diffusion.CARRY`), so
+the pattern's contrast follows the palette's spacing where the colour is:
+a plan never reaches for a far colour. How the plan length and the other
+choices were made is in ``docs/internals.md``.
 
 References
 ----------
@@ -22,43 +24,32 @@ https://bisqwit.iki.fi/story/howto/dither/jy/ (Knoll's algorithm).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 from numpy.typing import NDArray
 
 from ..color_table import grid_cells, pool
-from ..engine._steps import label_points
+from ._candidates import CANDIDATES, nearest_sets
+from ._error_diffusion import CARRY
 
 __all__ = [
     "bayer_matrix",
     "goal_budget",
     "plan_goals",
     "mixing_plans",
-    "grid_mixing_plans",
     "ordered",
     "MAX_GOALS",
     "MIN_GOALS",
-    "GRID_MIN_COLORS",
-    "GRID_CELLS",
 ]
 
 #: Most mixing plans made for one image; more distinct colours are pooled.
 MAX_GOALS = 1 << 17
 #: Fewest mixing plans the pixel budget of :func:`goal_budget` goes down to.
 MIN_GOALS = 1 << 14
-#: Palettes of at least this many colours make their plans on a grid of cells.
-GRID_MIN_COLORS = 64
-#: Cells of each grid of :func:`grid_mixing_plans` (within a row of cells per axis).
-GRID_CELLS = 1 << 16
-# How far the grids of grid_mixing_plans reach beyond the palette's box on
-# every side, as shares of its widest extent: a fine grid near the palette,
-# a coarse one for the targets of goals outside its hull, which run away.
-_GRID_MARGINS = (0.1, 1.0)
+# Goals per block of the plan steps: a block's (goals, candidates) scratch
+# stays in cache.
+_PLAN_BLOCK = 1 << 13
 # Pixels per band when reading labels out of the plans.
 _LABEL_BAND = 1 << 20
-# Goals per block of the grid plan steps.
-_GRID_BLOCK = 1 << 14
 
 
 def bayer_matrix(size: int) -> NDArray[np.intp]:
@@ -96,8 +87,7 @@ def goal_budget(pixels: int, n_colors: int, max_goals: int = MAX_GOALS) -> int:
     r"""How many mixing plans to make for ``pixels`` pixels and a palette of ``n_colors``.
 
     A plan step costs about :math:`48 + m'` units, with :math:`m' = \min(m,
-    64)` for a palette of :math:`m` colours: a search of the whole palette
-    below :data:`GRID_MIN_COLORS` colours, a grid look-up from there on.
+    4)` the colour's candidates among a palette of :math:`m` colours.
     Making plans for
 
     .. math:: \min\Bigl(\texttt{max\_goals},\ \max\bigl(2^{14},\
@@ -109,10 +99,10 @@ def goal_budget(pixels: int, n_colors: int, max_goals: int = MAX_GOALS) -> int:
     Examples
     --------
     >>> from kmeans_quant.dither._ordered import goal_budget
-    >>> goal_budget(12_000_000, 16), goal_budget(12_000_000, 256), goal_budget(1000, 16)
-    (131072, 107142, 16384)
+    >>> goal_budget(12_000_000, 16), goal_budget(4_000_000, 256), goal_budget(1000, 16)
+    (131072, 76923, 16384)
     """
-    step_cost = 48 + min(n_colors, GRID_MIN_COLORS)
+    step_cost = 48 + min(n_colors, CANDIDATES)
     return min(max_goals, max(MIN_GOALS, pixels // step_cost))
 
 
@@ -179,30 +169,28 @@ def plan_goals(
 
 
 def mixing_plans(goals: NDArray, palette: NDArray, n_plan: int) -> NDArray:
-    r"""Knoll's mixing plan of ``n_plan`` palette colours for every goal colour.
+    r"""Knoll's mixing plan of ``n_plan`` palette colours for each goal, among its candidates.
 
-    For a goal :math:`g`, with accumulated error :math:`\epsilon_0 = 0`,
+    For a goal :math:`g` with candidates :math:`C(g)` (the
+    :data:`~kmeans_quant.dither._candidates.CANDIDATES` palette colours
+    nearest to it) and accumulated error :math:`\epsilon_0 = 0`,
 
-    .. math:: j_i = \arg\min_j \lVert g + \epsilon_i - p_j \rVert^2, \qquad
-              \epsilon_{i+1} = \epsilon_i + g - p_{j_i},
+    .. math:: j_i = \arg\min_{j \in C(g)} \lVert g + \epsilon_i - p_j \rVert^2, \qquad
+              \epsilon_{i+1} = \gamma\,\epsilon_i + g - p_{j_i},
               \qquad i = 0, \dots, N - 1,
 
-    so :math:`\sum_i p_{j_i} = N g - \epsilon_N`: error diffusion along the
-    plan, whose mean misses :math:`g` by :math:`\epsilon_N / N`. For a goal
-    inside the palette's hull :math:`\epsilon` stays about a palette step,
-    so the plan is within a step divided by :math:`N` of the goal. For a
-    goal outside, :math:`\epsilon` grows along the direction the palette
-    cannot follow and the plan leans on the colours farthest that way,
-    which moves its mean from the nearest palette colour towards the
-    goal's side of the hull. Plans are sorted by palette colour brightness
-    (sum of channels, ties by index), as Knoll does, so that a Bayer matrix
-    spreads each colour of the plan evenly over the tile.
+    with :math:`\gamma` = :data:`~kmeans_quant.dither._error_diffusion.CARRY`:
+    error diffusion along the plan. For a goal among its candidates the
+    plan's mean approaches :math:`g`; for a goal no mix of its candidates
+    reaches, :math:`\gamma < 1` keeps the error bounded, and the plan stays
+    with the colours around the goal instead of reaching for the far side
+    of the palette, which would show as a high-contrast pattern. Plans are
+    sorted by palette colour brightness (sum of channels, ties by index),
+    as Knoll does, so that a Bayer matrix spreads each colour of the plan
+    evenly over the tile.
 
-    All goals advance together, one step at a time; the squared distance
-    is computed as :math:`\lVert p_j\rVert^2 - 2\,t\cdot p_j` (the goal's
-    own :math:`\lVert t\rVert^2` does not change the arg-min) by one matrix
-    product with :math:`t` extended by a 1, exact for whole-number colours,
-    and ties go to the lowest index.
+    All goals advance together, one step at a time; the squared distances
+    to the candidates are summed in channel order, ties to the lowest index.
 
     Parameters
     ----------
@@ -245,150 +233,35 @@ def _by_brightness(plans: NDArray, pal: NDArray) -> NDArray:
 
 
 def _knoll_steps(g: NDArray, pal: NDArray, n_plan: int) -> NDArray:
-    """Unsorted plans, shape ``(n_plan, g)``, each step a search of the whole palette."""
+    """Unsorted plans, shape ``(n_plan, g)``, each step a choice among the goal's candidates."""
     n, c = g.shape
-    m = pal.shape[0]
-    # Distances (b, m) come out of one product, and each row's first
-    # minimum is one contiguous argmin; goals and errors stay channel-first.
-    coef_t = np.vstack([-2.0 * pal.T, np.einsum("ij,ij->i", pal, pal)[None]])  # (c+1, m)
-    pal_t = np.ascontiguousarray(pal.T)
-    plans = np.empty((n_plan, n), dtype=np.min_scalar_type(m - 1))
-    block = min(max(256, (1 << 14) // m), 1024)
-    dist = np.empty((min(n, block), m))
-    for s0 in range(0, n, block):
-        gb = np.ascontiguousarray(g[s0 : s0 + block].T)  # (c, b)
-        b = gb.shape[1]
-        t = np.ones((c + 1, b))  # goal + accumulated error, then a row of 1
-        target = t[:c]
-        target[:] = gb
-        d = dist[:b]
-        for i in range(n_plan):
-            np.matmul(t.T, coef_t, out=d)
-            j = d.argmin(axis=1)
-            plans[i, s0 : s0 + b] = j
-            target += gb
-            target -= np.take(pal_t, j, axis=1)
-    return plans
-
-
-def grid_mixing_plans(
-    goals: NDArray, palette: NDArray, n_plan: int, n_cells: int = GRID_CELLS
-) -> NDArray:
-    r"""Mixing plans as :func:`mixing_plans` makes them, each step a grid look-up.
-
-    The first step searches the whole palette (a goal that is a palette
-    colour leaves no error and keeps that colour as its whole plan). For
-    the others, two grids of about ``n_cells`` equal cubic cells cover the
-    palette's bounding box widened on every side by a tenth of its widest
-    extent (fine cells), and by the whole of it (coarse cells); every cell
-    notes the palette colour nearest its centre (one nearest-colour search
-    over the cell centres). A step takes the colour of the cell its target
-    :math:`g + \epsilon_i` falls in, in the fine grid if it lies there, else
-    in the coarse one: the nearest colour, or one at most the cell's
-    half-diagonal farther, whose error the next steps carry on as before.
-    A target off both grids (the error of a goal outside the palette's
-    hull keeps growing) is searched over the whole palette, as in
-    :func:`mixing_plans`. The O(m) search of a step becomes O(1) for the
-    targets on a grid.
-
-    Parameters
-    ----------
-    goals, palette, n_plan
-        As for :func:`mixing_plans`.
-    n_cells : int, default GRID_CELLS
-        Cells of each grid: the cell side is the ``c``-th root of the
-        widened box's volume over ``n_cells``.
-
-    Returns
-    -------
-    ndarray of unsigned int, shape (g, n_plan)
-        The plans, as from :func:`mixing_plans`.
-
-    Examples
-    --------
-    A grey of 50 between black and 200 is a quarter 200, as with the full
-    search:
-
-    >>> import numpy as np
-    >>> from kmeans_quant.dither._ordered import grid_mixing_plans
-    >>> grid_mixing_plans(np.array([[50.0]]), np.array([[0.0], [200.0]]), 8)
-    array([[0, 0, 0, 0, 0, 0, 1, 1]], dtype=uint8)
-    """
-    g = np.asarray(goals, dtype=np.float64)
-    pal = np.asarray(palette, dtype=np.float64)
-    n = g.shape[0]
-    grids = [_NearestGrid.around(pal, margin, n_cells) for margin in _GRID_MARGINS]
-    pal_t = np.ascontiguousarray(pal.T)
+    sets = nearest_sets(g, pal)  # (n, m') indices, ascending
+    m = sets.shape[1]
     plans = np.empty((n_plan, n), dtype=np.min_scalar_type(pal.shape[0] - 1))
-    # The first step searches the whole palette; a goal that is a palette
-    # colour leaves no error, so that colour is its whole plan.
-    plans[0] = label_points(g, pal)
-    own = (pal[plans[0]] == g).all(axis=1)
-    for s0 in range(0, n, _GRID_BLOCK):
-        gb = np.ascontiguousarray(g[s0 : s0 + _GRID_BLOCK].T)  # (c, b)
-        target = 2 * gb - np.take(pal_t, plans[0, s0 : s0 + gb.shape[1]], axis=1)
-        for i in range(1, n_plan):
-            j = plans[i, s0 : s0 + gb.shape[1]]
-            # Each grid takes the targets the finer one left; the rest are
-            # searched over the whole palette.
-            todo: NDArray | None = None
-            for grid in grids:
-                todo = grid.look_up(target, j, todo)
-                if todo.size == 0:
-                    break
-            else:
-                j[todo] = label_points(target[:, todo].T, pal)
-            target += gb
-            target -= np.take(pal_t, j, axis=1)
-    plans[:, own] = plans[0, own]
-    return _by_brightness(plans, pal)
-
-
-class _NearestGrid(NamedTuple):
-    """Cubic cells over a box, each noting the palette colour nearest its centre."""
-
-    scale: float  # 1 / cell side
-    shift: NDArray  # (c, 1): a target t is in cell floor(t * scale + shift)
-    levels: tuple[int, ...]  # cells per channel
-    bound: NDArray  # (c, 1): the levels as unsigned integers
-    nearest: NDArray  # palette index per cell, raster order
-
-    @classmethod
-    def around(cls, pal: NDArray, margin: float, n_cells: int) -> _NearestGrid:
-        """About ``n_cells`` cells over the palette's box widened by ``margin`` x its width."""
-        c = pal.shape[1]
-        lo, hi = pal.min(axis=0), pal.max(axis=0)
-        widest = float((hi - lo).max())
-        lo, hi = lo - margin * widest, hi + margin * widest
-        # Cubes of the box's volume over n_cells: narrow channels (a and b
-        # of Oklab) get fewer cells, not coarser ones.
-        volume = float(np.prod(hi - lo))
-        side = max((volume / n_cells) ** (1 / c), np.finfo(np.float64).tiny)
-        levels = tuple(int(v) for v in np.floor((hi - lo) / side) + 1)
-        axes = [lo[ch] + side * np.arange(levels[ch]) for ch in range(c)]
-        centres = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, c)
-        nearest = label_points(centres, pal).astype(np.min_scalar_type(pal.shape[0] - 1))
-        # Cell i is centred on lo + i * side, so t is nearest the centre of
-        # cell floor((t - lo) / side + 1/2).
-        bound = np.array(levels, dtype=np.uintp)[:, None]
-        return cls(1.0 / side, (0.5 - lo / side)[:, None], levels, bound, nearest)
-
-    def look_up(self, target: NDArray, out: NDArray, todo: NDArray | None) -> NDArray:
-        """Fill ``out`` at the ``todo`` columns of ``target`` (all if None); return
-        the columns whose target lies off the grid (their entry is a border cell's)."""
-        t = target if todo is None else target[:, todo]
-        q = t * self.scale
-        q += self.shift
-        cells = q.astype(np.intp)
-        # Negative cells wrap to huge unsigned values, so one comparison
-        # finds the targets off either side.
-        off = (cells.view(np.uintp) >= self.bound).any(axis=0)
-        index = np.ravel_multi_index(cells, self.levels, mode="clip")
-        if todo is None:
-            np.take(self.nearest, index, out=out)
-            return np.flatnonzero(off)
-        out[todo] = self.nearest[index]
-        return todo[off]
+    pal_t = np.ascontiguousarray(pal.T)
+    rows = np.arange(n)
+    for s0 in range(0, n, _PLAN_BLOCK):
+        s1 = min(n, s0 + _PLAN_BLOCK)
+        block = sets[s0:s1]
+        cand = np.take(pal_t, block, axis=1)  # (c, b, m'): channel-first
+        goal = np.ascontiguousarray(g[s0:s1].T)  # (c, b)
+        err = np.zeros_like(goal)
+        dist = np.empty((s1 - s0, m))
+        diff = np.empty((s1 - s0, m))
+        for i in range(n_plan):
+            target = goal + err
+            for ch in range(c):
+                np.subtract(target[ch, :, None], cand[ch], out=diff)
+                if ch == 0:
+                    np.multiply(diff, diff, out=dist)
+                else:
+                    dist += np.multiply(diff, diff, out=diff)
+            j = block[rows[: s1 - s0], dist.argmin(axis=1)]  # first minimum: lowest index
+            plans[i, s0:s1] = j
+            err *= CARRY
+            err += goal
+            err -= np.take(pal_t, j, axis=1)
+    return plans
 
 
 def ordered(
@@ -455,8 +328,7 @@ def ordered(
     goals, goal_of_color = plan_goals(colors, counts, budget)
     bayer = bayer_matrix(size)
     n = bayer.shape[0]
-    make_plans = grid_mixing_plans if palette.shape[0] >= GRID_MIN_COLORS else mixing_plans
-    plans = make_plans(goals, palette, n * n).ravel()
+    plans = mixing_plans(goals, palette, n * n).ravel()
     # Where each colour's plan starts in the flat plans.
     offset = np.int32 if plans.size < 2**31 else np.intp
     start = np.arange(goals.shape[0], dtype=offset) * offset(n * n)
