@@ -95,6 +95,36 @@ def dithering(sizes: tuple[float, ...], ks: tuple[int, ...], repeats: int) -> li
     return rows
 
 
+def dither_k(mp: float, ks: tuple[int, ...], repeats: int, *, fs: bool) -> list[dict]:
+    """Plain recolor, ordered dithering and (with ``fs``) Floyd-Steinberg beside
+    Pillow's, at every k of ``ks`` on one image; the methods interleaved."""
+    from kmeans_quant import extract_palette, recolor
+
+    img = photo(mp)
+    rows = []
+    for k in ks:
+        pal = extract_palette(img, k)
+        calls = {
+            "plain": partial(recolor, img, pal),
+            "ordered": partial(recolor, img, pal, dither="ordered"),
+        }
+        if fs:
+            calls["fs"] = partial(recolor, img, pal, dither="floyd-steinberg")
+            calls["pillow_fs"] = partial(pillow_fs, img, pal.colors)
+        best = dict.fromkeys(calls, float("inf"))
+        for _ in range(repeats):
+            for name, call in calls.items():
+                best[name] = min(best[name], best_time(call, 1)[0])
+        rows.append({"megapixels": mp, "k": k, **best})
+        fs_note = f" fs/Pillow={best['fs'] / best['pillow_fs']:.1f}" if fs else ""
+        print(
+            f"{mp:5.1f} MP k={k:3d} ordered/plain={best['ordered'] / best['plain']:.2f}{fs_note}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return rows
+
+
 def thin(n: int, k: int) -> dict:
     """Floyd-Steinberg seconds per pixel: 1 x n, n x 1 and a square of n pixels."""
     from kmeans_quant import extract_palette, recolor
@@ -166,22 +196,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--only",
+        choices=("dithering", "dither_k", "thin", "memory", "stages"),
+        action="append",
+        help="run only these measures (default: all)",
+    )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     if args.quick:
-        result = {
-            "dithering": dithering((0.05,), (16,), 1),
-            "thin": [thin(2500, 16)],
-            "memory": memory((0.05,), 16),
-            "stages": stages((0.05,), (16,)),
+        plan = {
+            "dithering": lambda: dithering((0.05,), (16,), 1),
+            "dither_k": lambda: dither_k(0.05, (16, 200), 1, fs=True),
+            "thin": lambda: [thin(2500, 16)],
+            "memory": lambda: memory((0.05,), 16),
+            "stages": lambda: stages((0.05,), (16,)),
         }
     else:
-        result = {
-            "dithering": dithering((1.0, 12.0), (16, 256), 1),
-            "thin": [thin(250_000, 16), thin(250_000, 256)],
-            "memory": memory(LADDER_MP, 64),
-            "stages": stages((0.3, 12.0), (16, 64, 256)),
+        plan = {
+            "dithering": lambda: dithering((1.0, 12.0), (16, 256), 1),
+            "dither_k": lambda: (
+                dither_k(12.0, (16, 64, 128, 192, 256), 2, fs=True)
+                + dither_k(1.0, (2, 4, 8, 16, 32, 64, 128, 256), 3, fs=False)
+            ),
+            "thin": lambda: [thin(250_000, 16), thin(250_000, 256)],
+            "memory": lambda: memory(LADDER_MP, 64),
+            "stages": lambda: stages((0.3, 12.0), (16, 64, 256)),
         }
+    result = {name: run() for name, run in plan.items() if not args.only or name in args.only}
     result["seconds"] = time.perf_counter() - t0
     write_json(args.out, result)
     return 0

@@ -82,6 +82,23 @@ def bars_tables(res: dict) -> str:
             f"{r['fs'] / r['pillow_fs']:.1f} | {r['ordered'] / r['plain']:.1f} | "
             f"{r['fs_oklab'] / r['fs']:.2f} | {r['lib_dither']:.2f} |\n"
         )
+    rows_k = res.get("dither_k", [])
+    if rows_k:
+        out.append(
+            "\n#### Dithering at every k (seconds, best of the interleaved repeats)\n\n"
+            "| MP | k | plain | ordered | ordered / plain (bar <= 2) | FS | Pillow FS "
+            "| FS / Pillow FS (bar <= 10) |\n|---|---|---|---|---|---|---|---|\n"
+        )
+        for r in rows_k:
+            fs = (
+                f"{r['fs']:.2f} | {r['pillow_fs']:.3f} | {r['fs'] / r['pillow_fs']:.1f}"
+                if "fs" in r
+                else "- | - | -"
+            )
+            out.append(
+                f"| {r['megapixels']:g} | {r['k']} | {r['plain']:.3f} | {r['ordered']:.3f} | "
+                f"{r['ordered'] / r['plain']:.2f} | {fs} |\n"
+            )
     out.append("\n#### Thin images: Floyd-Steinberg time per pixel against a square (bar <= 2)\n\n")
     out.append("| pixels | k | 1 x N / square | N x 1 / square |\n|---|---|---|---|\n")
     for r in res.get("thin", []):

@@ -38,6 +38,8 @@ _HOME = {
     "squared_distances": "engine",
     "assign_labels": "engine",
     "update_centers": "engine",
+    "thread_limit": "engine",
+    "get_num_threads": "engine",
 }
 
 __all__ = [
@@ -60,6 +62,8 @@ __all__ = [
     "squared_distances",
     "assign_labels",
     "update_centers",
+    "thread_limit",
+    "get_num_threads",
 ]
 
 if TYPE_CHECKING:
@@ -68,10 +72,12 @@ if TYPE_CHECKING:
         KMeansResult,
         KMeansStep,
         assign_labels,
+        get_num_threads,
         kmeans,
         kmeans_plusplus,
         kmeans_steps,
         squared_distances,
+        thread_limit,
         update_centers,
     )
     from .frames import quantize_frames

@@ -238,6 +238,16 @@ def check_weighted_data(X: Any, k: Any, sample_weight: Any) -> WeightedData:
     return WeightedData(X, k, check_sample_weight(sample_weight, X.shape[0], X.dtype))
 
 
+def check_sample(sample: Any, k: int) -> int | None:
+    """``sample`` (points to fit on) as an int of at least ``k``, or None."""
+    if sample is None:
+        return None
+    m = check_positive_int(sample, "sample")
+    if m < k:
+        raise ValueError(f"sample={m} must be at least k={k}")
+    return m
+
+
 def check_init(init: Any, k: int, X: NDArray, names: tuple[str, ...]) -> NDArray | str:
     """One of the strategy ``names``, or a ``(k, d)`` array of starting centres.
 

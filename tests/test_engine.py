@@ -303,21 +303,6 @@ def test_seeding_quality_matches_scikit_learn():
     assert np.mean(ours) <= 1.05 * np.mean(theirs)
 
 
-def test_threaded_assignment_equals_one_thread(monkeypatch):
-    import kmeans_quant.engine._steps as steps
-
-    rng = np.random.default_rng(4)
-    X = rng.normal(size=(20000, 3)).astype(np.float32)
-    C = X[:37].copy()
-    monkeypatch.setattr(steps, "_THREAD_MIN_ELEMENTS", 0)
-    monkeypatch.setattr(steps, "_workers", lambda: 3)  # uneven split on purpose
-    threaded = assign_labels(X, C)
-    monkeypatch.setattr(steps, "_THREAD_MIN_ELEMENTS", 10**18)
-    single = assign_labels(X, C)
-    np.testing.assert_array_equal(threaded[0], single[0])
-    np.testing.assert_array_equal(threaded[1], single[1])
-
-
 @pytest.mark.parametrize("k", [1, 5, 32])
 def test_column_assignment_equals_row_wise(monkeypatch, k):
     """Few centres take the (k, rows) path; it must agree with argmin by rows."""
@@ -371,3 +356,44 @@ def test_assignment_with_padded_centres_matches_the_distance_matrix(k):
     assert labels.max() < k
     np.testing.assert_allclose(D[np.arange(3000), labels], D.min(axis=1), atol=1e-4)
     np.testing.assert_allclose(d2, D.min(axis=1), atol=1e-4)
+
+
+# --------------------------------------------------------------------------
+# sampling mode
+# --------------------------------------------------------------------------
+
+
+def test_sampling_mode_fits_a_sample_and_labels_every_point():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20000, 3)) + rng.integers(0, 5, size=(20000, 1)) * 4
+    w = rng.uniform(0.5, 2.0, size=len(X))
+    res = kmeans(X, 8, sample_weight=w, rng=1, sample=3000)
+    assert res.sample_size == 3000
+    labels, d2 = assign_labels(X, res.centers)
+    np.testing.assert_array_equal(res.labels, labels)
+    assert res.inertia == pytest.approx(float(w @ d2), rel=1e-9)
+    full = kmeans(X, 8, sample_weight=w, rng=1)
+    assert full.sample_size is None
+    assert res.inertia <= 1.05 * full.inertia
+
+
+def test_sampling_mode_with_a_sample_as_large_as_the_data_is_plain_kmeans():
+    X = np.random.default_rng(2).normal(size=(500, 2))
+    res = kmeans(X, 4, rng=3, sample=500)
+    plain = kmeans(X, 4, rng=3)
+    assert res.sample_size is None
+    np.testing.assert_array_equal(res.centers, plain.centers)
+
+
+@pytest.mark.parametrize(
+    ("sample", "error", "match"),
+    [
+        (3, ValueError, "sample=3 must be at least k=5"),
+        (0, ValueError, "sample must be a positive integer, got 0"),
+        (2.5, TypeError, "sample must be a positive integer, got 2.5"),
+    ],
+)
+def test_sampling_mode_rejects_bad_sizes(sample, error, match):
+    X = np.random.default_rng(4).normal(size=(100, 2))
+    with pytest.raises(error, match=match):
+        kmeans(X, 5, sample=sample)

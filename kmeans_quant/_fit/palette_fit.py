@@ -53,7 +53,7 @@ from numpy.typing import NDArray
 from ..color_table import pool_on_grid
 from ..engine._lloyd import FitSettings, fit_weighted_centers
 from ..engine._starts import fit_best_of, fit_starts
-from ..engine._steps import assign_labels, update_centers
+from ..engine._steps import assign_labels, update_centers, weighted_sum
 
 __all__ = ["fit_colors"]
 
@@ -229,7 +229,9 @@ def _optimal_1d(x: NDArray, w: NDArray, k: int, *, lattice: bool) -> NDArray:
 
 def _sse(X: NDArray, w: NDArray, centers: NDArray) -> float:
     """Weighted sum of squared distances of the colours to their nearest centre."""
-    return float(w.astype(np.float64) @ assign_labels(X, centers)[1].astype(np.float64))
+    return float(
+        weighted_sum(w.astype(np.float64), assign_labels(X, centers)[1].astype(np.float64))
+    )
 
 
 def _seed_cells(

@@ -11,7 +11,9 @@ this order:
 * :mod:`._lloyd` — the loop and its convergence rule (:func:`kmeans`, and
   :func:`kmeans_steps`, the same loop one iteration at a time);
 * :mod:`._starts` — several runs from starts drawn together, used by the
-  image pipeline.
+  image pipeline;
+* :mod:`._threads` — how many threads large steps use
+  (:func:`thread_limit`, :func:`get_num_threads`, ``KMEANS_QUANT_NUM_THREADS``).
 
 Its plain-loops twin, held equal to it by the tests, is
 :mod:`kmeans_quant.naive`.
@@ -20,6 +22,7 @@ Its plain-loops twin, held equal to it by the tests, is
 from ._lloyd import DuplicateCentersWarning, KMeansResult, KMeansStep, kmeans, kmeans_steps
 from ._seeding import kmeans_plusplus
 from ._steps import assign_labels, squared_distances, update_centers
+from ._threads import get_num_threads, thread_limit
 
 # In the order of the folder's reading list above.
 __all__ = [
@@ -32,4 +35,6 @@ __all__ = [
     "KMeansResult",
     "KMeansStep",
     "DuplicateCentersWarning",
+    "thread_limit",
+    "get_num_threads",
 ]

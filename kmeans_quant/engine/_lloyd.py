@@ -43,7 +43,7 @@ from __future__ import annotations
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -56,11 +56,12 @@ from .._validation import (
     check_positive_int,
     check_relax,
     check_rng,
+    check_sample,
     check_tol,
     check_weighted_data,
 )
 from ._seeding import plusplus_centers, random_centers
-from ._steps import Points, own_sq_distances
+from ._steps import Points, label_points, own_sq_distances, weighted_sum
 
 __all__ = [
     "KMeansResult",
@@ -100,6 +101,10 @@ class KMeansResult:
         for the same run (it counts that last assignment as an iteration).
     converged : bool
         Whether the stopping rule was met before ``max_iter``.
+    sample_size : int or None
+        With ``kmeans(..., sample=m)``: the number of points the centres
+        were fitted on (``labels`` and ``inertia`` are still over every
+        point). None when the centres were fitted on every point.
     """
 
     centers: NDArray[np.floating]
@@ -107,6 +112,7 @@ class KMeansResult:
     inertia: float
     n_iter: int
     converged: bool
+    sample_size: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -283,8 +289,8 @@ def _tol_abs(X: NDArray, w: NDArray, tol: float) -> float:
         return 0.0
     w64 = w.astype(np.float64)
     total = w64.sum()
-    mean = (w64 @ X) / total
-    var = (w64 @ np.square(X, dtype=np.float64)) / total - np.square(mean)
+    mean = weighted_sum(w64, X) / total
+    var = weighted_sum(w64, X, square=True) / total - np.square(mean)
     return float(tol * var.mean())
 
 
@@ -322,7 +328,7 @@ def _start(X: NDArray, w: NDArray, s: FitSettings, init: str | NDArray) -> NDArr
 
 def centred(X: NDArray, w: NDArray) -> tuple[NDArray, NDArray]:
     """``X`` minus its weighted mean, and that mean (in ``X``'s dtype)."""
-    mean = ((w.astype(np.float64) @ X) / w.sum(dtype=np.float64)).astype(X.dtype)
+    mean = (weighted_sum(w.astype(np.float64), X) / w.sum(dtype=np.float64)).astype(X.dtype)
     return X - mean, mean
 
 
@@ -432,6 +438,7 @@ def kmeans(
     tol: float = 1e-4,
     rng: RNGLike = None,
     relax: float = 1.0,
+    sample: int | None = None,
 ) -> KMeansResult:
     r"""Cluster points with K-Means (Lloyd's algorithm, k-means++ starts).
 
@@ -471,13 +478,21 @@ def kmeans(
         and keeps that step only if it beats what plain Lloyd guarantees
         (see :mod:`kmeans_quant.engine`); from a cold start it may land in
         a different local optimum than plain Lloyd.
+    sample : int, optional
+        Sampling mode: fit the centres on ``sample`` points drawn uniformly
+        without replacement (with their weights), then assign every point
+        to its nearest centre; k-means++ draws its starts from ``64 k`` of
+        the sampled points. Much faster for large ``n_samples``, at a
+        higher inertia than fitting every point; ``sample >= n_samples``
+        fits every point. The result says so in ``sample_size``.
 
     Returns
     -------
     KMeansResult
         ``centers`` (k, n_features), ``labels`` (n_samples,), ``inertia``,
-        ``n_iter`` and ``converged``. The labels are the nearest centres of
-        the returned ``centers``.
+        ``n_iter``, ``converged`` and ``sample_size``. The labels are the
+        nearest centres of the returned ``centers``, and the inertia is over
+        every point, in sampling mode too.
 
     Raises
     ------
@@ -485,7 +500,8 @@ def kmeans(
         Non-numeric ``X``, a non-integer ``k`` or ``max_iter``, a bad ``rng``.
     ValueError
         ``X`` not 2-D, empty, NaN or infinite; ``k`` out of range; negative
-        weights; ``init`` of the wrong shape or name; ``tol < 0``.
+        weights; ``init`` of the wrong shape or name; ``tol < 0``;
+        ``sample < k``.
 
     Notes
     -----
@@ -511,9 +527,29 @@ def kmeans(
            [10.,  1.]])
     >>> res.inertia
     4.0
+
+    In sampling mode the centres come from ``sample`` of the points:
+
+    >>> big = np.random.default_rng(0).normal(size=(10000, 2))
+    >>> kmeans(big, 3, rng=0, sample=1000).sample_size
+    1000
     """
-    # locals() here is exactly the arguments, as given.
-    last = fit_weighted(*_check(**locals()))
+    Xv, w, settings = _check(
+        X,
+        k,
+        sample_weight=sample_weight,
+        init=init,
+        max_iter=max_iter,
+        tol=tol,
+        rng=rng,
+        relax=relax,
+    )
+    m = check_sample(sample, settings.k)
+    if m is None or m >= Xv.shape[0]:
+        last = fit_weighted(Xv, w, settings)
+        m = None
+    else:
+        last = _fit_sample(Xv, w, settings, m)
     n_distinct = np.unique(last.centers, axis=0).shape[0]
     if n_distinct < last.centers.shape[0]:
         warnings.warn(
@@ -528,7 +564,36 @@ def kmeans(
         inertia=last.inertia,
         n_iter=last.iteration,
         converged=last.converged,
+        sample_size=m,
     )
+
+
+# In sampling mode, k-means++ draws its starts from at most this many
+# points per centre of the sample.
+_SEED_PER_CENTER = 64
+
+
+def _fit_sample(X: NDArray, w: NDArray, s: FitSettings, m: int) -> KMeansStep:
+    """The sampling mode of :func:`kmeans`: fit ``m`` points drawn uniformly
+    without replacement, then assign every point (labels and inertia over all).
+
+    k-means++ seeds from ``_SEED_PER_CENTER * k`` of the sampled points (all
+    of them if fewer), as scikit-learn's MiniBatchKMeans seeds from
+    ``init_size`` points.
+    """
+    rows = np.sort(s.rng.choice(X.shape[0], size=m, replace=False))
+    Xs, ws = X[rows], w[rows]
+    seed_n = _SEED_PER_CENTER * s.k
+    if isinstance(s.init, str) and s.init == "k-means++" and seed_n < m:
+        few = np.sort(s.rng.choice(m, size=seed_n, replace=False))
+        Xf, wf = Xs[few], ws[few]
+        Xfc, mean = centred(Xf, wf)
+        s = replace(s, init=plusplus_centers(Xfc, wf, k=s.k, rng=s.rng) + mean)
+    fit = fit_weighted(Xs, ws, s)
+    Xc, mean = centred(X, w)
+    centers = fit.centers.astype(X.dtype)
+    labels = label_points(Xc, centers - mean)
+    return replace(fit, labels=labels, inertia=_inertia(Xc, w, centers - mean, labels))
 
 
 def kmeans_steps(

@@ -19,7 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import RNGLike, check_rng, check_weighted_data
-from ._steps import BLAS_ONE_THREAD, row_norms_sq
+from ._steps import BLAS_ONE_THREAD, CHUNK_BLOCKS, THREAD_MIN_ELEMENTS, row_norms_sq, transposed
+from ._threads import get_num_threads, run_chunks
 
 __all__ = ["kmeans_plusplus", "plusplus_centers", "plusplus_starts", "random_centers"]
 
@@ -69,26 +70,54 @@ def plusplus_starts(
     n_local_trials = 2 + int(math.log(k))
     w64 = w.astype(np.float64, copy=False)
     points = np.empty((d + 2, n))
-    points[:d] = X.T
+    transposed(X, out=points[:d])
     points[d] = 1
     points[d + 1] = row_norms_sq(X)
     centers = np.empty((starts, k, d), dtype=X.dtype)
     every = np.arange(starts)
 
-    def sq_dist(idx: NDArray) -> NDArray:
-        """Rows of squared distances from the points ``idx`` to every point."""
-        cand = points[:d, idx].T
-        coef = np.empty((idx.size, d + 2))
-        coef[:, :d] = -2 * cand
+    def nearer(idx: NDArray, closest: NDArray | None) -> tuple[NDArray, NDArray]:
+        """Squared distances from the points ``idx`` to every point, each
+        lowered to ``closest`` (one row per start, ``idx`` grouped by start),
+        and the potential ``sum_i w_i d_i`` of every row.
+
+        Large ones are cut into chunks of columns that threads take one at a
+        time; each chunk's potentials are kept apart and added in chunk
+        order, so the result does not depend on the number of threads.
+        """
+        rows = idx.size
+        # Row r: [-2 x, ||x||^2, 1] of candidate x = X[idx[r]].
+        coef = np.empty((rows, d + 2))
+        np.multiply(X[idx], -2, out=coef[:, :d])
         coef[:, d] = points[d + 1, idx]
         coef[:, d + 1] = 1
-        D = np.empty((idx.size, n))
+        D = np.empty((rows, n))
+        per_start = D.reshape(starts, rows // starts, n)
         # Column blocks small enough for BLAS to stay on one thread.
-        step = max(1, BLAS_ONE_THREAD // (idx.size * (d + 2)))
-        for lo in range(0, n, step):
-            np.matmul(coef, points[:, lo : lo + step], out=D[:, lo : lo + step])
-        np.maximum(D, 0, out=D)
-        return D
+        block = max(1, BLAS_ONE_THREAD // (rows * (d + 2)))
+        if rows * n < THREAD_MIN_ELEMENTS and n <= block:  # one product: no chunks
+            np.matmul(coef, points, out=D)
+            np.maximum(D, 0, out=D)
+            if closest is not None:
+                np.minimum(per_start, closest[:, None, :], out=per_start)
+            return D, np.einsum("rn,n->r", D, w64)  # no BLAS: see weighted_sum
+        chunk = block * CHUNK_BLOCKS
+        parts = np.empty((-(-n // chunk), rows))
+
+        def work(lo: int, hi: int) -> None:
+            for b0 in range(lo, hi, block):
+                b1 = min(b0 + block, hi)
+                np.matmul(coef, points[:, b0:b1], out=D[:, b0:b1])
+            part = D[:, lo:hi]
+            np.maximum(part, 0, out=part)
+            if closest is not None:
+                mine = per_start[:, :, lo:hi]
+                np.minimum(mine, closest[:, None, lo:hi], out=mine)
+            parts[lo // chunk] = np.einsum("rn,n->r", part, w64[lo:hi])
+
+        big = rows * n >= THREAD_MIN_ELEMENTS
+        run_chunks(work, n, chunk=chunk, threads=get_num_threads() if big else 1)
+        return D, parts.sum(axis=0)
 
     if given is None:
         # First centre: one point drawn with probability proportional to weight.
@@ -96,7 +125,7 @@ def plusplus_starts(
         draws = rng.uniform(size=starts) * cum_w[-1]
         first = np.minimum(np.searchsorted(cum_w, draws, side="right"), n - 1)
         centers[:, 0] = X[first]
-        closest = sq_dist(first)
+        closest = nearer(first, None)[0]
         n_given = 1
     else:
         # D(x)^2 to the nearest given centre, one centre at a time.
@@ -104,7 +133,8 @@ def plusplus_starts(
         centers[:, :n_given] = given
         closest = np.full(n, np.inf)
         for g in given.astype(np.float64):
-            np.minimum(closest, points[d + 1] - 2 * (g @ points[:d]) + g @ g, out=closest)
+            g_dot = np.einsum("j,jn->n", g, points[:d])  # no BLAS: see weighted_sum
+            np.minimum(closest, points[d + 1] - 2 * g_dot + g @ g, out=closest)
         np.maximum(closest, 0, out=closest)
         closest = np.tile(closest, (starts, 1))
     weighted = np.empty((starts, n))
@@ -113,20 +143,24 @@ def plusplus_starts(
     for c in range(n_given, k):  # the k sequential picks: inherently a loop
         # Draw candidates with probability w_i * D(x_i)^2 by inverting the CDF.
         np.cumsum(np.multiply(w64, closest, out=weighted), axis=1, out=cdf)
-        totals = cdf[:, -1].copy()
-        targets = rng.uniform(size=(starts, n_local_trials)) * totals[:, None]
-        if starts > 1:
+        if starts == 1:
+            targets = rng.uniform(size=(1, n_local_trials))
+            targets *= cdf[0, -1]
+            cand = cdf[0].searchsorted(targets, side="right")
+            np.minimum(cand, n - 1, out=cand)
+        else:
+            totals = cdf[:, -1].copy()
+            targets = rng.uniform(size=(starts, n_local_trials)) * totals[:, None]
             base = np.concatenate(([0.0], np.cumsum(totals[:-1])))
             cdf += base[:, None]
             targets += base[:, None]
-        flat = np.searchsorted(cdf.reshape(-1), targets.reshape(-1), side="right")
-        cand = np.minimum(flat.reshape(starts, -1) - every[:, None] * n, n - 1)
+            flat = np.searchsorted(cdf.reshape(-1), targets.reshape(-1), side="right")
+            cand = np.minimum(flat.reshape(starts, -1) - every[:, None] * n, n - 1)
         # Potential left if each candidate were added; keep the best one.
-        d_cand = sq_dist(cand.reshape(-1)).reshape(starts, n_local_trials, n)
-        np.minimum(d_cand, closest[:, None, :], out=d_cand)
-        best = np.argmin(d_cand @ w64, axis=1)
+        d_cand, potential = nearer(cand.reshape(-1), closest)
+        best = np.argmin(potential.reshape(starts, n_local_trials), axis=1)
         centers[:, c] = X[cand[every, best]]
-        closest = d_cand[every, best]
+        closest = d_cand.reshape(starts, n_local_trials, n)[every, best]
     return centers
 
 

@@ -26,9 +26,7 @@ Update
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import cast
@@ -37,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_data, check_k, check_sample_weight
+from ._threads import get_num_threads, run_chunks
 
 __all__ = [
     "squared_distances",
@@ -60,6 +59,8 @@ BLAS_ONE_THREAD = 1 << 18
 # (inner dimension d + 1 = 4) the product stays on one thread, and a
 # 256 KiB float32 block still sits in L2 for the minimum search.
 _BLOCK_ELEMENTS = BLAS_ONE_THREAD // 4
+# Fewest rows of a block, whatever k and the number of features.
+_MIN_BLOCK_ROWS = 16
 
 
 # --------------------------------------------------------------------------
@@ -88,8 +89,64 @@ def row_norms_sq(X: NDArray) -> NDArray:
     return np.einsum("ij,ij->i", X, X)
 
 
-def _block_rows(k: int) -> int:
-    return max(256, _BLOCK_ELEMENTS // max(k, 1))
+# OpenBLAS shares a matrix-vector product among its threads above about
+# 9216 elements (2304 * its threshold of 4), and its waiting threads spin.
+_GEMV_ONE_THREAD = 8192
+
+
+def weighted_sum(
+    w64: NDArray[np.float64], X: NDArray, *, square: bool = False
+) -> NDArray[np.float64]:
+    """``w64 @ X`` (or ``w64 @ X**2`` with ``square``), the weighted sum of the rows of ``X``.
+
+    Summed block by block, each block's product small enough for OpenBLAS to
+    keep on the calling thread: on a busy machine its spinning helper threads
+    cost far more than the product. With ``square`` each block is squared in
+    float64 on its own, so no squared copy of ``X`` is ever held.
+    """
+    rows = max(1, _GEMV_ONE_THREAD // max(1, X[0].size if X.ndim > 1 else 1))
+
+    def part(lo: int) -> NDArray[np.float64]:
+        block = X[lo : lo + rows]
+        return w64[lo : lo + rows] @ (np.square(block, dtype=np.float64) if square else block)
+
+    total = part(0)
+    for lo in range(rows, X.shape[0], rows):
+        total += part(lo)
+    return total
+
+
+# Rows per block of the blocked transposes: a block of each side stays in cache.
+_TRANSPOSE_ROWS = 1024
+
+
+def transposed(X: NDArray, scale: NDArray | None = None, out: NDArray | None = None) -> NDArray:
+    """``X.T`` (times ``scale[:, None]`` first, if given) as a C-contiguous array.
+
+    Copied block by block of rows: numpy's transposing copy of a whole large
+    array misses the cache on every element (5x slower at 10**6 x 64).
+    """
+    n = X.shape[0]
+    if out is None:
+        out = np.empty(
+            X.shape[::-1], dtype=np.result_type(X, scale) if scale is not None else X.dtype
+        )
+    for lo in range(0, n, _TRANSPOSE_ROWS):
+        block = X[lo : lo + _TRANSPOSE_ROWS]
+        if scale is not None:
+            block = scale[lo : lo + _TRANSPOSE_ROWS, None] * block
+        out[:, lo : lo + _TRANSPOSE_ROWS] = block.T
+    return out
+
+
+def _block_rows(k: int, inner: int) -> int:
+    """Rows of one block of the distance matrix against ``k`` centres.
+
+    ``inner`` is the product's inner dimension (features + 1). Blocks hold
+    at most ``_BLOCK_ELEMENTS`` distances and at most ``BLAS_ONE_THREAD``
+    multiply-adds, so OpenBLAS runs each product on the calling thread.
+    """
+    return max(_MIN_BLOCK_ROWS, min(_BLOCK_ELEMENTS, BLAS_ONE_THREAD // inner) // max(k, 1))
 
 
 class FirstMin:
@@ -146,7 +203,7 @@ def _assign_columns(
     contiguous rows (:class:`FirstMin`), which beats numpy's row-wise argmin.
     """
     k = CaT.shape[1]
-    step = _block_rows(k)
+    step = _block_rows(k, Xa.shape[1])
     rows = min(step, stop - start)
     Ca = np.ascontiguousarray(CaT.T)
     # The rows, transposed into a contiguous buffer: BLAS takes a
@@ -170,9 +227,9 @@ def _assign_rows(
 ) -> None:
     """Fill ``labels[start:stop]`` (and ``min_sq``) from ``(rows, k)`` blocks and argmin."""
     k = CaT.shape[1]
-    step = _block_rows(k)
+    step = _block_rows(k, Xa.shape[1])
     buf = np.empty((min(step, stop - start), k), dtype=Xa.dtype)
-    all_rows = np.arange(buf.shape[0])
+    all_rows = np.arange(buf.shape[0]) if min_sq is not None else None
     for lo in range(start, stop, step):
         hi = min(lo + step, stop)
         block = buf[: hi - lo]
@@ -180,7 +237,7 @@ def _assign_rows(
         lab = labels[lo:hi]
         block.argmin(axis=1, out=lab)
         if min_sq is not None:
-            min_sq[lo:hi] = block[all_rows[: hi - lo], lab]
+            min_sq[lo:hi] = block[all_rows[: hi - lo], lab]  # type: ignore[index]
 
 
 # Up to this many centres the nearest one is found along the centre axis of
@@ -209,23 +266,10 @@ def _pad_centers(CaT: NDArray, width: int) -> NDArray:
     return padded
 
 
-# Distance-matrix elements below which one thread does the whole assignment.
-_THREAD_MIN_ELEMENTS = 1 << 20
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="kmeans_quant")
-    return _POOL
+# Distance-matrix elements from which the assignment is shared among threads
+# (kmeans_quant.engine._threads), in chunks of CHUNK_BLOCKS blocks.
+THREAD_MIN_ELEMENTS = 1 << 20
+CHUNK_BLOCKS = 4
 
 
 def _assign(
@@ -238,32 +282,31 @@ def _assign(
     round-off pushes below zero are clipped to zero. With ``want_min=False``
     the distances are not gathered (None is returned in their place).
 
-    Large assignments are split into one contiguous range of rows per CPU
-    core, each worked through in blocks on its own thread: NumPy releases
-    the GIL in the matrix product and in argmin, and every row's result
-    depends on that row alone, so the output is the same as on one thread.
+    Large assignments are cut into chunks of whole blocks that threads take
+    one at a time (:func:`kmeans_quant.engine._threads.run_chunks`): NumPy
+    releases the GIL in the matrix product and in argmin. The blocks, the
+    kernel and every row's arithmetic are the same whatever the number of
+    threads, so the output is too.
     """
     n = Xa.shape[0]
     k = centers.shape[0]
     CaT = _augment_centers(centers)
     labels = np.empty(n, dtype=np.intp)
     min_sq = np.empty(n, dtype=Xa.dtype) if want_min else None
-    workers = _workers() if n * k >= _THREAD_MIN_ELEMENTS else 1
-    rows = k > (_COLUMNS_MAX_K if workers == 1 else _COLUMNS_MAX_K_THREADED)
+    big = n * k >= THREAD_MIN_ELEMENTS
+    rows = k > (_COLUMNS_MAX_K_THREADED if big else _COLUMNS_MAX_K)
     if _COLUMNS_MAX_K < k < _ROWS_PAD_K:
         CaT = _pad_centers(CaT, _ROWS_PAD_K)
-    if not rows:
-        _assign_columns(Xa, CaT, labels, min_sq, 0, n)
-    elif workers == 1:
-        _assign_rows(Xa, CaT, labels, min_sq, 0, n)
+    kernel = _assign_rows if rows else _assign_columns
+    if not big:
+        kernel(Xa, CaT, labels, min_sq, 0, n)
     else:
-        edges = np.linspace(0, n, workers + 1).astype(int)
-        jobs = [
-            _thread_pool().submit(_assign_rows, Xa, CaT, labels, min_sq, lo, hi)
-            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
-        ]
-        for job in jobs:
-            job.result()
+        run_chunks(
+            partial(kernel, Xa, CaT, labels, min_sq),
+            n,
+            chunk=CHUNK_BLOCKS * _block_rows(CaT.shape[1], Xa.shape[1]),
+            threads=get_num_threads(),
+        )
     if want_min:
         min_sq += x_sq
         np.maximum(min_sq, 0, out=min_sq)
@@ -280,9 +323,16 @@ def label_points(X: NDArray, centers: NDArray) -> NDArray[np.intp]:
 
 
 def own_sq_distances(X: NDArray, centers: NDArray, labels: NDArray[np.intp]) -> NDArray:
-    """``||x_i - c_{l_i}||^2`` computed directly: O(n d), no cancellation."""
-    diff = X - centers[labels]
-    return np.einsum("ij,ij->i", diff, diff)
+    """``||x_i - c_{l_i}||^2`` computed directly: O(n d), no cancellation.
+
+    Block by block of rows, so no difference array the size of ``X`` is held.
+    """
+    out = np.empty(X.shape[0], dtype=np.result_type(X, centers))
+    step = max(1, _BLOCK_ELEMENTS // max(1, X.shape[1]))
+    for lo in range(0, X.shape[0], step):
+        diff = X[lo : lo + step] - centers[labels[lo : lo + step]]
+        np.einsum("ij,ij->i", diff, diff, out=out[lo : lo + step])
+    return out
 
 
 def _pairwise_sq(X: NDArray, x_sq: NDArray, C: NDArray) -> NDArray:
@@ -401,7 +451,7 @@ def _update(
 
 def _weighted_points_t(X: NDArray, w: NDArray) -> NDArray:
     """``(w[:, None] * X).T``, C-contiguous: the layout :func:`_update` wants."""
-    return np.ascontiguousarray((w[:, None] * X).T)
+    return transposed(X, scale=w)
 
 
 @dataclass(frozen=True, eq=False)
