@@ -44,6 +44,7 @@ __all__ = [
     "grid_cells",
     "pool",
     "pool_on_grid",
+    "gather_rows",
 ]
 
 # From this many pixels on (and always for one channel) the 8-bit colours are
@@ -55,6 +56,9 @@ _DENSE_MIN_PIXELS = 1 << 22
 _LUT_MIN_PIXELS = 1 << 16
 # Pixels per block when codes are formed block by block (1 MiB of codes).
 _BLOCK = 1 << 18
+# Pixels per block of ColorTable.total: few blocks, as each adds a bincount
+# over all the colours.
+_WIDE_BLOCK = 1 << 21
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,12 +134,7 @@ class ColorTable:
                [7, 7, 7]], dtype=uint8)
         """
         small = np.uint8 if palette.shape[0] <= 256 else np.uint16
-        pixel_labels = self.expand(labels.astype(small))
-        out = np.empty((pixel_labels.shape[0],) + palette.shape[1:], palette.dtype)
-        for start in range(0, pixel_labels.shape[0], _BLOCK):
-            rows = slice(start, start + _BLOCK)
-            np.take(palette, pixel_labels[rows], axis=0, out=out[rows])
-        return out
+        return gather_rows(palette, self.expand(labels.astype(small)))
 
     def pixel_index(self) -> NDArray:
         """Index into ``colors`` of every pixel (int32, or intp for huge tables).
@@ -178,15 +177,22 @@ class ColorTable:
         [2.0, 0.75]
         """
         m = self.colors.shape[0]
-        if self._inverse is not None:
-            return np.bincount(self._inverse, weights=weights, minlength=m).astype(np.float64)
-        pixels = cast(NDArray, self._pixels)
-        if self._lut is None:  # sorted path: sort the codes again, sum each run
-            order = _order_24(pack_colors(pixels))
+        if self._inverse is None and self._lut is None:
+            # Sorted path: sort the codes again, sum each run.
+            order = _order_24(pack_colors(cast(NDArray, self._pixels)))
             starts = np.zeros(m, dtype=np.intp)
             np.cumsum(self.counts[:-1], out=starts[1:])
             return np.add.reduceat(weights[order].astype(np.float64), starts)
-        return np.bincount(self.pixel_index(), weights=weights, minlength=m).astype(np.float64)
+        # Block by block, so the index and the weights are widened (to intp
+        # and float64, as bincount needs) a block at a time.
+        index = self.pixel_index()
+        sums = np.zeros(m, dtype=np.float64)
+        for start in range(0, index.shape[0], _WIDE_BLOCK):
+            rows = slice(start, start + _WIDE_BLOCK)
+            sums += np.bincount(
+                index[rows].astype(np.intp), weights[rows].astype(np.float64), minlength=m
+            )
+        return sums
 
     def count(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Pixels of each colour among those where ``mask`` (one flag per pixel) is set."""
@@ -197,6 +203,27 @@ class ColorTable:
         for rows, index in self._blocks():
             np.add.at(counts, index[mask[rows]], np.int64(1))
         return counts
+
+
+def gather_rows(rows: NDArray, index: NDArray) -> NDArray:
+    """``rows[index]`` for a long ``index`` (any integer dtype), gathered block by block.
+
+    ``np.take`` widens its index to intp; block by block, no intp copy of a
+    whole image's index is ever held.
+
+    >>> import numpy as np
+    >>> gather_rows(np.array([[0, 0], [9, 9]]), np.array([1, 0, 1], dtype=np.uint8))
+    array([[9, 9],
+           [0, 0],
+           [9, 9]])
+    """
+    out = np.empty(index.shape + rows.shape[1:], rows.dtype)
+    flat_index = index.reshape(-1)
+    flat_out = out.reshape((-1,) + rows.shape[1:])
+    for start in range(0, flat_index.shape[0], _BLOCK):
+        block = slice(start, start + _BLOCK)
+        np.take(rows, flat_index[block], axis=0, out=flat_out[block])
+    return out
 
 
 def _code_space(channels: int) -> int:

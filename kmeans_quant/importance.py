@@ -195,7 +195,7 @@ def map_of_pixels(pixels: NDArray, shape: tuple[int, ...], scale: float) -> NDAr
     return out
 
 
-def dither_level(importance: NDArray) -> NDArray[np.float32]:
+def dither_level(importance: NDArray, out: NDArray | None = None) -> NDArray[np.float32]:
     r"""Each pixel's error-diffusion level from its importance: 1 where smooth, less in texture.
 
     Dithering smooths bands where the image is smooth; across edges it
@@ -205,13 +205,16 @@ def dither_level(importance: NDArray) -> NDArray[np.float32]:
 
     .. math:: \lambda = D + (1 - D)\,\frac{w - \mathrm{FLOOR}}{1 - \mathrm{FLOOR}},
 
-    clipped to [D, 1] for weights given by hand.
+    clipped to [D, 1] for weights given by hand. With ``out`` (float32, the
+    importance's shape, possibly the importance itself) the levels are
+    written there.
 
     >>> import numpy as np
     >>> dither_level(np.array([[FLOOR, 1.0]], dtype=np.float32)).tolist()
     [[0.5, 1.0]]
     """
     w = np.asarray(importance, dtype=np.float32)
-    level = (w - np.float32(FLOOR)) * np.float32((1 - DITHER_FLOOR) / (1 - FLOOR))
+    level = np.subtract(w, np.float32(FLOOR), out=out)
+    level *= np.float32((1 - DITHER_FLOOR) / (1 - FLOOR))
     level += np.float32(DITHER_FLOOR)
     return np.clip(level, DITHER_FLOOR, 1, out=level)

@@ -462,7 +462,8 @@ def test_labels_in_range_and_shape(kernel, seed):
     img = rng.uniform(0, 255, (h, w, 3)).astype(np.float32)
     pal = rng.uniform(0, 255, (m, 3)).astype(np.float32)
     labels = kernel(img, pal)
-    assert labels.shape == (h, w) and labels.dtype == np.intp
+    # One byte a label up to 256 colours (here m < 40).
+    assert labels.shape == (h, w) and labels.dtype == np.uint8
     assert labels.min() >= 0 and labels.max() < m
 
 
@@ -638,3 +639,12 @@ def test_dither_indices_errors(change, error, match):
 
 def test_dither_package_exports_only_the_dispatch():
     assert sorted(dither.__all__) == ["DITHER_METHODS", "dither_indices"]
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_labels_of_more_than_256_colours_take_two_bytes(kernel):
+    rng = np.random.default_rng(30)
+    img = rng.uniform(0, 255, (12, 15, 3)).astype(np.float32)
+    pal = rng.uniform(0, 255, (300, 3)).astype(np.float32)
+    labels = kernel(img, pal)
+    assert labels.dtype == np.uint16 and labels.max() < 300

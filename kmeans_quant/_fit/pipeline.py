@@ -42,7 +42,7 @@ from .._validation import (
     check_tol,
     to_dtype,
 )
-from ..color_table import ColorTable, color_table, grid_cells, merge_tables
+from ..color_table import ColorTable, color_table, gather_rows, grid_cells, merge_tables
 from ..dither import dither_indices
 from ..engine._steps import label_points
 from ..importance import dither_level, map_of_pixels
@@ -88,7 +88,7 @@ class Source:
     prep: PreparedImage
     table: ColorTable
     fit_counts: NDArray[np.int64]  # per distinct colour: visible pixels only
-    importance: NDArray[np.float32] | None = None  # per pixel, raster order
+    level: NDArray[np.float32] | None = None  # per pixel: dithering level, from the importance
     fit_weights: NDArray[np.float64] | None = None  # per distinct colour: summed importance
     _points: dict[str, NDArray[np.float32]] = dataclasses.field(default_factory=dict)
 
@@ -123,7 +123,10 @@ def source(image: Any, name: str = "image", importance: Any = None) -> Source:
     fit_map = pixel_map
     if prep.alpha is not None and counts is not table.counts:
         fit_map = pixel_map * (prep.alpha.reshape(-1) > 0)
-    return Source(prep, table, counts, pixel_map, table.total(fit_map))
+    weights = table.total(fit_map)
+    # The map is this function's own (computed, or the checked copy of the
+    # given one): its memory takes the dithering levels.
+    return Source(prep, table, counts, dither_level(pixel_map, out=pixel_map), weights)
 
 
 def resolve_mode(mode: Any, space: Any, importance: Any) -> tuple[str, Any]:
@@ -504,8 +507,8 @@ def dithered(
     else:
         colors, pal = src.points(space), image_to_fit(canon, prep, space)
     level = None
-    if src.importance is not None and method == "floyd-steinberg":
-        level = dither_level(src.importance).astype(colors.dtype, copy=False)
+    if src.level is not None and method == "floyd-steinberg":
+        level = src.level.astype(colors.dtype, copy=False)
     labels = dither_indices(
         method,
         colors=colors,
@@ -516,9 +519,7 @@ def dithered(
         strength=strength,
         level=level,
     )
-    # np.take gathers whole rows in one specialised loop; canon[labels] is
-    # the generic fancy-indexing path.
-    return prep.rebuild(np.take(canon, labels.reshape(-1), axis=0))
+    return prep.rebuild(gather_rows(canon, labels.reshape(-1)))
 
 
 _S = TypeVar("_S", Source, RGBASource)

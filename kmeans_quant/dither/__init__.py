@@ -74,7 +74,7 @@ def dither_indices(
     shape: tuple[int, int],
     strength: float = 1.0,
     level: NDArray | None = None,
-) -> NDArray[np.intp]:
+) -> NDArray[np.unsignedinteger]:
     r"""Palette index of every pixel of an image, dithered by ``method``.
 
     ``"floyd-steinberg"`` lets each pixel take one of the 4 palette colours
@@ -112,7 +112,7 @@ def dither_indices(
 
     Returns
     -------
-    ndarray of intp, shape (H, W)
+    ndarray of uint8 (uint16 above 256 colours), shape (H, W)
         Index into ``palette`` of each pixel's colour.
 
     Raises
@@ -142,7 +142,7 @@ def dither_indices(
     >>> dither_indices("floyd-steinberg", colors=colors, counts=np.ones(3),
     ...                inverse=np.array([1, 0, 2]), palette=np.array([[0.0], [255.0]]),
     ...                shape=(1, 3))
-    array([[1, 0, 1]])
+    array([[1, 0, 1]], dtype=uint8)
     """
     method = check_choice(method, "method", DITHER_METHODS)
     strength = check_fraction(strength, "strength")

@@ -204,7 +204,7 @@ def floyd_steinberg(
     *,
     strength: float = 1.0,
     level: NDArray | None = None,
-) -> NDArray[np.intp]:
+) -> NDArray[np.unsignedinteger]:
     r"""Floyd-Steinberg error diffusion onto a palette, among each colour's nearest entries.
 
     Every distinct colour :math:`x` first gets its candidates
@@ -247,7 +247,7 @@ def floyd_steinberg(
 
     Returns
     -------
-    ndarray of intp, shape (H, W)
+    ndarray of uint8 (uint16 above 256 colours), shape (H, W)
         Index into ``palette`` of each pixel's colour.
 
     Examples
@@ -262,13 +262,15 @@ def floyd_steinberg(
     >>> from kmeans_quant.dither._error_diffusion import floyd_steinberg
     >>> pal = np.array([[0.0], [128.0], [255.0]])
     >>> floyd_steinberg(np.array([[64.0]]), np.zeros(4, dtype=int), pal, (1, 4))
-    array([[0, 1, 0, 1]])
+    array([[0, 1, 0, 1]], dtype=uint8)
     """
     H, W = shape
     dtype = colors.dtype
     pal = np.ascontiguousarray(palette, dtype=dtype)
     c = pal.shape[1]
-    labels = np.zeros((H, W), dtype=np.intp)
+    # Labels in the smallest unsigned type that holds them (one byte up to
+    # 256 colours): a whole image of intp labels would be 8 bytes a pixel.
+    labels = np.zeros((H, W), dtype=np.min_scalar_type(max(palette.shape[0] - 1, 0)))
     if pal.shape[0] == 1 or H * W == 0:
         return labels
     color_sets = nearest_sets(colors, pal)
@@ -284,7 +286,7 @@ def floyd_steinberg(
             weight=(right if H == 1 else down) * CARRY * strength,
         )
         if line is not None:
-            return line.reshape(H, W)
+            return line.reshape(H, W).astype(labels.dtype)
     # Scatter weights in the order the scatter below uses them.
     weights = np.array(
         [w * CARRY * strength for w in (down_left, right, down, down_right)], dtype=dtype

@@ -273,7 +273,7 @@ def ordered(
     *,
     size: int = 8,
     max_goals: int = MAX_GOALS,
-) -> NDArray[np.intp]:
+) -> NDArray[np.unsignedinteger]:
     r"""Ordered dithering onto a palette with Knoll's mixing plans.
 
     Each colour :math:`g` gets a plan of :math:`N = n^2` palette colours
@@ -304,7 +304,7 @@ def ordered(
 
     Returns
     -------
-    labels : ndarray of intp, shape (H, W)
+    labels : ndarray of uint8 (uint16 above 256 colours), shape (H, W)
         The palette entry each pixel shows.
 
     Examples
@@ -318,10 +318,12 @@ def ordered(
     >>> ordered(grey, np.array([8]), np.zeros(8, int), np.array([[0.0], [255.0]]), (2, 4),
     ...         size=2)
     array([[0, 1, 0, 1],
-           [1, 0, 1, 0]])
+           [1, 0, 1, 0]], dtype=uint8)
     """
     H, W = shape
-    labels = np.zeros((H, W), dtype=np.intp)
+    # Labels in the smallest unsigned type that holds them (one byte up to
+    # 256 colours): a whole image of intp labels would be 8 bytes a pixel.
+    labels = np.zeros((H, W), dtype=np.min_scalar_type(max(palette.shape[0] - 1, 0)))
     if palette.shape[0] == 1 or H * W == 0:
         return labels
     budget = goal_budget(H * W, palette.shape[0], max_goals)
