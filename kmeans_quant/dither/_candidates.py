@@ -32,6 +32,8 @@ CANDIDATES = 4
 # Cells per channel of the grid of :func:`_cell_sets`, and colours per block of its search.
 _CELL_LEVELS = 32
 _CELL_BLOCK = 1 << 15
+# Elements of one (cells, palette) block of the cells' bounds.
+_BOUND_ELEMENTS = 1 << 18
 
 
 def nearest_sets(colors: NDArray, palette: NDArray, m: int = CANDIDATES) -> NDArray[np.intp]:
@@ -102,13 +104,22 @@ def _cell_sets(colors: NDArray, palette: NDArray, m: int) -> NDArray[np.intp]:
     a = np.minimum.reduceat(members, starts, axis=0)  # (cells, c): the box of each cell
     b = np.maximum.reduceat(members, starts, axis=0)
     p64 = palette.astype(np.float64)
-    below = np.maximum(a[:, None, :] - p64[None], 0) + np.maximum(p64[None] - b[:, None, :], 0)
-    d_min = np.einsum("ijk,ijk->ij", below, below)
-    d_max = np.maximum((p64[None] - a[:, None, :]) ** 2, (p64[None] - b[:, None, :]) ** 2).sum(2)
-    bound = np.partition(d_max, m - 1, axis=1)[:, m - 1 : m]
     # Rounding of the exact sums (in the colours' dtype) and of these bounds.
     eps = 8 * float(np.finfo(colors.dtype).eps)
-    keep = d_min <= bound * (1 + eps) + eps
+    keep = np.empty((starts.size, k), dtype=bool)
+    step = max(1, _BOUND_ELEMENTS // (k * c))
+    for c0 in range(0, starts.size, step):
+        cells = slice(c0, c0 + step)
+        d_min = np.zeros((a[cells].shape[0], k))
+        d_max = np.zeros_like(d_min)
+        for ch in range(c):
+            to_a = p64[None, :, ch] - a[cells, ch, None]  # >= 0 where q is above a
+            to_b = p64[None, :, ch] - b[cells, ch, None]  # <= 0 where q is below b
+            gap = np.maximum(-to_a, 0) + np.maximum(to_b, 0)
+            d_min += gap * gap
+            d_max += np.maximum(to_a * to_a, to_b * to_b)
+        bound = np.partition(d_max, m - 1, axis=1)[:, m - 1 : m]
+        keep[cells] = d_min <= bound * (1 + eps) + eps
     lengths = keep.sum(axis=1)
     # The palette plus a row far from every colour (its squared distance
     # stays finite in float32): the padding, never among the m nearest.
@@ -119,12 +130,14 @@ def _cell_sets(colors: NDArray, palette: NDArray, m: int) -> NDArray[np.intp]:
     for s0 in range(0, g, _CELL_BLOCK):
         s1 = min(g, s0 + _CELL_BLOCK)
         cells = cell_of[s0:s1]
-        width_l = int(lengths[cells[0] : cells[-1] + 1].max())
-        lists = np.full((cells[-1] - cells[0] + 1, width_l), k, dtype=np.intp)
-        for j, row in enumerate(keep[cells[0] : cells[-1] + 1]):
-            idx = np.flatnonzero(row)
-            lists[j, : idx.size] = idx
-        cand = lists[cells - cells[0]]  # (n, L) palette indices, ascending, padded with k
+        first, last = cells[0], cells[-1] + 1
+        width_l = int(lengths[first:last].max())
+        # Each cell's kept palette colours, in ascending order, padded with k.
+        lists = np.full((last - first, width_l), k, dtype=np.intp)
+        row, col = np.nonzero(keep[first:last])
+        starts_of_row = np.concatenate(([0], np.cumsum(lengths[first:last])[:-1]))
+        lists[row, np.arange(row.size) - starts_of_row[row]] = col
+        cand = lists[cells - first]  # (n, L) palette indices
         x = colors[order[s0:s1]]
         dist = np.zeros(cand.shape, dtype=colors.dtype)
         for ch in range(c):
