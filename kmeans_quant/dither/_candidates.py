@@ -109,17 +109,17 @@ def _cell_sets(colors: NDArray, palette: NDArray, m: int) -> NDArray[np.intp]:
     keep = np.empty((starts.size, k), dtype=bool)
     step = max(1, _BOUND_ELEMENTS // (k * c))
     for c0 in range(0, starts.size, step):
-        cells = slice(c0, c0 + step)
-        d_min = np.zeros((a[cells].shape[0], k))
+        box = slice(c0, c0 + step)
+        d_min = np.zeros((a[box].shape[0], k))
         d_max = np.zeros_like(d_min)
         for ch in range(c):
-            to_a = p64[None, :, ch] - a[cells, ch, None]  # >= 0 where q is above a
-            to_b = p64[None, :, ch] - b[cells, ch, None]  # <= 0 where q is below b
+            to_a = p64[None, :, ch] - a[box, ch, None]  # >= 0 where q is above a
+            to_b = p64[None, :, ch] - b[box, ch, None]  # <= 0 where q is below b
             gap = np.maximum(-to_a, 0) + np.maximum(to_b, 0)
             d_min += gap * gap
             d_max += np.maximum(to_a * to_a, to_b * to_b)
         bound = np.partition(d_max, m - 1, axis=1)[:, m - 1 : m]
-        keep[cells] = d_min <= bound * (1 + eps) + eps
+        keep[box] = d_min <= bound * (1 + eps) + eps
     lengths = keep.sum(axis=1)
     # The palette plus a row far from every colour (its squared distance
     # stays finite in float32): the padding, never among the m nearest.
